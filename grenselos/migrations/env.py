@@ -1,0 +1,9 @@
+"""Alembic environment shared by every stage's migration branch (see grenselos.db)."""
+
+from alembic import context
+
+engine = context.config.attributes["engine"]
+with engine.begin() as connection:
+    context.configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
+    with context.begin_transaction():
+        context.run_migrations()

@@ -1,0 +1,233 @@
+"""The settings of a Grenseløs installation, read from one TOML file.
+
+Every key the file may hold is listed once in a table (name, type, default, help), in the manner of
+Datasette's settings: the same table validates the file, documents it (README, `grenselos settings`)
+and is checked by a test so that no setting goes undocumented. Secrets never live in the file: a
+database URL may name an environment variable (`database_url_env`).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grenselos.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: type | tuple[type, ...]
+    default: Any
+    help: str
+    required: bool = False
+    choices: tuple[str, ...] | None = None
+
+
+SOURCE_KINDS = ("public", "school", "national")
+
+TOP_LEVEL = (
+    Setting("data_dir", str, "./data", "Directory where the embedded default keeps everything it writes "
+            "(record store, graph store, search index). Relative paths are taken from the config file's folder."),
+    Setting("base_uri", str, "http://localhost:5000", "Base of every minted URI (instances, works, items, agents)."),
+    Setting("database_url", str, "", "SQLAlchemy URL of the record store; empty means SQLite in data_dir. "
+            "For PostgreSQL: postgresql+psycopg://user@host/db."),
+    Setting("database_url_env", str, "", "Name of an environment variable holding the database URL "
+            "(wins over database_url; keeps passwords out of the file)."),
+)
+
+HARVEST = (
+    Setting("timeout", (int, float), 60, "Seconds to wait for any one OAI-PMH request before it counts as failed."),
+    Setting("max_retries", int, 5, "Retries of one request after a connection error, timeout or 5xx/503."),
+    Setting("backoff", (int, float), 2.0, "First wait in seconds between retries; doubled each time."),
+    Setting("max_backoff", (int, float), 120.0, "Longest wait between retries, also the cap on Retry-After."),
+    Setting("user_agent", str, "Grenseløs/0.1 (+https://github.com/grenselos)", "User-Agent of every request."),
+)
+
+SEARCH = (
+    Setting("solr_url", str, "", "URL of a Solr core or SolrCloud collection; empty means the embedded tantivy index."),
+)
+
+SOURCE = (
+    Setting("id", str, None, "Short stable id of the source, used in URIs and on the command line.", required=True),
+    Setting("name", str, None, "Name of the library or service as patrons know it.", required=True),
+    Setting("isil", str, "", "ISIL of the library, e.g. NO-2030000."),
+    Setting("kind", str, "public", "Kind of library.", choices=SOURCE_KINDS),
+    Setting("municipality", str, "", "Municipality the library serves."),
+    Setting("oai_url", str, "", "OAI-PMH base URL; empty for sources that only arrive by `grenselos import`."),
+    Setting("metadata_prefix", str, "marc21", "OAI-PMH metadataPrefix (marc21, marcxchange, ...)."),
+    Setting("set", str, "", "OAI-PMH set to harvest; empty harvests everything."),
+    Setting("holdings", str, "marc-852", "Holdings profile: how items are read from this source's records "
+            "(koha-952, marc-852, marcxchange-holdings)."),
+    Setting("reports_deletes", bool, True, "False for providers that do not report deleted records: a "
+            "ListIdentifiers pass after each harvest finds records that disappeared."),
+    Setting("encoding", str, "", "Character set override for ISO 2709 imports of legacy files "
+            "(cp1251, cp866, ...); empty trusts leader/09."),
+    Setting("granularity", str, "", "Datestamp granularity of the provider (YYYY-MM-DD or "
+            "YYYY-MM-DDThh:mm:ssZ); empty asks Identify."),
+)
+
+SECTIONS = {"harvest": HARVEST, "search": SEARCH}
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    name: str
+    isil: str = ""
+    kind: str = "public"
+    municipality: str = ""
+    oai_url: str = ""
+    metadata_prefix: str = "marc21"
+    set: str = ""
+    holdings: str = "marc-852"
+    reports_deletes: bool = True
+    encoding: str = ""
+    granularity: str = ""
+
+
+@dataclass(frozen=True)
+class HarvestSettings:
+    timeout: float = 60
+    max_retries: int = 5
+    backoff: float = 2.0
+    max_backoff: float = 120.0
+    user_agent: str = "Grenseløs/0.1 (+https://github.com/grenselos)"
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    solr_url: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    base_uri: str
+    database_url: str
+    sources: tuple[Source, ...] = ()
+    harvest: HarvestSettings = field(default_factory=HarvestSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
+    path: Path | None = None
+
+    def source(self, source_id: str) -> Source:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        known = ", ".join(s.id for s in self.sources) or "none"
+        raise ConfigError(f"unknown source {source_id!r} (configured: {known})", path=self.path)
+
+    @property
+    def default_database_url(self) -> str:
+        return f"sqlite:///{self.data_dir / 'records.sqlite'}"
+
+
+def _check_table(table: dict, spec: tuple[Setting, ...], path: Path | None, where: str) -> dict:
+    known = {s.name: s for s in spec}
+    for key in table:
+        if key not in known:
+            raise ConfigError(f"unknown key {key!r} in {where}", path=path, table=where, key=key)
+    values = {}
+    for setting in spec:
+        if setting.name not in table:
+            if setting.required:
+                raise ConfigError(f"missing required key {setting.name!r} in {where}",
+                                  path=path, table=where, key=setting.name)
+            values[setting.name] = setting.default
+            continue
+        value = table[setting.name]
+        expected = setting.type if isinstance(setting.type, tuple) else (setting.type,)
+        if isinstance(value, bool) and bool not in expected or not isinstance(value, expected):
+            names = " or ".join(t.__name__ for t in expected)
+            raise ConfigError(f"{where}.{setting.name} must be {names}, not {type(value).__name__}",
+                              path=path, table=where, key=setting.name)
+        if setting.choices and value not in setting.choices:
+            raise ConfigError(f"{where}.{setting.name} must be one of {', '.join(setting.choices)}; "
+                              f"got {value!r}", path=path, table=where, key=setting.name)
+        values[setting.name] = value
+    return values
+
+
+def from_dict(data: dict, path: Path | None = None) -> Settings:
+    """Validate a parsed TOML document; every complaint names the file, table and key."""
+    allowed = {s.name for s in TOP_LEVEL} | set(SECTIONS) | {"sources"}
+    for key in data:
+        if key not in allowed:
+            raise ConfigError(f"unknown key {key!r} at top level", path=path, table="", key=key)
+    top = _check_table({k: v for k, v in data.items() if k in {s.name for s in TOP_LEVEL}},
+                       TOP_LEVEL, path, "top level")
+    sections = {}
+    for name, spec in SECTIONS.items():
+        table = data.get(name, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"[{name}] must be a table", path=path, table=name, key=name)
+        sections[name] = _check_table(table, spec, path, f"[{name}]")
+
+    raw_sources = data.get("sources", [])
+    if not isinstance(raw_sources, list):
+        raise ConfigError("sources must be an array of tables ([[sources]])", path=path, table="sources",
+                          key="sources")
+    sources, seen = [], set()
+    for n, table in enumerate(raw_sources, start=1):
+        where = f"[[sources]] #{n}"
+        if isinstance(table, dict) and isinstance(table.get("id"), str):
+            where = f"[[sources]] #{n} (id {table['id']!r})"
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where} must be a table", path=path, table=where, key="sources")
+        values = _check_table(table, SOURCE, path, where)
+        if values["id"] in seen:
+            raise ConfigError(f"duplicate source id {values['id']!r}", path=path, table=where, key="id")
+        if not values["id"] or not values["id"].replace("-", "").replace("_", "").isalnum():
+            raise ConfigError(f"source id {values['id']!r} may hold only letters, digits, - and _",
+                              path=path, table=where, key="id")
+        seen.add(values["id"])
+        sources.append(Source(**values))
+
+    base = path.parent if path else Path.cwd()
+    data_dir = Path(top["data_dir"])
+    if not data_dir.is_absolute():
+        data_dir = (base / data_dir).resolve()
+    database_url = top["database_url"]
+    if top["database_url_env"]:
+        database_url = os.environ.get(top["database_url_env"], database_url)
+    settings = Settings(
+        data_dir=data_dir,
+        base_uri=top["base_uri"].rstrip("/"),
+        database_url=database_url,
+        sources=tuple(sources),
+        harvest=HarvestSettings(**sections["harvest"]),
+        search=SearchSettings(**sections["search"]),
+        path=path,
+    )
+    if not settings.database_url:
+        settings = Settings(**{**settings.__dict__, "database_url": settings.default_database_url})
+    return settings
+
+
+def load(path: str | os.PathLike) -> Settings:
+    path = Path(path)
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError("configuration file not found", path=path) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path=path) from None
+    return from_dict(data, path=path.resolve())
+
+
+def reference() -> str:
+    """The configuration reference as Markdown, generated from the tables above."""
+    lines = []
+    for title, spec in (("Top level", TOP_LEVEL), *((f"[{n}]", s) for n, s in SECTIONS.items()),
+                        ("[[sources]]", SOURCE)):
+        lines += [f"#### {title}", "", "| key | default | meaning |", "|---|---|---|"]
+        for s in spec:
+            default = "(required)" if s.required else repr(s.default)
+            extra = f" One of: {', '.join(s.choices)}." if s.choices else ""
+            lines.append(f"| `{s.name}` | `{default}` | {s.help}{extra} |")
+        lines.append("")
+    return "\n".join(lines)

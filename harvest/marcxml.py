@@ -1,0 +1,186 @@
+"""Reading MARCXML as it really arrives: MARC21 slim, marcxchange, or no namespace at all.
+
+lxml does the parsing (pymarc's SAX reader is several times slower); pymarc records are built
+directly. A record that cannot be read raises `MarcError` with a cause a librarian can act on, and
+pages that are not well-formed are split at record boundaries so one bad record never costs its
+neighbours.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterator
+
+from lxml import etree
+from pymarc import Field, Indicators, Record, Subfield
+
+from harvest.errors import MarcError
+
+SLIM = "http://www.loc.gov/MARC21/slim"
+MARCXCHANGE = "info:lc/xmlns/marcxchange-v1"
+NAMESPACES = (SLIM, MARCXCHANGE, "http://www.bs.dk/standards/MarcXchange", "")
+
+HOLDINGS_TYPES = set("uvxy")
+AUTHORITY_TYPES = {"z"}
+
+#: Characters XML 1.0 forbids; they turn up in real MARC data (raw subfield delimiters, ESC).
+ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_RECORD_SPLIT = re.compile(rb"<(?:[A-Za-z][\w.-]*:)?record[\s>/].*?</(?:[A-Za-z][\w.-]*:)?record\s*>",
+                           re.S)
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_comments=True)
+
+
+@dataclass(frozen=True)
+class RecordInfo:
+    """What the store needs to know about a record without converting it."""
+    record_type: str          # bib, holdings, authority
+    control_number: str | None
+    parent: str | None        # 004: the bibliographic record a holdings record belongs to
+    deleted: bool             # leader/05 'd'
+    format_label: str         # marc21 or marcxchange
+
+
+def local(tag: str) -> str:
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def namespace(tag: str) -> str:
+    return tag[1:].partition("}")[0] if isinstance(tag, str) and tag.startswith("{") else ""
+
+
+def is_marc_record(element) -> bool:
+    return local(element.tag) == "record" and namespace(element.tag) in NAMESPACES
+
+
+def find_records(root) -> list:
+    """MARC record elements under root (itself included), in any accepted namespace."""
+    return [el for el in root.iter() if is_marc_record(el) and any(
+        local(child.tag) in ("leader", "controlfield", "datafield") for child in el)]
+
+
+def _text(element) -> str:
+    return element.text or ""
+
+
+def inspect(element) -> RecordInfo:
+    """Check a record element's structure and read its type, 001 and 004; raise MarcError if broken."""
+    leader = None
+    control_number = parent = None
+    for child in element:
+        name = local(child.tag)
+        if name == "leader":
+            leader = _text(child)
+        elif name == "controlfield":
+            tag = child.get("tag")
+            if not tag or len(tag) != 3:
+                raise MarcError(f"control field without a valid tag ({tag!r})")
+            if tag == "001":
+                control_number = _text(child).strip() or None
+            elif tag == "004":
+                parent = _text(child).strip() or None
+        elif name == "datafield":
+            tag = child.get("tag")
+            if not tag or len(tag) != 3:
+                raise MarcError(f"data field without a valid tag ({tag!r})")
+            for sub in child:
+                if local(sub.tag) == "subfield" and not sub.get("code"):
+                    raise MarcError(f"field {tag} has a subfield without a code")
+        elif name not in ("", None) and not callable(child.tag):
+            raise MarcError(f"unexpected element <{name}> inside a MARC record")
+    if leader is None:
+        raise MarcError("record has no leader")
+    if len(leader) != 24:
+        raise MarcError(f"leader is {len(leader)} characters long, not 24: {leader!r}")
+    record_type = "holdings" if leader[6] in HOLDINGS_TYPES else (
+        "authority" if leader[6] in AUTHORITY_TYPES else "bib")
+    fmt = "marcxchange" if namespace(element.tag) != SLIM and namespace(element.tag) else "marc21"
+    return RecordInfo(record_type, control_number, parent, leader[5] == "d", fmt)
+
+
+def serialize(element) -> str:
+    """The record element as a standalone XML string, NFC-normalised; the text the store keeps."""
+    text = etree.tostring(element, encoding="unicode")
+    return unicodedata.normalize("NFC", text)
+
+
+def checksum(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def parse_record(xml: str | bytes):
+    """Parse one stored record string back into an element."""
+    if isinstance(xml, str):
+        xml = xml.encode("utf-8")
+    try:
+        root = etree.fromstring(xml, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise MarcError(f"not well-formed XML: {exc}") from None
+    found = find_records(root)
+    if not found:
+        raise MarcError("no MARC record element found")
+    return found[0]
+
+
+def to_pymarc(element_or_xml) -> Record:
+    """Build a pymarc Record from a record element (or its XML text)."""
+    element = element_or_xml if etree.iselement(element_or_xml) else parse_record(element_or_xml)
+    inspect(element)
+    record = Record(force_utf8=True)
+    for child in element:
+        name = local(child.tag)
+        if name == "leader":
+            record.leader = _text(child)
+        elif name == "controlfield":
+            record.add_field(Field(tag=child.get("tag"), data=_text(child)))
+        elif name == "datafield":
+            ind1 = (child.get("ind1") or " ")[:1]
+            ind2 = (child.get("ind2") or " ")[:1]
+            subfields = [Subfield(code=sub.get("code"), value=_text(sub))
+                         for sub in child if local(sub.tag) == "subfield"]
+            record.add_field(Field(tag=child.get("tag"), indicators=Indicators(ind1, ind2),
+                                   subfields=subfields))
+    return record
+
+
+def salvage_records(raw: bytes) -> Iterator[tuple[object | None, bytes, MarcError | None]]:
+    """Split text that is not well-formed into record-sized pieces and parse each alone.
+
+    Yields (element, raw piece, None) for a piece that parses, and (None, raw piece, error) for one
+    that does not, so that the caller quarantines exactly the bad records. Illegal control characters
+    are never silently removed: a record holding them is reported with their positions.
+    """
+    for match in _RECORD_SPLIT.finditer(raw):
+        piece = match.group(0)
+        text = piece.decode("utf-8", errors="replace")
+        bad = ILLEGAL_XML.search(text)
+        if bad:
+            yield None, piece, MarcError(
+                f"illegal XML control character U+{ord(bad.group()):04X} at offset {bad.start()}")
+            continue
+        if "\ufffd" in text and b"\xef\xbf\xbd" not in piece:
+            yield None, piece, MarcError("bytes that are not valid UTF-8")
+            continue
+        wrapped = _with_namespaces(piece, raw)
+        try:
+            element = etree.fromstring(wrapped, _PARSER)
+        except etree.XMLSyntaxError as exc:
+            yield None, piece, MarcError(f"not well-formed XML: {exc}")
+            continue
+        found = find_records(element)
+        yield (found[0], piece, None) if found else (None, piece, MarcError("no MARC record element"))
+
+
+def _with_namespaces(piece: bytes, whole: bytes) -> bytes:
+    """Re-declare the prefixes a cut-out piece uses, taking them from the document it came from."""
+    declared = dict(re.findall(rb'xmlns:([\w.-]+)="([^"]*)"', whole[:4096]))
+    used = set(re.findall(rb"<([\w.-]+):", piece))
+    extra = b"".join(b' xmlns:%s="%s"' % (p, declared[p]) for p in used if p in declared
+                     and b"xmlns:" + p not in piece[:piece.find(b">")])
+    if not extra:
+        return piece
+    end = re.search(rb"[\s>/]", piece[1:]).start() + 1
+    return piece[:end] + extra + piece[end:]

@@ -1,0 +1,1 @@
+"""Portal: the Flask application for patrons, librarians and national services."""

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Install everything Grenseløs needs on a fresh Debian machine, from the project's own files.
+# Safe to run again: each step checks first and does nothing when its work is already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v python3 >/dev/null || need_apt+=(python3 python3-venv)
+[ -x /usr/lib/postgresql/15/bin/postgres ] || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 \
+  || need_apt+=(postgresql)
+if [ "${GRENSELOS_WITH_BROWSER:-0}" = 1 ] && [ ! -x /usr/bin/chromium ]; then need_apt+=(chromium); fi
+if [ "${GRENSELOS_WITH_SOLR:-0}" = 1 ]; then
+  command -v java >/dev/null || need_apt+=(openjdk-17-jdk-headless)
+  command -v mvn >/dev/null || need_apt+=(maven)
+fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  python3 -m venv .venv
+fi
+stamp=.venv/.grenselos-installed
+if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ]; then
+  echo "setup: installing Python packages (setup.cfg)"
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+  if ! .venv/bin/python -m pip install -q -e '.[test]' >.venv/pip.log 2>&1; then
+    cat .venv/pip.log >&2; exit 1
+  fi
+  touch "$stamp"
+fi
