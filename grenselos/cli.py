@@ -97,6 +97,9 @@ def status(ctx, as_json):
         c = counts[source_id]
         click.echo(f"{source_id:<{width}}  {c['records']:>8}  {c['deleted']:>8}  {c['quarantined']:>8}  "
                    f"{c['last_harvest'] or 'never'}")
+        if "converted" in c:
+            click.echo(f"{'':<{width}}  transform: {c['converted']} converted, {c['conversion_errors']} errors, "
+                       f"{c['clusters']} works, last {c.get('last_transform') or 'never'}")
 
 
 def _status_extras():
@@ -126,24 +129,151 @@ def settings_cmd():
     click.echo(settings_mod.reference())
 
 
+@cli.command()
+@click.option("--report", is_flag=True, help="Per source: records by language, coding problems, suggestions.")
+@click.option("--source", "source_ids", multiple=True, help="Only this source (repeatable).")
+@click.option("--no-detect", is_flag=True, help="Read codes only; no language detection.")
+@click.option("--ui", "ui_lang", default="en", show_default=True, help="Label language: nb, nn, se, en.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def languages(ctx, report, source_ids, no_detect, ui_lang, as_json):
+    """Language report for librarians: missing, collective and contradicted codes, and suggestions."""
+    from transform.language_report import build_report, format_report
+    if not report:
+        raise click.UsageError("nothing to do: use --report")
+    data = build_report(ctx.store, ctx.settings.sources, detect=not no_detect,
+                        source_filter=list(source_ids) or None)
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False) if as_json else format_report(data, ui_lang))
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["nt", "ttl", "jsonld", "xml"]), default="nt",
+              show_default=True, help="RDF serialization written to stdout.")
+@click.option("--base-uri", default="http://localhost:5000", show_default=True,
+              help="Base of the minted URIs (the config's base_uri in the pipeline).")
+@click.option("--source", "source_id", default="local", show_default=True, help="Source id used in URIs.")
+@click.option("--holdings", "holdings_profile", default="auto", show_default=True,
+              type=click.Choice(["auto", "koha-952", "marc-852", "marcxchange-holdings"]),
+              help="How items are read; auto picks by the records.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def convert(fmt, base_uri, source_id, holdings_profile, files):
+    """Convert MARC files (MARCXML, marcxchange, ISO 2709) to BIBFRAME on stdout; no store is touched.
+
+    Bad records are reported on stderr and skipped; the exit status is 1 if any were bad.
+    """
+    from transform.convert import convert_files
+    stdout = click.get_binary_stream("stdout")
+    converted, bad = convert_files(files, stdout, sys.stderr, fmt=fmt, base_uri=base_uri,
+                                   source_id=source_id, holdings_profile=holdings_profile)
+    click.echo(f"converted {converted} record(s), {bad} bad", err=True)
+    sys.exit(1 if bad else 0)
+
+
 def _not_yet(stage: str):
     raise click.ClickException(f"the {stage} stage is not built yet in this version")
 
 
 @cli.command()
-@click.option("--full", is_flag=True, help="Rebuild everything.")
+@click.option("--full", is_flag=True, help="Re-key, re-cluster and re-convert everything.")
+@click.option("--source", "source_ids", multiple=True, help="Transform only this source (repeatable).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines, only the summary.")
 @pass_ctx
-def transform(ctx, full):
+def transform(ctx, full, source_ids, quiet):
     """Convert new, changed and deleted records to BIBFRAME and cluster them into works."""
-    _not_yet("transform")
+    from transform.pipeline import run_transform
+    summaries = run_transform(ctx.settings, ctx.store, source_ids or None, full=full, progress=not quiet)
+    for summary in summaries:
+        click.echo(summary.line())
+    sys.exit(0)
+
+
+@cli.command("explain-cluster")
+@click.argument("ident")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def explain_cluster(ctx, ident, as_json):
+    """Why records are one work: IDENT is a work cluster id or a record id (source:identifier)."""
+    from transform.explain import explain, explain_text
+    with ctx.store.engine.connect() as conn:
+        data = explain(conn, ident, ctx.settings.base_uri)
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str) if as_json else explain_text(data))
+
+
+@cli.group()
+def cluster():
+    """Manual overrides of work clustering; kept across re-harvests and applied on every transform."""
+
+
+@cluster.command("join")
+@click.argument("record")
+@click.argument("other")
+@click.option("--note", default="", help="Why (shown by explain-cluster).")
+@pass_ctx
+def cluster_join(ctx, record, other, note):
+    """Put RECORD (source:identifier) in the work of OTHER (a record or a work cluster id)."""
+    from transform.explain import add_join
+    from transform.pipeline import run_transform
+    with ctx.store.engine.begin() as conn:
+        number = add_join(conn, record, other, note)
+    click.echo(f"override #{number}: join {record} with {other}")
+    run_transform(ctx.settings, ctx.store, progress=False)
+
+
+@cluster.command("split")
+@click.argument("record")
+@click.option("--note", default="", help="Why (shown by explain-cluster).")
+@pass_ctx
+def cluster_split(ctx, record, note):
+    """Make RECORD (source:identifier) a work of its own, whatever its keys say."""
+    from transform.explain import add_split
+    from transform.pipeline import run_transform
+    with ctx.store.engine.begin() as conn:
+        number = add_split(conn, record, note)
+    click.echo(f"override #{number}: split {record}")
+    run_transform(ctx.settings, ctx.store, progress=False)
+
+
+@cluster.command("list")
+@pass_ctx
+def cluster_list(ctx):
+    """List the manual overrides."""
+    from transform.explain import list_overrides
+    with ctx.store.engine.connect() as conn:
+        for o in list_overrides(conn):
+            other = f" {o['other_source']}:{o['other_identifier']}" if o["other_source"] else ""
+            click.echo(f"#{o['id']}\t{o['kind']}\t{o['source']}:{o['identifier']}{other}\t{o['note'] or ''}")
 
 
 @cli.command()
 @click.option("--full", is_flag=True, help="Rebuild the whole index.")
+@click.option("--batch", default=1000, show_default=True, help="Documents per backend commit.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress line, only the summary.")
 @pass_ctx
-def index(ctx, full):
-    """Index what changed since the last run into the search backend."""
-    _not_yet("index")
+def index(ctx, full, batch=1000, quiet=False):
+    """Index what changed since the last run into the search backend (tantivy, or Solr if configured)."""
+    from index.pipeline import index_changes
+    summary = index_changes(ctx.settings, ctx.store, full=full, batch=batch, progress=not quiet)
+    click.echo(summary.line())
+    sys.exit(1 if summary.failed else 0)
+
+
+@cli.group()
+def solr():
+    """Manage the Solr core or SolrCloud collection named by [search] solr_url."""
+
+
+@solr.command("init")
+@click.option("--url", default=None, help="Core/collection URL (default: [search] solr_url).")
+@click.option("--shards", default=2, show_default=True, help="Shards of a new SolrCloud collection.")
+@click.option("--replicas", default=1, show_default=True, help="Replicas per shard (SolrCloud).")
+@pass_ctx
+def solr_init(ctx, url, shards, replicas):
+    """Create the core (standalone) or upload the configset and create the collection (SolrCloud)."""
+    from index.solr_admin import init
+    url = url or ctx.settings.search.solr_url
+    if not url:
+        raise click.UsageError("no Solr URL: set [search] solr_url or pass --url")
+    click.echo(init(url, shards=shards, replicas=replicas))
 
 
 @cli.command()
@@ -151,7 +281,13 @@ def index(ctx, full):
 @click.pass_context
 def run(ctx, full):
     """Run every stage in order: harvest, transform, index."""
-    ctx.invoke(harvest, full=full)
+    status = 0
+    for verb in (harvest, transform, index):
+        try:
+            ctx.invoke(verb, full=full)
+        except SystemExit as exc:  # each verb exits with its status; the chain goes on
+            status = max(status, exc.code or 0)
+    sys.exit(status)
 
 
 @cli.command()
@@ -159,8 +295,9 @@ def run(ctx, full):
 @click.option("--port", default=5000, show_default=True)
 @pass_ctx
 def serve(ctx, host, port):
-    """Serve the portal."""
-    _not_yet("portal")
+    """Serve the portal (threaded; for production run `gunicorn 'portal.app:create_app()'`)."""
+    from portal.serve import serve as serve_portal
+    serve_portal(ctx.settings, host=host, port=port)
 
 
 @cli.command()

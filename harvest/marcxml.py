@@ -24,6 +24,8 @@ MARCXCHANGE = "info:lc/xmlns/marcxchange-v1"
 NAMESPACES = (SLIM, MARCXCHANGE, "http://www.bs.dk/standards/MarcXchange", "")
 
 HOLDINGS_TYPES = set("uvxy")
+#: OAI header elements that Koha's OAI server (and records cut out of its responses) leave inside <record>.
+OAI_LEFTOVERS = {"identifier", "datestamp", "setSpec"}
 AUTHORITY_TYPES = {"z"}
 
 #: Characters XML 1.0 forbids; they turn up in real MARC data (raw subfield delimiters, ESC).
@@ -87,8 +89,15 @@ def inspect(element) -> RecordInfo:
             if not tag or len(tag) != 3:
                 raise MarcError(f"data field without a valid tag ({tag!r})")
             for sub in child:
-                if local(sub.tag) == "subfield" and not sub.get("code"):
+                if callable(sub.tag):
+                    continue
+                if local(sub.tag) != "subfield":
+                    raise MarcError(f"field {tag} has an unexpected element <{local(sub.tag)}> "
+                                    "instead of <subfield>")
+                if not sub.get("code"):
                     raise MarcError(f"field {tag} has a subfield without a code")
+        elif name in OAI_LEFTOVERS:
+            continue
         elif name not in ("", None) and not callable(child.tag):
             raise MarcError(f"unexpected element <{name}> inside a MARC record")
     if leader is None:

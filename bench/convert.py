@@ -1,0 +1,119 @@
+"""Benchmark of MARC21 → BIBFRAME conversion on real Library of Congress records.
+
+Uses `BooksAll.2016.part01.utf8` (250,000 LC records, public domain) from the pymarc 5.4.0 source
+distribution, downloaded once into bench/.cache/. Prints records/s for parsing alone (pymarc) and for
+parse + convert + N-Triples, triples per record, latency percentiles per record and peak memory.
+
+    .venv/bin/python bench/convert.py [--records 20000] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import resource
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CACHE = ROOT / "bench" / ".cache"
+DATA = CACHE / "BooksAll.2016.part01.utf8"
+
+
+def ensure_data() -> Path:
+    if DATA.exists():
+        return DATA
+    CACHE.mkdir(parents=True, exist_ok=True)
+    sdist = CACHE / "pymarc-5.4.0.tar.gz"
+    if not sdist.exists():
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                        "pymarc==5.4.0", "-d", str(CACHE)], check=True)
+    with tarfile.open(sdist) as tar:
+        member = next(m for m in tar.getmembers() if m.name.endswith("BooksAll.2016.part01.utf8"))
+        DATA.write_bytes(tar.extractfile(member).read())
+    return DATA
+
+
+def read_chunk(path: Path, n: int) -> bytes:
+    """The first n ISO 2709 records as bytes (so both passes read from memory, not disk)."""
+    out = io.BytesIO()
+    with path.open("rb") as fh:
+        for _ in range(n):
+            head = fh.read(5)
+            if len(head) < 5:
+                break
+            out.write(head + fh.read(int(head) - 5))
+    return out.getvalue()
+
+
+def parse_only(raw: bytes) -> tuple[int, float]:
+    import pymarc
+    start = time.perf_counter()
+    count = sum(1 for r in pymarc.MARCReader(io.BytesIO(raw), to_unicode=True, permissive=True) if r)
+    return count, time.perf_counter() - start
+
+
+def full(raw: bytes):
+    import pymarc
+    from transform.convert import ConvertContext, Converter
+    from transform.serialize import serialize
+
+    converter = Converter("http://localhost:5000")
+    latencies, triples, lost, out_bytes = [], 0, 0, 0
+    reader = pymarc.MARCReader(io.BytesIO(raw), to_unicode=True, permissive=True)
+    start = time.perf_counter()
+    position = 0
+    while True:
+        t0 = time.perf_counter()
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        position += 1
+        if record is None:
+            lost += 1
+            continue
+        f001 = record.get("001")
+        rid = (f001.data.strip().replace(" ", "_") if f001 is not None else "") or f"n{position}"
+        result = converter.convert(record, ConvertContext("lc", rid))
+        out_bytes += len(serialize(result.triples, "nt"))
+        triples += len(result.triples)
+        latencies.append(time.perf_counter() - t0)
+    return position, lost, triples, out_bytes, latencies, time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=20000)
+    parser.add_argument("--profile", action="store_true", help="print the top functions (cProfile)")
+    args = parser.parse_args()
+    raw = read_chunk(ensure_data(), args.records)
+
+    count, seconds = parse_only(raw)
+    print(f"parse only (pymarc):              {count} records in {seconds:.2f} s = {count / seconds:,.0f} records/s")
+
+    if args.profile:
+        import cProfile
+        import pstats
+        prof = cProfile.Profile()
+        prof.enable()
+    n, lost, triples, out_bytes, lat, seconds = full(raw)
+    if args.profile:
+        prof.disable()
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+    lat.sort()
+    converted = n - lost
+    print(f"parse + convert + N-Triples:      {converted} records in {seconds:.2f} s = "
+          f"{converted / seconds:,.0f} records/s")
+    print(f"records read {n}, unreadable {lost}, converted {converted} (none lost: {n == converted + lost})")
+    print(f"triples/record {triples / max(converted, 1):.1f}; N-Triples {out_bytes / 1e6:.1f} MB")
+    print(f"per record p50 {lat[len(lat) // 2] * 1e3:.2f} ms, p95 {lat[int(len(lat) * 0.95)] * 1e3:.2f} ms")
+    print(f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

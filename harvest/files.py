@@ -1,0 +1,311 @@
+"""`grenselos import`: MARC files (ISO 2709 or MARCXML) into the same record store as the harvester.
+
+This is the way in for a library leaving Mikromarc, whose export is ISO 2709. The format is told by
+content, not by the file name. Every record becomes canonical MARCXML slim (UTF-8, NFC), so
+importing the same export twice changes nothing.
+
+Identifiers. An imported record is stored as `<003>:<001>`, or `<001>` when the record has no 003;
+holdings and authority records get a `holdings/` or `authority/` prefix because their 001 numbers
+are a separate series. A record without 001 from a Koha source (holdings profile koha-952) is
+`biblionumber:<999 $c>`; any other record without 001 gets `<file name>#<position>`, and a second
+record with the same 001 in one file gets `<id>#<n>`; these keep their data but carry a warning in
+`error`, since their identity is not stable across re-exports. Leader/05 'd' marks a record deleted.
+
+Bad input. A chunk that cannot be read as a record is quarantined with its raw bytes, the file and
+byte offset, its 001 if it can be found, and the cause. A record that could be read only with
+repairs (bad bytes replaced, a wrong leader/09, a broken directory read by field terminators) is
+stored with the repairs listed in `error`, so `status` counts it as quarantined and a librarian can
+fix it at the source; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import mmap
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from lxml import etree
+
+from harvest import iso2709, marcxml
+from harvest.encodings import Charset
+from harvest.errors import MarcError
+from harvest.marcdata import DataField, MarcData, from_element, to_slim
+from harvest.store import IncomingRecord, RecordStore, UpsertResult, now
+
+BATCH = 500
+STAGE = "import"
+RAW_LIMIT = 1 << 20          # bytes of an unreadable file kept in quarantine
+
+
+@dataclass
+class FileRecord:
+    """One record of a file, or one piece of a file that could not be read as a record."""
+    location: str                        # "file:offset" (ISO 2709) or "file:line" (MARCXML)
+    number: int                          # 1-based position in the file
+    record: MarcData | None = None
+    cause: str | None = None             # set when unreadable
+    raw: bytes | None = None
+    identifier: str | None = None        # 001 of an unreadable record, when it can be found
+    note: str | None = None              # the stream around the record was repaired
+
+
+@dataclass
+class FileSummary:
+    path: Path
+    format: str = "unknown"
+    records: int = 0                     # records read (with or without warnings)
+    unreadable: int = 0                  # pieces quarantined with raw bytes
+    warned: int = 0                      # records stored with a warning in `error`
+    result: UpsertResult = field(default_factory=UpsertResult)
+
+    @property
+    def quarantined(self) -> int:
+        return self.unreadable + self.warned
+
+
+@dataclass
+class ImportSummary:
+    source: str
+    files: list[FileSummary] = field(default_factory=list)
+
+    def _total(self, name: str) -> int:
+        return sum(getattr(f, name) for f in self.files)
+
+    @property
+    def records(self) -> int:
+        return self._total("records")
+
+    @property
+    def quarantined(self) -> int:
+        return self._total("quarantined")
+
+    @property
+    def unreadable(self) -> int:
+        return self._total("unreadable")
+
+    @property
+    def new(self) -> int:
+        return sum(f.result.new for f in self.files)
+
+    @property
+    def changed(self) -> int:
+        return sum(f.result.changed for f in self.files)
+
+    @property
+    def unchanged(self) -> int:
+        return sum(f.result.unchanged for f in self.files)
+
+    @property
+    def deleted(self) -> int:
+        return sum(f.result.deleted for f in self.files)
+
+    def line(self) -> str:
+        return (f"{self.source}: {self.records} records from {len(self.files)} file(s): {self.new} new, "
+                f"{self.changed} changed, {self.unchanged} unchanged, {self.deleted} deleted, "
+                f"{self.quarantined} quarantined ({self.unreadable} unreadable)")
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+def sniff(head: bytes) -> str | None:
+    """'xml', 'iso2709' or None, from the first bytes of a file."""
+    text = head.lstrip(b"\xef\xbb\xbf\x00\r\n \t")
+    if text.startswith(b"<"):
+        return "xml"
+    if iso2709.LEADER.match(text) or b"\x1d" in head or b"\x1e" in head:
+        return "iso2709"
+    return None
+
+
+def read_records(path: Path, encoding: str | None = None) -> Iterator[FileRecord]:
+    """Every record of a MARC file, good or bad, in file order. `encoding` overrides leader/09."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    kind = sniff(head)
+    if kind == "xml":
+        yield from _read_xml(path)
+    elif kind == "iso2709":
+        yield from _read_iso2709(path, encoding)
+    elif head:
+        with open(path, "rb") as fh:
+            raw = fh.read(RAW_LIMIT)
+        yield FileRecord(f"{path.name}:0", 1, cause=f"{path.name} is neither ISO 2709 nor MARCXML "
+                         f"(it starts with {head[:16]!r})", raw=raw)
+
+
+def _read_iso2709(path: Path, encoding: str | None) -> Iterator[FileRecord]:
+    if encoding:
+        Charset(encoding)                    # an unknown code page fails here, before any record
+    with open(path, "rb") as fh:
+        if fh.seek(0, 2) == 0:
+            return
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            for chunk in iso2709.chunks(data):
+                location = f"{path.name}:{chunk.offset}"
+                if chunk.cause:
+                    yield FileRecord(location, chunk.number, cause=chunk.cause, raw=chunk.data,
+                                     identifier=_guess_001(chunk.data))
+                    continue
+                try:
+                    record = iso2709.parse(chunk.data, encoding)
+                except MarcError as exc:
+                    yield FileRecord(location, chunk.number, cause=exc.cause, raw=chunk.data,
+                                     identifier=_guess_001(chunk.data), note=chunk.note)
+                    continue
+                if chunk.note:
+                    record.problems.insert(0, chunk.note)
+                yield FileRecord(location, chunk.number, record=record, note=chunk.note)
+
+
+def _guess_001(chunk: bytes) -> str | None:
+    """The 001 of a record that could not be parsed, if its directory still points at it."""
+    match = re.match(rb"\d{5}.{7}(\d{5})", chunk, re.S)
+    end = chunk.find(b"\x1e", 24)
+    if not match or end < 0:
+        return None
+    base = int(match.group(1))
+    for i in range(24, end - 11, 12):
+        entry = chunk[i:i + 12]
+        if entry[:3] == b"001" and entry[3:].isdigit():
+            start = base + int(entry[7:12])
+            value = chunk[start:start + int(entry[3:7])].rstrip(b"\x1e").strip()
+            text = value.decode("ascii", errors="replace")
+            return text if value and text.isprintable() else None
+    return None
+
+
+def _read_xml(path: Path) -> Iterator[FileRecord]:
+    raw = path.read_bytes()
+    try:
+        root = etree.fromstring(raw, marcxml._PARSER)
+    except etree.XMLSyntaxError as exc:
+        yield from _salvage_xml(path, raw, exc)
+        return
+    for number, element in enumerate(marcxml.find_records(root), 1):
+        yield _from_element(path, number, element, f"{path.name}:line {element.sourceline}")
+
+
+def _salvage_xml(path: Path, raw: bytes, exc: Exception) -> Iterator[FileRecord]:
+    number = 0
+    for number, (element, piece, error) in enumerate(marcxml.salvage_records(raw), 1):
+        line = raw[:raw.find(piece)].count(b"\n") + 1
+        location = f"{path.name}:line {line}"
+        if error is not None:
+            found = re.search(rb'tag=["\']001["\'][^>]*>([^<]{1,128})<', piece)
+            yield FileRecord(location, number, cause=f"{error.cause} (file is not well-formed XML)",
+                             raw=piece, identifier=found.group(1).decode("utf-8", "replace").strip()
+                             if found else None)
+        else:
+            yield _from_element(path, number, element, location)
+    if number == 0:
+        yield FileRecord(f"{path.name}:0", 1, cause=f"not well-formed XML and no MARC record could be cut "
+                         f"out of it: {exc}", raw=raw[:RAW_LIMIT])
+
+
+def _from_element(path: Path, number: int, element, location: str) -> FileRecord:
+    try:
+        marcxml.inspect(element)
+        record = from_element(element)
+    except MarcError as exc:
+        found = element.xpath("./*[local-name()='controlfield'][@tag='001']/text()")
+        return FileRecord(location, number, cause=exc.cause, raw=etree.tostring(element),
+                          identifier=found[0].strip() if found else None)
+    return FileRecord(location, number, record=record)
+
+
+# -- importing ----------------------------------------------------------------------------------
+
+def identity(record: MarcData) -> tuple[str | None, str | None]:
+    """(identifier, control number) of a record: [type/][003:]001, or (None, None) without 001."""
+    control = (record.control("001") or "").strip() or None
+    if control is None:
+        return None, None
+    org = (record.control("003") or "").strip()
+    identifier = f"{org}:{control}" if org else control
+    if record.record_type != "bib":
+        identifier = f"{record.record_type}/{identifier}"
+    return identifier, control
+
+
+def koha_biblionumber(record: MarcData) -> str | None:
+    """Koha's own record number (999 $c), stable across exports of the same Koha database."""
+    for f in record.fields:
+        if isinstance(f, DataField) and f.tag == "999":
+            for code, value in f.subfields:
+                if code == "c" and value.strip().isdigit():
+                    return value.strip()
+    return None
+
+
+def incoming(item: FileRecord, file_name: str, seen: dict[str, int], koha: bool = False) -> IncomingRecord:
+    """The store's view of one readable record; `seen` counts identifiers already used in this file.
+
+    `koha`: the source is a Koha library (holdings profile koha-952), whose records without 001 are
+    identified by their biblionumber (999 $c) rather than by their position in the file.
+    """
+    record = item.record
+    problems = list(record.problems)
+    identifier, control = identity(record)
+    if identifier is None and koha:
+        biblionumber = koha_biblionumber(record)
+        identifier = f"biblionumber:{biblionumber}" if biblionumber else None
+    if identifier is None:
+        identifier = f"{file_name}#{item.number}"
+        problems.append(f"no 001: identifier {identifier!r} taken from the record's position in the file; "
+                        "it changes if the export's order changes")
+    else:
+        seen[identifier] = seen.get(identifier, 0) + 1
+        if seen[identifier] > 1:
+            problems.append(f"001 {control!r} occurs {seen[identifier]} times in {file_name}; this one "
+                            f"stored as {identifier}#{seen[identifier]}")
+            identifier = f"{identifier}#{seen[identifier]}"
+    parent = (record.control("004") or "").strip() or None if record.record_type == "holdings" else None
+    common = dict(identifier=identifier, datestamp=record.datestamp(), record_type=record.record_type,
+                  control_number=control, parent=parent)
+    if record.deleted:
+        return IncomingRecord(deleted=True, **common)
+    text = to_slim(record)
+    return IncomingRecord(marcxml=text, checksum=marcxml.checksum(text),
+                          error="; ".join(problems) if problems else None, **common)
+
+
+def import_file(store: RecordStore, source_id: str, path: Path, encoding: str | None = None,
+                batch_size: int = BATCH, koha: bool = False) -> FileSummary:
+    summary = FileSummary(path)
+    with open(path, "rb") as fh:
+        summary.format = sniff(fh.read(4096)) or "unknown"
+    seen: dict[str, int] = {}
+    batch: list[IncomingRecord] = []
+    for item in read_records(path, encoding):
+        if item.record is None:
+            summary.unreadable += 1
+            cause = f"{item.location}" + (f" ({item.identifier})" if item.identifier else "") + \
+                f": {item.cause}"
+            store.quarantine(source_id, cause, stage=STAGE, identifier=item.identifier,
+                             location=item.location, raw=item.raw)
+            continue
+        summary.records += 1
+        rec = incoming(item, path.name, seen, koha)
+        summary.warned += rec.error is not None
+        batch.append(rec)
+        if len(batch) >= batch_size:
+            summary.result += store.upsert(source_id, batch)
+            batch = []
+    if batch:
+        summary.result += store.upsert(source_id, batch)
+    return summary
+
+
+def import_files(store: RecordStore, source, paths: list[Path], encoding: str | None = None,
+                 batch_size: int = BATCH) -> ImportSummary:
+    """Import files for one source. `encoding` (or the source's `encoding`) overrides leader/09."""
+    source_id = source if isinstance(source, str) else source.id
+    encoding = encoding or (getattr(source, "encoding", "") or None)
+    koha = getattr(source, "holdings", "") == "koha-952"
+    summary = ImportSummary(source_id)
+    for path in paths:
+        summary.files.append(import_file(store, source_id, Path(path), encoding, batch_size, koha))
+    store.save_checkpoint(source_id, last_harvest=now())
+    return summary

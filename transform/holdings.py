@@ -1,0 +1,175 @@
+"""Holdings profiles: how items and their owning library are read from what a source sends.
+
+Libraries send holdings in three shapes (see ARCHITECTURE.md, "Norwegian sources"):
+
+* `koha-952`: Koha embeds one 952 per item in the bibliographic record;
+* `marc-852`: 852 locations in the bibliographic record, items in 876-878 linked by $8 (or, with one
+  852, all of them); an 852 without items is one holding;
+* `marcxchange-holdings`: separate MARC holdings records linked to the bibliographic record by 004,
+  each read like `marc-852` (the caller passes them in `ConvertContext.holdings`).
+
+Items get `{instance}/item/{n}` in reading order and `bf:heldBy {base}/library/{ISIL}`. A library code
+that is not an ISIL is looked up in the `library-isil` code list; failing that, the source's ISIL is
+used and the code is kept as a sublocation, with a warning.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from pyoxigraph import Literal, NamedNode
+
+from transform import bibframe, steps
+
+PROFILES = ("koha-952", "marc-852", "marcxchange-holdings")
+
+#: Tags a profile reads from the bibliographic record itself (so they are not "unmapped").
+CONSUMED = {"koha-952": {"952"}, "marc-852": {"852", "876", "877", "878"},
+            "marcxchange-holdings": {"852", "876", "877", "878"}}
+
+ISIL = re.compile(r"^[A-Z]{1,4}-[A-Za-z0-9:/-]{1,11}$")
+
+_T = bibframe.term
+TYPE, LABEL, VALUE = _T("rdf:type"), _T("rdfs:label"), _T("rdf:value")
+ITEM, HAS_ITEM, ITEM_OF, HELD_BY = _T("bf:Item"), _T("bf:hasItem"), _T("bf:itemOf"), _T("bf:heldBy")
+ORGANIZATION, CODE = _T("bf:Organization"), _T("bf:code")
+SUBLOCATION, SUBLOCATION_CLS = _T("bf:sublocation"), _T("bf:Sublocation")
+SHELFMARK, SHELFMARK_CLS = _T("bf:shelfMark"), _T("bf:ShelfMark")
+IDENTIFIED_BY, BARCODE, LOCAL = _T("bf:identifiedBy"), _T("bf:Barcode"), _T("bf:Local")
+NOTE, NOTE_CLS, ENUM = _T("bf:note"), _T("bf:Note"), _T("bf:enumerationAndChronology")
+STATUS, STATUS_CLS = _T("bf:status"), _T("bf:Status")
+
+# Koha 952 subfields: home branch, holding branch, location, call number, barcode, item type,
+# copy number, public note, collection code, lost/withdrawn/damaged/not-for-loan, item number.
+_KOHA_STATUS = {"1": "lost", "0": "withdrawn", "4": "damaged", "7": "not for loan"}
+
+
+def consumed(profile: str) -> set[str]:
+    return CONSUMED.get(profile, set())
+
+
+def library(env, code: str) -> NamedNode | None:
+    """The library IRI for an owning-library code (ISIL, a known local code, or the source's ISIL)."""
+    code = code.strip()
+    isil = code if ISIL.match(code) else env.maps.get("library-isil", {}).get(code) if code else None
+    if isinstance(isil, NamedNode):
+        isil = isil.value.rsplit("/", 1)[1]
+    if not isil:
+        isil = env.ctx.isil
+        if code:
+            env.warn(f"library code {code!r} is not an ISIL and not in the library-isil list; "
+                     f"holding attributed to {isil or 'the source'}")
+    if not isil:
+        isil = code or env.ctx.source_id
+    node = NamedNode(f"{env.base}/library/{quote(isil, safe='-:')}")
+    env.add(node, TYPE, ORGANIZATION)
+    env.add(node, CODE, Literal(isil))
+    return node
+
+
+class ItemWriter:
+    """Mints items in reading order and writes their common shape."""
+
+    def __init__(self, env):
+        self.env = env
+        self.n = 0
+
+    def item(self, lib: NamedNode | None) -> NamedNode:
+        self.n += 1
+        env = self.env
+        item = NamedNode(f"{env.instance_iri}/item/{self.n}")
+        env.add(item, TYPE, ITEM)
+        env.add(item, ITEM_OF, env.instance)
+        env.add(env.instance, HAS_ITEM, item)
+        if lib is not None:
+            env.add(item, HELD_BY, lib)
+        return item
+
+    def inner(self, item, prop, cls, name, label, value_prop=LABEL):
+        if not label or not label.strip():
+            return
+        node = NamedNode(f"{item.value}#{name}")
+        self.env.add(item, prop, node)
+        self.env.add(node, TYPE, cls)
+        self.env.add(node, value_prop, Literal(steps.nfc(label.strip())))
+
+
+def _sub(field, code) -> list[str]:
+    return [sf.value for sf in field.subfields if sf.code == code and sf.value.strip()]
+
+
+def _one(field, code) -> str:
+    values = _sub(field, code)
+    return values[0].strip() if values else ""
+
+
+def koha_952(env, record, writer: ItemWriter):
+    for f in record.get_fields("952"):
+        home = _one(f, "a") or _one(f, "b")
+        item = writer.item(library(env, home) if home or env.ctx.isil else None)
+        place = " / ".join(x for x in (home if not ISIL.match(home or "-") else "", _one(f, "c")) if x)
+        writer.inner(item, SUBLOCATION, SUBLOCATION_CLS, "sublocation", place)
+        writer.inner(item, SHELFMARK, SHELFMARK_CLS, "shelfmark", _one(f, "o"))
+        writer.inner(item, IDENTIFIED_BY, BARCODE, "barcode", _one(f, "p"), VALUE)
+        writer.inner(item, NOTE, NOTE_CLS, "note", _one(f, "z"))
+        writer.inner(item, ENUM, NOTE_CLS, "enumeration", _one(f, "h"))
+        states = [name for code, name in _KOHA_STATUS.items() if _one(f, code) not in ("", "0")]
+        writer.inner(item, STATUS, STATUS_CLS, "status", ", ".join(states))
+
+
+def marc_852(env, fields: list, writer: ItemWriter):
+    """One holdings unit: 852 locations and their 876-878 items (linked by $8 when there are several)."""
+    locations = [f for f in fields if f.tag == "852"]
+    items = [f for f in fields if f.tag in ("876", "877", "878")]
+    if not locations and items:
+        env.warn("items (876-878) without an 852 location")
+    for i, loc in enumerate(locations):
+        link = _one(loc, "8").split(".")[0]
+        mine = [f for f in items if (len(locations) == 1 or
+                                     (link and _one(f, "8").split(".")[0] == link))]
+        lib = library(env, _one(loc, "a"))
+        sub = " / ".join(dict.fromkeys(x for x in (_one(loc, "b"), _one(loc, "c")) if x))
+        shelf = " ".join(x.strip() for x in _sub(loc, "h") + _sub(loc, "i") + _sub(loc, "j")) or _one(loc, "k")
+        for unit in mine or [None]:
+            item = writer.item(lib)
+            writer.inner(item, SUBLOCATION, SUBLOCATION_CLS, "sublocation", sub)
+            writer.inner(item, SHELFMARK, SHELFMARK_CLS, "shelfmark", shelf)
+            writer.inner(item, NOTE, NOTE_CLS, "note", " ".join(_sub(loc, "z")))
+            if unit is None:
+                continue
+            writer.inner(item, IDENTIFIED_BY, BARCODE, "barcode", _one(unit, "p"), VALUE)
+            if _one(unit, "a") and _one(unit, "a") != _one(unit, "p"):
+                writer.inner(item, IDENTIFIED_BY, LOCAL, "local", _one(unit, "a"), VALUE)
+            writer.inner(item, ENUM, NOTE_CLS, "enumeration", _one(unit, "3"))
+            kind = {"877": "supplement", "878": "index"}.get(unit.tag, "")
+            writer.inner(item, NOTE, NOTE_CLS, "kind", kind)
+            writer.inner(item, STATUS, STATUS_CLS, "status", _one(unit, "j"))
+    linked = {id(f) for f in items if len(locations) == 1 or any(
+        _one(f, "8").split(".")[0] == _one(loc, "8").split(".")[0] and _one(loc, "8") for loc in locations)}
+    for f in items:
+        if id(f) not in linked:
+            env.warn(f"item field {f.tag} ${'8'} {_one(f, '8')!r} links to no 852")
+
+
+def add_items(env, record, ctx):
+    """Write the items of one record according to the source's holdings profile."""
+    writer = ItemWriter(env)
+    profile = ctx.holdings_profile
+    if profile not in PROFILES:
+        env.warn(f"unknown holdings profile {profile!r}; holdings not read")
+        return
+    if profile == "koha-952":
+        koha_952(env, record, writer)
+        return
+    marc_852(env, record.fields, writer)
+    if profile != "marcxchange-holdings" and not ctx.holdings:
+        return
+    bib_id = (record.get("001").data.strip() if record.get("001") else "")
+    for holding in ctx.holdings:
+        parent = holding.get("004")
+        if bib_id and parent is not None and parent.data.strip() != bib_id:
+            env.warn(f"holdings record {holding.get('001').data if holding.get('001') else '?'} "
+                     f"links to {parent.data.strip()!r}, not to {bib_id!r}; skipped")
+            continue
+        marc_852(env, holding.fields, writer)

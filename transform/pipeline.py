@@ -1,0 +1,353 @@
+"""`grenselos transform`: new, changed and deleted records → clusters → BIBFRAME graphs.
+
+Incremental by checksum: a bibliographic record is converted again when its own checksum, the digest
+of its holdings records' checksums, or its work cluster changed since the last run; a deleted record
+loses its graph and leaves its work. `--full` re-keys, re-clusters and re-converts everything (cluster
+ids stay: a record that still fits its work keeps it). Each batch is one database transaction, written
+after its graphs, so a killed run leaves nothing half-recorded: the next run redoes the batch.
+
+Record ids in URIs: the part of the OAI identifier after the last ':' (`oai:koha:123` → `123`) when
+it is URI-safe and not yet used by another record of the source, else the whole identifier
+percent-encoded (`oai%3Ax%3Aa%2Fb`). Once minted, a record's id is kept in `transform_records` and
+never changes, so its URIs are stable even if a later identifier would have clashed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+from urllib.parse import quote
+
+from sqlalchemy import bindparam, insert, select, update
+
+from harvest.marcxml import to_pymarc
+from transform.cluster_keys import keys_for
+from transform.cluster_rules import load_ignore_list
+from transform.clusters import ClusterChanges, Clusterer, Member, _chunks
+from transform.graphstore import GraphStore
+from transform.tables import clusters, transform_records, transform_state
+
+BATCH = 200
+_SAFE = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class TransformSummary:
+    source: str
+    converted: int = 0
+    new: int = 0
+    changed: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    errors: int = 0
+    reclustered: int = 0
+    rebuilt: int = 0                      # unchanged records converted again by --full
+    triples: int = 0
+    seconds: float = 0.0
+    error_list: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        rate = f", {self.converted / self.seconds:.0f} records/s" if self.seconds and self.converted else ""
+        return (f"transform {self.source}: {self.converted} converted ({self.new} new, {self.changed} changed, "
+                f"{self.reclustered} re-clustered" + (f", {self.rebuilt} rebuilt" if self.rebuilt else "")
+                + f"), {self.deleted} deleted, {self.unchanged} unchanged, "
+                f"{self.errors} errors, {self.triples} triples{rate}")
+
+
+def local_id(identifier: str, used: set[str]) -> str:
+    """A URI-safe id for a record, unique within its source (see the module docstring)."""
+    tail = identifier.rsplit(":", 1)[-1]
+    candidate = tail if _SAFE.fullmatch(tail) else quote(identifier, safe="")
+    if candidate in used or not candidate:
+        candidate = quote(identifier, safe="") or "record"
+    base, n = candidate, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{base}~{n}"
+    used.add(candidate)
+    return candidate
+
+
+def holdings_digest(checksums: list[str]) -> str | None:
+    if not checksums:
+        return None
+    return hashlib.sha256("\n".join(sorted(checksums)).encode()).hexdigest()
+
+
+class Pipeline:
+    def __init__(self, settings, record_store, graph: GraphStore | None = None, converter=None,
+                 progress: Callable[[str], None] | None = None):
+        self.settings = settings
+        self.records = record_store
+        self.engine = record_store.engine
+        self.graph = graph if graph is not None else GraphStore.open(settings)
+        self._own_graph = graph is None
+        if converter is None:
+            from transform.convert import Converter
+            converter = Converter(settings.base_uri)
+        self.converter = converter
+        self.progress = progress
+        self.ignored = load_ignore_list(settings.data_dir / "isbn_ignore.txt")
+        self.changes = ClusterChanges()
+        self._with_holdings: set[str] | None = None     # bib 001s that have holdings records (this source)
+
+    def close(self) -> None:
+        if self._own_graph:
+            self.graph.close()
+
+    # -- the run -------------------------------------------------------------------------------
+
+    def run(self, source_ids=None, full: bool = False) -> list[TransformSummary]:
+        sources = [self.settings.source(s) for s in source_ids] if source_ids else list(self.settings.sources)
+        if full and not source_ids:
+            self.graph.clear()
+        summaries = []
+        for source in sources:
+            summaries.append(self._run_source(source, full))
+        for source_id, count in self._apply_overrides().items():
+            summary = next((s for s in summaries if s.source == source_id), None)
+            if summary is None:
+                summary = TransformSummary(source_id)
+                summaries.append(summary)
+            summary.reclustered += count
+            summary.converted += count
+        self._write_work_graphs(full and not source_ids)
+        self.graph.flush()
+        stamp = now()
+        with self.engine.begin() as conn:
+            for s in summaries:
+                values = {"last_run": stamp, "last_summary": s.line()}
+                if not conn.execute(update(transform_state).where(transform_state.c.source == s.source)
+                                    .values(**values)).rowcount:
+                    conn.execute(insert(transform_state).values(source=s.source, **values))
+        return summaries
+
+    def _run_source(self, source, full: bool) -> TransformSummary:
+        summary = TransformSummary(source.id)
+        started = time.monotonic()
+        with self.engine.connect() as conn:
+            state = {r.identifier: r for r in conn.execute(
+                select(transform_records.c.identifier, transform_records.c.record_id, transform_records.c.checksum,
+                       transform_records.c.holdings_checksum, transform_records.c.status,
+                       transform_records.c.cluster_id, transform_records.c.converted_cluster)
+                .where(transform_records.c.source == source.id))}
+        used = {r.record_id for r in state.values()}
+        holdings: dict[str, list[str]] = {}
+        for h in self.records.iter_records(source.id, include_deleted=False, record_type="holdings"):
+            if h.parent and h.checksum:
+                holdings.setdefault(h.parent, []).append(h.checksum)
+        self._with_holdings = set(holdings)
+        batch: list[tuple] = []
+        seen = 0
+        for row in self.records.iter_records(source.id, record_type="bib"):
+            seen += 1
+            old = state.get(row.identifier)
+            digest = holdings_digest(holdings.get(row.control_number or "", []))
+            if row.deleted:
+                if old is not None and old.status != "deleted":
+                    batch.append(("delete", row, digest, old))
+                continue
+            if not full and old is not None and old.checksum == row.checksum and old.status != "deleted" \
+                    and old.holdings_checksum == digest and (old.status == "error" or
+                                                             old.converted_cluster == old.cluster_id):
+                summary.unchanged += 1
+                continue
+            batch.append(("convert", row, digest, old))
+            if len(batch) >= BATCH:
+                self._batch(source, batch, used, summary)
+                batch = []
+                self._tell(f"transform {source.id}: {seen} records read, {summary.converted} converted, "
+                           f"{summary.errors} errors")
+        if batch:
+            self._batch(source, batch, used, summary)
+        summary.seconds = time.monotonic() - started
+        return summary
+
+    def _tell(self, text: str) -> None:
+        if self.progress:
+            self.progress(text)
+
+    # -- one batch -----------------------------------------------------------------------------
+
+    def _batch(self, source, batch, used: set[str], summary: TransformSummary, recluster: bool = True) -> None:
+        """Convert (or delete) one batch; `recluster=False` keeps each record in its current work."""
+        stamp = now()
+        with self.engine.begin() as conn:
+            clusterer = Clusterer(conn, self.ignored)
+            ids = {}
+            new_rows = []
+            for kind, row, digest, old in batch:
+                if old is not None:
+                    ids[row.identifier] = old.record_id
+                else:
+                    ids[row.identifier] = local_id(row.identifier, used)
+                    new_rows.append({"source": source.id, "identifier": row.identifier,
+                                     "record_id": ids[row.identifier], "status": "pending", "triples": 0,
+                                     "updated_at": stamp})
+            if new_rows:
+                conn.execute(insert(transform_records), new_rows)
+
+            gone, parsed, errors = [], [], []
+            for kind, row, digest, old in batch:
+                if kind == "delete":
+                    gone.append((row, digest))
+                    continue
+                try:
+                    if row.marcxml is None:
+                        raise ValueError(f"no MARC kept by the harvest ({row.error or 'unknown cause'})")
+                    record = to_pymarc(row.marcxml)
+                    keys = keys_for(record)
+                except Exception as exc:  # noqa: BLE001 - one bad record never stops the batch
+                    errors.append((row, digest, f"could not read the MARC record: {exc}"))
+                    continue
+                parsed.append((row, digest, old, record, keys))
+
+            if gone:
+                self.changes.merge(clusterer.remove([(source.id, r.identifier) for r, _ in gone],
+                                                    "the record was deleted at the source"))
+            members = [Member(source.id, row.identifier, ids[row.identifier], keys,
+                              old.cluster_id if old is not None else None)
+                       for row, digest, old, record, keys in parsed]
+            if recluster:
+                assigned = clusterer.assign(members)
+                self.changes.merge(assigned)
+            else:
+                assigned = ClusterChanges(assigned={m.key: m.cluster_id for m in members})
+
+            graphs, results = {}, []
+            for row, digest, old, record, keys in parsed:
+                work = assigned.assigned[(source.id, row.identifier)]
+                try:
+                    triples = self._convert(source, row, ids[row.identifier], record, work)
+                except Exception as exc:  # noqa: BLE001
+                    errors.append((row, digest, f"conversion failed: {type(exc).__name__}: {exc}"))
+                    continue
+                graphs[self.graph.record_graph(source.id, ids[row.identifier])] = triples
+                results.append((row, digest, old, work, len(triples)))
+            failed = [(source.id, row.identifier) for row, _, _ in errors]
+            if failed:
+                self.changes.merge(clusterer.remove(failed, "the record could not be converted"))
+            self.graph.replace(graphs)
+            self.graph.remove([self.graph.record_graph(source.id, ids[r.identifier])
+                               for r, *_ in [*gone, *errors]])
+
+            updates = []
+            for row, digest, old, work, count in results:
+                if old is None or old.status == "deleted":
+                    summary.new += 1
+                elif old.checksum != row.checksum or old.holdings_checksum != digest or old.status != "ok":
+                    summary.changed += 1
+                elif old.converted_cluster != work:
+                    summary.reclustered += 1
+                else:
+                    summary.rebuilt += 1
+                summary.converted += 1
+                summary.triples += count
+                updates.append({"b_source": source.id, "b_identifier": row.identifier, "checksum": row.checksum,
+                                "holdings_checksum": digest, "status": "ok", "error": None,
+                                "converted_cluster": work, "triples": count, "updated_at": stamp})
+            for row, digest, cause in errors:
+                summary.errors += 1
+                message = f"{source.id}:{row.identifier}: {cause}"
+                summary.error_list.append(message)
+                self._tell(message)
+                updates.append({"b_source": source.id, "b_identifier": row.identifier, "checksum": row.checksum,
+                                "holdings_checksum": digest, "status": "error", "error": cause[:4000],
+                                "converted_cluster": None, "triples": 0, "updated_at": stamp})
+            for row, digest in gone:
+                summary.deleted += 1
+                updates.append({"b_source": source.id, "b_identifier": row.identifier, "checksum": None,
+                                "holdings_checksum": None, "status": "deleted", "error": None,
+                                "converted_cluster": None, "triples": 0, "updated_at": stamp})
+            if updates:
+                conn.execute(update(transform_records)
+                             .where(transform_records.c.source == bindparam("b_source"),
+                                    transform_records.c.identifier == bindparam("b_identifier"))
+                             .values({c: bindparam(c) for c in ("checksum", "holdings_checksum", "status", "error",
+                                                                "converted_cluster", "triples", "updated_at")}),
+                             updates)
+
+    def _convert(self, source, row, record_id: str, record, work: str) -> list:
+        from transform.convert import ConvertContext
+        holdings = ()
+        if row.control_number and (self._with_holdings is None or row.control_number in self._with_holdings):
+            holdings = tuple(to_pymarc(h.marcxml) for h in self.records.holdings_for(source.id, row.control_number)
+                             if h.marcxml)
+        ctx = ConvertContext(source.id, record_id, isil=source.isil, holdings_profile=source.holdings,
+                             work_id=work, holdings=holdings)
+        return list(self.converter.convert(record, ctx).triples)
+
+    # -- after all sources ---------------------------------------------------------------------
+
+    def _apply_overrides(self) -> dict[str, int]:
+        """Re-apply manual joins and splits, then re-convert the records they moved."""
+        with self.engine.begin() as conn:
+            changes = Clusterer(conn, self.ignored).apply_overrides()
+        self.changes.merge(changes)
+        moved = sorted(changes.moved)
+        by_source: dict[str, list[str]] = {}
+        for source_id, identifier in moved:
+            by_source.setdefault(source_id, []).append(identifier)
+        counts = {}
+        for source_id, identifiers in by_source.items():
+            source = self.settings.source(source_id)
+            self._with_holdings = None
+            summary = TransformSummary(source_id)
+            batch = []
+            with self.engine.connect() as conn:
+                state = {r.identifier: r for r in conn.execute(
+                    select(transform_records).where(transform_records.c.source == source_id,
+                                                    transform_records.c.identifier.in_(identifiers)))}
+            for identifier in identifiers:
+                row = self.records.get(source_id, identifier)
+                if row is not None and not row.deleted:
+                    batch.append(("convert", row, state[identifier].holdings_checksum, state[identifier]))
+            for chunk in _chunks(batch, BATCH):
+                self._batch(source, chunk, set(), summary, recluster=False)
+            counts[source_id] = summary.converted
+        return counts
+
+    def _write_work_graphs(self, everything: bool) -> None:
+        """Redraw the work graphs whose membership or translation link changed (all of them on --full)."""
+        with self.engine.connect() as conn:
+            if everything:
+                dirty = {r[0] for r in conn.execute(select(clusters.c.cluster_id))}
+            else:
+                dirty = set(self.changes.dirty)
+            graphs = {}
+            for chunk in _chunks(sorted(dirty)):
+                links = dict(conn.execute(select(clusters.c.cluster_id, clusters.c.translation_of)
+                                          .where(clusters.c.cluster_id.in_(chunk))).all())
+                instances: dict[str, list] = {c: [] for c in links}
+                for r in conn.execute(select(transform_records.c.cluster_id, transform_records.c.source,
+                                             transform_records.c.record_id)
+                                      .where(transform_records.c.cluster_id.in_(chunk),
+                                             transform_records.c.status == "ok")):
+                    instances[r.cluster_id].append(self.graph.instance_uri(r.source, r.record_id))
+                for cid, members in instances.items():
+                    graphs[self.graph.work_graph(cid)] = self.graph.work_triples(cid, members, links[cid])
+                gone = [c for c in chunk if c not in links]
+                self.graph.remove([self.graph.work_graph(c) for c in gone])
+            self.graph.remove([self.graph.work_graph(c) for c in self.changes.removed])
+            self.graph.replace(graphs)
+        self.changes = ClusterChanges()
+
+
+def run_transform(settings, record_store, source_ids=None, full: bool = False, progress: bool = True,
+                  graph: GraphStore | None = None, converter=None) -> list[TransformSummary]:
+    """The `transform` verb: one summary per source."""
+    tell = (lambda text: print(text, file=sys.stderr, flush=True)) if progress else None
+    pipeline = Pipeline(settings, record_store, graph=graph, converter=converter, progress=tell)
+    try:
+        return pipeline.run(source_ids, full=full)
+    finally:
+        pipeline.close()

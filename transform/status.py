@@ -1,0 +1,49 @@
+"""Transform figures for `grenselos status`: per source converted, errors, deleted, works, last run."""
+
+from __future__ import annotations
+
+from sqlalchemy import case, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from grenselos import db
+from transform.tables import transform_records, transform_state
+
+
+def counts_by_source(conn) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    rows = conn.execute(select(
+        transform_records.c.source,
+        func.sum(case((transform_records.c.status == "ok", 1), else_=0)),
+        func.sum(case((transform_records.c.status == "error", 1), else_=0)),
+        func.sum(case((transform_records.c.status == "deleted", 1), else_=0)),
+        func.count(func.distinct(transform_records.c.cluster_id)),
+        func.coalesce(func.sum(transform_records.c.triples), 0),
+    ).group_by(transform_records.c.source))
+    for source, ok, errors, deleted, works, triples in rows:
+        out[source] = {"converted": int(ok or 0), "conversion_errors": int(errors or 0),
+                       "transform_deleted": int(deleted or 0), "clusters": int(works or 0),
+                       "triples": int(triples or 0), "last_transform": None}
+    for row in conn.execute(select(transform_state)):
+        entry = out.setdefault(row.source, {"converted": 0, "conversion_errors": 0, "transform_deleted": 0,
+                                            "clusters": 0, "triples": 0, "last_transform": None})
+        if row.last_run is not None:
+            entry["last_transform"] = row.last_run.isoformat(timespec="seconds")
+    return out
+
+
+def add_status(settings, counts: dict) -> None:
+    """Add per-source transform counts to the `status` table (zeros for never-transformed sources).
+
+    `clusters` counts the works holding at least one record of the source.
+    """
+    engine = db.engine_for(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            figures = counts_by_source(conn)
+    except SQLAlchemyError:
+        figures = {}
+    finally:
+        engine.dispose()
+    for source, entry in counts.items():
+        entry.update(figures.get(source, {"converted": 0, "conversion_errors": 0, "transform_deleted": 0,
+                                          "clusters": 0, "triples": 0, "last_transform": None}))

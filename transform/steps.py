@@ -1,0 +1,413 @@
+"""Named steps the mapping tables may use, left to right after `|`, in the manner of Traject's macros.
+
+A value step takes the list of values read from a field (strings, or IRIs made by an earlier step)
+and returns a new list; it may warn through `env.warn`, never silently drop something a cataloguer
+would miss. A field step (`step name` in a table) reads the whole field for shapes a pipe cannot
+express. Steps talk only through their arguments and `env`, never through side channels.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import quote
+
+from pyoxigraph import Literal, NamedNode
+
+from transform import bibframe
+
+VALUE_STEPS: dict[str, tuple] = {}   # name -> (function or factory, argument kind: None, "arg", "map", "class")
+FIELD_STEPS: dict[str, tuple] = {}   # name -> (function(field, env, subject) -> bool, subfield codes read)
+
+LANG = bibframe.PREFIXES["lang"]
+ISO639_3 = bibframe.PREFIXES["iso639-3"]
+RELATOR = bibframe.PREFIXES["relator"]
+RDFS_LABEL = NamedNode(bibframe.RDFS + "label")
+RDF_TYPE = NamedNode(bibframe.RDF + "type")
+RDF_VALUE = NamedNode(bibframe.RDF + "value")
+
+
+def value_step(name: str, arg: str | None = None):
+    def register(fn):
+        VALUE_STEPS[name] = (fn, arg)
+        return fn
+    return register
+
+
+def field_step(name: str, codes: str = ""):
+    def register(fn):
+        FIELD_STEPS[name] = (fn, codes)
+        return fn
+    return register
+
+
+def nfc(text: str) -> str:
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Text
+
+_TRAILING = re.compile(r"[\s/:;,=+]+$")
+_KEEP_PERIOD = re.compile(r"(?:\b[A-ZÆØÅÄÖÜ]|\b(?:Jr|Sr|Dr|St|Mr|Mrs|etc|ed|eds|Co|Inc|Ltd|pp|p|cm|ill|"
+                          r"illus|v|vol|vols|no|nr|bd|utg|opl|s|mm|min|col|ca|c|Ph\.D|i\.e|e\.g|jr|red|"
+                          r"uitg|forl|Universitetsforl|dr|fig|sp|pl|nos|Bros|Corp|Univ|Dept|Ltd|d)\.)$")
+
+
+def clean_text(value: str) -> str:
+    """Drop ISBD punctuation a field ends with (` /`, ` :`, `,`, a final period) but keep `Jr.`, `H.`."""
+    value = _TRAILING.sub("", value.strip())
+    if value.endswith(".") and not value.endswith("..") and not _KEEP_PERIOD.search(value):
+        value = _TRAILING.sub("", value[:-1])
+    if value.startswith("[") and value.endswith("]") and value.count("[") == 1:
+        value = value[1:-1]
+    return value.strip()
+
+
+@value_step("clean")
+def clean(values, env):
+    return [clean_text(v) if isinstance(v, str) else v for v in values]
+
+
+@value_step("trim")
+def trim(values, env):
+    return [v.strip() if isinstance(v, str) else v for v in values]
+
+
+@value_step("join")
+def join(values, env):
+    return [" ".join(v.strip() for v in values if isinstance(v, str) and v.strip())]
+
+
+@value_step("first")
+def first(values, env):
+    return values[:1]
+
+
+@value_step("code")
+def code(values, env):
+    """A fixed-field code: blank, fill (`|`) and `u`-only values carry nothing."""
+    out = []
+    for v in values:
+        v = v.strip().strip("|").strip()
+        if v and v.strip("u"):
+            out.append(v.lower())
+    return out
+
+
+@value_step("year")
+def year(values, env):
+    """A year from 008 or a date statement: `1990`, `199u` → `199X` (EDTF)."""
+    out = []
+    for v in values:
+        m = re.search(r"\b(1\d|20)(\d|u)(\d|u)\b|\b(1\d|20)\d\d\b", v.replace("|", " ")) if len(v) != 4 else None
+        v = v if len(v) == 4 else (m.group(0) if m else "")
+        if re.fullmatch(r"[12]\d[\du]{2}", v) and v != "uuuu":
+            out.append(v.replace("u", "X"))
+        elif v.strip() and v.strip("|u "):
+            env.warn(f"not a year: {v!r}")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# IRIs and code lists
+
+_SAFE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+@value_step("prefix", "arg")
+def prefix(arg):
+    base = bibframe.expand(arg + ":")
+
+    def run(values, env):
+        out = []
+        for v in values:
+            v = v.strip().lower().split("/")[0]   # yso/fin: the scheme, in Finnish
+            if _SAFE_CODE.fullmatch(v):
+                out.append(NamedNode(base + v))
+            elif v:
+                env.warn(f"code {v!r} cannot become an IRI under {arg}:")
+        return out
+    return run
+
+
+@value_step("map", "map")
+def map_(table):
+    def run(values, env):
+        out = []
+        for v in values:
+            hit = table.get(v.strip()) if isinstance(v, str) else v
+            if hit is None:
+                env.warn(f"code {v!r} is not in the code list")
+            else:
+                out.append(hit)
+        return out
+    return run
+
+
+@value_step("lookup", "map")
+def lookup(table):
+    """Like `map`, but a code outside the list simply yields nothing (for optional refinements)."""
+    def run(values, env):
+        return [table[v.strip()] for v in values if isinstance(v, str) and v.strip() in table]
+    return run
+
+
+@value_step("mapkeep", "map")
+def mapkeep(table):
+    """Like `map`, but keeps an unknown value as it is (a term that is already readable)."""
+    def run(values, env):
+        return [table.get(v.strip().lower(), v) if isinstance(v, str) else v for v in values]
+    return run
+
+
+@value_step("uri")
+def uri(values, env):
+    out = []
+    for v in values:
+        v = v.strip()
+        if re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", v):
+            out.append(NamedNode(v))
+        elif v:
+            env.warn(f"not a usable URL: {v!r}")
+    return out
+
+
+@value_step("labelled", "class")
+def labelled(cls):
+    """Each value becomes its own inner resource of the class, carrying the value as rdfs:label."""
+    name = cls.value.rsplit("/", 1)[1].lower()
+
+    def run(values, env):
+        out = []
+        for v in values:
+            if isinstance(v, str) and v:
+                node = env.mint(name)
+                env.add(node, RDF_TYPE, cls)
+                env.add(node, RDFS_LABEL, Literal(nfc(v)))
+                out.append(node)
+        return out
+    return run
+
+
+def uri_from(field, codes) -> NamedNode | None:
+    """The first http(s) IRI among the field's subfields `codes` (typically $0 or $1)."""
+    for sf in field.subfields:
+        if sf.code in codes:
+            v = sf.value.strip()
+            if v.startswith(("http://", "https://")) and re.fullmatch(r"[^\s<>\"{}|\\^`]+", v):
+                return NamedNode(v)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Identifiers
+
+def isbn13(raw: str) -> str | None:
+    """ISBN-10 or -13 (with hyphens, spaces or a trailing qualifier) as 13 digits; None if invalid."""
+    m = re.match(r"\s*((?:97[89][\s-]?)?(?:\d[\s-]?){9}[\dXx])\b", raw)
+    if not m:
+        return None
+    digits = re.sub(r"[\s-]", "", m.group(1)).upper()
+    if len(digits) == 10:
+        if sum((10 - i) * (10 if c == "X" else int(c)) for i, c in enumerate(digits)) % 11:
+            return None
+        digits = "978" + digits[:9]
+    elif len(digits) != 13 or not digits.isdigit():
+        return None
+    elif sum((1 if i % 2 == 0 else 3) * int(c) for i, c in enumerate(digits[:13])) % 10:
+        return None
+    check = (10 - sum((1 if i % 2 == 0 else 3) * int(c) for i, c in enumerate(digits[:12])) % 10) % 10
+    return digits[:12] + str(check)
+
+
+@value_step("isbn")
+def isbn(values, env):
+    """Normalise to ISBN-13; an invalid number is kept as catalogued, with a warning."""
+    out = []
+    for v in values:
+        norm = isbn13(v)
+        if norm:
+            out.append(norm)
+        else:
+            kept = re.split(r"\s*[(:]", v.strip(), 1)[0]
+            if kept:
+                env.warn(f"invalid ISBN {v!r} kept as catalogued")
+                out.append(kept)
+    return out
+
+
+@value_step("qualifier")
+def qualifier(values, env):
+    """`(pbk.)` or `hardcover` — from $q, or the remainder after the number in an old-style $a."""
+    out = []
+    for v in values:
+        rest = re.sub(r"^\s*[\dXx-]{10,17}\b", "", v) if re.match(r"\s*[\dXx-]{10,17}\b", v) else v
+        rest = rest.strip().strip(":;").strip()
+        rest = clean_text(rest[1:-1] if rest.startswith("(") and rest.endswith(")") else rest.strip("()"))
+        if rest:
+            out.append(rest)
+    return out
+
+
+@value_step("issn")
+def issn(values, env):
+    out = []
+    for v in values:
+        m = re.search(r"(\d{4})-?(\d{3}[\dXx])", v)
+        if m:
+            out.append(f"{m.group(1)}-{m.group(2).upper()}")
+        elif v.strip():
+            env.warn(f"invalid ISSN {v!r} kept as catalogued")
+            out.append(v.strip())
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Agents and roles
+
+def agent_kind(class_name: str) -> str:
+    return class_name.split(":")[1].lower()
+
+
+def heading_key(text: str) -> str:
+    """A normalised heading: case, punctuation and spacing differences between libraries vanish."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return re.sub(r"[\W_]+", "-", text).strip("-")
+
+
+def agent_iri(base: str, kind: str, field, codes) -> NamedNode | None:
+    key = heading_key(" ".join(sf.value for sf in field.subfields if sf.code in codes))
+    if not key:
+        return None
+    return NamedNode(f"{base}/agent/{kind}/{quote(key, safe='-')}")
+
+
+@value_step("role", "map")
+def role(table):
+    """A relator code ($4) or term ($e, $j, English or Norwegian) → the relator IRI.
+
+    Unknown terms become a local bf:Role with the catalogued label (and a warning), never dropped.
+    """
+    role_cls = bibframe.term("bf:Role")
+
+    def run(values, env):
+        out = []
+        for v in values:
+            if not isinstance(v, str):
+                out.append(v)
+                continue
+            if v.startswith(RELATOR):
+                out.append(NamedNode(v))
+                continue
+            key = clean_text(v).lower().strip()
+            hit = table.get(key) or table.get(key.rstrip("."))
+            if hit is None and re.fullmatch(r"[a-z]{3}", key):
+                hit = NamedNode(RELATOR + key)
+                env.warn(f"relator code {key!r} is not in the relator list")
+            if hit is None:
+                if not key:
+                    continue
+                env.warn(f"relator term {v!r} is not in the relator list")
+                hit = env.mint("role")
+                env.add(hit, RDF_TYPE, role_cls)
+                env.add(hit, RDFS_LABEL, Literal(nfc(clean_text(v))))
+            out.append(hit)
+        return out
+    return run
+
+
+# ---------------------------------------------------------------------------------------------
+# Languages (008/35-37 and 041); see transform/languages.py for the resolved view
+
+#: ISO 639-3 codes without a MARC code that Norwegian cataloguers use (Kven, Meänkieli, ...).
+ISO639_3_ONLY = frozenset({"fkv", "fit", "sjd", "sju", "sje", "sia", "rmf", "rmu", "rmy", "yrk"})
+
+
+_ISO639_TABLE = Path(__file__).resolve().parent.parent / "vocab" / "data" / "iso639.tsv"
+
+
+@lru_cache(maxsize=1)
+def _iso639_to_marc() -> dict[str, str]:
+    """ISO 639-3 code -> MARC code ('' when the language has none), from vocab's generated table."""
+    table = {}
+    try:
+        lines = _ISO639_TABLE.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return table
+    for line in lines:
+        if line and not line.startswith(("#", "code\t")):
+            cols = line.split("\t")
+            table[cols[0]] = cols[1] if len(cols) > 1 else ""
+    return table
+
+
+def language_iri(code_: str, scheme: str = "") -> NamedNode | None:
+    """MARC codes → id.loc.gov; ISO 639-3 codes without a MARC code (fkv, fit) → lexvo.org."""
+    code_ = code_.strip().lower()
+    if not re.fullmatch(r"[a-z]{3}", code_):
+        return None
+    if code_ in ISO639_3_ONLY:
+        return NamedNode(ISO639_3 + code_)
+    if scheme.startswith("iso639-3") or scheme.startswith("iso639-2"):
+        marc = _iso639_to_marc().get(code_)
+        if marc:
+            return NamedNode(LANG + marc)
+        if marc == "" or code_ not in _iso639_to_marc():
+            return NamedNode(ISO639_3 + code_)
+    return NamedNode(LANG + code_)
+
+
+@value_step("lang")
+def lang(values, env):
+    """MARC language codes → IRIs; packed codes (`engfre`) split; `041 #7 … $2 iso639-3` → lexvo."""
+    scheme = ""
+    field = env.field
+    if field is not None and not field.is_control_field():
+        if field.indicators and field.indicators[1] == "7":
+            scheme = next((sf.value.strip().lower() for sf in field.subfields if sf.code == "2"), "")
+    out = []
+    for v in values:
+        if not isinstance(v, str):
+            out.append(v)
+            continue
+        text = v.strip()
+        if not text or not text.strip("|") or text in ("###", "   "):
+            continue
+        parts = [text[i:i + 3] for i in range(0, len(text), 3)] if len(text) % 3 == 0 and " " not in text \
+            else re.split(r"[\s,;]+", text)
+        for part in parts:
+            iri = language_iri(part, scheme)
+            if iri is None:
+                env.warn(f"not a language code: {part!r}")
+            else:
+                if part != part.lower():
+                    env.warn(f"language code {part!r} in upper case")
+                out.append(iri)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Field steps
+
+@field_step("subject_label", "abcdefghklmnopqrstuvxyz")
+def subject_label(field, env, subj):
+    """Subject heading label: main part joined by spaces, subdivisions ($v $x $y $z) by `--`."""
+    parts, current = [], []
+    for sf in field.subfields:
+        if sf.code in "vxyz":
+            if current:
+                parts.append(clean_text(" ".join(current)))
+                current = []
+            parts.append(clean_text(sf.value))
+        elif sf.code.isalpha() and sf.code != "e":
+            current.append(sf.value.strip())
+    if current:
+        parts.append(clean_text(" ".join(current)))
+    label = "--".join(p for p in parts if p)
+    if not label:
+        return False
+    env.add(subj, RDFS_LABEL, Literal(nfc(label)))
+    return True
