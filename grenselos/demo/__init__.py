@@ -1,0 +1,110 @@
+"""The demo: the whole chain on one machine, with nothing but loopback.
+
+Three county libraries and a slice of the national bibliography are served as real OAI-PMH providers
+on 127.0.0.1; Grenseløs harvests them through the same code path as production, converts, clusters,
+indexes into the embedded engine and serves the portal. Re-running it is safe: the data directory is
+kept and every stage only does what changed.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grenselos import settings as settings_mod
+from grenselos.demo import samples
+
+DATESTAMP = "2026-11-01T08:00:00Z"
+
+
+@dataclass
+class Demo:
+    data_dir: Path
+    providers: dict = field(default_factory=dict)
+    config_path: Path | None = None
+
+    def start_providers(self) -> None:
+        """One loopback OAI-PMH provider per sample library, as their library systems would run."""
+        from harvest.loopback import LoopbackRecord, serve
+        for library in samples.LIBRARIES:
+            records = [LoopbackRecord(f"oai:{library.id}.demo:{library.isil}:{local_id}", DATESTAMP, xml)
+                       for local_id, xml in samples.catalogue(library)]
+            self.providers[library.id] = serve(records, repository_name=library.name)
+        national = [LoopbackRecord(f"oai:nb.demo:{samples.NATIONAL.isil}:{local_id}", DATESTAMP,
+                                   xml.replace(samples.marcxml.MARCXCHANGE, samples.SLIM))
+                    for local_id, _type, xml in samples.national_bibliography()]
+        self.providers[samples.NATIONAL.id] = serve(national, repository_name=samples.NATIONAL.name)
+
+    def write_config(self, base_uri: str) -> Path:
+        """A grenselos.toml pointing at the running providers (ports change between runs)."""
+        lines = [f'data_dir = "{self.data_dir}"', f'base_uri = "{base_uri}"', ""]
+        for library in (*samples.LIBRARIES, samples.NATIONAL):
+            prefix = "marcxchange" if library is samples.NATIONAL else "marc21"
+            holdings = "marcxchange-holdings" if library is samples.NATIONAL else library.holdings
+            lines += ["[[sources]]", f'id = "{library.id}"', f'name = "{library.name}"',
+                      f'isil = "{library.isil}"', f'kind = "{library.kind}"',
+                      f'municipality = "{library.municipality}"',
+                      f'oai_url = "{self.providers[library.id].url}"', f'metadata_prefix = "{prefix}"',
+                      f'holdings = "{holdings}"', ""]
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.config_path = self.data_dir / "grenselos-demo.toml"
+        self.config_path.write_text("\n".join(lines), encoding="utf-8")
+        return self.config_path
+
+    def stop(self) -> None:
+        for provider in self.providers.values():
+            provider.stop()
+        self.providers.clear()
+
+
+def build(data_dir: Path, base_uri: str, say=print) -> tuple[settings_mod.Settings, object]:
+    """Serve, harvest, transform and index; returns the settings and record store for serving."""
+    from harvest.oai import harvest_sources
+    from harvest.store import RecordStore
+    from index.pipeline import index_changes
+    from transform.pipeline import run_transform
+
+    demo = Demo(Path(data_dir).resolve())
+    started = time.monotonic()
+    demo.start_providers()
+    try:
+        settings = settings_mod.load(demo.write_config(base_uri))
+        store = RecordStore.from_settings(settings)
+        say(f"demo: {len(demo.providers)} OAI-PMH providers on loopback; harvesting")
+        summaries = harvest_sources(settings, store, None, progress=False)
+        failed = [s.source for s in summaries if s.failed]
+        if failed:
+            raise RuntimeError(f"demo harvest failed for {', '.join(failed)}")
+    finally:
+        demo.stop()
+    say("demo: converting to BIBFRAME and clustering works")
+    for summary in run_transform(settings, store, progress=False):
+        say(f"  {summary.line()}")
+    say("demo: indexing")
+    say(f"  {index_changes(settings, store, progress=False).line()}")
+    say(f"demo: ready in {time.monotonic() - started:.1f} s")
+    return settings, store
+
+
+def run(data_dir: Path, host: str = "127.0.0.1", port: int = 5000, serve_portal: bool = True) -> int:
+    base_uri = f"http://{host}:{port}"
+    settings, _store = build(data_dir, base_uri)
+    if not serve_portal:
+        return 0
+    from portal.app import create_app
+    from portal.serve import PortalServer
+    server = PortalServer(create_app(settings), host, port)
+    print(f"demo: the portal is at {server.url}/  (Ctrl-C stops it)", flush=True)
+    try:
+        server.server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(Path(sys.argv[1] if len(sys.argv) > 1 else "demo-data")))

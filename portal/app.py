@@ -1,0 +1,55 @@
+"""The portal's application factory: patrons' catalogue, libraries, JSON API.
+
+No application object exists at import time (Flask tutorial style), so tests, the CLI, a WSGI server
+(`gunicorn 'portal.app:create_app()'`) and the demo can each build one with their own settings. Every
+area is a blueprint that wires itself; the stores and the search backend are opened lazily on first use.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from grenselos import settings as settings_mod
+
+
+def load_settings() -> settings_mod.Settings:
+    """Settings from $GRENSELOS_CONFIG or ./grenselos.toml; an installation without a file gets the defaults."""
+    path = Path(os.environ.get("GRENSELOS_CONFIG", "grenselos.toml"))
+    if path.is_file():
+        return settings_mod.load(path)
+    return settings_mod.from_dict({})
+
+
+def create_app(settings: settings_mod.Settings | None = None, test_config: dict | None = None) -> Flask:
+    from portal import errors, i18n, render, secret, security, services, template_helpers
+    from portal.views import api, libraries, lists, record, search, staff
+
+    app = Flask(__name__, static_folder="static", template_folder="templates")
+    app.config["GRENSELOS_SETTINGS"] = settings or load_settings()
+    app.config.update(
+        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=64 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+        TEMPLATES_AUTO_RELOAD=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secret.secret_key(app.config["GRENSELOS_SETTINGS"].data_dir)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    i18n.init_app(app)
+    security.init_app(app)
+    render.init_app(app)
+    services.init_app(app)
+    errors.init_app(app)
+    template_helpers.init_app(app)
+    for module in (search, record, libraries, api, staff, lists):
+        app.register_blueprint(module.bp)
+    return app

@@ -1,0 +1,81 @@
+"""The linked-data views' handles on the stores: the SQL database and the graph store, opened lazily.
+
+The graph store is opened read-only (the transform process is the one writer) and reopened when a
+transform run has finished since it was opened, because a read-only Oxigraph store sees the data as
+it was when it was opened. The check is one indexed query at most every `RECHECK` seconds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timezone
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from grenselos import db
+from transform.graphstore import GraphStore
+from transform.tables import transform_state
+
+RECHECK = 2.0
+
+
+class LinkedDataStores:
+    def __init__(self, settings):
+        self.settings = settings
+        self.base_uri = settings.base_uri
+        self.engine = db.engine_for(settings.database_url)
+        self._migrated = False
+        self._graph: GraphStore | None = None
+        self._graph_stamp = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+
+    def sql(self):
+        """The engine, with every stage's tables in place (a fresh installation gets them here)."""
+        if not self._migrated:
+            with self._lock:
+                if not self._migrated:
+                    db.migrate(self.engine)
+                    self._migrated = True
+        return self.engine
+
+    def last_run(self) -> datetime | None:
+        with self.sql().connect() as conn:
+            value = conn.execute(select(func.max(transform_state.c.last_run))).scalar()
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+    def graph(self) -> GraphStore:
+        """The graph store as of the newest finished transform run."""
+        now = time.monotonic()
+        if self._graph is not None and now - self._checked < RECHECK:
+            return self._graph
+        with self._lock:
+            stamp = self.last_run()
+            self._checked = now
+            if self._graph is None or stamp != self._graph_stamp:
+                path = self.settings.data_dir / "graph"
+                if not path.exists():
+                    graph = GraphStore(None, self.base_uri)          # nothing transformed yet: empty
+                else:
+                    graph = GraphStore.open(self.settings, read_only=True)
+                self._graph, self._graph_stamp = graph, stamp
+            return self._graph
+
+
+def stores() -> LinkedDataStores:
+    ext = current_app.extensions.setdefault("grenselos", {})
+    found = ext.get("linked_data")
+    if found is None:
+        from portal.services import settings
+        with LinkedDataStores_lock:
+            found = ext.get("linked_data")
+            if found is None:
+                found = ext["linked_data"] = LinkedDataStores(settings())
+    return found
+
+
+LinkedDataStores_lock = threading.Lock()

@@ -1,0 +1,69 @@
+"""The libraries the portal knows: the configured sources, with what each holds.
+
+Record counts come from the record store's `status()`, which groups over every record, so they are
+cached for a short time: a library page must not cost a table scan per visit.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Library:
+    id: str
+    name: str
+    isil: str
+    kind: str
+    municipality: str
+
+    @property
+    def key(self) -> str:
+        """The identifier used in /library/<key>: the ISIL where there is one."""
+        return self.isil or self.id
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "key": self.key}
+
+
+class LibraryDirectory:
+    def __init__(self, settings, ttl: float = 60):
+        self.settings = settings
+        self.libraries = [Library(s.id, s.name, s.isil, s.kind, s.municipality) for s in settings.sources]
+        self.ttl = ttl
+        self._counts: dict | None = None
+        self._counts_at = 0.0
+        self._store = None
+        self._lock = threading.Lock()
+
+    def find(self, key: str) -> Library | None:
+        for library in self.libraries:
+            if key in (library.isil, library.id) and key:
+                return library
+        return None
+
+    def by_id(self, source_id: str) -> Library | None:
+        return next((lib for lib in self.libraries if lib.id == source_id), None)
+
+    def counts(self) -> dict[str, dict]:
+        """Per source: records, holdings, deleted, last harvest (empty dict when the store is unreadable)."""
+        with self._lock:
+            if self._counts is not None and time.monotonic() - self._counts_at < self.ttl:
+                return self._counts
+            try:
+                if self._store is None:
+                    from harvest.store import RecordStore
+                    self._store = RecordStore(self.settings.database_url)
+                self._counts = self._store.status()
+            except Exception:  # a missing or locked database must not take the portal down
+                import logging
+                logging.getLogger(__name__).exception("record store status failed")
+                self._counts = {}
+            self._counts_at = time.monotonic()
+            return self._counts
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()

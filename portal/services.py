@@ -1,0 +1,49 @@
+"""The portal's connections to the other stages, opened lazily once per application.
+
+Views ask for `search()`, `libraries()`; nothing is opened at import or at app creation, so a portal
+whose index or database is not there yet still starts and shows friendly pages.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from flask import current_app
+
+_lock = threading.Lock()
+
+
+def _cached(name: str, build):
+    ext = current_app.extensions.setdefault("grenselos", {})
+    if name not in ext:
+        with _lock:
+            if name not in ext:
+                ext[name] = build()
+    return ext[name]
+
+
+def settings():
+    return current_app.config["GRENSELOS_SETTINGS"]
+
+
+def search():
+    def build():
+        given = current_app.config.get("SEARCH_SERVICE")
+        if given is not None:
+            return given
+        from portal.search_service import from_settings
+        return from_settings(settings())
+    return _cached("search", build)
+
+
+def libraries():
+    def build():
+        from portal.library_directory import LibraryDirectory
+        return LibraryDirectory(settings(), ttl=current_app.config.get("STATUS_TTL", 60))
+    return _cached("libraries", build)
+
+
+def init_app(app) -> None:
+    @app.teardown_appcontext
+    def _noop(_exc):   # connections are pooled per app, not per request; nothing to close here
+        return None

@@ -1,0 +1,159 @@
+"""Front page and search results: one box, hits grouped by work, facets, paging, zero-hit help."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, request
+from flask_babel import lazy_gettext as _l
+
+from portal import labels, params, services
+from portal.errors import BadParameter
+from portal.render import render
+from portal.search_service import FACET_FIELDS, SearchRequest
+
+bp = Blueprint("search", __name__)
+
+
+def search_url(req: SearchRequest, **changes) -> str:
+    q = changes.get("q", req.q)
+    filters = changes.get("filters", req.filters)
+    sort = changes.get("sort", req.sort)
+    page = changes.get("page", 1)
+    args = []
+    if q:
+        args.append(("q", q))
+    args += [("filter", f"{k}:{v}") for k, v in filters]
+    if sort != "relevance":
+        args.append(("sort", sort))
+    if page > 1:
+        args.append(("page", str(page)))
+    if req.page_size != params.DEFAULT_PAGE_SIZE:
+        args.append(("page_size", str(req.page_size)))
+    return "/search" + ("?" + urlencode(args) if args else "")
+
+
+def _with_year_range(args) -> list[str]:
+    """The year range inputs (year_from, year_to) become one `year:from-to` filter."""
+    extra = []
+    low, high = args.get("year_from", "").strip(), args.get("year_to", "").strip()
+    for name, value in (("year_from", low), ("year_to", high)):
+        if value and not (value.isdigit() and len(value) <= 4):
+            raise BadParameter(name, _l("must be a year, such as 1999"), value)
+    if low or high:
+        extra.append(f"year:{low}-{high}")
+    return extra
+
+
+def parse_request(args) -> SearchRequest:
+    req = params.search_request(args)
+    extra = _with_year_range(args)
+    if extra:
+        year = params.parse_filter(extra[0])
+        filters = tuple(f for f in req.filters if f[0] != "year") + (year,)
+        req = SearchRequest(req.q, filters, req.sort, req.page, req.page_size)
+    return req
+
+
+def _facets(req: SearchRequest, raw: dict[str, list[dict]]) -> list[dict]:
+    libraries = services.libraries()
+    selected = set(req.filters)
+    out = []
+    for name in FACET_FIELDS:
+        if name == "year":
+            continue
+        values = list(raw.get(name) or [])
+        present = {v["value"] for v in values}
+        values += [{"value": v, "count": 0} for f, v in req.filters if f == name and v not in present]
+        if not values:
+            continue
+        items = [{"value": v["value"], "count": v["count"], "filter": f"{name}:{v['value']}",
+                  "label": labels.value_label(name, v["value"], libraries),
+                  "selected": (name, v["value"]) in selected} for v in values]
+        facet = {"field": name, "label": str(labels.FACET_LABELS[name]), "values": items, "groups": []}
+        if name == "language":
+            sami = [i for i in items if labels.is_sami(i["value"])]
+            if sami:
+                facet["groups"] = [{"label": str(_l("Sami languages")), "values": sami}]
+                facet["values"] = [i for i in items if not labels.is_sami(i["value"])]
+        out.append(facet)
+    return out
+
+
+def _year_range(req: SearchRequest) -> dict:
+    for name, value in req.filters:
+        if name == "year":
+            low, _, high = value.partition("-")
+            return {"from": low, "to": high if "-" in value else low}
+    return {"from": "", "to": ""}
+
+
+def search_data(req: SearchRequest) -> dict:
+    """The dict behind the search page, /search.json and /api/search."""
+    service = services.search()
+    result = service.search(req)
+    data = {
+        "q": req.q,
+        "filters": [f"{k}:{v}" for k, v in req.filters],
+        "sort": req.sort,
+        "page": req.page,
+        "page_size": req.page_size,
+        "total": result.total,
+        "hits": result.hits,
+        "facets": {name: [{"value": v["value"], "count": v["count"]} for v in values]
+                   for name, values in result.facets.items()},
+        "suggestions": [{"q": s, "url": search_url(req, q=s)} for s in result.suggestions],
+        "index_available": result.available,
+    }
+    if result.total == 0 and req.filters and result.available:
+        data["dropped_filters"] = []
+        for pair in req.filters:
+            total = service.search(SearchRequest(req.q, tuple(f for f in req.filters if f != pair),
+                                                 req.sort, 1, 1)).total
+            if total:
+                data["dropped_filters"].append({"filter": f"{pair[0]}:{pair[1]}", "total": total,
+                                                "url": search_url(req, filters=req.without(pair).filters)})
+    return data
+
+
+def _html_extras(req: SearchRequest, data: dict, raw_facets: dict) -> dict:
+    libraries = services.libraries()
+    last_page = max(1, -(-data["total"] // req.page_size))
+    last_page = min(last_page, params.MAX_RESULT_WINDOW // req.page_size)
+    pages = sorted({p for p in (1, req.page - 2, req.page - 1, req.page, req.page + 1, req.page + 2, last_page)
+                    if 1 <= p <= last_page})
+    return {
+        "facet_list": _facets(req, raw_facets),
+        "active": [{"label": str(labels.FACET_LABELS[k]), "value": labels.value_label(k, v, libraries),
+                    "remove_url": search_url(req, filters=req.without((k, v)).filters)}
+                   for k, v in req.filters],
+        "clear_url": search_url(req, filters=()),
+        "year_range": _year_range(req),
+        "sorts": [{"value": s, "label": str(l)} for s, l in labels.SORT_LABELS.items()],
+        "paging": {"page": req.page, "last": last_page,
+                   "pages": [{"number": p, "url": search_url(req, page=p), "current": p == req.page}
+                             for p in pages],
+                   "prev": search_url(req, page=req.page - 1) if req.page > 1 else None,
+                   "next": search_url(req, page=req.page + 1) if req.page < last_page else None},
+        "first_hit": (req.page - 1) * req.page_size + 1,
+    }
+
+
+@bp.route("/")
+@bp.route("/index.json", endpoint="front_json")
+def front():
+    libraries = services.libraries()
+    data = {"libraries": [lib.as_dict() for lib in libraries.libraries]}
+    return render("front.html", data)
+
+
+@bp.route("/search")
+@bp.route("/search.json", endpoint="search_json")
+def search():
+    req = parse_request(request.args)
+    data = search_data(req)
+    from portal.render import wants_json
+    if wants_json():
+        return render("search.html", data)
+    raw = {name: values for name, values in data["facets"].items()}
+    return render("search.html", {**data, **_html_extras(req, data, raw)})

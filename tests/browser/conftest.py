@@ -1,0 +1,80 @@
+"""Browser fixtures: the real portal on a loopback port, Debian Chromium driven by Playwright, axe-core.
+
+Chromium comes from Debian (`/usr/bin/chromium`, installed by scripts/setup.sh with
+GRENSELOS_WITH_BROWSER=1) and axe-core from npm (tests/browser/node). Missing either skips locally and
+fails in CI.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require
+from tests.portal import sample
+
+CHROMIUM = Path(os.environ.get("GRENSELOS_CHROMIUM", "/usr/bin/chromium"))
+AXE = Path(__file__).resolve().parent / "node" / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture(scope="session")
+def portal_url(tmp_path_factory):
+    from grenselos.settings import from_dict
+    from harvest.store import IncomingRecord, RecordStore
+    from portal.app import create_app
+    from portal.search_service import DocumentSearchService
+    from portal.serve import PortalServer
+    data = tmp_path_factory.mktemp("portal-data")
+    settings = from_dict({"data_dir": str(data), "sources": sample.SOURCES})
+    store = RecordStore(settings.database_url)
+    store.upsert("tromso", [IncomingRecord(identifier=f"oai:t:{n}", marcxml="<record/>") for n in range(3)])
+    store.close()
+    app = create_app(settings, {"SEARCH_SERVICE": DocumentSearchService(sample.documents()),
+                                "SECRET_KEY": "browser-test-key-" + "b" * 32})
+    with PortalServer(app, "127.0.0.1", 0) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    require(CHROMIUM.exists(), f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    require(AXE.exists(), f"axe-core not installed at {AXE} (npm install --prefix tests/browser/node)")
+    return AXE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nb-NO")
+    page = context.new_page()
+    page.csp_errors = []
+    page.on("console", lambda msg: page.csp_errors.append(msg.text)
+            if "Content Security Policy" in msg.text else None)
+    yield page
+    context.close()
+
+
+def run_axe(page, axe_source: str) -> list[dict]:
+    """Inject axe-core (through the DevTools protocol, so the page's CSP stays on) and run WCAG 2.1 AA."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(axe_source)
+    result = page.evaluate("""async (tags) => {
+        const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                       nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}));
+    }""", WCAG_TAGS)
+    return result

@@ -1,0 +1,113 @@
+"""Every page answers in HTML and as its JSON twin, and each advertises the other."""
+
+from __future__ import annotations
+
+import pytest
+
+PAGES = ["/", "/search?q=fiskaren", "/search", "/record/tromso:1001", "/work/w-fiskar", "/libraries",
+         "/library/NO-2019020", "/library/karasjok", "/staff", "/lists"]
+
+
+def _json_twin(url: str) -> str:
+    path, _, query = url.partition("?")
+    path = "/index.json" if path == "/" else path + ".json"
+    return path + ("?" + query if query else "")
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_every_page_has_html_and_json_twin(client, url):
+    html = client.get(url)
+    assert html.status_code == 200, url
+    assert html.mimetype == "text/html"
+    assert 'rel="alternate"' in html.headers["Link"] and "application/json" in html.headers["Link"]
+    twin = html.headers["Link"].split(">")[0].lstrip("<")
+    assert twin == _json_twin(url).replace(":", "%3A") if "filter" in url else twin == _json_twin(url)
+    data = client.get(twin)
+    assert data.status_code == 200 and data.mimetype == "application/json"
+    assert isinstance(data.get_json(), dict)
+    assert 'type="text/html"' in data.headers["Link"]
+    fmt = client.get(url + ("&" if "?" in url else "?") + "format=json")
+    assert fmt.mimetype == "application/json" and fmt.get_json() == data.get_json()
+
+
+def test_api_search_shape(client):
+    body = client.get("/api/search?q=olsen").get_json()
+    assert body["total"] == 1                      # two editions, one work
+    hit = body["hits"][0]
+    assert {"id", "title", "languages", "work", "holdings"} <= set(hit)
+    assert hit["work"] == {"id": "w-fiskar", "editions": 2, "libraries": 3}
+    assert body["facets"]["language"] == [{"value": "nob", "count": 1}, {"value": "sme", "count": 1}]
+    assert all(set(v) == {"value", "count"} for values in body["facets"].values() for v in values)
+
+
+def test_api_empty_query_browses_everything(client):
+    body = client.get("/api/search").get_json()
+    assert body["total"] == 48
+    filtered = client.get("/api/search?filter=library:karasjok").get_json()
+    assert filtered["total"] == 1 and filtered["hits"][0]["id"] == "karasjok:77"
+
+
+def test_api_record_and_libraries(client):
+    record = client.get("/api/record/karasjok:77").get_json()
+    assert record["record"]["title"] == "Guolásteaddji ja áhpi"
+    assert record["other_editions"][0]["id"] == "tromso:1001" and record["other_editions"][0]["translation"]
+    libraries = client.get("/api/libraries").get_json()
+    by_id = {lib["id"]: lib for lib in libraries["libraries"]}
+    assert by_id["tromso"]["records"] == 5 and by_id["karasjok"]["records"] == 1
+    assert by_id["kongsbakken"]["records"] == 0 and by_id["kongsbakken"]["kind"] == "school"
+
+
+def test_record_page_shows_holdings_grouped_with_my_library_first(client):
+    page = client.get("/record/tromso:1001?library=kongsbakken")
+    html = page.get_data(as_text=True)
+    html = html[html.index('class="holding-group'):]
+    assert html.index("Kongsbakken videregående skole") < html.index("Tromsø bibliotek og byarkiv")
+    assert "mylib=kongsbakken" in page.headers["Set-Cookie"]
+    again = client.get("/record/tromso:1001").get_data(as_text=True)    # remembered by cookie
+    again = again[again.index('class="holding-group'):]
+    assert again.index("Kongsbakken videregående skole") < again.index("Tromsø bibliotek og byarkiv")
+    assert "Utlånt" in html and "2025-12-20" in html and "Kun til bruk på stedet" in html
+
+
+def test_record_page_carries_schema_org_json_ld(client):
+    import json
+    import re
+    html = client.get("/record/karasjok:77").get_data(as_text=True)
+    block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+    data = json.loads(block)
+    assert data["@type"] == "Book" and data["inLanguage"] == ["sme"]
+    assert data["author"] == [{"@type": "Person", "name": "Olsen, Kari"}]
+    examples = data["exampleOfWork"]["workExample"]
+    assert {e["inLanguage"][0] for e in examples} == {"nob", "sme"}
+    norwegian = json.loads(re.search(r'ld\+json">(.*?)</script>',
+                                     client.get("/record/tromso:1001").get_data(as_text=True), re.S).group(1))
+    assert norwegian["isbn"] == ["9788202000011"]
+
+
+def test_work_page_lists_editions_and_translations(client):
+    html = client.get("/work/w-fiskar").get_data(as_text=True)
+    assert "Fiskaren og havet" in html and "Guolásteaddji ja áhpi" in html
+    assert client.get("/work/w-none").status_code == 404
+
+
+def test_library_page_by_isil_or_id(client):
+    page = client.get("/library/NO-2022100.json").get_json()
+    assert page["library"]["name"] == "Kárášjoga gielda girjerádju"
+    assert page["library"]["search_url"] == "/search?filter=library:karasjok"
+    assert client.get("/library/NO-0000000").status_code == 404
+
+
+def test_libraries_page_lists_every_configured_source(client):
+    html = client.get("/libraries").get_data(as_text=True)
+    for name in ("Tromsø bibliotek og byarkiv", "Kárášjoga gielda girjerádju", "Kongsbakken videregående skole"):
+        assert name in html
+    assert "Skolebibliotek" in html
+
+
+def test_portal_without_index_still_serves_pages(settings, record_store):
+    from portal.app import create_app
+    from portal.search_service import UnavailableSearchService
+    client = create_app(settings, {"SEARCH_SERVICE": UnavailableSearchService()}).test_client()
+    page = client.get("/search?q=x")
+    assert page.status_code == 200 and "Katalogen gjøres klar" in page.get_data(as_text=True)
+    assert client.get("/record/x:1").status_code == 404
