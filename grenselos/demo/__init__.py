@@ -93,16 +93,8 @@ def run(data_dir: Path, host: str = "127.0.0.1", port: int = 5000, serve_portal:
     settings, _store = build(data_dir, base_uri)
     if not serve_portal:
         return 0
-    from portal.app import create_app
-    from portal.serve import PortalServer
-    server = PortalServer(create_app(settings), host, port)
-    print(f"demo: the portal is at {server.url}/  (Ctrl-C stops it)", flush=True)
-    try:
-        server.server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server.server_close()
+    from portal.serve import serve
+    serve(settings, host, port)
     return 0
 
 
