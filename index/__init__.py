@@ -1,1 +1,9 @@
-"""Index: search documents and the backends that hold them (tantivy embedded, Solr at scale)."""
+"""The search stage: documents at instance level carrying their work cluster, a backend-neutral query
+model, and two backends that pass the same contract suite — tantivy embedded in data_dir (default) and
+Solr 9 (standalone or SolrCloud) selected by `[search] solr_url`.
+
+Other stages call:
+- `index.backend.open_backend(settings) -> SearchBackend` and `.search(index.query.Query) -> Result`;
+- `index.pipeline.index_changes(settings, store, full=False)` (the `grenselos index` verb);
+- `index.from_marc.document_from_marc(record, source, record_id, cluster_id, holdings=None)`.
+"""

@@ -9,6 +9,7 @@ command -v python3 >/dev/null || need_apt+=(python3 python3-venv)
 [ -x /usr/lib/postgresql/15/bin/postgres ] || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 \
   || need_apt+=(postgresql)
 if [ "${GRENSELOS_WITH_BROWSER:-0}" = 1 ] && [ ! -x /usr/bin/chromium ]; then need_apt+=(chromium); fi
+if [ "${GRENSELOS_WITH_BROWSER:-0}" = 1 ] && ! command -v npm >/dev/null; then need_apt+=(npm); fi
 if [ "${GRENSELOS_WITH_SOLR:-0}" = 1 ]; then
   command -v java >/dev/null || need_apt+=(openjdk-17-jdk-headless)
   command -v mvn >/dev/null || need_apt+=(maven)
@@ -32,4 +33,10 @@ if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ]; then
     cat .venv/pip.log >&2; exit 1
   fi
   touch "$stamp"
+fi
+
+# Browser tests: axe-core from npm into a project-local folder (package-lock.json pins the version).
+if [ "${GRENSELOS_WITH_BROWSER:-0}" = 1 ] && [ ! -f tests/browser/node/node_modules/axe-core/axe.min.js ]; then
+  echo "setup: installing axe-core (npm) for the browser tests"
+  npm ci --prefix tests/browser/node --no-audit --no-fund --loglevel=error >/dev/null
 fi

@@ -1,0 +1,71 @@
+"""Search documents for the index and search benchmarks, derived from real Library of Congress records.
+
+`BooksAll.2016.part01.utf8` (250,000 records, public domain) from the pymarc 5.4.0 sdist is read once
+with pymarc, turned into documents by `index.from_marc`, and cached as JSON lines in bench/.cache/;
+`index.synthetic.derive` then makes works with editions held across the county's libraries, up to 1M.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+from typing import Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CACHE = ROOT / "bench" / ".cache"
+DATA = CACHE / "BooksAll.2016.part01.utf8"
+
+from grenselos.settings import Source  # noqa: E402
+from index.document import Document  # noqa: E402
+
+
+def ensure_data() -> Path:
+    if DATA.exists():
+        return DATA
+    CACHE.mkdir(parents=True, exist_ok=True)
+    sdist = CACHE / "pymarc-5.4.0.tar.gz"
+    if not sdist.exists():
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
+                        "pymarc==5.4.0", "-d", str(CACHE)], check=True)
+    with tarfile.open(sdist) as tar:
+        member = next(m for m in tar.getmembers() if m.name.endswith("BooksAll.2016.part01.utf8"))
+        with tar.extractfile(member) as src, DATA.open("wb") as dst:
+            dst.write(src.read())
+    return DATA
+
+
+def base_documents(limit: int) -> list[Document]:
+    """The first `limit` LC records as documents (cached)."""
+    cache = CACHE / f"docs-lc-{limit}.jsonl"
+    if cache.exists():
+        with cache.open(encoding="utf-8") as f:
+            return [Document.from_json(line) for line in f]
+    import pymarc
+    from index.from_marc import document_from_marc, fallback_work_id
+    source = Source(id="loc", name="Library of Congress", municipality="Tromsø")
+    docs = []
+    with ensure_data().open("rb") as f:
+        reader = pymarc.MARCReader(f, to_unicode=True, force_utf8=True, utf8_handling="replace")
+        for n, record in enumerate(reader):
+            if record is None:
+                continue
+            try:
+                docs.append(document_from_marc(record, source, f"loc:{n}", fallback_work_id(record)))
+            except Exception as exc:  # noqa: BLE001 - a bad record is reported, never fatal
+                print(f"bench: LC record {n} skipped: {exc}", file=sys.stderr)
+            if len(docs) >= limit:
+                break
+    tmp = cache.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        for d in docs:
+            f.write(d.to_json() + "\n")
+    tmp.rename(cache)
+    return docs
+
+
+def documents(count: int, base: int) -> Iterator[Document]:
+    from index.synthetic import derive
+    yield from derive(base_documents(min(base, count)), count, seed=1)

@@ -1,0 +1,168 @@
+"""Keeps a search backend in step with the documents: only what changed, in batches, resumable.
+
+Each batch goes to the backend and is committed there before its `index_state` rows are written, so a
+backend that fails mid-run leaves committed batches recorded and the rest unrecorded: the next run
+sends those again (every write is idempotent by id). A document whose work changed (re-clustered) is
+deleted under its old key, which on Solr is a different shard route.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Iterable, Iterator
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Engine
+
+from index.backend import SearchBackend
+from index.document import Document
+from index.errors import BackendError
+from index.tables import index_runs, index_state
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Summary:
+    target: str
+    indexed: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    errors: int = 0
+    batches: int = 0
+    seconds: float = 0.0
+    failed: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        rate = self.indexed / self.seconds if self.seconds else 0.0
+        state = f"FAILED: {self.failed}" if self.failed else "ok"
+        return (f"index {self.target}: {self.indexed} indexed, {self.unchanged} unchanged, {self.deleted} deleted, "
+                f"{self.errors} errors in {self.seconds:.1f} s ({rate:.0f} docs/s) — {state}")
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class Indexer:
+    def __init__(self, engine: Engine, backend: SearchBackend, target: str, *, batch: int = 1000,
+                 progress: Callable[[Summary], None] | None = None):
+        self.engine, self.backend, self.target = engine, backend, target
+        self.batch, self.progress = batch, progress
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def last_success(self) -> datetime | None:
+        """Start time of the newest completed run: the next incremental run looks from there."""
+        with self.engine.connect() as conn:
+            value = conn.execute(select(func.max(index_runs.c.started_at)).where(
+                index_runs.c.target == self.target, index_runs.c.status == "ok")).scalar()
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+    def indexed_count(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(index_state).where(
+                index_state.c.target == self.target)).scalar() or 0
+
+    def run(self, documents: Iterable[Document], *, deletes: Iterable[str] = (), complete: bool = False,
+            force: bool = False) -> Summary:
+        """Send new and changed documents, remove `deletes`; with `complete`, `documents` is the whole
+        collection and anything indexed but not in it is removed too. `force` resends unchanged ones."""
+        summary = Summary(self.target)
+        started, t0 = now(), time.perf_counter()
+        with self.engine.begin() as conn:
+            run_id = conn.execute(insert(index_runs).values(target=self.target, started_at=started,
+                                                            status="running", indexed=0, deleted=0,
+                                                            errors=0)).inserted_primary_key[0]
+        seen: set[str] | None = set() if complete else None
+        try:
+            for chunk in _chunks(documents, self.batch):
+                self._upsert_batch(chunk, summary, force, seen)
+                summary.seconds = time.perf_counter() - t0
+                if self.progress:
+                    self.progress(summary)
+            gone = list(deletes)
+            if complete:
+                gone += [doc_id for doc_id in self._indexed_ids() if doc_id not in seen]
+            for chunk in _chunks(gone, self.batch):
+                self._delete_batch(chunk, summary)
+            status, message = "ok", None
+        except BackendError as exc:
+            summary.failed = str(exc)
+            status, message = "failed", str(exc)
+        summary.seconds = time.perf_counter() - t0
+        with self.engine.begin() as conn:
+            conn.execute(update(index_runs).where(index_runs.c.id == run_id).values(
+                finished_at=now(), status=status, indexed=summary.indexed, deleted=summary.deleted,
+                errors=summary.errors, message=message))
+        return summary
+
+    # -- batches ----------------------------------------------------------------------------
+
+    def _state(self, ids: list[str]) -> dict[str, tuple[str, str]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(index_state.c.doc_id, index_state.c.work_id, index_state.c.checksum)
+                                .where(index_state.c.target == self.target, index_state.c.doc_id.in_(ids)))
+            return {r.doc_id: (r.work_id, r.checksum) for r in rows}
+
+    def _indexed_ids(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(select(index_state.c.doc_id).where(
+                index_state.c.target == self.target))]
+
+    def _upsert_batch(self, docs: list[Document], summary: Summary, force: bool, seen: set | None) -> None:
+        latest = {d.id: d for d in docs}          # a document repeated in one batch: the last one wins
+        state = self._state(list(latest))
+        send, moved, checksums = [], [], {}
+        for doc in latest.values():
+            if seen is not None:
+                seen.add(doc.id)
+            checksum = doc.checksum
+            old = state.get(doc.id)
+            if old and old[1] == checksum and not force:
+                summary.unchanged += 1
+                continue
+            if old and old[0] != doc.work_id:
+                moved.append((doc.id, old[0]))
+            send.append(doc)
+            checksums[doc.id] = checksum
+        if not send:
+            return
+        if moved:
+            self.backend.delete(moved)
+        self.backend.add(send)
+        self.backend.commit()
+        stamp = now()
+        with self.engine.begin() as conn:
+            conn.execute(delete(index_state).where(index_state.c.target == self.target,
+                                                   index_state.c.doc_id.in_(list(checksums))))
+            conn.execute(insert(index_state), [
+                {"target": self.target, "doc_id": d.id, "work_id": d.work_id, "source": d.source,
+                 "checksum": checksums[d.id], "indexed_at": stamp} for d in send])
+        summary.indexed += len(send)
+        summary.batches += 1
+
+    def _delete_batch(self, ids: list[str], summary: Summary) -> None:
+        state = self._state(ids)
+        if not state:
+            return
+        self.backend.delete([(doc_id, work) for doc_id, (work, _c) in state.items()])
+        self.backend.commit()
+        with self.engine.begin() as conn:
+            conn.execute(delete(index_state).where(index_state.c.target == self.target,
+                                                   index_state.c.doc_id.in_(list(state))))
+        summary.deleted += len(state)

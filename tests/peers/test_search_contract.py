@@ -1,0 +1,205 @@
+"""The contract every search backend keeps, run against tantivy, a standalone Solr core and a 2-shard
+SolrCloud collection with the same illustrative corpus (tests/peers/search_corpus.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from index.query import Facet, Filter, Query, Range, RangeFacet, language_facet
+from index.text import isbn_forms
+from tests.peers.search_backends import BACKENDS, open_test_backend
+from tests.peers.search_corpus import ALL, CORPUS, FILLER
+
+SAMI_IDS = {"sme-1", "sme-3", "smj-1", "sma-1", "smn-1", "sms-1"}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request, tmp_path_factory):
+    with open_test_backend(request.param, tmp_path_factory.mktemp("search")) as b:
+        b.add(ALL)
+        b.commit()
+        yield b
+
+
+def ids(result) -> list[str]:
+    return [h.id for h in result.hits]
+
+
+def search(backend, text="", **kw):
+    return backend.search(Query(text=text, limit=kw.pop("limit", 50), **kw))
+
+
+def test_every_document_is_indexed(backend):
+    assert backend.count() == len(ALL)
+    assert search(backend).total == len(ALL)
+
+
+def test_folded_spelling_finds_the_sami_word(backend):
+    assert {"sme-1", "sme-2"} <= set(ids(search(backend, "cahppes")))
+
+
+def test_exact_sami_spelling_ranks_first(backend):
+    result = search(backend, "čáhppes")
+    assert ids(result)[0] == "sme-1"
+    assert "sme-2" in ids(result)
+
+
+def test_letters_without_decomposition_fold(backend):
+    for word in ("duoddara", "nuolggat", "tuolla", "ðuoddara", "đuoddara"):
+        assert ids(search(backend, word)) == ["sme-3"], word
+
+
+def test_norwegian_letters_are_not_folded(backend):
+    assert ids(search(backend, "små")) == ["nob-2"]
+    assert ids(search(backend, "sma")) == ["nob-3"]
+    assert ids(search(backend, "blabaertur")) == []
+    assert ids(search(backend, "blåbærtur")) == ["nob-4"]
+
+
+def test_stemming_per_language(backend):
+    assert "nob-1" in ids(search(backend, "fortelling"))
+    assert "rus-1" in ids(search(backend, "лес"))
+    assert "eng-1" in ids(search(backend, "whale"))
+
+
+def test_russian_yo_equals_ye(backend):
+    assert ids(search(backend, "елка")) == ["rus-1"]
+    assert ids(search(backend, "Ёлка")) == ["rus-1"]
+
+
+def test_all_words_must_match(backend):
+    assert ids(search(backend, "kainun kieli")) == ["fkv-1"]
+    assert ids(search(backend, "kainun nordlys")) == []
+
+
+def test_identifier_in_either_isbn_form(backend):
+    ten = "82-05-12345-8"
+    thirteen = [f for f in isbn_forms(ten) if len(f) == 13][0]
+    for typed in (ten, thirteen, "9788205305417", "8205305412"):
+        result = search(backend, typed)
+        assert result.hits, typed
+    assert ids(search(backend, ten))[0] == "sult-1"
+    assert ids(search(backend, "978-82-05-30541-7"))[0] == "sult-2"
+    assert ids(backend.search(Query(fielded=(("isbn", "978-82-05-30541-7"),)))) == ["sult-2"]
+
+
+def test_exact_title_beats_popular_partial_match(backend):
+    result = search(backend, "sult")
+    top = ids(result)[:4]
+    assert "sult-x" in ids(result)
+    assert "sult-x" not in top[:3], top
+
+
+def test_work_held_by_many_libraries_ranks_higher(backend):
+    assert ids(search(backend, "nordlys over havet"))[:2] == ["nord-1", "nord-2"]
+
+
+def test_fielded_search(backend):
+    assert set(ids(backend.search(Query(fielded=(("author", "hamsun"),), limit=20)))) == {
+        "sult-1", "sult-2", "sult-3", "sult-fi"}
+    assert ids(backend.search(Query(fielded=(("title", "fortelling"),)))) == []  # fielded is unstemmed
+    assert ids(backend.search(Query(fielded=(("title", "fortellinger"),)))) == ["nob-1"]
+
+
+def test_filters_or_within_and_across(backend):
+    assert set(ids(search(backend, filters=(Filter("language", ("sme",)),)))) == {"sme-1", "sme-3"}
+    assert set(ids(search(backend, filters=(Filter("language", ("smi",)),)))) == SAMI_IDS
+    both = search(backend, filters=(Filter("language", ("smj", "sma")),))
+    assert set(ids(both)) == {"smj-1", "sma-1"}
+    assert ids(search(backend, filters=(Filter("language", ("sme",)), Filter("library", ("alta",))))) == []
+    no_nob = search(backend, filters=(Filter("language", ("nob",), exclude=True),))
+    assert no_nob.total == len([d for d in ALL if "nob" not in d.languages])
+    years = search(backend, filters=(Range("year", 2010, 2015),))
+    assert set(ids(years)) == {d.id for d in ALL if d.year and 2010 <= d.year <= 2015}
+    open_end = search(backend, filters=(Range("year", 2020, None),))
+    assert set(ids(open_end)) == {d.id for d in ALL if d.year and d.year >= 2020}
+
+
+def test_language_facet_lists_minority_languages_below_the_cut(backend):
+    result = backend.search(Query(facets=(language_facet(limit=2),), limit=0))
+    values = {v.value: v.count for v in result.facets["language"]}
+    assert list(values)[:2] == ["nob", "smi"]  # nob first, then the Sami group (6)
+    assert values["nob"] == len([d for d in ALL if "nob" in d.languages])
+    assert values["smi"] == 6
+    for code in ("sme", "smj", "sma", "smn", "sms", "fkv", "fit"):
+        assert code in values, code
+    assert values["sme"] == 2 and values["fkv"] == 1
+    plain = backend.search(Query(facets=(Facet("language", limit=2),), limit=0))
+    assert [v.value for v in plain.facets["language"]] == ["nob", "smi"]
+
+
+def test_facet_counts_follow_the_query(backend):
+    result = backend.search(Query(text="hamsun", facets=(Facet("library"), Facet("format"),
+                                                         Facet("availability"), Facet("library_kind")),
+                                  limit=0))
+    assert result.total == 4
+    assert {v.value: v.count for v in result.facets["format"]} == {"book": 3, "audiobook": 1}
+    assert {v.value: v.count for v in result.facets["library"]} == {
+        "tromso": 1, "alta": 1, "tromsdalen-skole": 1, "vadso": 1}
+    assert {v.value: v.count for v in result.facets["library_kind"]} == {"public": 3, "school": 1}
+    assert {v.value: v.count for v in result.facets["availability"]} == {"available": 1}
+
+
+def test_year_range_facet(backend):
+    buckets = ((None, 1899), (1900, 1999), (2000, 2009), (2010, None))
+    result = backend.search(Query(facets=(RangeFacet("year", buckets),), limit=0))
+    counts = [v.count for v in result.facets["year"]]
+    expected = [sum(1 for d in ALL if d.year is not None and (lo is None or d.year >= lo)
+                    and (hi is None or d.year <= hi)) for lo, hi in buckets]
+    assert counts == expected
+    assert result.facets["year"][0].value == "*-1899"
+
+
+def test_sort_newest_and_title(backend):
+    newest = search(backend, filters=(Filter("language", ("nob",)),), sort="newest")
+    years = [h.document.year for h in newest.hits]
+    assert years == sorted(years, reverse=True)
+    by_title = search(backend, sort="title", limit=100)
+    keys = [h.document.title.lower() for h in by_title.hits]
+    assert keys[0].startswith("anarâškielâ") and len(keys) == len(ALL)
+
+
+def test_paging_is_stable(backend):
+    full = ids(search(backend, sort="title", limit=30))
+    page1 = ids(backend.search(Query(sort="title", offset=0, limit=10)))
+    page2 = ids(backend.search(Query(sort="title", offset=10, limit=10)))
+    assert page1 + page2 == full[:20]
+
+
+def test_grouping_by_work(backend):
+    result = backend.search(Query(text="hamsun", group=True, sort="newest"))
+    assert result.total == 4 and result.total_groups == 2
+    assert [g.work_id for g in result.groups] == ["w-sult", "w-sult-fi"]
+    sult = result.groups[0]
+    assert sult.edition_count == 3
+    assert [e.id for e in sult.editions] == ["sult-3", "sult-2", "sult-1"]
+    assert set(sult.libraries) == {"tromso", "alta", "tromsdalen-skole"}
+
+
+def test_grouping_pages_and_limits(backend):
+    all_groups = backend.search(Query(group=True, sort="title", limit=100))
+    assert all_groups.total_groups == len({d.work_id for d in ALL})
+    page = backend.search(Query(group=True, sort="title", offset=2, limit=3, group_limit=1))
+    assert [g.work_id for g in page.groups] == [g.work_id for g in all_groups.groups][2:5]
+    assert all(len(g.editions) == 1 for g in page.groups)
+    counted = backend.search(Query(group=True, limit=0))
+    assert (counted.total, counted.total_groups, counted.groups) == (len(ALL), all_groups.total_groups, [])
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_updates_and_deletes_are_visible_after_commit(kind, tmp_path):
+    if True:
+        with open_test_backend(kind, tmp_path) as b:
+            b.add(CORPUS[:5])
+            b.commit()
+            changed = dataclasses.replace(CORPUS[0], title="Ruoná girji")
+            b.add([changed])
+            b.delete([(CORPUS[1].id, CORPUS[1].work_id)])
+            b.commit()
+            assert b.count() == 4
+            assert ids(b.search(Query(text="ruona"))) == [CORPUS[0].id]
+            assert ids(b.search(Query(text="čáhppes"))) == []
+            b.clear()
+            assert b.count() == 0

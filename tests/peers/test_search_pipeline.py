@@ -1,0 +1,135 @@
+"""`grenselos index` end to end: real Koha records imported into the record store, indexed into tantivy
+(and Solr, when configured), changed, deleted, re-indexed incrementally; the CLI verbs."""
+
+from __future__ import annotations
+
+import json
+
+from lxml import etree
+
+from grenselos import settings as settings_mod
+from harvest.files import import_files
+from harvest.store import RecordStore
+from index.pipeline import index_changes
+from index.query import Facet, Query
+from index.tantivy_backend import TantivyBackend
+
+KOHA = "koha-misc4dev/koha_sample_biblios_with_952_items.marcxml"
+
+
+def config(tmp_path, db_url, extra=""):
+    path = tmp_path / "grenselos.toml"
+    path.write_text(f'''data_dir = "{tmp_path / 'data'}"
+database_url = "{db_url}"
+{extra}
+[[sources]]
+id = "tromso"
+name = "Tromsø bibliotek"
+kind = "public"
+municipality = "Tromsø"
+holdings = "koha-952"
+''', encoding="utf-8")
+    return path
+
+
+def test_index_from_the_record_store(shared_data, db_url, tmp_path):
+    settings = settings_mod.load(config(tmp_path, db_url))
+    store = RecordStore(db_url)
+    import_files(store, settings.source("tromso"), [shared_data / KOHA])
+    total = sum(1 for r in store.iter_records(record_type="bib", include_deleted=False) if not r.error)
+    assert total > 400
+
+    backend = TantivyBackend(settings.data_dir / "index", writer_heap=50_000_000, writer_threads=1)
+    first = index_changes(settings, store, backend)
+    assert first.failed is None and first.indexed + first.errors == total
+    result = backend.search(Query(text="springsteen", facets=(Facet("library"), Facet("municipality"))))
+    assert result.total >= 1
+    assert result.facets["library"][0].value == "tromso"
+    assert result.facets["municipality"][0].value == "Tromsø"
+
+    second = index_changes(settings, store, backend)
+    assert (second.indexed, second.deleted) == (0, 0)               # nothing changed, nothing sent
+
+    victim = result.hits[0].id.split(":", 1)[1]
+    store.mark_deleted("tromso", [victim])
+    third = index_changes(settings, store, backend)
+    assert third.deleted == 1
+    assert victim not in [h.id.split(":", 1)[1] for h in backend.search(Query(text="springsteen")).hits]
+
+    full = index_changes(settings, store, backend, full=True)
+    assert full.indexed == total - 1 - first.errors and backend.count() == total - 1 - first.errors
+    backend.close()
+    store.close()
+
+
+def test_cli_index_and_status(shared_data, tmp_path):
+    from click.testing import CliRunner
+    from grenselos.cli import cli
+    runner = CliRunner()
+    path = str(config(tmp_path, f"sqlite:///{tmp_path / 'records.sqlite'}"))
+    assert runner.invoke(cli, ["--config", path, "import", "--source", "tromso", str(shared_data / KOHA)]).exit_code == 0
+    done = runner.invoke(cli, ["--config", path, "index", "-q"])
+    assert done.exit_code == 0, done.output
+    assert "indexed" in done.output and "ok" in done.output
+    status = runner.invoke(cli, ["--config", path, "status", "--json"])
+    data = json.loads(status.output[status.output.index("{"):])
+    assert data["tromso"]["indexed"] > 400 and data["tromso"]["index_status"] == "ok"
+    no_url = runner.invoke(cli, ["--config", path, "solr", "init"])
+    assert no_url.exit_code != 0 and "solr_url" in no_url.output
+
+
+def test_solr_init_and_index_into_solrcloud(shared_data, tmp_path):
+    """What a production user runs: `solr init` (configset upload + collection), then `index` into it."""
+    import os
+    import uuid
+
+    from click.testing import CliRunner
+
+    from grenselos.cli import cli
+    from index import solr_admin
+    from index.solr_backend import SolrBackend
+    from tests.conftest import require
+    base = os.environ.get("GRENSELOS_TEST_SOLRCLOUD_URL", "")
+    require(bool(base), "GRENSELOS_TEST_SOLRCLOUD_URL is not set (scripts/test.sh starts Solr: start_solr)")
+    url = f"{base.rstrip('/')}/cli_{uuid.uuid4().hex[:8]}"
+    path = str(config(tmp_path, f"sqlite:///{tmp_path / 'records.sqlite'}", f'[search]\nsolr_url = "{url}"'))
+    runner = CliRunner()
+    try:
+        init = runner.invoke(cli, ["--config", path, "solr", "init", "--shards", "2"])
+        assert init.exit_code == 0 and "created collection" in init.output, init.output
+        again = runner.invoke(cli, ["--config", path, "solr", "init"])
+        assert again.exit_code == 0 and "exists" in again.output
+        assert runner.invoke(cli, ["--config", path, "import", "--source", "tromso",
+                                   str(shared_data / KOHA)]).exit_code == 0
+        done = runner.invoke(cli, ["--config", path, "index", "-q"])
+        assert done.exit_code == 0, done.output
+        solr = SolrBackend(url)
+        assert solr.count() > 400
+        assert solr.search(Query(text="springsteen")).total >= 1
+    finally:
+        solr_admin.drop(url)
+
+
+def test_index_uses_the_transform_stage_work_clusters(shared_data, tmp_path):
+    """After `transform`, documents carry its cluster ids and editions group under one work."""
+    from sqlalchemy import select
+
+    from transform.pipeline import run_transform
+    from transform.tables import transform_records
+    db_url = f"sqlite:///{tmp_path / 'records.sqlite'}"
+    settings = settings_mod.load(config(tmp_path, db_url))
+    store = RecordStore(db_url)
+    import_files(store, settings.source("tromso"), [shared_data / KOHA])
+    run_transform(settings, store, None, full=False, progress=False)
+    with store.engine.connect() as conn:
+        clusters = {f"{r.source}:{r.identifier}": r.cluster_id for r in conn.execute(
+            select(transform_records.c.source, transform_records.c.identifier, transform_records.c.cluster_id))}
+    backend = TantivyBackend(settings.data_dir / "index", writer_heap=50_000_000, writer_threads=1)
+    assert index_changes(settings, store, backend).failed is None
+    hits = backend.search(Query(limit=50)).hits
+    assert hits and all(h.work_id == clusters[h.id] for h in hits)
+    grouped = backend.search(Query(group=True, limit=0))
+    assert grouped.total_groups == len({clusters[h] for h in clusters if clusters[h]} & {
+        h.work_id for h in backend.search(Query(limit=1000)).hits})
+    backend.close()
+    store.close()
