@@ -118,7 +118,14 @@ def _status_extras():
 @pass_ctx
 def quarantine(ctx):
     """List everything quarantined, with source, identifier and cause."""
-    for item in ctx.store.quarantined():
+    items = list(ctx.store.quarantined())
+    try:  # the transform stage's conversion errors (kept in its own table), unless the harvest listed them
+        from transform.status import quarantined as transform_quarantined
+        listed = {(i["source"], i.get("identifier")) for i in items}
+        items += [i for i in transform_quarantined(ctx.settings) if (i["source"], i["identifier"]) not in listed]
+    except ImportError:
+        pass
+    for item in items:
         click.echo(f"{item['source']}\t{item['stage']}\t{item.get('identifier') or '-'}\t"
                    f"{item.get('location') or '-'}\t{item['cause']}")
 
@@ -169,10 +176,6 @@ def convert(fmt, base_uri, source_id, holdings_profile, files):
     sys.exit(1 if bad else 0)
 
 
-def _not_yet(stage: str):
-    raise click.ClickException(f"the {stage} stage is not built yet in this version")
-
-
 @cli.command()
 @click.option("--full", is_flag=True, help="Re-key, re-cluster and re-convert everything.")
 @click.option("--source", "source_ids", multiple=True, help="Transform only this source (repeatable).")
@@ -184,6 +187,18 @@ def transform(ctx, full, source_ids, quiet):
     summaries = run_transform(ctx.settings, ctx.store, source_ids or None, full=full, progress=not quiet)
     for summary in summaries:
         click.echo(summary.line())
+    sys.exit(0)
+
+
+@cli.command()
+@click.option("--source", "source_ids", multiple=True, help="Dump only this source (repeatable; skips the "
+              "whole-dataset dump).")
+@pass_ctx
+def dump(ctx, source_ids):
+    """Write gzipped N-Triples dumps (whole dataset and per source) into data_dir/dumps/."""
+    from transform.dumps import write_dumps
+    for d in write_dumps(ctx.settings, sources=source_ids or None, whole=not source_ids):
+        click.echo(f"dump {d.name}: {d.triples} triples from {d.graphs} graphs, {d.bytes} bytes, {d.seconds:.1f} s")
     sys.exit(0)
 
 
@@ -301,10 +316,15 @@ def serve(ctx, host, port):
 
 
 @cli.command()
-@pass_ctx
-def demo(ctx):
+@click.option("--data-dir", default="demo-data", show_default=True, type=click.Path(file_okay=False),
+              help="Where the demo keeps its stores (kept between runs; re-running is incremental).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--no-serve", is_flag=True, help="Build everything, then exit instead of serving the portal.")
+def demo(data_dir, host, port, no_serve):
     """Serve sample libraries over OAI-PMH on loopback, harvest, convert, index, and serve the portal."""
-    _not_yet("demo")
+    from grenselos.demo import run as run_demo
+    sys.exit(run_demo(Path(data_dir), host=host, port=port, serve_portal=not no_serve))
 
 
 def main(argv=None):

@@ -49,6 +49,8 @@ HARVEST = (
 
 SEARCH = (
     Setting("solr_url", str, "", "URL of a Solr core or SolrCloud collection; empty means the embedded tantivy index."),
+    Setting("facet_cache_seconds", (int, float), 30.0, "Seconds one process reuses the facet counts of a repeated "
+            "query (0: count every time); dropped at every commit of that process."),
 )
 
 SOURCE = (
@@ -70,7 +72,20 @@ SOURCE = (
             "YYYY-MM-DDThh:mm:ssZ); empty asks Identify."),
 )
 
-SECTIONS = {"harvest": HARVEST, "search": SEARCH}
+SPARQL = (
+    Setting("timeout", (int, float), 10.0, "Seconds one SPARQL query may run before it is stopped and answered "
+            "with an error (the endpoint stays responsive to other requests)."),
+    Setting("max_rows", int, 10000, "Most result rows (or triples) one SPARQL query may return."),
+    Setting("max_query_bytes", int, 32768, "Largest SPARQL query text accepted, in bytes (UTF-8)."),
+)
+
+OAI = (
+    Setting("repository_name", str, "Grenseløs", "repositoryName the OAI-PMH provider (/oai) reports in Identify."),
+    Setting("admin_email", str, "", "adminEmail of the OAI-PMH provider; empty means postmaster@ the base_uri's host."),
+    Setting("page_size", int, 100, "Records (or headers) per OAI-PMH response before a resumptionToken."),
+)
+
+SECTIONS = {"harvest": HARVEST, "search": SEARCH, "sparql": SPARQL, "oai": OAI}
 
 
 @dataclass(frozen=True)
@@ -101,6 +116,21 @@ class HarvestSettings:
 @dataclass(frozen=True)
 class SearchSettings:
     solr_url: str = ""
+    facet_cache_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class SparqlSettings:
+    timeout: float = 10.0
+    max_rows: int = 10000
+    max_query_bytes: int = 32768
+
+
+@dataclass(frozen=True)
+class OaiSettings:
+    repository_name: str = "Grenseløs"
+    admin_email: str = ""
+    page_size: int = 100
 
 
 @dataclass(frozen=True)
@@ -112,6 +142,8 @@ class Settings:
     harvest: HarvestSettings = field(default_factory=HarvestSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     path: Path | None = None
+    sparql: SparqlSettings = field(default_factory=SparqlSettings)
+    oai: OaiSettings = field(default_factory=OaiSettings)
 
     def source(self, source_id: str) -> Source:
         for source in self.sources:
@@ -200,6 +232,8 @@ def from_dict(data: dict, path: Path | None = None) -> Settings:
         sources=tuple(sources),
         harvest=HarvestSettings(**sections["harvest"]),
         search=SearchSettings(**sections["search"]),
+        sparql=SparqlSettings(**sections["sparql"]),
+        oai=OaiSettings(**sections["oai"]),
         path=path,
     )
     if not settings.database_url:

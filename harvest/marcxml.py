@@ -46,8 +46,30 @@ class RecordInfo:
     format_label: str         # marc21 or marcxchange
 
 
+_LOCAL_NAMES: dict[str, str] = {}
+_SUBFIELD_TAGS: dict[str, str] = {}
+_CACHE_LIMIT = 4096
+"""Tag strings seen so far (a page has a handful); bounded so hostile input cannot grow it without end."""
+
+
 def local(tag: str) -> str:
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+    """`{ns}datafield` -> `datafield`; '' for a comment or processing instruction (whose tag is a function)."""
+    name = _LOCAL_NAMES.get(tag) if isinstance(tag, str) else ""
+    if name is None:
+        name = tag.rpartition("}")[2]
+        if len(_LOCAL_NAMES) < _CACHE_LIMIT:
+            _LOCAL_NAMES[tag] = name
+    return name
+
+
+def _subfield_tag(datafield_tag: str) -> str:
+    """The subfield tag in the same namespace as a datafield's: what almost every child of it is."""
+    tag = _SUBFIELD_TAGS.get(datafield_tag)
+    if tag is None:
+        tag = datafield_tag[:-len("datafield")] + "subfield"
+        if len(_SUBFIELD_TAGS) < _CACHE_LIMIT:
+            _SUBFIELD_TAGS[datafield_tag] = tag
+    return tag
 
 
 def namespace(tag: str) -> str:
@@ -69,13 +91,26 @@ def _text(element) -> str:
 
 
 def inspect(element) -> RecordInfo:
-    """Check a record element's structure and read its type, 001 and 004; raise MarcError if broken."""
+    """Check a record element's structure and read its type, 001 and 004; raise MarcError if broken.
+
+    One pass over the children; local names come from a cache, and a subfield is recognised by comparing
+    its tag with the expected `{ns}subfield` string, so the common case costs one comparison and one
+    attribute read per subfield. Anything unusual goes through `_check_subfield` for the exact cause.
+    """
     leader = None
     control_number = parent = None
+    names, subfield_tags = _LOCAL_NAMES, _SUBFIELD_TAGS
     for child in element:
-        name = local(child.tag)
-        if name == "leader":
-            leader = _text(child)
+        element_tag = child.tag
+        name = names.get(element_tag) or local(element_tag)   # comments: a function, not in the cache
+        if name == "datafield":
+            tag = child.get("tag")
+            if not tag or len(tag) != 3:
+                raise MarcError(f"data field without a valid tag ({tag!r})")
+            expected = subfield_tags.get(element_tag) or _subfield_tag(element_tag)
+            for sub in child:
+                if sub.tag != expected or not sub.get("code"):
+                    _check_subfield(tag, sub)
         elif name == "controlfield":
             tag = child.get("tag")
             if not tag or len(tag) != 3:
@@ -84,21 +119,11 @@ def inspect(element) -> RecordInfo:
                 control_number = _text(child).strip() or None
             elif tag == "004":
                 parent = _text(child).strip() or None
-        elif name == "datafield":
-            tag = child.get("tag")
-            if not tag or len(tag) != 3:
-                raise MarcError(f"data field without a valid tag ({tag!r})")
-            for sub in child:
-                if callable(sub.tag):
-                    continue
-                if local(sub.tag) != "subfield":
-                    raise MarcError(f"field {tag} has an unexpected element <{local(sub.tag)}> "
-                                    "instead of <subfield>")
-                if not sub.get("code"):
-                    raise MarcError(f"field {tag} has a subfield without a code")
-        elif name in OAI_LEFTOVERS:
+        elif name == "leader":
+            leader = _text(child)
+        elif name in OAI_LEFTOVERS or not name:
             continue
-        elif name not in ("", None) and not callable(child.tag):
+        else:
             raise MarcError(f"unexpected element <{name}> inside a MARC record")
     if leader is None:
         raise MarcError("record has no leader")
@@ -108,6 +133,16 @@ def inspect(element) -> RecordInfo:
         "authority" if leader[6] in AUTHORITY_TYPES else "bib")
     fmt = "marcxchange" if namespace(element.tag) != SLIM and namespace(element.tag) else "marc21"
     return RecordInfo(record_type, control_number, parent, leader[5] == "d", fmt)
+
+
+def _check_subfield(tag: str, sub) -> None:
+    """A datafield child that is not a plain `{same ns}subfield` with a code: fine or the exact cause."""
+    if callable(sub.tag):            # a comment or processing instruction
+        return
+    if local(sub.tag) != "subfield":
+        raise MarcError(f"field {tag} has an unexpected element <{local(sub.tag)}> instead of <subfield>")
+    if not sub.get("code"):
+        raise MarcError(f"field {tag} has a subfield without a code")
 
 
 def serialize(element) -> str:

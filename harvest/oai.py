@@ -188,7 +188,7 @@ class SourceRun:
                                   set_spec=set_spec, window_from=window_from, window_until=window_until,
                                   token=None, started_at=now(), pages=0, records_seen=0, last_error=None)
         self.summary.window_from = window_from
-        self.has_holdings = store.status().get(source.id, {}).get("holdings", 0) > 0
+        self.has_holdings = store.has_holdings(source.id)
         # A window walked from its start (fresh, or resumed before any token) takes its first responseDate.
         self._list_records(window_from, window_until, token, first_of_run=not token)
         next_from = (store.checkpoint(source.id) or {}).get("next_from")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable, Iterator
 
-from sqlalchemy import and_, bindparam, case, func, insert, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -269,6 +269,15 @@ class RecordStore:
                     {"source": source, "status": "idle", "pages": 0, "records_seen": 0, **values}))
 
     # -- status ------------------------------------------------------------------------------
+
+    def has_holdings(self, source: str) -> bool:
+        """Whether the source has a live holdings record linked to a bib (by 004): one EXISTS on the
+        (source, parent) index, instead of the full-table count `status()` makes. Holdings without a
+        parent cannot be matched to a bib anyway, so they do not count."""
+        with self.engine.connect() as conn:
+            return bool(conn.execute(select(exists().where(
+                records.c.source == source, records.c.parent.is_not(None), records.c.record_type == "holdings",
+                records.c.deleted.is_(False)))).scalar())
 
     def status(self) -> dict[str, dict]:
         """Counts per source: the figures `grenselos status` prints."""

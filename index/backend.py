@@ -84,6 +84,14 @@ class SearchBackend(ABC):
     def count(self) -> int:
         ...
 
+    @abstractmethod
+    def get(self, record_id: str) -> Document | None:
+        """One document by its id `{source}-{record_id}` (or by its old `source:identifier` id)."""
+
+    @abstractmethod
+    def suggest(self, text: str, limit: int = 3) -> list[str]:
+        """Spelling suggestions for a query, from the index's own words: whole corrected queries."""
+
     def close(self) -> None:
         pass
 
@@ -96,8 +104,9 @@ class SearchBackend(ABC):
 
 def open_backend(settings) -> SearchBackend:
     """Solr when `[search] solr_url` is set, else the embedded tantivy index in data_dir/index."""
+    seconds = float(getattr(settings.search, "facet_cache_seconds", 30.0))
     if settings.search.solr_url:
         from index.solr_backend import SolrBackend
-        return SolrBackend(settings.search.solr_url)
+        return SolrBackend(settings.search.solr_url, facet_cache_seconds=seconds)
     from index.tantivy_backend import TantivyBackend
-    return TantivyBackend(Path(settings.data_dir) / "index")
+    return TantivyBackend(Path(settings.data_dir) / "index", facet_cache_seconds=seconds)

@@ -1,7 +1,8 @@
 """The search document: one per instance (edition) as a library holds it, carrying its work cluster.
 
 A document is the backend-neutral unit both search engines index. It says what a patron searches and
-filters by, not how an engine stores it: `index.fields.flatten` turns it into engine fields.
+filters by, not how an engine stores it: `index.fields.flatten` turns it into engine fields. Its `id` is
+the public record id `{source}-{record_id}`, the same as in the instance URI `{base}/instance/{id}`.
 """
 
 from __future__ import annotations
@@ -10,16 +11,47 @@ import hashlib
 import orjson
 from dataclasses import dataclass, field, fields
 
+#: Item statuses, best first (see transform.holdings.STATUSES).
+STATUS_ORDER = ("available", "in_transit", "on_loan", "reference", "unavailable", "unknown")
+
+
+@dataclass(frozen=True)
+class Copy:
+    """One item: where it stands and whether a patron can take it home now."""
+    status: str = "unknown"
+    due_date: str = ""
+    location: str = ""
+    call_number: str = ""
+
 
 @dataclass(frozen=True)
 class Holding:
-    """One library's copies of an instance."""
+    """One library's copies of an instance. `status`/`due_date` summarise the copies for a hit list:
+    available when any copy is, else the best other status (on loan: the earliest due date)."""
     library: str
     municipality: str = ""
     kind: str = "public"
     items: int = 1
     available: int = 0
     call_number: str = ""
+    isil: str = ""
+    location: str = ""
+    status: str = ""
+    due_date: str = ""
+    copies: tuple[Copy, ...] = ()
+
+    def to_dict(self) -> dict:
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "copies"}
+        data["copies"] = [c.__dict__ for c in self.copies]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Holding":
+        copies = tuple(Copy(**c) for c in data.pop("copies", None) or ())
+        try:
+            return cls(**data, copies=copies)
+        except TypeError:  # written by an older or newer version: keep the fields this one knows
+            return cls(**{k: v for k, v in data.items() if k in _HOLDING_FIELDS}, copies=copies)
 
 
 @dataclass(frozen=True)
@@ -32,9 +64,14 @@ class Document:
     title_variants: tuple[str, ...] = ()
     uniform_title: str = ""
     contributors: tuple[str, ...] = ()
+    #: relator codes per contributor (same order), comma-separated: "aut", "ill,aut", "" when unknown.
+    contributor_roles: tuple[str, ...] = ()
     #: vocabulary code (humord, lcsh, yso, ...) -> headings; "" for headings without a vocabulary.
     subjects: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: genre/form ids of vocab.genres (fiction, novels, picture_books, ...): the facet's values.
     genres: tuple[str, ...] = ()
+    #: genre/form terms as catalogued (655), searchable.
+    genre_terms: tuple[str, ...] = ()
     series: tuple[str, ...] = ()
     isbns: tuple[str, ...] = ()
     issns: tuple[str, ...] = ()
@@ -43,6 +80,8 @@ class Document:
     year: int | None = None
     #: every language of the record (text, original, subtitles), ISO 639-3 / MARC codes.
     languages: tuple[str, ...] = ()
+    #: the languages among `languages` that come from detection, not from the record's codes.
+    languages_detected: tuple[str, ...] = ()
     formats: tuple[str, ...] = ()
     #: adult, young_adult, children
     audiences: tuple[str, ...] = ()
@@ -50,14 +89,27 @@ class Document:
     notes: str = ""
     #: how many libraries hold any edition of the work (set by clustering; used for ranking).
     work_libraries: int = 0
+    #: the harvest identifier of the record in its source (for the pages that read the stored MARC).
+    identifier: str = ""
 
     def __post_init__(self):
         if "!" in self.id or not self.id or not self.work_id:
             raise ValueError(f"document needs an id without '!' and a work id: {self.id!r} / {self.work_id!r}")
 
+    @property
+    def harvest_id(self) -> str:
+        """`source:identifier`, the id documents had before record ids were minted (still resolvable)."""
+        return f"{self.source}:{self.identifier}".replace("!", "%21") if self.identifier else ""
+
+    def contributor_list(self) -> list[dict]:
+        """[{"name", "roles": [relator codes]}] in catalogue order."""
+        roles = self.contributor_roles
+        return [{"name": name, "roles": [r for r in (roles[n] if n < len(roles) else "").split(",") if r]}
+                for n, name in enumerate(self.contributors)]
+
     def to_dict(self) -> dict:
         data = {name: getattr(self, name) for name in _FIELDS}
-        data["holdings"] = [h.__dict__ for h in self.holdings]
+        data["holdings"] = [h.to_dict() for h in self.holdings]
         return data
 
     def to_json(self) -> str:
@@ -69,10 +121,10 @@ class Document:
         return cached
 
     @classmethod
-    def from_json(cls, text: str) -> "Document":
+    def from_json(cls, text: str | bytes) -> "Document":
         data = orjson.loads(text)
         data = {k: v for k, v in data.items() if k in _FIELDS}
-        data["holdings"] = tuple(Holding(**h) for h in data.get("holdings", ()))
+        data["holdings"] = tuple(Holding.from_dict(h) for h in data.get("holdings", ()))
         data["subjects"] = {k: tuple(v) for k, v in data.get("subjects", {}).items()}
         for name, value in list(data.items()):
             if isinstance(value, list):
@@ -90,3 +142,4 @@ class Document:
 
 
 _FIELDS = tuple(f.name for f in fields(Document))
+_HOLDING_FIELDS = frozenset(f.name for f in fields(Holding))

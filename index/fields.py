@@ -8,6 +8,7 @@ schema declares the same names, checked by a test).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from index import text as textmod
 from index.document import Document
@@ -40,7 +41,8 @@ class Field:
 
 
 FIELDS = (
-    Field("id", "string", multi=False, help="Record id (source:identifier)."),
+    Field("id", "string", multi=False, help="Public record id `{source}-{record_id}` (as in the instance URI)."),
+    Field("harvest_id", "string", multi=False, help="`source:identifier` as harvested (resolves old ids)."),
     Field("work_id", "string", multi=False, facet=True, help="Work cluster id; grouping key."),
     Field("source", "string", multi=False, facet=True, help="Source the record was harvested from."),
     Field("doc", "stored", multi=False, help="The whole Document as JSON, returned with hits."),
@@ -48,7 +50,7 @@ FIELDS = (
     Field("title_exact", "string", help="Each title reduced to its words, for exact-title ranking."),
     Field("contributor", "text", help="Authors, editors, translators, illustrators."),
     Field("subject", "text", help="Subject headings of every vocabulary."),
-    Field("genre", "text", help="Genre/form terms."),
+    Field("genre", "text", help="Genre/form terms as catalogued, and the genre labels in every UI language."),
     Field("series", "text", help="Series titles."),
     Field("publisher", "text", help="Publishers."),
     Field("notes", "text", help="Summary and contents notes."),
@@ -65,7 +67,7 @@ FIELDS = (
     Field("subject_facet", "string", facet=True, help="Subject headings of every vocabulary."),
     *(Field(f"subject_{v}", "string", facet=True, help=f"Subject headings from {v}.")
       for v in (*SUBJECT_VOCABULARIES, "other")),
-    Field("genre_facet", "string", facet=True, help="Genre/form terms."),
+    Field("genre_facet", "string", facet=True, help="Genre/form ids of vocab.genres (fiction, novels, ...)."),
     Field("series_facet", "string", facet=True, help="Series titles."),
     Field("publisher_facet", "string", facet=True, help="Publishers."),
     Field("language", "string", facet=True, help="Every language of the record, plus 'smi' for any Sami."),
@@ -100,6 +102,31 @@ FIELDED = {
 }
 
 
+#: Filter values that stand for a group of values: "sami" (as the portal says it) is the Sami group.
+FILTER_ALIASES = {("language", "sami"): (SAMI_GROUP,)}
+
+
+def filter_values(field: str, values) -> list[str]:
+    """The index values a filter's values stand for (group aliases expanded), without repeats."""
+    out: list[str] = []
+    for value in values:
+        for v in FILTER_ALIASES.get((field, value), (value,)):
+            if v not in out:
+                out.append(v)
+    return out
+
+
+@lru_cache(maxsize=256)
+def genre_labels(genre_id: str) -> tuple[str, ...]:
+    """A genre id's labels in every interface language, so that `roman` or `románat` finds novels."""
+    from vocab import genres
+    from vocab.languages import UI_LANGUAGES
+    term = genres.get(genre_id)
+    if term is None:
+        return ()
+    return tuple(dict.fromkeys(term.label(ui) for ui in UI_LANGUAGES))
+
+
 def rank(doc: Document) -> float:
     """Works held by many libraries first, then newer ones: one number both engines multiply in."""
     recency = max(0, min((doc.year or 1900) - 1900, 130)) / 50.0
@@ -129,16 +156,18 @@ def flatten(doc: Document) -> dict[str, object]:
     languages = _unique(doc.languages)
     if any(code in SAMI for code in languages) and SAMI_GROUP not in languages:
         languages.append(SAMI_GROUP)
-    searchable = [*titles, *doc.contributors, *subjects, *doc.genres, *doc.series, *doc.publishers, doc.notes]
+    genre_text = _unique([*doc.genre_terms, *(label for g in doc.genres for label in genre_labels(g))])
+    searchable = [*titles, *doc.contributors, *subjects, *genre_text, *doc.series, *doc.publishers, doc.notes]
     all_text = textmod.normalize(" \n ".join(s for s in searchable if s))
     holdings = doc.holdings
     out: dict[str, object] = {
-        "id": doc.id, "work_id": doc.work_id, "source": doc.source, "doc": doc.to_json(),
+        "id": doc.id, "harvest_id": doc.harvest_id or None, "work_id": doc.work_id, "source": doc.source,
+        "doc": doc.to_json(),
         "title": [textmod.normalize(t) for t in titles],
         "title_exact": exact_titles,
         "contributor": [textmod.normalize(c) for c in doc.contributors],
         "subject": [textmod.normalize(s) for s in subjects],
-        "genre": [textmod.normalize(g) for g in doc.genres],
+        "genre": [textmod.normalize(g) for g in genre_text],
         "series": [textmod.normalize(s) for s in doc.series],
         "publisher": [textmod.normalize(p) for p in doc.publishers],
         "notes": [textmod.normalize(doc.notes)] if doc.notes else [],

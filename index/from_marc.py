@@ -1,12 +1,17 @@
-"""A search document from a MARC 21 record, so the pipeline can feed the index before (and beside)
-the BIBFRAME graph. Field choices follow the issue's field table; the mapping reads as a table.
+"""A search document from a MARC 21 record, reading through the project's one source of each fact:
+items and their status from `transform.holdings` (the holdings profiles), contributor roles from
+`vocab.relators`, genre and audience from `vocab.genres.classify`, languages from
+`transform.languages` (codes) and the transform stage's stored detections (`transform.languages_store`).
+What stays here is only what no other stage reads: the title, subject and identifier fields the index
+searches, and the format facet.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 
-from index.document import Document, Holding
+from index.document import STATUS_ORDER, Copy, Document, Holding
 
 _TRAIL = re.compile(r"[\s/:;,.=+]+$")
 _YEAR = re.compile(r"(1[4-9]\d\d|20\d\d)")
@@ -14,9 +19,9 @@ _YEAR = re.compile(r"(1[4-9]\d\d|20\d\d)")
 #: 650/651/... second indicator -> vocabulary; 7 means "look in $2".
 THESAURUS = {"0": "lcsh", "1": "lcsh", "2": "mesh", "3": "nal", "5": "cash", "6": "rvm"}
 SUBJECT_TAGS = ("600", "610", "611", "630", "648", "650", "651", "653")
-#: 008/22 (books) target audience -> facet value.
-AUDIENCE = {"a": "children", "b": "children", "c": "children", "j": "children", "d": "young_adult",
-            "e": "adult", "f": "adult", "g": "adult"}
+AGENT_TAGS = ("100", "110", "111", "700", "710", "711")
+#: Codes that say nothing about the language of the text.
+NO_LANGUAGE = frozenset({"und", "mul", "zxx", "mis"})
 
 
 def _clean(value: str | None) -> str:
@@ -24,12 +29,7 @@ def _clean(value: str | None) -> str:
 
 
 def _subs(field, codes: str) -> list[str]:
-    return [_clean(v) for code, v in _pairs(field) if code in codes and _clean(v)]
-
-
-def _pairs(field):
-    subfields = field.subfields
-    return [(s.code, s.value) for s in subfields]
+    return [_clean(s.value) for s in field.subfields if s.code in codes and _clean(s.value)]
 
 
 def _join(field, codes: str, sep: str = " ") -> str:
@@ -63,28 +63,18 @@ def year_of(record) -> int | None:
     return None
 
 
-def languages_of(record, source=None) -> tuple[str, ...]:
-    """Every language of the record: the transform stage's reading when present (codes, then detection)."""
-    try:
-        from transform.languages import record_languages
-        langs = record_languages(record, source, detect=False)
-        if not set(langs.effective) - {"smi", "und", "mul"}:
-            # no usable code (missing, undetermined or only collective Sami): let detection decide
-            langs = record_languages(record, source, detect=True)
-        codes = list(langs.effective) + langs.codes()
-        if codes:
-            return _unique(codes)
-    except Exception:  # noqa: BLE001 - the index must not fail on the language reader; fall back to codes
-        pass
-    codes = []
-    f008 = record.get("008")
-    if f008 is not None and f008.data and len(f008.data) >= 38:
-        codes.append(f008.data[35:38].strip().lower())
-    for f in record.get_fields("041"):
-        for code, value in _pairs(f):
-            if code in "abdefghjkmn" and value:
-                codes += [value[i:i + 3].lower() for i in range(0, len(value.strip()), 3)]
-    return _unique(c for c in codes if re.fullmatch(r"[a-z]{3}", c) and c not in ("und", "zxx", "   "))
+def languages_of(record, source=None, effective=None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(every language of the record, the ones among them that were detected).
+
+    The facet's languages are the transform stage's effective ones: its stored detection
+    (`effective`, an `EffectiveLanguages`) where the record had no usable code, else the codes read
+    from 008 and 041. Every other catalogued language (original, subtitles, ...) is added."""
+    from transform.languages import record_languages
+    langs = record_languages(record, source, detect=False)
+    primary = list(effective.codes) if effective is not None else list(langs.effective)
+    detected = tuple(effective.codes) if effective is not None and effective.is_detected else ()
+    codes = _unique(c for c in [*primary, *langs.codes()] if c not in NO_LANGUAGE)
+    return codes, tuple(c for c in detected if c in codes)
 
 
 def format_of(record) -> tuple[str, ...]:
@@ -98,16 +88,6 @@ def format_of(record) -> tuple[str, ...]:
         return ("ebook",) if online else ("book",)
     return ({"i": "audiobook", "j": "music", "g": "video", "e": "map", "f": "map", "c": "score",
              "d": "score", "m": "electronic", "k": "image", "r": "object", "p": "mixed"}.get(kind, "other"),)
-
-
-def audience_of(record) -> tuple[str, ...]:
-    f008 = record.get("008")
-    leader = str(record.leader)
-    if f008 is not None and f008.data and len(f008.data) > 22 and leader[6:7] in ("a", "t", "i", "j", "g"):
-        value = AUDIENCE.get(f008.data[22])
-        if value:
-            return (value,)
-    return ()
 
 
 def subjects_of(record) -> dict[str, tuple[str, ...]]:
@@ -125,29 +105,77 @@ def subjects_of(record) -> dict[str, tuple[str, ...]]:
     return {k: _unique(v) for k, v in out.items()}
 
 
-def holdings_from_record(record, source) -> tuple[Holding, ...]:
-    """The source's own copies: Koha 952 items or 852 locations; a record without either is one holding."""
-    items = record.get_fields("952")
-    library = source.id
-    if items:
-        available = sum(1 for f in items if not f.get_subfields("q") and (f.get_subfields("7") or ["0"])[0]
-                        in ("0", "") and (f.get_subfields("1") or ["0"])[0] in ("0", ""))
-        call = (items[0].get_subfields("o") or [""])[0]
-        return (Holding(library, source.municipality, source.kind, items=len(items), available=available,
-                        call_number=call),)
-    locations = record.get_fields("852")
-    call = (locations[0].get_subfields("h", "j") or [""])[0] if locations else ""
-    return (Holding(library, source.municipality, source.kind, items=max(1, len(locations)), available=0,
-                    call_number=call),)
+def contributors_of(record) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(names, relator codes per name): $4 codes, then $e terms; a 1XX without either is the author."""
+    from vocab import relators
+    names, roles = [], []
+    for f in record.get_fields(*AGENT_TAGS):
+        name = _join(f, "abcdq")
+        if not name:
+            continue
+        codes = relators.codes_for(f.get_subfields("e"), f.get_subfields("4"))
+        if not codes and f.tag.startswith("1"):
+            codes = ["aut"]
+        if name in names:  # the same agent twice (100 and 700): one entry with every role
+            n = names.index(name)
+            merged = [c for c in roles[n].split(",") if c] + [c for c in codes if c not in roles[n].split(",")]
+            roles[n] = ",".join(merged)
+            continue
+        names.append(name)
+        roles.append(",".join(codes))
+    return tuple(names), tuple(roles)
+
+
+def _summary(copies: list[Copy]) -> tuple[str, str]:
+    if not copies:
+        return "unknown", ""
+    status = min((c.status for c in copies), key=lambda s: STATUS_ORDER.index(s) if s in STATUS_ORDER else 99)
+    due = min((c.due_date for c in copies if c.status == "on_loan" and c.due_date), default="")
+    return status, due if status == "on_loan" else ""
+
+
+def holdings_of(record, source, holdings_records=(), sources_by_isil: dict | None = None) -> tuple[Holding, ...]:
+    """Holdings per library from the items the source's holdings profile reports (transform.holdings).
+    An item naming the ISIL of another configured library is that library's; a local branch code or
+    none is the source's own. A record without item fields is one holding of the source, status unknown."""
+    from transform.holdings import ISIL, read_items
+    sources_by_isil = sources_by_isil or {}
+    grouped: dict[str, tuple[object, str, list]] = {}
+    for item in read_items(record, source.holdings, holdings_records):
+        owner, isil = source, source.isil or ""
+        if item.library and ISIL.match(item.library):
+            isil = item.library
+            owner = sources_by_isil.get(item.library) or (source if item.library == source.isil else None)
+        key = owner.id if owner is not None else isil
+        entry = grouped.setdefault(key, (owner, isil, []))
+        entry[2].append(item)
+    if not grouped:
+        return (Holding(source.id, source.municipality, source.kind, items=1, available=0,
+                        isil=source.isil or "", status="unknown"),)
+    out = []
+    for key, (owner, isil, items) in grouped.items():
+        copies = [Copy(i.status, i.due_date, i.location, i.call_number) for i in items]
+        status, due = _summary(copies)
+        out.append(Holding(
+            key, getattr(owner, "municipality", "") or "", getattr(owner, "kind", "") or source.kind,
+            items=len(items), available=sum(1 for c in copies if c.status == "available"),
+            call_number=next((c.call_number for c in copies if c.call_number), ""), isil=isil,
+            location=next((c.location for c in copies if c.location), ""), status=status, due_date=due,
+            copies=tuple(copies)))
+    return tuple(out)
 
 
 def document_from_marc(record, source, record_id: str, cluster_id: str,
-                       holdings: tuple[Holding, ...] | None = None, work_libraries: int | None = None) -> Document:
+                       holdings: tuple[Holding, ...] | None = None, work_libraries: int | None = None, *,
+                       languages=None, identifier: str = "", holdings_records=(),
+                       sources_by_isil: dict | None = None) -> Document:
+    """The document of one record. `record_id` is the public id (`{source}-{minted id}`, see
+    `index.pipeline.document_id`); `languages` the transform stage's `EffectiveLanguages` when it
+    stored a detection; `holdings_records` the separate holdings records of the source, if any."""
+    from vocab import genres as genre_vocab
     title, subtitle = title_parts(record)
-    contributors = [_join(f, "abcdq") for tag in ("100", "110", "111", "700", "710", "711")
-                    for f in record.get_fields(tag)]
-    series = [_join(f, "anp") for f in record.get_fields("490", "830", "800", "810", "811")
-              if _join(f, "anp")]
+    names, roles = contributors_of(record)
+    series = [_join(f, "anp") for f in record.get_fields("490", "830", "800", "810", "811") if _join(f, "anp")]
     publishers = [v for f in record.get_fields("260", "264") if f.tag == "260" or f.indicator2 == "1"
                   for v in _subs(f, "b")]
     isbns = [v.split()[0] for f in record.get_fields("020") for v in f.get_subfields("a") if v.strip()]
@@ -155,26 +183,29 @@ def document_from_marc(record, source, record_id: str, cluster_id: str,
     others = [v.split()[0] for f in record.get_fields("015", "024", "028") for v in f.get_subfields("a")
               if v.strip()]
     notes = " ".join(_join(f, "agt") for f in record.get_fields("520", "505"))
-    holdings = holdings if holdings is not None else holdings_from_record(record, source)
-    libraries = {h.library for h in holdings}
+    if holdings is None:
+        holdings = holdings_of(record, source, holdings_records, sources_by_isil)
+    classified = genre_vocab.classify(record)
+    codes, detected = languages_of(record, source, languages)
     return Document(
-        id=record_id, work_id=cluster_id, source=source.id,
+        id=record_id, work_id=cluster_id, source=source.id, identifier=identifier,
         title=title or "[untitled]", subtitle=subtitle,
         title_variants=_unique(_join(f, "ab") for f in record.get_fields("246", "740")),
         uniform_title=next((_join(f, "anp") for f in record.get_fields("130", "240")), ""),
-        contributors=_unique(contributors),
+        contributors=names, contributor_roles=roles,
         subjects=subjects_of(record),
-        genres=_unique(_join(f, "a") for f in record.get_fields("655")),
+        genres=_unique(classified.genres),
+        genre_terms=_unique(_join(f, "a") for f in record.get_fields("655")),
         series=_unique(series), isbns=_unique(isbns), issns=_unique(issns), other_identifiers=_unique(others),
-        publishers=_unique(publishers), year=year_of(record), languages=languages_of(record, source),
-        formats=format_of(record), audiences=audience_of(record), holdings=tuple(holdings), notes=notes,
-        work_libraries=work_libraries if work_libraries is not None else len(libraries),
+        publishers=_unique(publishers), year=year_of(record), languages=codes, languages_detected=detected,
+        formats=format_of(record), audiences=(classified.audience,) if classified.audience else (),
+        holdings=tuple(holdings), notes=notes,
+        work_libraries=work_libraries if work_libraries is not None else len({h.library for h in holdings}),
     )
 
 
 def fallback_work_id(record) -> str:
     """A work key when no clustering has run: the transform stage's title+author key, else the title."""
-    import hashlib
     try:
         from transform.cluster_keys import keys_for
         key = keys_for(record).title_author_key

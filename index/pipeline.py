@@ -1,17 +1,25 @@
-"""`grenselos index`: from the record store (and the transform stage's work clusters, when it has run)
-to search documents, through the Indexer, touching only what changed since the last completed run.
+"""`grenselos index`: from the record store (and the transform stage's record ids, work clusters and
+language detections, when it has run) to search documents, through the Indexer, touching only what
+changed since the last completed run.
 
 Changed means: a bibliographic record new, changed or deleted in the record store; a separate holdings
-record changed (its bibliographic record is rebuilt); or a record the transform stage re-clustered.
-The first run, and `--full`, compare against everything and remove what is no longer there.
+record changed (its bibliographic record is rebuilt); a record the transform stage re-clustered; and
+every other edition of a work that gained or lost an edition (its `work_libraries`, the popularity
+signal of ranking, changed). The first run, and `--full`, compare against everything and remove what
+is no longer there.
+
+Document ids are the public record ids `{source}-{record_id}`, record_id as the transform stage minted
+it (`transform_records.record_id`, the instance URI's tail); before the transform stage has run,
+`transform.pipeline.local_id`'s collision-free form stands in (`fallback_record_id`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import sys
-from dataclasses import replace
-from datetime import datetime
+from urllib.parse import quote
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from typing import Iterator
 
 from sqlalchemy import distinct, func, inspect as sa_inspect, select
@@ -19,9 +27,12 @@ from sqlalchemy import distinct, func, inspect as sa_inspect, select
 from harvest.marcxml import to_pymarc
 from harvest.tables import records
 from index.backend import SearchBackend, open_backend
-from index.document import Document, Holding
+from index.document import Document
 from index.from_marc import document_from_marc, fallback_work_id
 from index.indexer import Indexer, Summary
+from index.tables import index_state
+
+CHUNK = 500
 
 
 def target_name(settings) -> str:
@@ -32,44 +43,104 @@ def target_name(settings) -> str:
     return url if len(url) <= 200 else "solr:" + hashlib.sha1(url.encode()).hexdigest()
 
 
+def document_id(source: str, record_id: str) -> str:
+    """The public id of a record: `{source}-{record_id}` (the instance URI's last segment)."""
+    return f"{source}-{record_id}"
+
+
+def fallback_record_id(identifier: str) -> str:
+    """The record id before the transform stage has minted one: `local_id`'s collision-free form (the
+    whole identifier, percent-encoded), which needs no memory of the ids already given. Once the
+    transform stage mints the short id, the next run re-indexes the record under it and drops this one."""
+    return quote(identifier, safe="") or "record"
+
+
 def record_id(source: str, identifier: str) -> str:
+    """The document id before record ids were minted (`source:identifier`); documents still carry it as
+    `harvest_id`, and `backend.get` resolves it, so old links keep working."""
     return f"{source}:{identifier}".replace("!", "%21")
 
 
-class _Clusters:
-    """Work cluster ids from the transform stage's table, when the transform stage has run."""
+@dataclass(frozen=True)
+class Minted:
+    record_id: str
+    cluster_id: str | None
+    status: str
+
+
+class _Transform:
+    """What the transform stage knows of each record (minted id, work cluster, detected languages);
+    empty answers when it has not run."""
 
     def __init__(self, engine):
         self.engine = engine
-        self.table = None
+        self.table = self.detections = None
         try:
-            if sa_inspect(engine).has_table("transform_records"):
-                from transform.tables import transform_records
-                self.table = transform_records
-        except Exception:  # noqa: BLE001 - without the transform stage the fallback keys serve
-            self.table = None
+            names = set(sa_inspect(engine).get_table_names())
+        except Exception:  # noqa: BLE001 - without the transform stage the fallbacks serve
+            names = set()
+        if "transform_records" in names:
+            from transform.tables import transform_records
+            self.table = transform_records
+        if "language_detections" in names:
+            self.detections = True
 
-    def lookup(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    def minted(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Minted]:
         if self.table is None or not keys:
             return {}
-        t = self.table
-        out = {}
+        t, out = self.table, {}
         with self.engine.connect() as conn:
             for source in {s for s, _ in keys}:
                 ids = [i for s, i in keys if s == source]
-                rows = conn.execute(select(t.c.source, t.c.identifier, t.c.cluster_id).where(
-                    t.c.source == source, t.c.identifier.in_(ids), t.c.cluster_id.is_not(None)))
-                out.update({(r.source, r.identifier): r.cluster_id for r in rows})
+                for start in range(0, len(ids), CHUNK):
+                    rows = conn.execute(select(t.c.source, t.c.identifier, t.c.record_id, t.c.cluster_id, t.c.status)
+                                        .where(t.c.source == source, t.c.identifier.in_(ids[start:start + CHUNK])))
+                    out.update({(r.source, r.identifier): Minted(r.record_id, r.cluster_id, r.status) for r in rows})
+        return out
+
+    def taken(self, source: str, record_ids: list[str]) -> set[str]:
+        """Which of these record ids the transform stage has minted for some record of the source."""
+        if self.table is None or not record_ids:
+            return set()
+        t = self.table
+        with self.engine.connect() as conn:
+            return {r[0] for start in range(0, len(record_ids), CHUNK) for r in conn.execute(
+                select(t.c.record_id).where(t.c.source == source,
+                                            t.c.record_id.in_(record_ids[start:start + CHUNK])))}
+
+    def languages(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], object]:
+        if not self.detections or not keys:
+            return {}
+        from transform.languages_store import effective_languages_many
+        out = {}
+        with self.engine.connect() as conn:
+            for source in {s for s, _ in keys}:
+                found = effective_languages_many(conn, source, [i for s, i in keys if s == source])
+                out.update({(source, identifier): eff for identifier, eff in found.items()})
         return out
 
     def libraries_per_work(self, cluster_ids: set[str]) -> dict[str, int]:
         """How many sources (libraries) hold any edition of each work: the ranking's popularity signal."""
         if self.table is None or not cluster_ids:
             return {}
-        t = self.table
+        t, ids, out = self.table, sorted(cluster_ids), {}
         with self.engine.connect() as conn:
-            return dict(conn.execute(select(t.c.cluster_id, func.count(distinct(t.c.source))).where(
-                t.c.cluster_id.in_(sorted(cluster_ids)), t.c.status != "deleted").group_by(t.c.cluster_id)).all())
+            for start in range(0, len(ids), CHUNK):
+                out.update(conn.execute(select(t.c.cluster_id, func.count(distinct(t.c.source))).where(
+                    t.c.cluster_id.in_(ids[start:start + CHUNK]), t.c.status != "deleted")
+                    .group_by(t.c.cluster_id)).all())
+        return out
+
+    def members(self, cluster_ids: set[str]) -> list[tuple[str, str]]:
+        """The records of the given works (not deleted)."""
+        if self.table is None or not cluster_ids:
+            return []
+        t, ids, out = self.table, sorted(cluster_ids), []
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), CHUNK):
+                out += [(r.source, r.identifier) for r in conn.execute(select(t.c.source, t.c.identifier).where(
+                    t.c.cluster_id.in_(ids[start:start + CHUNK]), t.c.status != "deleted"))]
+        return sorted(out)
 
     def reclustered_since(self, since: datetime) -> list[tuple[str, str]]:
         if self.table is None:
@@ -79,7 +150,17 @@ class _Clusters:
                 select(self.table.c.source, self.table.c.identifier).where(self.table.c.updated_at > since))]
 
 
-def _bib_rows(store, since: datetime | None, clusters: _Clusters) -> Iterator:
+def _indexed_works(engine, target: str, doc_ids: list[str]) -> dict[str, str]:
+    """Work each document was last indexed under (to refresh the works that lose an edition)."""
+    out = {}
+    with engine.connect() as conn:
+        for start in range(0, len(doc_ids), CHUNK):
+            out.update(conn.execute(select(index_state.c.doc_id, index_state.c.work_id).where(
+                index_state.c.target == target, index_state.c.doc_id.in_(doc_ids[start:start + CHUNK]))).all())
+    return out
+
+
+def _bib_rows(store, since: datetime | None, transform: _Transform) -> Iterator:
     """Bibliographic rows to (re)build: changed ones, parents of changed holdings, re-clustered ones."""
     yield from store.iter_records(record_type="bib", changed_since=since)
     if since is None:
@@ -92,60 +173,94 @@ def _bib_rows(store, since: datetime | None, clusters: _Clusters) -> Iterator:
                         records.c.source == holding.source, records.c.control_number == holding.parent,
                         records.c.record_type == "bib")):
                     extra.add((r.source, r.identifier))
-    extra.update(clusters.reclustered_since(since))
+    extra.update(transform.reclustered_since(since))
     for source, identifier in sorted(extra):
         row = store.get(source, identifier)
-        if row is not None and row.changed_at <= since:
+        if row is not None and _aware(row.changed_at) <= _aware(since):
             yield row
 
 
-def _holdings(store, source, row) -> tuple[Holding, ...] | None:
+def _aware(stamp: datetime) -> datetime:
+    """SQLite hands back naive datetimes (stored as UTC); PostgreSQL aware ones."""
+    return stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp
+
+
+def _holdings_records(store, source, row) -> tuple:
     if source.holdings != "marcxchange-holdings" or not row.control_number:
-        return None
-    linked = store.holdings_for(source.id, row.control_number)
-    if not linked:
-        return None
-    return (Holding(source.id, source.municipality, source.kind, items=len(linked)),)
+        return ()
+    return tuple(to_pymarc(h.marcxml) for h in store.holdings_for(source.id, row.control_number) if h.marcxml)
 
 
-def documents(settings, store, since: datetime | None, summary_errors: list[str]) -> tuple[Iterator[Document], list[str]]:
+def documents(settings, store, since: datetime | None, summary_errors: list[str],
+              target: str = "tantivy") -> tuple[Iterator[Document], list[str]]:
     """Documents to upsert and ids to delete. Unparseable records are quarantined (stage 'index')."""
     sources = {s.id: s for s in settings.sources}
-    clusters = _Clusters(store.engine)
+    by_isil = {s.isil: s for s in settings.sources if s.isil}
+    transform = _Transform(store.engine)
     deletes: list[str] = []
+    built: set[tuple[str, str]] = set()
+    touched_works: set[str] = set()
 
     def generate():
         batch = []
-        for row in _bib_rows(store, since, clusters):
+        for row in _bib_rows(store, since, transform):
             batch.append(row)
-            if len(batch) >= 500:
+            if len(batch) >= CHUNK:
                 yield from build(batch)
                 batch = []
         yield from build(batch)
+        if since is None:
+            return  # a full run rebuilt every edition of every work already
+        # Works that gained or lost an edition: their other editions' popularity changed.
+        others = [key for key in transform.members(touched_works) if key not in built]
+        for start in range(0, len(others), CHUNK):
+            rows = [store.get(s, i) for s, i in others[start:start + CHUNK]]
+            yield from build([r for r in rows if r is not None])
 
     def build(rows):
-        lookup = clusters.lookup([(r.source, r.identifier) for r in rows])
-        popularity = clusters.libraries_per_work(set(lookup.values()))
+        keys = [(r.source, r.identifier) for r in rows]
+        minted = transform.minted(keys)
+        languages = transform.languages(keys)
+        ids, stale = {}, {}
         for row in rows:
-            rid = record_id(row.source, row.identifier)
-            if row.deleted or row.error or not row.marcxml:
-                deletes.append(rid)
-                continue
+            m = minted.get((row.source, row.identifier))
+            fallback = fallback_record_id(row.identifier)
+            ids[row.source, row.identifier] = document_id(row.source, m.record_id if m else fallback)
+            if m and m.record_id != fallback:  # maybe indexed before the transform stage minted its id
+                stale.setdefault(row.source, []).append(fallback)
+        for source_id, fallbacks in stale.items():  # unless that id is now another record's
+            taken = transform.taken(source_id, fallbacks)
+            deletes.extend(document_id(source_id, f) for f in fallbacks if f not in taken)
+        old_works = _indexed_works(store.engine, target, list(ids.values())) if since is not None else {}
+        touched_works.update(old_works.values())
+        prepared = []
+        for row in rows:
+            key = (row.source, row.identifier)
+            built.add(key)
+            doc_id = ids[key]
             source = sources.get(row.source)
-            if source is None:
+            if row.deleted or row.error or not row.marcxml or source is None:
+                deletes.append(doc_id)
                 continue
             try:
                 record = to_pymarc(row.marcxml)
-                work = lookup.get((row.source, row.identifier)) or fallback_work_id(record)
-                doc = document_from_marc(record, source, rid, work, holdings=_holdings(store, source, row))
-                if popularity.get(work, 0) > doc.work_libraries:
-                    doc = replace(doc, work_libraries=popularity[work])
-                yield doc
+                m = minted.get(key)
+                work = (m.cluster_id if m and m.cluster_id else None) or fallback_work_id(record)
+                doc = document_from_marc(record, source, doc_id, work, languages=languages.get(key),
+                                         identifier=row.identifier, sources_by_isil=by_isil,
+                                         holdings_records=_holdings_records(store, source, row))
+                prepared.append(doc)
             except Exception as exc:  # noqa: BLE001 - one bad record never stops the batch
                 cause = f"cannot build search document: {type(exc).__name__}: {exc}"
                 summary_errors.append(f"{row.source} {row.identifier}: {cause}")
                 store.quarantine(row.source, cause, stage="index", identifier=row.identifier)
-                deletes.append(rid)
+                deletes.append(doc_id)
+        popularity = transform.libraries_per_work({d.work_id for d in prepared})
+        touched_works.update(d.work_id for d in prepared)
+        for doc in prepared:
+            if popularity.get(doc.work_id, 0) > doc.work_libraries:
+                doc = replace(doc, work_libraries=popularity[doc.work_id])
+            yield doc
 
     return generate(), deletes
 
@@ -160,10 +275,11 @@ def index_changes(settings, store, backend: SearchBackend | None = None, *, full
             print(f"\rindexed {s.indexed}, unchanged {s.unchanged} ({s.seconds:.0f} s)", end="", file=sys.stderr)
 
     try:
-        indexer = Indexer(store.engine, backend, target_name(settings), batch=batch, progress=show)
+        target = target_name(settings)
+        indexer = Indexer(store.engine, backend, target, batch=batch, progress=show)
         since = None if full else indexer.last_success()
         errors: list[str] = []
-        docs, deletes = documents(settings, store, since, errors)
+        docs, deletes = documents(settings, store, since, errors, target)
 
         class _Deletes:  # read after the documents were generated
             def __iter__(self):

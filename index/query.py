@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from index.document import Document
 from index.errors import QueryError
-from index.fields import BY_NAME, FACETS, FIELDED, MINORITY_ALWAYS
+from index.fields import BY_NAME, FACETS, FIELDED, MINORITY_ALWAYS  # noqa: F401 (re-exported)
 
 SORTS = ("relevance", "newest", "title")
 
@@ -87,6 +87,21 @@ class Query:
 def language_facet(limit: int = 10) -> Facet:
     """The language facet as the portal shows it: minority languages always listed."""
     return Facet("language", limit=limit, always=MINORITY_ALWAYS)
+
+
+def decades(first: int = 1900, last: int = 2029) -> tuple[tuple[int | None, int | None], ...]:
+    """Year buckets: everything before `first`, each decade from `first`'s, the rest open-ended after
+    `last`'s decade start. The portal's year facet; backends count aligned decades in one pass."""
+    start = first - first % 10
+    end = last - last % 10
+    buckets: list[tuple[int | None, int | None]] = [(None, start - 1)]
+    buckets += [(d, d + 9) for d in range(start, end, 10)]
+    buckets.append((end, None))
+    return tuple(buckets)
+
+
+def year_facet(first: int = 1900, last: int = 2029) -> RangeFacet:
+    return RangeFacet("year", decades(first, last))
 
 
 @dataclass(frozen=True)

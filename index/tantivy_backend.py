@@ -1,5 +1,11 @@
 """The embedded default: a tantivy index in data_dir/index, no server.
 
+Facet counting: the low-cardinality facets (language, format, audience, library, ...) and the year's
+decades are also indexed as `field=value` terms of one field, `facet_terms`. For a broad query they are
+counted in one walk of its term dictionary restricted to the matching documents (`terms_with_prefix`
+with a filter query), several times faster at a million matches than a terms aggregation per facet;
+a narrower query is counted by aggregations, whose cost follows the number of matches.
+
 Folding is done in Python (`index.text.fold`) into `<field>_fold` twins, for documents and queries
 alike; stemming and lower-casing are tantivy's own analysers. Static rank (libraries holding the work,
 then recency) multiplies the BM25 score through tantivy's `weight_by_field`.
@@ -7,6 +13,8 @@ then recency) multiplies the BM25 score through tantivy's `weight_by_field`.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -17,15 +25,26 @@ from index import text as textmod
 from index.backend import FacetCache, SearchBackend, work_hash
 from index.document import Document
 from index.errors import BackendError, FatalBackendError
+from index import spelling
 from index.fields import (EXACT_TITLE_BOOST, FIELDED, FIELDS, FOLD_FACTOR, FOLDED, FREE_TEXT_BOOSTS,
-                          IDENTIFIER_BOOST, flatten)
+                          IDENTIFIER_BOOST, filter_values, flatten)
 from index.query import (Facet, FacetValue, Filter, Hit, Query, Range, RangeFacet, Result, bucket_key,
                          cut_facet, group_hits)
 
 STEMMERS = {"stem_no": "norwegian", "stem_fi": "finnish", "stem_ru": "russian", "stem_en": "english"}
 EXACT = "gl_exact"
-#: Up to this many matching documents the number of works is counted exactly.
-EXACT_GROUP_COUNT = 50_000
+#: Up to this many matching documents the number of works is counted exactly; up to APPROX_GROUP_COUNT
+#: by HyperLogLog over the work hash; beyond, estimated from the works per edition of the hits scanned.
+EXACT_GROUP_COUNT = 5_000
+APPROX_GROUP_COUNT = 50_000
+#: Facets counted from the one `facet_terms` field (low cardinality), and the term for a year's decade.
+TERM_FACETS = ("language", "format", "audience", "library", "municipality", "library_kind", "availability",
+               "genre_facet")
+FACET_TERMS = "facet_terms"
+DECADE = "decade"
+#: From this many matching documents on, walking `facet_terms` (a fixed cost, proportional to the
+#: index) beats tantivy's aggregations (a cost per matching document).
+TERM_WALK_FROM = 80_000
 
 
 def _analyzers() -> dict[str, tantivy.TextAnalyzer]:
@@ -44,8 +63,8 @@ def _schema() -> tantivy.Schema:
         if f.kind == "stored":
             sb.add_bytes_field(f.name, stored=True, indexed=False)
         elif f.kind == "string":
-            sb.add_text_field(f.name, stored=f.name in ("id", "work_id"), fast=True, tokenizer_name="raw",
-                              index_option="basic")
+            sb.add_text_field(f.name, stored=f.name in ("id", "work_id"), fast=f.name != "harvest_id",
+                              tokenizer_name="raw", index_option="basic")
         elif f.kind == "int":
             sb.add_integer_field(f.name, indexed=True, fast=True)
         elif f.kind == "float":
@@ -56,7 +75,32 @@ def _schema() -> tantivy.Schema:
     for name in FOLDED:
         sb.add_text_field(f"{name}_fold", tokenizer_name=EXACT)
     sb.add_integer_field("work_hash", indexed=False, fast=True)
+    sb.add_text_field(FACET_TERMS, tokenizer_name="raw", index_option="basic")
     return sb.build()
+
+
+class DecodedDocuments:
+    """Documents decoded from their stored JSON, keyed by that JSON itself: a hit list's documents
+    (a popular edition may carry sixty libraries' holdings) are decoded once, not per request, and an
+    entry can never go stale, whatever commits happen, because a changed document has other bytes."""
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self._entries: OrderedDict[bytes, Document] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def decode(self, raw: bytes) -> Document:
+        with self._lock:
+            doc = self._entries.get(raw)
+            if doc is not None:
+                self._entries.move_to_end(raw)
+                return doc
+        doc = Document.from_json(raw)
+        with self._lock:
+            self._entries[raw] = doc
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return doc
 
 
 class _Counted:
@@ -71,8 +115,9 @@ class TantivyBackend(SearchBackend):
     name = "tantivy"
 
     def __init__(self, path: Path | str, *, writer_heap: int = 256_000_000, writer_threads: int = 0,
-                 facet_cache_seconds: float = 30.0):
+                 facet_cache_seconds: float = 30.0, term_walk_from: int = TERM_WALK_FROM):
         self.path = Path(path)
+        self.term_walk_from = term_walk_from
         self.facet_cache = FacetCache(facet_cache_seconds)
         self.path.mkdir(parents=True, exist_ok=True)
         self.schema = _schema()
@@ -86,6 +131,7 @@ class TantivyBackend(SearchBackend):
             self.index.register_tokenizer(name, analyzer)
         self._writer = None
         self._writer_heap, self._writer_threads = writer_heap, writer_threads
+        self._documents = DecodedDocuments()
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -106,6 +152,12 @@ class TantivyBackend(SearchBackend):
             if name in values:
                 values[f"{name}_fold"] = [textmod.fold(v) for v in values[name]]
         values["work_hash"] = work_hash(doc.work_id)
+        terms = [f"{name}={v}" for name in TERM_FACETS for v in values.get(name, ())
+                 if isinstance(values.get(name), list)]
+        terms += [f"{name}={values[name]}" for name in TERM_FACETS if isinstance(values.get(name), str)]
+        if doc.year is not None:
+            terms.append(f"{DECADE}={doc.year - doc.year % 10}")
+        values[FACET_TERMS] = terms
         return tantivy.Document(**values)
 
     def add(self, docs: Sequence[Document]) -> None:
@@ -202,7 +254,7 @@ class TantivyBackend(SearchBackend):
             q = TQuery.range_query(self.schema, f.field, tantivy.FieldType.Integer,
                                    f.lo if f.lo is not None else -(2**62), f.hi if f.hi is not None else 2**62)
             return Occur.Must, TQuery.const_score_query(q, 0.0)
-        q = TQuery.term_set_query(self.schema, f.field, list(f.values))
+        q = TQuery.term_set_query(self.schema, f.field, filter_values(f.field, f.values))
         return (Occur.MustNot if f.exclude else Occur.Must), TQuery.const_score_query(q, 0.0)
 
     def _full_query(self, query: Query, extra: list | None = None) -> TQuery:
@@ -223,10 +275,8 @@ class TantivyBackend(SearchBackend):
         return searcher.search(q, limit, count=True, offset=offset, order_by_field=field,
                                order=tantivy.Order.Asc)
 
-    @staticmethod
-    def _hit(searcher, score, address, relevance: bool) -> Hit:
-        stored = searcher.doc(address)
-        doc = Document.from_json(stored.get_first("doc").decode())
+    def _hit(self, searcher, score, address, relevance: bool) -> Hit:
+        doc = self._documents.decode(searcher.doc(address).get_first("doc"))
         return Hit(doc.id, doc.work_id, float(score) if relevance else None, doc)
 
     def search(self, query: Query) -> Result:
@@ -243,7 +293,7 @@ class TantivyBackend(SearchBackend):
                 result = Result(total=found.count, hits=hits)
             facets = self.facet_cache.get(query)
             if facets is None:
-                facets = self._facets(searcher, q, query)
+                facets = self._facets(searcher, q, query, result.total)
                 self.facet_cache.put(query, facets)
             result.facets = facets
         except ValueError as exc:
@@ -311,19 +361,45 @@ class TantivyBackend(SearchBackend):
         if total <= EXACT_GROUP_COUNT:
             every = searcher.search(q, total, count=False, order_by_field="year").hits
             return len(set(searcher.fast_field_values("work_hash", [a for _s, a in every])))
-        # beyond that, HyperLogLog: within a few per cent, as the portal's "about N works" shows
-        agg = searcher.aggregate(q, {"g": {"cardinality": {"field": "work_id"}}})
-        return int(round(agg["g"]["value"]))
+        if total <= APPROX_GROUP_COUNT:  # HyperLogLog: within a few per cent ("about N works")
+            agg = searcher.aggregate(q, {"g": {"cardinality": {"field": "work_hash"}}})
+            return min(total, int(round(agg["g"]["value"])))
+        # a very broad query: the works per edition of the hits scanned, as the portal's "about N works"
+        return max(seen, min(total, int(round(total * seen / max(scanned, 1)))))
 
-    def _facets(self, searcher, q: TQuery, query: Query) -> dict[str, list[FacetValue]]:
+    # -- facets -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _decade_aligned(facet: RangeFacet) -> bool:
+        return facet.field == "year" and all((lo is None or lo % 10 == 0) and (hi is None or hi % 10 == 9)
+                                             for lo, hi in facet.buckets)
+
+    def _term_counts(self, searcher, q: TQuery, prefixes: list[str]) -> dict[str, dict[str, int]]:
+        """`field=value` counts over the matching documents: one walk when several facets are asked."""
+        prefix = prefixes[0] + "=" if len(prefixes) == 1 else ""
+        out: dict[str, dict[str, int]] = {p: {} for p in prefixes}
+        for term, count in searcher.terms_with_prefix(FACET_TERMS, prefix, filter_query=q):
+            name, _, value = term.partition("=")
+            if name in out and count > 0:
+                out[name][value] = count
+        return out
+
+    def _facets(self, searcher, q: TQuery, query: Query, total: int | None = None) -> dict[str, list[FacetValue]]:
         if not query.facets:
             return {}
+        walk = total is None or total >= self.term_walk_from
+        in_walk = TERM_FACETS if walk else ()
+        by_terms = [f.field for f in query.facets if isinstance(f, Facet) and f.field in in_walk]
+        decades_by_walk = walk and any(isinstance(f, RangeFacet) and self._decade_aligned(f) for f in query.facets)
+        if decades_by_walk:
+            by_terms.append(DECADE)
+        counts = self._term_counts(searcher, q, by_terms) if by_terms else {}
         spec = {}
         for n, facet in enumerate(query.facets):
-            if isinstance(facet, Facet):
+            if isinstance(facet, Facet) and facet.field not in in_walk:
                 size = 1000 if facet.always else facet.limit + 20
                 spec[f"f{n}"] = {"terms": {"field": facet.field, "size": size, "segment_size": max(size * 10, 200)}}
-            else:
+            elif isinstance(facet, RangeFacet) and not (decades_by_walk and self._decade_aligned(facet)):
                 ranges = []
                 for lo, hi in facet.buckets:
                     r = {"key": bucket_key(lo, hi)}
@@ -333,14 +409,50 @@ class TantivyBackend(SearchBackend):
                         r["to"] = hi + 1
                     ranges.append(r)
                 spec[f"f{n}"] = {"range": {"field": facet.field, "ranges": ranges}}
-        agg = searcher.aggregate(q, spec)
+        agg = searcher.aggregate(q, spec) if spec else {}
         out = {}
         for n, facet in enumerate(query.facets):
-            buckets = agg.get(f"f{n}", {}).get("buckets", [])
             if isinstance(facet, Facet):
-                out[facet.field] = cut_facet({b["key"]: b["doc_count"] for b in buckets}, facet)
+                if facet.field in in_walk:
+                    out[facet.field] = cut_facet(counts[facet.field], facet)
+                else:
+                    buckets = agg.get(f"f{n}", {}).get("buckets", [])
+                    out[facet.field] = cut_facet({b["key"]: b["doc_count"] for b in buckets}, facet)
+            elif decades_by_walk and self._decade_aligned(facet):
+                decades = {int(k): c for k, c in counts[DECADE].items()}
+                out[facet.field] = [FacetValue(bucket_key(lo, hi), sum(
+                    c for d, c in decades.items() if (lo is None or d >= lo) and (hi is None or d <= hi)))
+                    for lo, hi in facet.buckets]
             else:
-                counts = {b["key"]: b["doc_count"] for b in buckets}
-                out[facet.field] = [FacetValue(bucket_key(lo, hi), counts.get(bucket_key(lo, hi), 0))
+                buckets = {b["key"]: b["doc_count"] for b in agg.get(f"f{n}", {}).get("buckets", [])}
+                out[facet.field] = [FacetValue(bucket_key(lo, hi), buckets.get(bucket_key(lo, hi), 0))
                                     for lo, hi in facet.buckets]
         return out
+
+    # -- single documents and spelling --------------------------------------------------------
+
+    def get(self, record_id: str) -> Document | None:
+        """The document with this id (or, for links made before ids were minted, this harvest id)."""
+        if not record_id:
+            return None
+        searcher = self.index.searcher()
+        for field in ("id", "harvest_id"):
+            found = searcher.search(TQuery.term_query(self.schema, field, record_id), 1, count=False)
+            if found.hits:
+                return Document.from_json(searcher.doc(found.hits[0][1]).get_first("doc"))
+        return None
+
+    def suggest(self, text: str, limit: int = 3) -> list[str]:
+        """Spelling suggestions from the index's own words (the exact-form `all` field)."""
+        searcher = self.index.searcher()
+
+        def known(word: str) -> bool:
+            return searcher.doc_freq("all", word) > 0
+
+        def candidates(word: str):
+            return searcher.terms_with_prefix("all", word[:1])
+
+        try:
+            return spelling.suggest(text, known, candidates, limit)
+        except ValueError as exc:
+            raise BackendError(f"tantivy suggestion lookup failed: {exc}") from exc

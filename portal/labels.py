@@ -1,15 +1,18 @@
 """Labels for the values the portal shows: facet names, holding statuses, library kinds.
 
 Kept in one place so every page and every interface language name a thing the same way. Content
-language names come from vocab/ (through `portal.i18n.language_label`).
+language names come from vocab/ (through `portal.i18n.language_label`), relator roles from
+`vocab.relators`, genres from `vocab.genres`.
 """
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from index.fields import SAMI
 from portal import i18n
-from portal.search_service import SAMI_LANGUAGES
+from portal.search_service import SAMI_GROUP
+from vocab import genres, relators
 
 FACET_LABELS = {
     "language": _l("Language"),
@@ -35,6 +38,7 @@ STATUS_LABELS = {
     "on_loan": _l("On loan"),
     "in_transit": _l("In transit"),
     "reference": _l("Reference only"),
+    "unavailable": _l("Not available"),
     "unknown": _l("Status unknown"),
 }
 
@@ -66,16 +70,12 @@ SORT_LABELS = {
     "title": _l("Title A–Å"),
 }
 
-ROLE_LABELS = {
-    "author": _l("author"),
-    "editor": _l("editor"),
-    "translator": _l("translator"),
-    "illustrator": _l("illustrator"),
-    "contributor": _l("contributor"),
-}
+SAMI_GROUP_LABEL = _l("All Sami languages")
 
 
 def value_label(field: str, value: str, libraries=None) -> str:
+    if field == "language" and value == SAMI_GROUP:
+        return str(SAMI_GROUP_LABEL)
     if field == "language":
         return i18n.language_label(value)
     if field == "format":
@@ -89,8 +89,36 @@ def value_label(field: str, value: str, libraries=None) -> str:
         return library.name if library else value
     if field == "available":
         return str(_l("Available now")) if value == "true" else str(_l("Not available now"))
+    if field == "genre":
+        return genres.label(value, i18n.current())
+    if field == "year":
+        return year_label(value)
     return value
 
 
+def year_label(value: str) -> str:
+    """`1990-1999` -> 1990–1999, `-1899` -> Before 1900, `2020-` -> 2020 and later, `2001` -> 2001."""
+    low, sep, high = value.partition("-")
+    if not sep or low == high:
+        return low or high
+    if not low:
+        return str(_l("Before %(year)s", year=int(high) + 1)) if high.isdigit() else value
+    if not high:
+        return str(_l("%(year)s and later", year=low))
+    return f"{low}–{high}"
+
+
+def role_label(code: str) -> str:
+    return relators.label(code, i18n.current())
+
+
+def contributors(entries: list[dict]) -> list[dict]:
+    """Contributors with their relator roles labelled in the interface language:
+    [{"name", "roles": [{"code", "label"}]}], from entries carrying relator codes in `roles`."""
+    return [{"name": c.get("name", ""), "roles": [{"code": r, "label": role_label(r)}
+                                                  for r in c.get("roles") or () if r]} for c in entries]
+
+
 def is_sami(code: str) -> bool:
-    return code in SAMI_LANGUAGES
+    """A Sami language code, or the collective `smi` (which the index also counts for every Sami language)."""
+    return code in SAMI or code == "smi"

@@ -30,7 +30,7 @@ class LinkedDataStores:
         self._graph: GraphStore | None = None
         self._graph_stamp = None
         self._checked = 0.0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def sql(self):
         """The engine, with every stage's tables in place (a fresh installation gets them here)."""
@@ -71,11 +71,11 @@ def stores() -> LinkedDataStores:
     found = ext.get("linked_data")
     if found is None:
         from portal.services import settings
-        with LinkedDataStores_lock:
+        with _stores_lock:
             found = ext.get("linked_data")
             if found is None:
                 found = ext["linked_data"] = LinkedDataStores(settings())
     return found
 
 
-LinkedDataStores_lock = threading.Lock()
+_stores_lock = threading.Lock()

@@ -21,8 +21,20 @@ def wants_json() -> bool:
     return g.get("format") == "json"
 
 
+def split_format(raw_id: str) -> str:
+    """An id from a URL path without its `.json` twin suffix (which then picks the JSON rendering)."""
+    if raw_id.endswith(".json"):
+        g.format = "json"
+        return raw_id[:-5]
+    return raw_id
+
+
 def _choose_format():
     g.started = time.perf_counter()
+    from portal.protocol import is_protocol_request
+    if is_protocol_request():          # SPARQL/OAI-PMH read their own format parameters
+        g.format = "html"
+        return
     fmt = request.args.get("format", "")
     if fmt and fmt not in FORMATS:
         g.format = "html"

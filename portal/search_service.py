@@ -14,12 +14,22 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Protocol
 
+from index.fields import MINORITY_ALWAYS, SAMI, SAMI_GROUP as SAMI_FACET_VALUE, filter_values
+from index.query import bucket_key, decades
+
 #: Filterable / facetable fields, in the order facets are shown.
 FACET_FIELDS = ("language", "format", "audience", "library", "municipality", "kind", "year", "subject",
                 "genre", "available")
 SORTS = ("relevance", "newest", "title")
-SAMI_LANGUAGES = ("sme", "smj", "sma", "smn", "sms", "sju", "sjd", "sje", "sjt", "smi")
 FACET_LIMIT = 20
+#: A language filter value that stands for every Sami language at once (`filter=language:sami`); the
+#: index counts that group as the language facet value `smi` (SAMI_FACET_VALUE).
+SAMI_GROUP = "sami"
+
+
+def year_value(lo: int | None, hi: int | None) -> str:
+    """A year bucket as the portal's `year:` filter value: `1990-1999`, `-1899`, `2020-`."""
+    return bucket_key(lo, hi).replace("*", "")
 
 
 @dataclass(frozen=True)
@@ -29,9 +39,12 @@ class SearchRequest:
     sort: str = "relevance"
     page: int = 1
     page_size: int = 20
+    #: False for counts and look-ups that show no facets (saves the backend counting them).
+    facets: bool = True
 
     def without(self, pair: tuple[str, str]) -> "SearchRequest":
-        return SearchRequest(self.q, tuple(f for f in self.filters if f != pair), self.sort, 1, self.page_size)
+        return SearchRequest(self.q, tuple(f for f in self.filters if f != pair), self.sort, 1, self.page_size,
+                             self.facets)
 
 
 @dataclass
@@ -71,7 +84,10 @@ def facet_values(doc: dict, name: str) -> list[str]:
     """The values a document has for a facet field (holdings-derived fields come from its items)."""
     holdings = doc.get("holdings") or []
     if name == "language":
-        return list(doc.get("languages") or [])
+        languages = list(doc.get("languages") or [])
+        if any(code in SAMI for code in languages) and SAMI_FACET_VALUE not in languages:
+            languages.append(SAMI_FACET_VALUE)
+        return languages
     if name == "library":
         return sorted({h["library"] for h in holdings if h.get("library")})
     if name == "municipality":
@@ -81,7 +97,9 @@ def facet_values(doc: dict, name: str) -> list[str]:
     if name == "available":
         return ["true" if any(h.get("status") == "available" for h in holdings) else "false"]
     if name == "year":
-        return [str(doc["year"])] if doc.get("year") else []
+        year = doc.get("year")
+        return [year_value(lo, hi) for lo, hi in decades() if year and (lo is None or year >= lo)
+                and (hi is None or year <= hi)]
     value = doc.get(name if name not in ("subject", "genre") else name + "s")
     if value is None:
         return []
@@ -100,7 +118,8 @@ def _matches_filter(doc: dict, name: str, values: set[str]) -> bool:
             if (not low or int(year) >= int(low)) and (not high or int(year) <= int(high)):
                 return True
         return False
-    return bool(values & set(facet_values(doc, name)))
+    wanted = set(filter_values(name, values))
+    return bool(wanted & set(facet_values(doc, name)))
 
 
 class DocumentSearchService:
@@ -158,13 +177,13 @@ class DocumentSearchService:
             hits.sort(key=lambda d: fold(d.get("title", "")))
         filtered_fields = {name for name, _ in request.filters}
         facets = {}
-        for name in FACET_FIELDS:
+        for name in FACET_FIELDS if request.facets else ():
             basis = self._select(request, skip_field=name) if name in filtered_fields else docs
             counts = Counter(v for d in basis for v in set(facet_values(d, name)))
             ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
             top = ranked[:FACET_LIMIT]
             if name == "language":      # minority languages are always listed, even below the cut
-                top += [kv for kv in ranked[FACET_LIMIT:] if kv[0] in SAMI_LANGUAGES + ("fkv", "fit")]
+                top += [kv for kv in ranked[FACET_LIMIT:] if kv[0] in MINORITY_ALWAYS]
             facets[name] = [{"value": v, "count": c} for v, c in top]
         start = (request.page - 1) * request.page_size
         return SearchResult(total=len(hits), hits=hits[start:start + request.page_size], facets=facets,

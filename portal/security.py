@@ -47,7 +47,8 @@ def csrf_token() -> str:
 
 
 def _check_csrf():
-    if request.method not in UNSAFE_METHODS:
+    from portal.protocol import is_protocol_request
+    if request.method not in UNSAFE_METHODS or is_protocol_request():   # stateless read-only protocols
         return
     expected = session.get(FIELD, "")
     given = request.form.get(FIELD, "") or request.headers.get(HEADER, "")

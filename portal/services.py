@@ -10,7 +10,7 @@ import threading
 
 from flask import current_app
 
-_lock = threading.Lock()
+_lock = threading.RLock()   # re-entrant: one service may build on another
 
 
 def _cached(name: str, build):
@@ -41,6 +41,17 @@ def libraries():
         from portal.library_directory import LibraryDirectory
         return LibraryDirectory(settings(), ttl=current_app.config.get("STATUS_TTL", 60))
     return _cached("libraries", build)
+
+
+def database():
+    """Read-only rows of the record store and transform tables (None when no database is configured)."""
+    def build():
+        url = getattr(settings(), "database_url", "")
+        if not url:
+            return None
+        from portal.catalog_db import CatalogDatabase
+        return CatalogDatabase(url)
+    return _cached("database", build)
 
 
 def init_app(app) -> None:

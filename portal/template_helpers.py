@@ -25,12 +25,31 @@ def number(value) -> str:
         return str(value)
 
 
+def upper_first(value) -> str:
+    """"nordsamisk" -> "Nordsamisk" for a name standing alone (Jinja's capitalize lowers the rest)."""
+    text = str(value or "")
+    return text[:1].upper() + text[1:]
+
+
+def shown_roles(roles) -> list[str]:
+    """Labels of a contributor's roles for a byline: every role but author, which a byline implies.
+    Roles are relator codes, or {"code", "label"} dicts already labelled."""
+    out = []
+    for role in roles or ():
+        code = role.get("code", "") if isinstance(role, dict) else role
+        if code and code != "aut":
+            out.append(role.get("label") or code if isinstance(role, dict) else labels.role_label(code))
+    return out
+
+
 def init_app(app) -> None:
     app.jinja_env.filters["jsonld"] = jsonld
+    app.jinja_env.filters["upper_first"] = upper_first
     app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["shown_roles"] = shown_roles
 
     @app.context_processor
     def _labels():
         return {"kind_label": lambda k: str(labels.KIND_LABELS.get(k, k)),
-                "role_label": lambda r: str(labels.ROLE_LABELS.get(r, r)),
+                "genre_label": lambda g: labels.value_label("genre", g),
                 "format_label": lambda f: labels.value_label("format", f)}

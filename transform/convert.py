@@ -21,6 +21,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 from grenselos.errors import GrenselosError
 from transform import bibframe, engine, holdings as holdings_mod
 from transform.engine import Env
+from transform.languages import record_languages
 
 _T = bibframe.term
 TYPE = _T("rdf:type")
@@ -51,6 +52,7 @@ class Conversion:
     work_uri: str
     triples: list[Triple]
     warnings: list[str] = dc_field(default_factory=list)
+    languages: object = None      # transform.languages.RecordLanguages (codes only, no detection)
 
 
 class _Leader:
@@ -111,6 +113,8 @@ class Converter:
             elif tag not in consumed and tag not in self.tables.ignored:
                 unmapped[tag] = unmapped.get(tag, 0) + 1
         env.tag = ""
+        if env.languages is None:   # neither 008 nor 041: the pipeline still needs to know (missing)
+            env.languages = record_languages(record, ctx.source_id, detect=False)
         try:
             holdings_mod.add_items(env, record, ctx)
         except Exception as exc:  # a broken holding must not cost the record
@@ -118,7 +122,7 @@ class Converter:
         for key, count in unmapped.items():
             env.warnings.append(f"unmapped {key}" + (f" ({count}×)" if count > 1 else ""))
         triples = [Triple(s, p, o) for s, p, o in dict.fromkeys(env.triples)]
-        return Conversion(instance_iri, work_iri, triples, env.warnings)
+        return Conversion(instance_iri, work_iri, triples, env.warnings, env.languages)
 
     def _linked(self, f):
         """An 880 (alternate script) read as the field it pairs with ($6 `245-01/(N`), or None."""

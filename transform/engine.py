@@ -97,7 +97,7 @@ class Env:
     """Everything a compiled rule may touch while one record converts."""
 
     __slots__ = ("base", "instance", "work", "instance_iri", "triples", "warnings", "counters",
-                 "record", "ctx", "tag", "field", "maps", "codes")
+                 "record", "ctx", "tag", "field", "maps", "codes", "languages")
 
     def __init__(self, base: str, instance_iri: str, work_iri: str, record, ctx):
         self.base = base
@@ -113,6 +113,7 @@ class Env:
         self.field = None
         self.maps: dict = {}
         self.codes = ()
+        self.languages = None       # RecordLanguages, set by the `languages` field step
 
     def mint(self, name: str) -> NamedNode:
         """A deterministic IRI for an inner resource: `{instance}#{name}-{n}` in record order."""

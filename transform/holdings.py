@@ -16,6 +16,7 @@ used and the code is kept as a sublocation, with a warning.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from pyoxigraph import Literal, NamedNode
@@ -173,3 +174,102 @@ def add_items(env, record, ctx):
                      f"links to {parent.data.strip()!r}, not to {bib_id!r}; skipped")
             continue
         marc_852(env, holding.fields, writer)
+
+
+# -- Items as plain facts (for the search index and pages; the RDF writers above mint the graph) --------
+
+#: Normalised item statuses, in the order a patron cares about them.
+STATUSES = ("available", "in_transit", "on_loan", "reference", "unavailable", "unknown")
+
+#: Free-text item statuses (876 $j and the like) -> normalised status.
+STATUS_WORDS = {
+    "available": "available", "tilgjengelig": "available", "ledig": "available", "på hylla": "available",
+    "on shelf": "available", "saatavilla": "available",
+    "on-loan": "on_loan", "on loan": "on_loan", "checked out": "on_loan", "utlånt": "on_loan", "loan": "on_loan",
+    "lainassa": "on_loan",
+    "in-transit": "in_transit", "in transit": "in_transit", "transit": "in_transit",
+    "under transport": "in_transit", "kuljetuksessa": "in_transit",
+    "reference": "reference", "not for loan": "reference", "ikke til utlån": "reference",
+    "referanse": "reference", "kun på stedet": "reference", "lesesal": "reference",
+    "lost": "unavailable", "missing": "unavailable", "savnet": "unavailable", "withdrawn": "unavailable",
+    "tapt": "unavailable", "damaged": "unavailable", "kassert": "unavailable",
+}
+_DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})")
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """One copy as its library reports it. `library` is the owning code as sent (an ISIL or a local
+    branch code, "" when the source names none); the caller maps it to a library."""
+    library: str = ""
+    location: str = ""
+    call_number: str = ""
+    status: str = "unknown"
+    due_date: str = ""
+    note: str = ""
+
+
+def _iso_date(value: str) -> str:
+    match = _DATE.match(value.strip())
+    return f"{match.group(1)}-{match.group(2)}-{match.group(3)}" if match else value.strip()
+
+
+def status_from_word(text: str) -> str:
+    return STATUS_WORDS.get(text.strip().strip(".").lower(), "unknown") if text and text.strip() else "unknown"
+
+
+def koha_status(field) -> tuple[str, str]:
+    """(status, due date) of a Koha 952 item: lost/withdrawn/damaged, due date ($q), not for loan ($7),
+    holding branch other than home branch (in transit), else available."""
+    if any(_one(field, code) not in ("", "0") for code in ("1", "0", "4")):
+        return "unavailable", ""
+    due = _one(field, "q")
+    if due:
+        return "on_loan", _iso_date(due)
+    if _one(field, "7") not in ("", "0"):
+        return "reference", ""
+    home, holding = _one(field, "a"), _one(field, "b")
+    if home and holding and home != holding:
+        return "in_transit", ""
+    return "available", ""
+
+
+def _koha_facts(record) -> list[ItemFacts]:
+    out = []
+    for f in record.get_fields("952"):
+        status, due = koha_status(f)
+        out.append(ItemFacts(_one(f, "a") or _one(f, "b"), _one(f, "c"), _one(f, "o"), status, due, _one(f, "z")))
+    return out
+
+
+def _852_facts(fields: list) -> list[ItemFacts]:
+    locations = [f for f in fields if f.tag == "852"]
+    units = [f for f in fields if f.tag in ("876", "877", "878")]
+    out = []
+    for loc in locations:
+        link = _one(loc, "8").split(".")[0]
+        mine = [u for u in units if len(locations) == 1 or (link and _one(u, "8").split(".")[0] == link)]
+        place = " / ".join(dict.fromkeys(x for x in (_one(loc, "b"), _one(loc, "c")) if x))
+        shelf = " ".join(x.strip() for x in _sub(loc, "h") + _sub(loc, "i") + _sub(loc, "j")) or _one(loc, "k")
+        note = " ".join(_sub(loc, "z"))
+        for unit in mine or [None]:
+            status, due = "unknown", ""
+            if unit is not None:
+                status = status_from_word(_one(unit, "j"))
+                due = _iso_date(_one(unit, "n")) if status == "on_loan" and _one(unit, "n") else ""
+            out.append(ItemFacts(_one(loc, "a"), place, shelf, status, due, note))
+    return out
+
+
+def read_items(record, profile: str, holdings=()) -> list[ItemFacts]:
+    """Every copy one record reports under its source's holdings profile (the same fields `add_items`
+    writes as bf:Item), as plain facts with a normalised status. `holdings` are the separate holdings
+    records (pymarc) of a `marcxchange-holdings` source."""
+    if profile == "koha-952":
+        return _koha_facts(record)
+    if profile not in PROFILES:
+        return []
+    found = _852_facts(record.fields)
+    for holding in holdings:
+        found += _852_facts(holding.fields)
+    return found

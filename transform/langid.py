@@ -82,6 +82,12 @@ def _load_hints() -> dict[str, list[Hint]]:
     return hints
 
 
+@lru_cache(maxsize=1)
+def hint_table() -> dict[str, list[Hint]]:
+    """The evidence table by kind, without loading the n-gram models (for deciding whether to detect)."""
+    return _load_hints()
+
+
 _models: _Models | None = None
 _lock = threading.Lock()
 

@@ -126,7 +126,7 @@ def read_codes(record, source_id: str | None = None) -> tuple[list[tuple[str, st
         lang = vocab.get(raw, source_id)
         if raw in _SUSPICIOUS and lang is not None and lang.code == raw:
             problems.append(f"suspicious code {raw} ({_SUSPICIOUS[raw]})")
-        code = vocab.normalize(raw, source_id)
+        code = lang.code if lang is not None else vocab.normalize(raw, source_id)  # reports the unknown code
         if code is None:
             unknown.append(raw)
             problems.append(f"unknown code {raw}")
@@ -194,25 +194,36 @@ def record_text(record) -> str:
     return " ".join(p.strip(" /:;,.=") for p in parts)
 
 
+EVIDENCE_FIELDS = {"publishers": ("260 264", "b"), "subjects": ("600 610 650 651 655 690 691 692 695", "axyzv"),
+                   "series": ("440 490 800 810 830", "a")}
+"""Where a record names its publisher, subjects and series: (tags, subfield codes) per kind of evidence."""
+_EVIDENCE_TAGS = {tag: (kind, codes) for kind, (tags, codes) in EVIDENCE_FIELDS.items() for tag in tags.split()}
+
+
+def evidence_values(record) -> dict[str, list[str]]:
+    """{publishers|subjects|series: texts}, in the order of EVIDENCE_FIELDS' tags, in one pass over the fields."""
+    by_tag: dict[str, list[str]] = {}
+    for f in record.fields:
+        hit = _EVIDENCE_TAGS.get(f.tag)
+        if hit is None or f.is_control_field():
+            continue
+        text = " ".join(s.value for s in f.subfields if s.code in hit[1] and s.value)
+        if text:
+            by_tag.setdefault(f.tag, []).append(text)
+    return {kind: [text for tag in tags.split() for text in by_tag.get(tag, ())]
+            for kind, (tags, _codes) in EVIDENCE_FIELDS.items()}
+
+
 def record_evidence(record, source=None, catalogued=(), declared=()) -> RecordEvidence:
     source_id, source_name = _source_parts(source)
-
-    def values(tags: str, codes: str) -> list[str]:
-        out = []
-        for tag in tags.split():
-            for f in record.get_fields(tag):
-                text = " ".join(s.value for s in f.subfields if s.code in codes and s.value)
-                if text:
-                    out.append(text)
-        return out
-
+    values = evidence_values(record)
     f008 = record.get("008")
     data = getattr(f008, "data", "") or ""
     return RecordEvidence(
         source_id=source_id, source_name=source_name, declared=list(declared),
         catalogued=_unique(c for c, r in catalogued if r in TEXT_ROLES),
-        publishers=values("260 264", "b"), subjects=values("600 610 650 651 655 690 691 692 695", "axyzv"),
-        series=values("440 490 800 810 830", "a"), country=data[15:18].strip(" |") if len(data) >= 18 else "")
+        publishers=values["publishers"], subjects=values["subjects"], series=values["series"],
+        country=data[15:18].strip(" |") if len(data) >= 18 else "")
 
 
 def record_languages(record, source=None, detect: bool = True) -> RecordLanguages:

@@ -26,10 +26,12 @@ from urllib.parse import quote
 from sqlalchemy import bindparam, insert, select, update
 
 from harvest.marcxml import to_pymarc
+from transform import changes as change_log, library_graph
 from transform.cluster_keys import keys_for
 from transform.cluster_rules import load_ignore_list
 from transform.clusters import ClusterChanges, Clusterer, Member, _chunks
 from transform.graphstore import GraphStore
+from transform import language_detection, language_graph, languages_store
 from transform.tables import clusters, transform_records, transform_state
 
 BATCH = 200
@@ -99,6 +101,7 @@ class Pipeline:
         self.ignored = load_ignore_list(settings.data_dir / "isbn_ignore.txt")
         self.changes = ClusterChanges()
         self._with_holdings: set[str] | None = None     # bib 001s that have holdings records (this source)
+        self._languages: dict[str, dict] = {}             # identifier -> language_detections row (this batch)
 
     def close(self) -> None:
         if self._own_graph:
@@ -121,6 +124,7 @@ class Pipeline:
             summary.reclustered += count
             summary.converted += count
         self._write_work_graphs(full and not source_ids)
+        library_graph.write(self.settings, self.graph)
         self.graph.flush()
         stamp = now()
         with self.engine.begin() as conn:
@@ -181,6 +185,7 @@ class Pipeline:
     def _batch(self, source, batch, used: set[str], summary: TransformSummary, recluster: bool = True) -> None:
         """Convert (or delete) one batch; `recluster=False` keeps each record in its current work."""
         stamp = now()
+        self._languages = {}
         with self.engine.begin() as conn:
             clusterer = Clusterer(conn, self.ignored)
             ids = {}
@@ -240,6 +245,13 @@ class Pipeline:
             self.graph.remove([self.graph.record_graph(source.id, ids[r.identifier])
                                for r, *_ in [*gone, *errors]])
 
+            records = {row.identifier: record for row, _d, _o, record, _k in parsed}
+            change_log.log_records(conn, self.settings.base_uri, source.id,
+                                   {r.identifier: (ids[r.identifier], records[r.identifier]) for r, *_ in results},
+                                   {r.identifier: ids[r.identifier] for r, *_ in [*gone, *errors]}, stamp)
+            languages_store.replace(conn, source.id, [row.identifier for _kind, row, *_ in batch],
+                                    [self._languages[r.identifier] for r, *_ in results
+                                     if r.identifier in self._languages])
             updates = []
             for row, digest, old, work, count in results:
                 if old is None or old.status == "deleted":
@@ -284,7 +296,15 @@ class Pipeline:
                              if h.marcxml)
         ctx = ConvertContext(source.id, record_id, isil=source.isil, holdings_profile=source.holdings,
                              work_id=work, holdings=holdings)
-        return list(self.converter.convert(record, ctx).triples)
+        conversion = self.converter.convert(record, ctx)
+        triples = list(conversion.triples)
+        found = language_detection.check(record, conversion.languages, source)
+        if found is not None:   # no usable code, or signs of another language: detect, keep, mark in the graph
+            reason, langs = found
+            triples += language_graph.detected_triples(conversion.instance_uri, conversion.work_uri, langs)
+            self._languages[row.identifier] = languages_store.row_for(source.id, row.identifier, reason, langs,
+                                                                      now())
+        return triples
 
     # -- after all sources ---------------------------------------------------------------------
 
@@ -336,7 +356,9 @@ class Pipeline:
                 for cid, members in instances.items():
                     graphs[self.graph.work_graph(cid)] = self.graph.work_triples(cid, members, links[cid])
                 gone = [c for c in chunk if c not in links]
+                change_log.log_works(self.engine, self.graph, (), gone, now())
                 self.graph.remove([self.graph.work_graph(c) for c in gone])
+            change_log.log_works(self.engine, self.graph, graphs, self.changes.removed, now())
             self.graph.remove([self.graph.work_graph(c) for c in self.changes.removed])
             self.graph.replace(graphs)
         self.changes = ClusterChanges()

@@ -1,4 +1,5 @@
-"""Transform figures for `grenselos status`: per source converted, errors, deleted, works, last run."""
+"""Transform figures for `grenselos status` (per source converted, errors, deleted, works, last run) and the
+transform stage's part of `grenselos quarantine` (records that could not be converted, with the cause)."""
 
 from __future__ import annotations
 
@@ -47,3 +48,28 @@ def add_status(settings, counts: dict) -> None:
     for source, entry in counts.items():
         entry.update(figures.get(source, {"converted": 0, "conversion_errors": 0, "transform_deleted": 0,
                                           "clusters": 0, "triples": 0, "last_transform": None}))
+
+
+def quarantined(settings, source: str | None = None) -> list[dict]:
+    """Records the transform stage could not convert, in the shape of `RecordStore.quarantined()`.
+
+    They are kept in `transform_records` (status `error`, with the cause) rather than copied into the
+    harvest's quarantine table, so a record fixed at the source leaves this list by itself on the next run.
+    """
+    engine = db.engine_for(settings.database_url)
+    t = transform_records
+    try:
+        with engine.connect() as conn:
+            q = select(t.c.source, t.c.identifier, t.c.record_id, t.c.error, t.c.updated_at).where(
+                t.c.status == "error").order_by(t.c.source, t.c.identifier)
+            if source:
+                q = q.where(t.c.source == source)
+            rows = list(conn.execute(q))
+    except SQLAlchemyError:
+        return []
+    finally:
+        engine.dispose()
+    base = settings.base_uri.rstrip("/")
+    return [{"source": r.source, "stage": "transform", "identifier": r.identifier,
+             "location": f"{base}/instance/{r.source}-{r.record_id}", "cause": r.error or "conversion failed",
+             "created_at": r.updated_at} for r in rows]

@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
-from pathlib import Path
 from urllib.parse import quote
 
 from pyoxigraph import Literal, NamedNode
 
-from transform import bibframe
+from transform import bibframe, language_graph
 
 VALUE_STEPS: dict[str, tuple] = {}   # name -> (function or factory, argument kind: None, "arg", "map", "class")
 FIELD_STEPS: dict[str, tuple] = {}   # name -> (function(field, env, subject) -> bool, subfield codes read)
 
-LANG = bibframe.PREFIXES["lang"]
-ISO639_3 = bibframe.PREFIXES["iso639-3"]
 RELATOR = bibframe.PREFIXES["relator"]
 RDFS_LABEL = NamedNode(bibframe.RDFS + "label")
 RDF_TYPE = NamedNode(bibframe.RDF + "type")
@@ -320,77 +316,14 @@ def role(table):
 
 
 # ---------------------------------------------------------------------------------------------
-# Languages (008/35-37 and 041); see transform/languages.py for the resolved view
-
-#: ISO 639-3 codes without a MARC code that Norwegian cataloguers use (Kven, Meänkieli, ...).
-ISO639_3_ONLY = frozenset({"fkv", "fit", "sjd", "sju", "sje", "sia", "rmf", "rmu", "rmy", "yrk"})
-
-
-_ISO639_TABLE = Path(__file__).resolve().parent.parent / "vocab" / "data" / "iso639.tsv"
-
-
-@lru_cache(maxsize=1)
-def _iso639_to_marc() -> dict[str, str]:
-    """ISO 639-3 code -> MARC code ('' when the language has none), from vocab's generated table."""
-    table = {}
-    try:
-        lines = _ISO639_TABLE.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return table
-    for line in lines:
-        if line and not line.startswith(("#", "code\t")):
-            cols = line.split("\t")
-            table[cols[0]] = cols[1] if len(cols) > 1 else ""
-    return table
-
-
-def language_iri(code_: str, scheme: str = "") -> NamedNode | None:
-    """MARC codes → id.loc.gov; ISO 639-3 codes without a MARC code (fkv, fit) → lexvo.org."""
-    code_ = code_.strip().lower()
-    if not re.fullmatch(r"[a-z]{3}", code_):
-        return None
-    if code_ in ISO639_3_ONLY:
-        return NamedNode(ISO639_3 + code_)
-    if scheme.startswith("iso639-3") or scheme.startswith("iso639-2"):
-        marc = _iso639_to_marc().get(code_)
-        if marc:
-            return NamedNode(LANG + marc)
-        if marc == "" or code_ not in _iso639_to_marc():
-            return NamedNode(ISO639_3 + code_)
-    return NamedNode(LANG + code_)
-
-
-@value_step("lang")
-def lang(values, env):
-    """MARC language codes → IRIs; packed codes (`engfre`) split; `041 #7 … $2 iso639-3` → lexvo."""
-    scheme = ""
-    field = env.field
-    if field is not None and not field.is_control_field():
-        if field.indicators and field.indicators[1] == "7":
-            scheme = next((sf.value.strip().lower() for sf in field.subfields if sf.code == "2"), "")
-    out = []
-    for v in values:
-        if not isinstance(v, str):
-            out.append(v)
-            continue
-        text = v.strip()
-        if not text or not text.strip("|") or text in ("###", "   "):
-            continue
-        parts = [text[i:i + 3] for i in range(0, len(text), 3)] if len(text) % 3 == 0 and " " not in text \
-            else re.split(r"[\s,;]+", text)
-        for part in parts:
-            iri = language_iri(part, scheme)
-            if iri is None:
-                env.warn(f"not a language code: {part!r}")
-            else:
-                if part != part.lower():
-                    env.warn(f"language code {part!r} in upper case")
-                out.append(iri)
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
 # Field steps
+
+@field_step("languages", "abdefghijkmnpqrt2")
+def languages(field, env, subj):
+    """All of a record's languages (008/35-37 and every 041), read once per record by
+    `transform.languages.record_languages` and written by `transform.language_graph`."""
+    return language_graph.add_catalogued(env)
+
 
 @field_step("subject_label", "abcdefghklmnopqrstuvxyz")
 def subject_label(field, env, subj):

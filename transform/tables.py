@@ -6,7 +6,8 @@ decide what changed (checksums) and every fact behind a merge decision (keys, ex
 these rows, so `explain-cluster` never has to recompute anything.
 """
 
-from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import (Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table, Text,
+                        UniqueConstraint)
 
 metadata = MetaData()
 
@@ -65,3 +66,21 @@ transform_state = Table(
     Column("last_run", DateTime(timezone=True)),
     Column("last_summary", Text),
 )
+
+language_detections = Table(
+    "language_detections", metadata,
+    Column("source", String(64), primary_key=True),
+    Column("identifier", String(512), primary_key=True),
+    Column("reason", Text, nullable=False),                 # why detection ran (collective smi, Sami letters ...)
+    Column("catalogued", Text, nullable=False),             # [[code, role], ...] as JSON, never changed
+    Column("effective", String(256), nullable=False),       # the facet's codes, space-separated
+    Column("effective_is_detected", Boolean, nullable=False),
+    Column("detected_code", String(16)),
+    Column("confidence", Float),
+    Column("evidence", Text),                               # JSON list of reasons
+    Column("problems", Text),                               # JSON list
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_language_detections_detected", "detected_code"),
+)
+"""Records whose languages the pipeline ran detection on (no usable code, or signs of another language):
+what was detected, how sure, why, and what the language facet should use (`transform/languages_store.py`)."""

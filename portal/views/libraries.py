@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort
 
 from portal import services
-from portal.render import render
+from portal.render import render, split_format
 
 bp = Blueprint("libraries", __name__)
 
@@ -16,7 +16,8 @@ def library_entry(library, counts: dict) -> dict:
     c = counts.get(library.id, EMPTY)
     return {**library.as_dict(), "records": c.get("records", 0), "holdings": c.get("holdings", 0),
             "last_harvest": c.get("last_harvest"),
-            "search_url": f"/search?filter=library:{library.id}"}
+            "search_url": f"/search?filter=library:{library.id}",
+            "feed_url": f"/library/{library.key}/feed.atom"}
 
 
 def libraries_data() -> dict:
@@ -27,18 +28,16 @@ def libraries_data() -> dict:
     return {"libraries": entries, "total_records": sum(e["records"] for e in entries)}
 
 
+@bp.route("/library/<key>")
+def library(key):
+    directory = services.libraries()
+    found = directory.find(split_format(key))
+    if found is None:
+        abort(404)
+    return render("library.html", {"library": library_entry(found, directory.counts())})
+
+
 @bp.route("/libraries")
 @bp.route("/libraries.json", endpoint="libraries_json")
 def libraries():
     return render("libraries.html", libraries_data())
-
-
-@bp.route("/library/<key>")
-def library(key):
-    from portal.views.record import _split_format
-    key = _split_format(key)
-    directory = services.libraries()
-    found = directory.find(key)
-    if found is None:
-        abort(404)
-    return render("library.html", {"library": library_entry(found, directory.counts())})

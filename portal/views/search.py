@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from portal import labels, params, services
 from portal.errors import BadParameter
 from portal.render import render
-from portal.search_service import FACET_FIELDS, SearchRequest
+from portal.search_service import FACET_FIELDS, SAMI_FACET_VALUE, SAMI_GROUP, SearchRequest
 
 bp = Blueprint("search", __name__)
 
@@ -60,24 +60,36 @@ def _facets(req: SearchRequest, raw: dict[str, list[dict]]) -> list[dict]:
     selected = set(req.filters)
     out = []
     for name in FACET_FIELDS:
-        if name == "year":
-            continue
         values = list(raw.get(name) or [])
         present = {v["value"] for v in values}
         values += [{"value": v, "count": 0} for f, v in req.filters if f == name and v not in present]
+        if name == "year":      # decades, newest first (the year range inputs below take any span)
+            values.sort(key=lambda v: v["value"].partition("-")[0] or "0", reverse=True)
         if not values:
             continue
         items = [{"value": v["value"], "count": v["count"], "filter": f"{name}:{v['value']}",
                   "label": labels.value_label(name, v["value"], libraries),
                   "selected": (name, v["value"]) in selected} for v in values]
-        facet = {"field": name, "label": str(labels.FACET_LABELS[name]), "values": items, "groups": []}
+        label = _l("Decade") if name == "year" else labels.FACET_LABELS[name]
+        facet = {"field": name, "label": str(label), "values": items, "groups": []}
         if name == "language":
-            sami = [i for i in items if labels.is_sami(i["value"])]
-            if sami:
-                facet["groups"] = [{"label": str(_l("Sami languages")), "values": sami}]
-                facet["values"] = [i for i in items if not labels.is_sami(i["value"])]
+            facet.update(_sami_group(items, selected))
         out.append(facet)
     return out
+
+
+def _sami_group(items: list[dict], selected: set) -> dict:
+    """The Sami languages as a group on top of the language facet, led by "All Sami languages": the
+    index's count of the collective value `smi` (every record in any Sami language), filtering `sami`."""
+    sami = [i for i in items if labels.is_sami(i["value"]) and i["value"] not in (SAMI_FACET_VALUE, SAMI_GROUP)]
+    group = next((i for i in items if i["value"] in (SAMI_FACET_VALUE, SAMI_GROUP)), None)
+    if not sami and group is None:
+        return {}
+    everything = {"value": SAMI_GROUP, "filter": f"language:{SAMI_GROUP}",
+                  "count": group["count"] if group else sum(i["count"] for i in sami),
+                  "selected": ("language", SAMI_GROUP) in selected, "label": str(labels.SAMI_GROUP_LABEL)}
+    return {"groups": [{"label": str(_l("Sami languages")), "all": everything, "values": sami}],
+            "values": [i for i in items if i not in sami and i is not group]}
 
 
 def _year_range(req: SearchRequest) -> dict:
@@ -86,6 +98,31 @@ def _year_range(req: SearchRequest) -> dict:
             low, _, high = value.partition("-")
             return {"from": low, "to": high if "-" in value else low}
     return {"from": "", "to": ""}
+
+
+def _filter_label(name: str, value: str) -> str:
+    return f"{labels.FACET_LABELS[name]}: {labels.value_label(name, value, services.libraries())}"
+
+
+def _count(service, q: str, filters: tuple) -> int:
+    return service.search(SearchRequest(q, filters, page_size=1, facets=False)).total
+
+
+def _suggestions(service, req: SearchRequest, spelled: list[str]) -> list[dict]:
+    """What a zero-hit search can become: the index's spelling corrections ("Did you mean"), then the
+    search without one of its words; each only if it finds something under the same filters."""
+    out, seen = [], {req.q}
+    words = req.q.split()
+    fewer = [" ".join(words[:n] + words[n + 1:]) for n in range(len(words))] if 1 < len(words) <= 6 else []
+    for kind, candidates in (("spelling", spelled), ("fewer_words", fewer)):
+        for q in candidates:
+            if q in seen:
+                continue
+            seen.add(q)
+            total = _count(service, q, req.filters)
+            if total:
+                out.append({"q": q, "url": search_url(req, q=q), "total": total, "kind": kind})
+    return out
 
 
 def search_data(req: SearchRequest) -> dict:
@@ -102,16 +139,18 @@ def search_data(req: SearchRequest) -> dict:
         "hits": result.hits,
         "facets": {name: [{"value": v["value"], "count": v["count"]} for v in values]
                    for name, values in result.facets.items()},
-        "suggestions": [{"q": s, "url": search_url(req, q=s)} for s in result.suggestions],
+        "suggestions": [],
         "index_available": result.available,
     }
+    if result.total == 0 and req.q and result.available:
+        data["suggestions"] = _suggestions(service, req, result.suggestions)
     if result.total == 0 and req.filters and result.available:
         data["dropped_filters"] = []
         for pair in req.filters:
-            total = service.search(SearchRequest(req.q, tuple(f for f in req.filters if f != pair),
-                                                 req.sort, 1, 1)).total
+            total = _count(service, req.q, req.without(pair).filters)
             if total:
                 data["dropped_filters"].append({"filter": f"{pair[0]}:{pair[1]}", "total": total,
+                                                "label": _filter_label(*pair),
                                                 "url": search_url(req, filters=req.without(pair).filters)})
     return data
 

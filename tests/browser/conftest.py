@@ -78,3 +78,26 @@ def run_axe(page, axe_source: str) -> list[dict]:
                                        nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}));
     }""", WCAG_TAGS)
     return result
+
+
+DEMO_STAFF_TOKEN = "kautokeino-browser-staff-token-0123"
+
+
+@pytest.fixture(scope="session")
+def demo_portal_url(tmp_path_factory):
+    """The demo built by the real pipeline (loopback OAI-PMH → transform → tantivy), served on loopback."""
+    from grenselos.demo import build
+    from portal.app import create_app
+    from portal.serve import PortalServer
+    settings, store = build(tmp_path_factory.mktemp("demo-browser"), "http://127.0.0.1:5000", say=lambda *_: None)
+    store.close()
+    app = create_app(settings, {"SECRET_KEY": "browser-demo-key-" + "c" * 32,
+                                "STAFF_TOKENS": {"kautokeino": DEMO_STAFF_TOKEN}})
+    with PortalServer(app, "127.0.0.1", 0) as server:
+        yield server.url
+
+
+def follow(page, selector: str, url_glob: str) -> None:
+    """Click a link or button and wait until the browser is at the page it leads to."""
+    page.click(selector)
+    page.wait_for_url(url_glob)

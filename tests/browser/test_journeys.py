@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tests.browser.conftest import follow
+
 FOCUS_VISIBLE = """() => {
     const el = document.activeElement;
     if (!el || el === document.body) return false;
@@ -53,22 +55,18 @@ def test_keyboard_only_search_facet_record_and_back(page, portal_url):
 
 def test_paging_and_zero_hits(page, portal_url):
     page.goto(portal_url + "/search?q=lærebok")
-    page.click("nav.paging a[rel=next]")
-    page.wait_for_url("**page=2**")
+    follow(page, "nav.paging a[rel=next]", "**page=2**")
     assert page.get_attribute("nav.paging a[aria-current=page]", "href").endswith("page=2")
     page.goto(portal_url + "/search?q=fiskaran")
-    page.click(".zero-hits a")
-    page.wait_for_url("**q=fiskaren**")
+    follow(page, ".zero-hits a", "**q=fiskaren**")
     assert page.locator(".hit").count() == 1
 
 
 def test_language_switch_is_remembered(page, portal_url):
     page.goto(portal_url + "/search?q=olsen")
-    page.click("nav.lang-switch a[hreflang=se]")
-    page.wait_for_url("**lang=se**")
+    follow(page, "nav.lang-switch a[hreflang=se]", "**lang=se**")
     assert page.evaluate("() => document.documentElement.lang") == "se"
-    page.click("nav.main-nav a[href='/libraries']")
-    page.wait_for_url("**/libraries")
+    follow(page, "nav.main-nav a[href='/libraries']", "**/libraries")
     assert page.evaluate("() => document.documentElement.lang") == "se"
     assert page.inner_text("h1") == "Girjerájut"
 

@@ -71,3 +71,8 @@ ALL = CORPUS + FILLER
 CORPUS.append(d("sult-x", "w-sult-x", "Sult og metthet i nord", languages=("nob",), year=2023,
                 formats=("book",), holdings=(TROMSO, ALTA, KARASJOK), work_libraries=10))
 ALL = CORPUS + FILLER
+
+#: A document as the pipeline builds it: public id `{source}-{record_id}`, harvest identifier kept.
+CORPUS.append(d("tromso-77", "w-gamle-dager", "Tromsø i gamle dager", languages=("nob",), year=1975,
+                formats=("book",), holdings=(TROMSO,), identifier="oai:tromso:77"))
+ALL = CORPUS + FILLER

@@ -203,3 +203,89 @@ def test_updates_and_deletes_are_visible_after_commit(kind, tmp_path):
             assert ids(b.search(Query(text="čáhppes"))) == []
             b.clear()
             assert b.count() == 0
+
+
+# -- one document, spelling, the Sami group, decades ---------------------------------------------------
+
+def test_get_returns_the_document_or_none(backend):
+    doc = backend.get("sult-2")
+    assert doc is not None and doc.id == "sult-2" and doc.work_id == "w-sult"
+    assert doc.holdings[0].library == "alta" and doc.isbns == ("978-82-05-30541-7",)
+    assert backend.get("no-such-record") is None
+    assert backend.get("") is None
+
+
+def test_get_resolves_the_old_harvest_id(backend):
+    doc = backend.get("tromso:oai:tromso:77")
+    assert doc is not None and doc.id == "tromso-77"
+
+
+def test_spelling_suggestions_come_from_the_index(backend):
+    assert "fortellinger" in backend.suggest("fortelinger")
+    assert "kainun kieli" in backend.suggest("kainun kiel")
+    assert any(s.startswith("whales") for s in backend.suggest("whalez arctic"))
+    assert backend.suggest("fortellinger") == []  # every word is known
+
+
+def test_sami_group_filter_matches_every_sami_language(backend):
+    for value in ("smi", "sami"):
+        result = search(backend, filters=(Filter("language", (value,)),))
+        assert set(ids(result)) == SAMI_IDS, value
+    both = search(backend, filters=(Filter("language", ("sami", "fkv")),))
+    assert set(ids(both)) == SAMI_IDS | {"fkv-1"}
+    assert not set(ids(search(backend, filters=(Filter("language", ("sami",), exclude=True),)))) & SAMI_IDS
+
+
+def test_year_facet_by_decades(backend):
+    from index.query import decades, year_facet
+    facet = year_facet(1980, 2029)
+    assert facet.buckets == decades(1980, 2029) and facet.buckets[0] == (None, 1979)
+    result = backend.search(Query(text="", facets=(facet,), limit=0))
+    counts = {v.value: v.count for v in result.facets["year"]}
+    years = [d.year for d in ALL if d.year is not None]
+    assert counts["*-1979"] == sum(1 for y in years if y <= 1979)
+    assert counts["2010-2019"] == sum(1 for y in years if 2010 <= y <= 2019)
+    assert counts["2020-*"] == sum(1 for y in years if y >= 2020)
+    assert sum(counts.values()) == len(years)
+    # the same counts when the buckets are not whole decades (counted by range instead)
+    odd = backend.search(Query(facets=(RangeFacet("year", ((2010, 2015), (2016, None))),), limit=0))
+    assert [v.count for v in odd.facets["year"]] == [sum(1 for y in years if 2010 <= y <= 2015),
+                                                       sum(1 for y in years if y >= 2016)]
+
+
+def test_year_facet_follows_filters(backend):
+    from index.query import year_facet
+    result = backend.search(Query(filters=(Filter("language", ("sami",)),), facets=(year_facet(),), limit=0))
+    counts = {v.value: v.count for v in result.facets["year"]}
+    assert counts["1990-1999"] == 1 and counts["2010-2019"] == 5 and counts["2000-2009"] == 0
+
+
+def test_tantivy_counts_facets_alike_by_term_walk_and_by_aggregation(tmp_path):
+    """The two ways tantivy counts facets (a walk of `facet_terms` for broad queries, aggregations for
+    narrow ones) give the same counts."""
+    from index.query import year_facet
+    from index.tantivy_backend import TantivyBackend
+    walk = TantivyBackend(tmp_path / "walk", writer_heap=50_000_000, writer_threads=1, term_walk_from=0,
+                          facet_cache_seconds=0)
+    walk.add(ALL)
+    walk.commit()
+    aggregate = TantivyBackend(tmp_path / "walk", facet_cache_seconds=0, term_walk_from=10**9)
+    facets = (language_facet(3), Facet("format"), Facet("library"), Facet("library_kind"), Facet("availability"),
+              Facet("audience"), Facet("municipality"), Facet("source"), Facet("subject_facet"), year_facet(1980),
+              RangeFacet("year", ((1990, 2004), (2005, None))))
+    for query in (Query(facets=facets, limit=0), Query(text="hamsun", facets=facets, group=True),
+                  Query(filters=(Filter("language", ("sami", "fkv")),), facets=facets),
+                  Query(text="nothing-matches-this", facets=facets)):
+        assert walk.search(query).facets == aggregate.search(query).facets, query.text
+    walk.close()
+
+
+def test_grouping_keeps_facets_and_totals_of_editions(backend):
+    from index.query import year_facet
+    facets = (language_facet(5), Facet("library"), Facet("format"), year_facet())
+    for text in ("hamsun", "", "sult"):
+        flat = backend.search(Query(text=text, facets=facets, limit=5))
+        grouped = backend.search(Query(text=text, facets=facets, limit=5, group=True, group_limit=2))
+        assert grouped.total == flat.total and grouped.facets == flat.facets, text
+        assert grouped.total_groups == len({h.work_id for h in search(backend, text, limit=100).hits})
+        assert all(1 <= len(g.editions) <= 2 and g.edition_count >= len(g.editions) for g in grouped.groups)

@@ -10,8 +10,8 @@ from lxml import etree
 from grenselos import settings as settings_mod
 from harvest.files import import_files
 from harvest.store import RecordStore
-from index.pipeline import index_changes
-from index.query import Facet, Query
+from index.pipeline import fallback_record_id, index_changes
+from index.query import Facet, Filter, Query
 from index.tantivy_backend import TantivyBackend
 
 KOHA = "koha-misc4dev/koha_sample_biblios_with_952_items.marcxml"
@@ -50,11 +50,15 @@ def test_index_from_the_record_store(shared_data, db_url, tmp_path):
     second = index_changes(settings, store, backend)
     assert (second.indexed, second.deleted) == (0, 0)               # nothing changed, nothing sent
 
-    victim = result.hits[0].id.split(":", 1)[1]
+    hit = result.hits[0]
+    victim = hit.document.identifier
+    assert hit.id == f"tromso-{fallback_record_id(victim)}"        # no transform yet: the id it would mint
+    assert backend.get(hit.id).identifier == victim and backend.get(f"tromso:{victim}").id == hit.id
     store.mark_deleted("tromso", [victim])
     third = index_changes(settings, store, backend)
     assert third.deleted == 1
-    assert victim not in [h.id.split(":", 1)[1] for h in backend.search(Query(text="springsteen")).hits]
+    assert victim not in [h.document.identifier for h in backend.search(Query(text="springsteen")).hits]
+    assert backend.get(hit.id) is None
 
     full = index_changes(settings, store, backend, full=True)
     assert full.indexed == total - 1 - first.errors and backend.count() == total - 1 - first.errors
@@ -122,14 +126,76 @@ def test_index_uses_the_transform_stage_work_clusters(shared_data, tmp_path):
     import_files(store, settings.source("tromso"), [shared_data / KOHA])
     run_transform(settings, store, None, full=False, progress=False)
     with store.engine.connect() as conn:
-        clusters = {f"{r.source}:{r.identifier}": r.cluster_id for r in conn.execute(
-            select(transform_records.c.source, transform_records.c.identifier, transform_records.c.cluster_id))}
+        rows = conn.execute(select(transform_records.c.source, transform_records.c.record_id,
+                                   transform_records.c.cluster_id, transform_records.c.status)).all()
+        flagged = sum(1 for r in store.iter_records(record_type="bib") if r.error)  # kept out of search
+        clusters = {f"{r.source}-{r.record_id}": r.cluster_id for r in rows}
     backend = TantivyBackend(settings.data_dir / "index", writer_heap=50_000_000, writer_threads=1)
     assert index_changes(settings, store, backend).failed is None
     hits = backend.search(Query(limit=50)).hits
-    assert hits and all(h.work_id == clusters[h.id] for h in hits)
+    assert hits and all(h.work_id == clusters[h.id] for h in hits)   # ids are the minted `{source}-{record_id}`
+    indexed = {h.id for h in backend.search(Query(limit=1000)).hits}
+    assert backend.count() == sum(1 for r in rows if r.status == "ok") - flagged, sorted(set(clusters) - indexed)
+    assert {"tromso-2609914", "tromso-2609914~2"} <= indexed       # `csc:2609914` and `2609914`: both kept
     grouped = backend.search(Query(group=True, limit=0))
     assert grouped.total_groups == len({clusters[h] for h in clusters if clusters[h]} & {
         h.work_id for h in backend.search(Query(limit=1000)).hits})
+    backend.close()
+    store.close()
+
+
+def one_record_file(shared_data, tmp_path, n: int = 0):
+    """The n-th Koha sample record alone, as another library would send the same edition."""
+    tree = etree.parse(str(shared_data / KOHA))
+    records = tree.getroot().findall("{http://www.loc.gov/MARC21/slim}record")
+    root = etree.Element(tree.getroot().tag, nsmap=tree.getroot().nsmap)
+    root.append(records[n])
+    path = tmp_path / f"one-{n}.xml"
+    path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    return path
+
+
+def test_popularity_follows_editions_joining_and_leaving_a_work(shared_data, tmp_path):
+    """When another library's edition joins a work, the editions already indexed get its new
+    `work_libraries` (ranking); when it leaves, they drop back."""
+    from transform.pipeline import run_transform
+    db_url = f"sqlite:///{tmp_path / 'records.sqlite'}"
+    extra = """
+[[sources]]
+id = "alta"
+name = "Alta bibliotek"
+kind = "public"
+municipality = "Alta"
+holdings = "koha-952"
+"""
+    path = config(tmp_path, db_url)
+    path.write_text(path.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    settings = settings_mod.load(path)
+    store = RecordStore(db_url)
+    import_files(store, settings.source("tromso"), [shared_data / KOHA])
+    run_transform(settings, store, None, full=False, progress=False)
+    backend = TantivyBackend(settings.data_dir / "index", writer_heap=50_000_000, writer_threads=1)
+    assert index_changes(settings, store, backend).failed is None
+
+    single = one_record_file(shared_data, tmp_path)
+    own = next(h for h in backend.search(Query(limit=1000)).hits
+               if h.document.identifier.endswith(etree.parse(str(single)).findtext(
+                   ".//{http://www.loc.gov/MARC21/slim}controlfield[@tag='001']")))
+    assert own.document.work_libraries == 1
+
+    import_files(store, settings.source("alta"), [single])
+    run_transform(settings, store, None, full=False, progress=False)
+    joined = index_changes(settings, store, backend)
+    assert joined.failed is None and joined.indexed == 2           # the new edition and the one it joined
+    mine = backend.get(own.id)
+    theirs = [h for h in backend.search(Query(filters=(Filter("source", ("alta",)),))).hits]
+    assert len(theirs) == 1 and theirs[0].work_id == mine.work_id
+    assert mine.work_libraries == 2 and theirs[0].document.work_libraries == 2
+
+    store.mark_deleted("alta", [theirs[0].document.identifier])
+    run_transform(settings, store, None, full=False, progress=False)
+    left = index_changes(settings, store, backend)
+    assert left.failed is None and left.deleted == 1 and left.indexed == 1
+    assert backend.get(own.id).work_libraries == 1 and backend.get(theirs[0].id) is None
     backend.close()
     store.close()

@@ -35,3 +35,27 @@ def app(settings, record_store):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+STAFF_TOKEN = "kautokeino-staff-token-for-tests-0123"
+
+
+@pytest.fixture(scope="session")
+def demo_settings(tmp_path_factory):
+    """The demo's libraries harvested over loopback OAI-PMH, transformed and indexed: the real pipeline."""
+    from grenselos.demo import build
+    settings, store = build(tmp_path_factory.mktemp("demo"), "http://127.0.0.1:5000", say=lambda *_: None)
+    store.close()
+    return settings
+
+
+@pytest.fixture(scope="session")
+def demo_app(demo_settings):
+    from portal.app import create_app
+    return create_app(demo_settings, {"TESTING": True, "SECRET_KEY": "demo-test-key-" + "d" * 32,
+                                      "STAFF_TOKENS": {"kautokeino": STAFF_TOKEN}})
+
+
+@pytest.fixture
+def demo_client(demo_app):
+    return demo_app.test_client()

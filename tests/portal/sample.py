@@ -22,7 +22,7 @@ def documents() -> list[dict]:
     docs = [
         {"id": "tromso:1001", "work_id": "w-fiskar", "title": "Fiskaren og havet", "year": 2019,
          "languages": ["nob"], "format": "book", "audience": ["adult"], "subjects": ["Fiske", "Kyst"],
-         "genres": ["Roman"], "contributors": [{"name": "Olsen, Kari", "role": "author"}],
+         "genres": ["fiction", "novels"], "contributors": [{"name": "Olsen, Kari", "roles": ["aut"]}],
          "identifiers": {"isbn": ["9788202000011"]}, "summary": "En roman om en fisker i Finnmark.",
          "holdings": [
              {"library": "tromso", "municipality": "Tromsø", "kind": "public", "location": "Voksen",
@@ -33,8 +33,8 @@ def documents() -> list[dict]:
               "call_number": "O OLS", "status": "reference"}]},
         {"id": "karasjok:77", "work_id": "w-fiskar", "title": "Guolásteaddji ja áhpi", "year": 2021,
          "languages": ["sme"], "format": "book", "audience": ["adult"], "subjects": ["Guolástus"],
-         "contributors": [{"name": "Olsen, Kari", "role": "author"},
-                          {"name": "Gaup, Máret", "role": "translator"}],
+         "contributors": [{"name": "Olsen, Kari", "roles": ["aut"]},
+                          {"name": "Gaup, Máret", "roles": ["trl"]}],
          "holdings": [{"library": "karasjok", "municipality": "Karasjok", "kind": "public",
                        "location": "Sámi girjjit", "call_number": "O OLS", "status": "in_transit"}]},
         {"id": "tromso:1002", "work_id": "w-kven", "title": "Kainun kieli tänään", "year": 2015,
@@ -43,7 +43,7 @@ def documents() -> list[dict]:
                        "status": "available"}]},
         {"id": "tromso:666", "work_id": "w-hostile", "title": HOSTILE_TITLE, "year": 2000,
          "languages": ["nob"], "format": "book", "subjects": ['"><script>alert(2)</script>'],
-         "contributors": [{"name": "</script><script>alert(3)</script>", "role": "author"}],
+         "contributors": [{"name": "</script><script>alert(3)</script>", "roles": ["aut"]}],
          "holdings": [{"library": "tromso", "status": "available"}]},
     ]
     for n in range(1, 46):      # enough titles for three result pages

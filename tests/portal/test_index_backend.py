@@ -20,6 +20,7 @@ def _to_index_document(doc: dict):
     return Document(
         id=doc["id"], work_id=doc["work_id"], source=doc["id"].split(":")[0], title=doc["title"],
         contributors=tuple(c["name"] for c in doc.get("contributors") or []),
+        contributor_roles=tuple(",".join(c["roles"]) for c in doc.get("contributors") or []),
         subjects={"": tuple(doc.get("subjects") or ())}, genres=tuple(doc.get("genres") or ()),
         isbns=tuple((doc.get("identifiers") or {}).get("isbn") or ()), year=doc.get("year"),
         languages=tuple(doc.get("languages") or ()), formats=(doc.get("format"),) if doc.get("format") else (),

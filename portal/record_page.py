@@ -1,0 +1,208 @@
+"""The data behind a record page: the edition, who holds it where, its other editions and translations.
+
+The county's libraries each send their own copy of a record, which clustering gathers into one work.
+A patron thinks in editions, not in records: so the copies of *this* edition from every library (the
+same ISBN, or without one the same language, year, format and title) are shown together as holdings,
+and the work's other editions and its translations are listed once each. Translations are found in
+the transform stage's `clusters.translation_of` and, until every source's links are clustered that
+way, by uniform title (240/130 of a translation naming the original's title), through the index.
+"""
+
+from __future__ import annotations
+
+from flask import request, url_for
+
+from index.document import STATUS_ORDER as DOCUMENT_STATUS_ORDER
+from portal import i18n, labels, services
+from portal.search_service import SearchRequest, fold
+
+#: item status -> its place in a library's list of copies (best first, as the index orders them)
+STATUS_ORDER = {status: n for n, status in enumerate(DOCUMENT_STATUS_ORDER)}
+MAX_RELATED = 20
+#: relator code -> schema.org property of a Book (a contributor without a role is its author).
+SCHEMA_ROLES = {"aut": "author", "trl": "translator", "ill": "illustrator", "edt": "editor"}
+
+
+def edition_key(doc: dict) -> tuple:
+    isbns = (doc.get("identifiers") or {}).get("isbn") or []
+    if isbns:
+        return ("isbn", tuple(sorted({i.replace("-", "") for i in isbns})))
+    return ("desc", tuple(doc.get("languages") or ())[:1], doc.get("year"), doc.get("format"),
+            fold(doc.get("title") or ""))
+
+
+def same_edition(a: dict, b: dict) -> bool:
+    ka, kb = edition_key(a), edition_key(b)
+    if ka[0] == kb[0] == "isbn":
+        return bool(set(ka[1]) & set(kb[1]))
+    return ka == kb
+
+
+def holdings_items(docs: list[dict]) -> list[dict]:
+    """Every copy of the given records, as the index carries them per holding (the items each source's
+    holdings profile reports, separate holdings records included). A holding without copies (a record
+    without item fields, or a document held in memory) stands for itself."""
+    items = []
+    for doc in docs:
+        for holding in doc.get("holdings") or ():
+            shared = {k: holding.get(k, "") for k in ("library", "municipality", "kind", "isil")}
+            for copy in holding.get("copies") or [holding]:
+                items.append({**shared, "location": copy.get("location", ""),
+                              "call_number": copy.get("call_number", ""), "status": copy.get("status", ""),
+                              "due_date": copy.get("due_date", ""), "record": doc["id"]})
+    return items
+
+
+def _shelf(location: str, library_name: str) -> str:
+    """The shelf part of an item's location: sources often repeat their own name there (852 $b), which
+    the library's heading already shows."""
+    if library_name and location.startswith(library_name):
+        return location[len(library_name):].lstrip(" /")
+    return location
+
+
+def holdings_by_library(items: list[dict], mine: str) -> list[dict]:
+    libraries = services.libraries()
+    groups: dict[str, dict] = {}
+    for item in items:
+        key = item.get("library") or ""
+        library = libraries.by_id(key)
+        group = groups.setdefault(key, {
+            "library": key,
+            "name": item.get("library_name") or (library.name if library else key),
+            "municipality": item.get("municipality") or (library.municipality if library else ""),
+            "kind": library.kind if library else item.get("kind", ""),
+            "key": library.key if library else "",
+            "mine": key == mine and bool(mine),
+            "copies": [],
+        })
+        status = item.get("status") or "unknown"
+        if status not in STATUS_ORDER:
+            status = "unknown"
+        group["copies"].append({
+            "location": _shelf(item.get("location", ""), group["name"]), "call_number": item.get("call_number", ""),
+            "status": status, "due_date": item.get("due_date", "") if status == "on_loan" else "",
+            "status_label": str(labels.STATUS_LABELS.get(status, labels.STATUS_LABELS["unknown"])),
+            "record": item.get("record", "")})
+    for group in groups.values():
+        group["copies"].sort(key=lambda i: STATUS_ORDER.get(i["status"], 9))
+        group["available"] = sum(1 for i in group["copies"] if i["status"] == "available")
+        group["items"] = len(group["copies"])     # named as in the index's holdings: items count, copies list
+    return sorted(groups.values(), key=lambda g: (not g["mine"], g["available"] == 0, g["municipality"],
+                                                  g["name"]))
+
+
+def _works_titled(title: str, exclude_work: str, match) -> list[dict]:
+    """Works (first hit of each) found by title words whose documents satisfy `match`."""
+    if not title.strip():
+        return []
+    service = services.search()
+    result = service.search(SearchRequest(q=title[:200], page_size=50, facets=False))
+    return [hit for hit in result.hits if (hit.get("work_id") or (hit.get("work") or {}).get("id")) != exclude_work
+            and match(hit)][:MAX_RELATED]
+
+
+def related_works(record: dict, work_id: str | None) -> dict[str, list[dict]]:
+    """The originals this record's work translates, and the translations of it."""
+    found = {"original": [], "translations": []}
+    database = services.database()
+    service = services.search()
+    if database is not None and work_id:
+        links = database.translation_links(work_id)
+        for kind in ("original", "translations"):
+            for other in links[kind][:MAX_RELATED]:
+                work = service.work(other)
+                if work and work.get("records"):
+                    found[kind].append(work["records"][0])
+    title, uniform = record.get("title") or "", record.get("uniform_title") or ""
+    if not found["original"] and uniform and fold(uniform) != fold(title):
+        found["original"] = _works_titled(uniform, work_id, lambda h: fold(h.get("title") or "") == fold(uniform))
+    if not found["translations"]:
+        found["translations"] = _works_titled(title, work_id,
+                                              lambda h: fold(h.get("uniform_title") or "") == fold(title))
+    return found
+
+
+def _edition_entry(doc: dict, record: dict, relation: str = "") -> dict:
+    languages = list(doc.get("languages") or [])
+    return {"id": doc["id"], "title": doc.get("title", ""), "languages": languages, "year": doc.get("year"),
+            "format": doc.get("format"), "publisher": doc.get("publisher", ""),
+            "translation": bool(relation) or languages[:1] != list(record.get("languages") or [])[:1],
+            "relation": relation,
+            "url": url_for("record.record", record_id=doc["id"])}
+
+
+def json_ld(record: dict, work: dict | None, members: list[dict]) -> dict:
+    base = request.host_url.rstrip("/")
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Book",
+        "@id": base + url_for("record.record", record_id=record["id"]),
+        "name": record.get("title", ""),
+        "inLanguage": list(record.get("languages") or [])[:1] or list(record.get("languages") or []),
+        "isbn": list((record.get("identifiers") or {}).get("isbn") or []),
+    }
+    people: dict[str, list[dict]] = {}
+    for c in record.get("contributors") or []:
+        codes = [r["code"] for r in c.get("roles") or []]
+        person = {"@type": "Person" if "," in c["name"] or " " in c["name"] else "Organization", "name": c["name"]}
+        for prop in [SCHEMA_ROLES[code] for code in codes if code in SCHEMA_ROLES] or ([] if codes else ["author"]):
+            people.setdefault(prop, []).append(person)
+    data["author"] = people.pop("author", [])
+    data.update(people)
+    if record.get("year"):
+        data["datePublished"] = str(record["year"])
+    if record.get("publisher"):
+        data["publisher"] = {"@type": "Organization", "name": record["publisher"]}
+    if record.get("summary"):
+        data["description"] = record["summary"]
+    if work:
+        data["exampleOfWork"] = {
+            "@type": "CreativeWork",
+            "@id": base + url_for("record.work", work_id=work["id"]),
+            "name": work.get("title", ""),
+            "workExample": [{"@type": "Book", "@id": base + url_for("record.record", record_id=r["id"]),
+                             "name": r.get("title", ""), "inLanguage": list(r.get("languages") or [])[:1]}
+                            for r in members],
+        }
+    return data
+
+
+def record_data(record: dict, mine: str) -> dict:
+    service = services.search()
+    work_id = record.get("work_id") or (record.get("work") or {}).get("id")
+    work = service.work(work_id) if work_id else None
+    members = list((work or {}).get("records") or []) or [record]
+    if not any(m["id"] == record["id"] for m in members):
+        members = [record] + members
+    this_edition = [m for m in members if m["id"] == record["id"] or same_edition(m, record)]
+    edition_ids = {m["id"] for m in this_edition}
+    others: dict[tuple, dict] = {}
+    for m in members:
+        if m["id"] in edition_ids:
+            continue
+        key = edition_key(m)
+        entry = others.setdefault(key, _edition_entry(m, record))
+        entry["copies_records"] = entry.get("copies_records", 0) + 1
+    related = related_works(record, work_id)
+    relation_entries = [_edition_entry(d, record, "original") for d in related["original"]]
+    relation_entries += [_edition_entry(d, record, "translation") for d in related["translations"]]
+    record = {**record, "contributors": labels.contributors(record.get("contributors") or []),
+              "genre_labels": [{"id": g, "label": labels.value_label("genre", g)}
+                               for g in record.get("genres") or []]}
+    holdings = holdings_by_library(holdings_items(this_edition), mine)
+    examples = [m for m in members if m["id"] == record["id"] or m["id"] not in edition_ids]
+    return {
+        "record": record,
+        "work": {"id": work_id, "title": (work or {}).get("title", ""),
+                 "editions": len(others) + 1, "records": len(members)} if work_id else None,
+        "other_editions": list(others.values()),
+        "related": relation_entries,
+        "holdings": holdings,
+        "holdings_summary": {"libraries": len(holdings), "copies": sum(g["items"] for g in holdings),
+                             "available": sum(g["available"] for g in holdings)},
+        "my_library": mine,
+        "json_ld": json_ld(record, work and {**work, "id": work_id}, examples + related["original"]
+                           + related["translations"]),
+        "language_labels": {c: i18n.language_label(c) for c in record.get("languages") or []},
+    }

@@ -1,0 +1,283 @@
+"""SPARQL 1.1 Query over the graph store, with the limits a public endpoint needs.
+
+Each query runs in a worker thread with a deadline. Oxigraph releases the GIL while it evaluates and
+hands results out lazily, so the worker checks the clock and the row count per row and stops pulling
+at either limit; the request thread stops waiting at the deadline and answers with a clear error even
+when Oxigraph is busy inside one long aggregate (that worker is abandoned: it holds one of a few
+slots until Oxigraph returns, and a full house answers 503 rather than queueing the server to death).
+Federation is refused before evaluation, and so are updates: the endpoint never changes the store.
+
+Results are written here rather than by Oxigraph's serialisers because those consume the whole
+iterator, which would defeat the row limit.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+import pyoxigraph
+from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions, RdfFormat
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+SOLUTION_TYPES = {
+    "application/sparql-results+json": "json", "application/json": "json",
+    "application/sparql-results+xml": "xml", "application/xml": "xml",
+    "text/csv": "csv", "text/tab-separated-values": "tsv",
+}
+BOOLEAN_TYPES = {k: v for k, v in SOLUTION_TYPES.items() if v in ("json", "xml")}
+GRAPH_TYPES = {
+    "text/turtle": RdfFormat.TURTLE, "application/turtle": RdfFormat.TURTLE, "application/x-turtle": RdfFormat.TURTLE,
+    "application/n-triples": RdfFormat.N_TRIPLES, "text/plain": RdfFormat.N_TRIPLES,
+    "application/ld+json": RdfFormat.JSON_LD, "application/rdf+xml": RdfFormat.RDF_XML,
+    "application/xml": RdfFormat.RDF_XML,
+}
+#: What the non-standard `format`/`output` parameter (Virtuoso, Fuseki; SPARQLWrapper sends it) may say.
+FORMAT_PARAM = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
+                "csv": "text/csv", "tsv": "text/tab-separated-values", "turtle": "text/turtle",
+                "ttl": "text/turtle", "n3": "text/turtle", "nt": "application/n-triples",
+                "json-ld": "application/ld+json", "jsonld": "application/ld+json",
+                "rdf+xml": "application/rdf+xml", "rdf": "application/rdf+xml"}
+GRAPH_FORMAT_PARAM = {"json": "application/ld+json", "xml": "application/rdf+xml"}
+
+_STRINGS_AND_COMMENTS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'
+                                   r"'(?:[^'\\\n]|\\.)*'|<[^<>\s]*>|#[^\n]*")
+_SERVICE = re.compile(r"\bSERVICE\b", re.I)
+_UPDATE = re.compile(r"\b(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD)\b\s*(DATA\b|WHERE\b|\{|"
+                     r"SILENT\b|GRAPH\b|<|DEFAULT\b|ALL\b|NAMED\b)", re.I)
+
+
+class SparqlError(Exception):
+    """A query the endpoint will not answer; `status` is the HTTP status, the message says why."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+@dataclass
+class Answer:
+    body: bytes
+    media_type: str
+    rows: int
+    seconds: float
+
+
+def check_query(text: str, max_bytes: int) -> None:
+    """Refuse what must never be evaluated: oversize text, updates, federation."""
+    if not text.strip():
+        raise SparqlError(400, "No query given: send it as the 'query' parameter or as an "
+                               "application/sparql-query body.")
+    if len(text.encode("utf-8")) > max_bytes:
+        raise SparqlError(413, f"The query is larger than this endpoint accepts ({max_bytes} bytes).")
+    bare = _STRINGS_AND_COMMENTS.sub(" ", text)
+    if _SERVICE.search(bare):
+        raise SparqlError(400, "Federated queries (SERVICE) are not allowed on this endpoint.")
+    if _UPDATE.search(bare) and not re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", bare, re.I):
+        raise SparqlError(403, "This endpoint is read-only: SPARQL Update is not accepted.")
+
+
+def graph_list(values: list[str], parameter: str) -> list[NamedNode]:
+    out = []
+    for value in values:
+        try:
+            out.append(NamedNode(value))
+        except ValueError:
+            raise SparqlError(400, f"{parameter} is not a valid IRI: {value!r}") from None
+    return out
+
+
+class QueryRunner:
+    """A few worker threads with deadlines; see the module docstring."""
+
+    def __init__(self, workers: int = 4):
+        self.slots = threading.BoundedSemaphore(workers)
+
+    def run(self, graph, query: str, *, accept, format_param: str = "", default_graphs=(), named_graphs=None,
+            timeout: float = 10.0, max_rows: int = 10000) -> Answer:
+        if not self.slots.acquire(timeout=1.0):
+            raise SparqlError(503, "The SPARQL endpoint is busy with other queries; please try again shortly.")
+        cancelled = threading.Event()
+        done = threading.Event()
+        outcome: dict = {}
+        started = time.monotonic()
+        deadline = started + timeout
+
+        def work():
+            try:
+                outcome["answer"] = _evaluate(graph, query, accept, format_param, list(default_graphs),
+                                              named_graphs, deadline, max_rows, cancelled, timeout)
+            except BaseException as exc:  # noqa: BLE001 - handed to the request thread below
+                outcome["error"] = exc
+            finally:
+                self.slots.release()
+                done.set()
+
+        # A daemon thread, not a pool: an abandoned query must never keep the process from exiting.
+        threading.Thread(target=work, name="sparql", daemon=True).start()
+        if not done.wait(max(0.0, deadline - time.monotonic()) + 0.05):
+            cancelled.set()
+            raise SparqlError(503, _timeout_message(timeout))
+        if "error" in outcome:
+            raise outcome["error"]
+        answer = outcome["answer"]
+        answer.seconds = time.monotonic() - started
+        return answer
+
+
+def _timeout_message(timeout: float) -> str:
+    return (f"The query ran longer than this endpoint allows ({timeout:g} s) and was stopped. "
+            "Make it more selective, or use the data dumps for whole-dataset work.")
+
+
+def _evaluate(graph, query, accept, format_param, default_graphs, named_graphs, deadline, max_rows,
+              cancelled, timeout) -> Answer:
+    kwargs = {}
+    if default_graphs:
+        kwargs["default_graph"] = default_graphs
+        kwargs["use_default_graph_as_union"] = False
+    if named_graphs:
+        kwargs["named_graphs"] = named_graphs
+    try:
+        result = graph.query(query, **kwargs)
+    except SyntaxError as exc:
+        raise SparqlError(400, f"The query is not valid SPARQL 1.1: {exc}") from None
+    except OSError as exc:
+        raise SparqlError(500, f"The store could not answer: {exc}") from None
+
+    def pull(items):
+        out = []
+        for item in items:
+            if cancelled.is_set() or time.monotonic() > deadline:
+                raise SparqlError(503, _timeout_message(timeout))
+            if len(out) >= max_rows:
+                raise SparqlError(400, f"The query gives more than {max_rows} results, the most this endpoint "
+                                       f"returns at once. Add LIMIT {max_rows} (and page with OFFSET), or use "
+                                       "the data dumps.")
+            out.append(item)
+        return out
+
+    try:
+        if isinstance(result, QueryBoolean):
+            media = choose(accept, format_param, BOOLEAN_TYPES, "application/sparql-results+json")
+            return Answer(write_boolean(bool(result), BOOLEAN_TYPES[media]), _with_charset(media), 1, 0)
+        if isinstance(result, QuerySolutions):
+            names = [v.value for v in result.variables]
+            rows = pull(result)
+            media = choose(accept, format_param, SOLUTION_TYPES, "application/sparql-results+json")
+            body = write_solutions(names, rows, SOLUTION_TYPES[media])
+            return Answer(body, _with_charset(media), len(rows), 0)
+        triples = pull(result)
+        media = choose(accept, format_param, GRAPH_TYPES, "text/turtle", GRAPH_FORMAT_PARAM)
+        fmt = GRAPH_TYPES[media]
+        from transform.serialize import _PREFIXES
+        if fmt is RdfFormat.N_TRIPLES:
+            body = pyoxigraph.serialize(triples, format=fmt)
+        else:
+            body = pyoxigraph.serialize(triples, format=fmt, prefixes=_PREFIXES)
+        return Answer(body or b"", _with_charset(fmt.media_type), len(triples), 0)
+    except OSError as exc:
+        raise SparqlError(500, f"The store could not answer: {exc}") from None
+    except SparqlError:
+        raise
+    except (ValueError, TypeError, RuntimeError) as exc:
+        raise SparqlError(400, f"The query failed during evaluation: {exc}") from None
+
+
+def _with_charset(media: str) -> str:
+    return media if media in ("application/ld+json", "application/sparql-results+json") \
+        else f"{media}; charset=utf-8"
+
+
+def choose(accept, format_param: str, offers: dict, default: str, param_overrides: dict | None = None) -> str:
+    """Accept decides when it names something we offer; else `format`/`output`; else the default."""
+    if accept is not None and accept.provided:
+        best = accept.best_match(list(offers), default=None)
+        if best is not None and accept[best] > 0 and not _only_wildcards(accept):
+            return best
+    if format_param:
+        wanted = (param_overrides or {}).get(format_param) or FORMAT_PARAM.get(format_param, format_param)
+        if wanted in offers:
+            return wanted
+    return default
+
+
+def _only_wildcards(accept) -> bool:
+    return all(value in ("*/*", "*") for value, _q in accept)
+
+
+# -- result writers --------------------------------------------------------------------------------
+
+def _term_json(term) -> dict:
+    if isinstance(term, NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, Literal):
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype and term.datatype.value not in (XSD_STRING, RDF_LANG_STRING):
+            out["datatype"] = term.datatype.value
+        return out
+    return {"type": "literal", "value": str(term)}   # an RDF-star triple term: its N-Triples form
+
+
+def _term_xml(term) -> str:
+    if isinstance(term, NamedNode):
+        return f"<uri>{escape(term.value)}</uri>"
+    if isinstance(term, BlankNode):
+        return f"<bnode>{escape(term.value)}</bnode>"
+    if isinstance(term, Literal):
+        attrs = ""
+        if term.language:
+            attrs = f" xml:lang={quoteattr(term.language)}"
+        elif term.datatype and term.datatype.value not in (XSD_STRING, RDF_LANG_STRING):
+            attrs = f" datatype={quoteattr(term.datatype.value)}"
+        return f"<literal{attrs}>{escape(term.value)}</literal>"
+    return f"<literal>{escape(str(term))}</literal>"
+
+
+def write_solutions(names: list[str], rows: list, fmt: str) -> bytes:
+    if fmt == "json":
+        bindings = [{n: _term_json(row[n]) for n in names if row[n] is not None} for row in rows]
+        return json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}},
+                          ensure_ascii=False).encode("utf-8")
+    if fmt == "xml":
+        out = ['<?xml version="1.0" encoding="UTF-8"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">',
+               "<head>", *(f"<variable name={quoteattr(n)}/>" for n in names), "</head><results>"]
+        for row in rows:
+            out.append("<result>")
+            out += [f"<binding name={quoteattr(n)}>{_term_xml(row[n])}</binding>" for n in names
+                    if row[n] is not None]
+            out.append("</result>")
+        out.append("</results></sparql>")
+        return "\n".join(out).encode("utf-8")
+    buffer = io.StringIO()
+    if fmt == "csv":
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(names)
+        for row in rows:
+            writer.writerow(["" if row[n] is None else (f"_:{row[n].value}" if isinstance(row[n], BlankNode)
+                                                         else row[n].value if hasattr(row[n], "value")
+                                                         else str(row[n])) for n in names])
+        return buffer.getvalue().encode("utf-8")
+    buffer.write("\t".join(f"?{n}" for n in names) + "\n")          # TSV: terms in their N-Triples form
+    for row in rows:
+        buffer.write("\t".join("" if row[n] is None else str(row[n]).replace("\t", "\\t") for n in names) + "\n")
+    return buffer.getvalue().encode("utf-8")
+
+
+def write_boolean(value: bool, fmt: str) -> bytes:
+    if fmt == "xml":
+        return ('<?xml version="1.0" encoding="UTF-8"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+                f"<head/><boolean>{'true' if value else 'false'}</boolean></sparql>").encode("utf-8")
+    return json.dumps({"head": {}, "boolean": value}).encode("utf-8")

@@ -1,0 +1,174 @@
+"""Language landing pages: literature in the county's minority languages, promoted, not hidden in a facet.
+
+`/languages` lists every promoted language with how much the libraries hold; `/language/<code>` is
+"Read in Northern Sami": counts per library, the newest titles, children's books, a link into the
+filtered search, and an Atom feed of new titles. `/language/sami` covers all Sami languages at once.
+Feeds per library live at `/library/<key>/feed.atom`. Everything comes from the search index (one
+query per block), so a page costs a few milliseconds and no database scan.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, make_response, request, url_for
+from flask_babel import gettext as _
+
+from portal import feeds, i18n, services
+from portal.render import render, split_format
+from portal.search_service import SAMI_GROUP, SearchRequest
+from portal.views.search import search_url
+
+bp = Blueprint("languages", __name__)
+
+#: The languages promoted on their own pages, in display order (minority languages first).
+PROMOTED = ("sme", "smj", "sma", "smn", "sms", "fkv", "fit", "fin", "rus")
+NEWEST = 8
+FEED_SIZE = 50
+
+
+def language_name(code: str) -> str:
+    if code == SAMI_GROUP:
+        return _("Sami languages")
+    return i18n.language_label(code)
+
+
+def html_lang(code: str) -> str:
+    """The BCP 47 tag for a content language (`se` for Northern Sami, else the ISO 639-3 code)."""
+    try:
+        from vocab import languages as vocab
+        lang = vocab.get(code)
+    except ImportError:
+        lang = None
+    if lang is None:
+        return code
+    return lang.iso639_1 or lang.iso639_3 or lang.code
+
+
+def _known(code: str) -> bool:
+    if code == SAMI_GROUP or code in PROMOTED:
+        return True
+    try:
+        from vocab import languages as vocab
+        lang = vocab.get(code)
+        return lang is not None and not lang.is_special and lang.code == code
+    except ImportError:
+        return False
+
+
+def _titles(filters: tuple, size: int, sort: str = "newest") -> tuple[int, list[dict]]:
+    result = services.search().search(SearchRequest(filters=filters, sort=sort, page_size=size, facets=False))
+    return result.total, result.hits
+
+
+def _card(hit: dict) -> dict:
+    return {"id": hit["id"], "title": hit.get("title", ""), "subtitle": hit.get("subtitle", ""),
+            "year": hit.get("year"), "languages": list(hit.get("languages") or [])[:1],
+            "contributors": [c.get("name", "") for c in hit.get("contributors") or []][:3],
+            "audience": list(hit.get("audience") or []),
+            "url": url_for("record.record", record_id=hit["id"])}
+
+
+def language_summary(code: str, total: int | None = None) -> dict:
+    filters = (("language", code),)
+    if total is None:
+        total = services.search().search(SearchRequest(filters=filters, page_size=1, facets=False)).total
+    autonym = None
+    if code != SAMI_GROUP:
+        try:
+            from vocab import languages as vocab
+            autonym = vocab.autonym(code)
+        except ImportError:
+            autonym = None
+    return {"code": code, "name": language_name(code), "autonym": autonym, "html_lang": html_lang(code),
+            "titles": total, "url": url_for("languages.language", code=code),
+            "search_url": search_url(SearchRequest(filters=filters)),
+            "feed_url": url_for("languages.language_feed", code=code)}
+
+
+def languages_data() -> dict:
+    entries = [language_summary(code) for code in (SAMI_GROUP,) + PROMOTED]
+    return {"languages": entries}
+
+
+def language_data(code: str) -> dict:
+    filters = (("language", code),)
+    service = services.search()
+    result = service.search(SearchRequest(filters=filters, sort="newest", page_size=NEWEST))
+    newest = result.hits
+    children_total, children = _titles(filters + (("audience", "children"),), NEWEST)
+    directory = services.libraries()
+    per_library = []
+    for value in result.facets.get("library") or []:
+        library = directory.by_id(value["value"])
+        per_library.append({"library": value["value"], "name": library.name if library else value["value"],
+                            "municipality": library.municipality if library else "",
+                            "count": value["count"],
+                            "search_url": search_url(SearchRequest(filters=filters + (("library", value["value"]),))),
+                            "feed_url": url_for("languages.library_feed", key=library.key if library else value["value"])})
+    per_library.sort(key=lambda e: (-e["count"], e["name"]))
+    summary = language_summary(code, result.total)
+    return {
+        "language": summary,
+        "heading": _("Read in %(language)s", language=summary["name"]),
+        "libraries": per_library,
+        "newest": [_card(h) for h in newest],
+        "children": [_card(h) for h in children],
+        "children_total": children_total,
+        "children_url": search_url(SearchRequest(filters=filters + (("audience", "children"),))),
+        "newest_url": search_url(SearchRequest(filters=filters, sort="newest")),
+        "other_languages": [{"code": c, "name": language_name(c), "url": url_for("languages.language", code=c)}
+                            for c in (SAMI_GROUP,) + PROMOTED if c != code],
+    }
+
+
+@bp.route("/languages")
+@bp.route("/languages.json", endpoint="languages_json")
+def languages():
+    return render("languages.html", languages_data())
+
+
+@bp.route("/language/<code>")
+def language(code):
+    code = split_format(code)
+    if not _known(code):
+        abort(404)
+    return render("language.html", language_data(code))
+
+
+def _entries(hits: list[dict]) -> list[dict]:
+    database = services.database()
+    pairs = {h["id"]: (h.get("source"), h.get("identifier")) for h in hits if h.get("identifier")}
+    seen = database.first_seen(list(pairs.values())) if database is not None and pairs else {}
+    base = request.host_url.rstrip("/")
+    return [{"url": base + url_for("record.record", record_id=h["id"]), "title": h.get("title", ""),
+             "updated": seen.get(pairs.get(h["id"])), "summary": h.get("summary", ""),
+             "authors": [c.get("name", "") for c in h.get("contributors") or [] if c.get("name")][:5],
+             "languages": list(h.get("languages") or [])} for h in hits]
+
+
+def _feed(title: str, filters: tuple, page: str):
+    _total, hits = _titles(filters, FEED_SIZE)
+    base = request.host_url.rstrip("/")
+    body = feeds.build(feed_id=base + request.path, title=title, self_url=base + request.path,
+                       page_url=base + page, entries=_entries(hits), lang=i18n.current(),
+                       subtitle=_("New titles in the libraries of Troms and Finnmark"))
+    response = make_response(body)
+    response.headers["Content-Type"] = feeds.MEDIA_TYPE
+    response.headers["Cache-Control"] = "public, max-age=900"
+    return response
+
+
+@bp.route("/language/<code>/feed.atom")
+def language_feed(code):
+    if not _known(code):
+        abort(404)
+    return _feed(_("New titles in %(language)s", language=language_name(code)), (("language", code),),
+                 url_for("languages.language", code=code))
+
+
+@bp.route("/library/<key>/feed.atom")
+def library_feed(key):
+    library = services.libraries().find(key)
+    if library is None:
+        abort(404)
+    return _feed(_("New titles at %(library)s", library=library.name), (("library", library.id),),
+                 url_for("libraries.library", key=library.key))
