@@ -14,6 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Protocol
 
+from rapidfuzz.distance import Levenshtein
+
 from index.fields import MINORITY_ALWAYS, SAMI, SAMI_GROUP as SAMI_FACET_VALUE, filter_values
 from index.query import bucket_key, decades
 
@@ -209,21 +211,11 @@ class DocumentSearchService:
                 out.append(word)
                 continue
             best = min((w for w in self._vocabulary if abs(len(w) - len(word)) <= 2
-                        and _distance(w, word) <= 2),
-                       key=lambda w: (_distance(w, word), -self._vocabulary[w]), default=None)
+                        and Levenshtein.distance(w, word) <= 2),
+                       key=lambda w: (Levenshtein.distance(w, word), -self._vocabulary[w]), default=None)
             out.append(best or word)
             changed |= best is not None
         return [" ".join(out)] if changed else []
-
-
-def _distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
 
 
 class UnavailableSearchService:

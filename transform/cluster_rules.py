@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
 
+from rapidfuzz.distance import Levenshtein
+
 from transform.cluster_keys import ClusterKeys, isbn13
 
 PAGE_TOLERANCE = 10          # page counts further apart than this are different editions
@@ -41,17 +43,7 @@ class Decision:
 
 def distance(a: str, b: str) -> int:
     """Levenshtein distance (insert, delete, substitute)."""
-    if a == b:
-        return 0
-    if len(a) < len(b):
-        a, b = b, a
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
+    return Levenshtein.distance(a, b)
 
 
 def ratio(a: str, b: str) -> float:
