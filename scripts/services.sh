@@ -51,6 +51,7 @@ _solr_alive() {  # $1 = name (standalone|cloud): running and READY?
 
 _solr_launch() {  # $1 = mode, rest = launcher options
   local mode=$1; shift
+  rm -rf "${SOLR_DIR:?}/$mode"    # a fresh node: never a core left over with an older configset
   (cd "$SOLR_LAUNCHER" && exec java -Xmx1g -Xss2m -cp "target/classes:lib/*" no.grenselos.solr.Launcher \
      "$mode" --work "$SOLR_DIR/$mode" --configset "$SOLR_LAUNCHER/../configset" "$@") \
      >"$SOLR_DIR/$mode.log" 2>&1 &
