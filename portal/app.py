@@ -26,7 +26,7 @@ def load_settings() -> settings_mod.Settings:
 def create_app(settings: settings_mod.Settings | None = None, test_config: dict | None = None) -> Flask:
     from portal import errors, i18n, render, secret, security, services, template_helpers
     from portal.views import api, languages, libraries, lists, record, search, staff
-    from portal.views import changes, oai, resources, sparql, void
+    from portal.views import changes, oai, resources, sparql, vocabulary, void
 
     app = Flask(__name__, static_folder="static", template_folder="templates")
     app.config["GRENSELOS_SETTINGS"] = settings or load_settings()
@@ -51,6 +51,6 @@ def create_app(settings: settings_mod.Settings | None = None, test_config: dict 
     services.init_app(app)
     errors.init_app(app)
     template_helpers.init_app(app)
-    for module in (search, record, libraries, languages, api, staff, lists, resources, sparql, void, oai, changes):
+    for module in (search, record, libraries, languages, api, staff, lists, resources, sparql, void, oai, changes, vocabulary):
         app.register_blueprint(module.bp)
     return app
