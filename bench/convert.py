@@ -12,30 +12,13 @@ from __future__ import annotations
 import argparse
 import io
 import resource
-import subprocess
 import sys
-import tarfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-CACHE = ROOT / "bench" / ".cache"
-DATA = CACHE / "BooksAll.2016.part01.utf8"
-
-
-def ensure_data() -> Path:
-    if DATA.exists():
-        return DATA
-    CACHE.mkdir(parents=True, exist_ok=True)
-    sdist = CACHE / "pymarc-5.4.0.tar.gz"
-    if not sdist.exists():
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                        "pymarc==5.4.0", "-d", str(CACHE)], check=True)
-    with tarfile.open(sdist) as tar:
-        member = next(m for m in tar.getmembers() if m.name.endswith("BooksAll.2016.part01.utf8"))
-        DATA.write_bytes(tar.extractfile(member).read())
-    return DATA
+from bench.lc_data import ensure_data  # noqa: E402
 
 
 def read_chunk(path: Path, n: int) -> bytes:

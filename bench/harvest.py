@@ -15,9 +15,7 @@ import argparse
 import multiprocessing
 import resource
 import statistics
-import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -26,23 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 CACHE = ROOT / "bench" / ".cache"
-MEMBER = "pymarc-5.4.0/BooksAll.2016.part01.utf8"
+from bench.lc_data import ensure_data  # noqa: E402
 
 
 def loc_iso2709() -> Path:
-    target = CACHE / "BooksAll.2016.part01.utf8"
-    if target.exists():
-        return target
-    CACHE.mkdir(parents=True, exist_ok=True)
-    sdists = list(CACHE.glob("pymarc-5.4.0.tar.gz")) + list(Path("/tmp/pymarc-sdist").glob("pymarc-5.4.0.tar.gz"))
-    if not sdists:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                        "pymarc==5.4.0", "-d", str(CACHE)], check=True)
-        sdists = list(CACHE.glob("pymarc-5.4.0.tar.gz"))
-    with tarfile.open(sdists[0]) as tar:
-        source = tar.extractfile(MEMBER)
-        target.write_bytes(source.read())
-    return target
+    return ensure_data()
 
 
 def loc_marcxml(count: int) -> Path:

@@ -25,7 +25,7 @@ from harvest.files import import_files, read_records  # noqa: E402
 from harvest.store import RecordStore              # noqa: E402
 
 SHARED = Path(os.environ.get("GRENSELOS_SHARED", Path(__file__).resolve().parents[2] / "shared")) / "data"
-LC = Path("/tmp/bench-data/pymarc-5.4.0/BooksAll.2016.part01.utf8")
+from bench.lc_data import ensure_data   # noqa: E402
 
 
 def sample(source: Path | None, limit: int, out: Path) -> Path:
@@ -60,9 +60,11 @@ class TimedStore(RecordStore):
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("file", nargs="?", type=Path, default=LC if LC.exists() else None)
+    parser.add_argument("file", nargs="?", type=Path, default=None,
+                        help="ISO 2709 file; default: the LC BooksAll records (fetched once)")
     parser.add_argument("--limit", type=int, default=50_000)
     args = parser.parse_args()
+    args.file = args.file or ensure_data()
     with tempfile.TemporaryDirectory() as tmp:
         path = sample(args.file, args.limit, Path(tmp) / "sample.mrc")
         started = time.perf_counter()

@@ -7,34 +7,16 @@ with pymarc, turned into documents by `index.from_marc`, and cached as JSON line
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import tarfile
 from pathlib import Path
 from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-CACHE = ROOT / "bench" / ".cache"
-DATA = CACHE / "BooksAll.2016.part01.utf8"
+from bench.lc_data import CACHE, ensure_data  # noqa: E402
 
 from grenselos.settings import Source  # noqa: E402
 from index.document import Document  # noqa: E402
-
-
-def ensure_data() -> Path:
-    if DATA.exists():
-        return DATA
-    CACHE.mkdir(parents=True, exist_ok=True)
-    sdist = CACHE / "pymarc-5.4.0.tar.gz"
-    if not sdist.exists():
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-                        "pymarc==5.4.0", "-d", str(CACHE)], check=True)
-    with tarfile.open(sdist) as tar:
-        member = next(m for m in tar.getmembers() if m.name.endswith("BooksAll.2016.part01.utf8"))
-        with tar.extractfile(member) as src, DATA.open("wb") as dst:
-            dst.write(src.read())
-    return DATA
 
 
 def base_documents(limit: int) -> list[Document]:
