@@ -67,17 +67,27 @@ class ClusterKeys:
         return f"ta:{self.title_key.replace(' ', '')[:SHORT_TITLE]}|{self.surname}"
 
     @property
+    def short_key(self) -> str:
+        """Title proper (245 $a, no subtitle) plus surname: what a translation's uniform title (240)
+        names, so the key that links translations to their original."""
+        if not self.short_title:
+            return ""
+        return f"ts:{self.short_title.replace(' ', '')[:SHORT_TITLE]}|{self.surname}"
+
+    @property
     def original_key(self) -> str:
-        """For a translation: the candidate key its original would carry."""
+        """For a translation: the short key its original carries."""
         if not (self.translation and self.original_title_key):
             return ""
-        return f"ta:{self.original_title_key.replace(' ', '')[:SHORT_TITLE]}|{self.surname}"
+        return f"ts:{self.original_title_key.replace(' ', '')[:SHORT_TITLE]}|{self.surname}"
 
     def index_keys(self) -> list[str]:
         """Every key under which this record can be found as a candidate."""
         keys = [f"isbn:{i}" for i in self.isbns] + [f"id:{i}" for i in self.identifiers]
         if self.title_author_key:
             keys.append(self.title_author_key)
+        if self.short_key:
+            keys.append(self.short_key)
         if self.original_key:
             keys.append("tr:" + self.original_key)
         return sorted({k[:MAX_KEY] for k in keys})

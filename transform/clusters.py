@@ -109,8 +109,8 @@ class Clusterer:
             for key in m.keys.index_keys():
                 if not key.startswith("tr:"):
                     wanted.add(key)
-            if m.keys.title_author_key:
-                wanted.add("tr:" + m.keys.title_author_key)      # translations of this record
+            if m.keys.short_key:
+                wanted.add("tr:" + m.keys.short_key)             # translations of this record
             if m.keys.original_key:
                 wanted.add(m.keys.original_key)                  # the original of this translation
         index: dict[str, list[_Candidate]] = defaultdict(list)
@@ -214,7 +214,7 @@ class Clusterer:
             return m.cluster_id, {**explanation, "rule": "manual-join", "with": None,
                                   "detail": "a librarian joined this record to its work (cluster join)"}
         seen, accepted, rejected = set(), defaultdict(list), []
-        lookups = [k for k in m.keys.index_keys() if not k.startswith("tr:")]
+        lookups = [k for k in m.keys.index_keys() if not k.startswith(("tr:", "ts:"))]   # ts: links only
         # the original of a translation, and translations of this record: listed as kept apart
         lookups += [k for k in (m.keys.original_key, m.keys.title_author_key and "tr:" + m.keys.title_author_key)
                     if k]
@@ -296,8 +296,8 @@ class Clusterer:
                             not k.original_language or cand.keys.language == k.original_language):
                         links[assigned[m.key]] = cand.cluster_id
                         break
-            if k.title_author_key and not k.translation:
-                for cand in index.get("tr:" + k.title_author_key, ()):
+            if k.short_key and not k.translation:
+                for cand in index.get("tr:" + k.short_key, ()):
                     if cand.key != m.key and cand.cluster_id and (
                             not cand.keys.original_language or cand.keys.original_language == k.language):
                         links.setdefault(cand.cluster_id, assigned[m.key])

@@ -21,6 +21,13 @@ def test_demo_builds_everything_and_rerun_changes_nothing(tmp_path):
     novel = client.get("/api/search?q=Nordlys+over+vidda").get_json()["hits"][0]
     assert novel["work"]["libraries"] == 3          # one work, held by all three demo libraries
 
+    # The Northern Sami translation links to its Norwegian original, whose 245 has a subtitle its 240 lacks.
+    from sqlalchemy import text
+    with store.engine.connect() as conn:
+        links = conn.execute(text("SELECT cluster_id, translation_of FROM clusters "
+                                  "WHERE translation_of IS NOT NULL")).all()
+    assert ("kautokeino-kau-ill-sme-002", "tromso-trb-ill-nob-001") in [tuple(r) for r in links]
+
     again = []
     build(tmp_path / "demo", "http://127.0.0.1:5999", say=again.append)
     after = RecordStore.from_settings(settings).status()
