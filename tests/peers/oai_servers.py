@@ -77,16 +77,8 @@ class _Server(ThreadingHTTPServer):
     block_on_close = False
 
 
-class ScriptedPeer:
-    """An HTTP server on loopback whose every reply is `script(params) -> Reply`."""
-
-    def __init__(self, script):
-        self.script = script
-        self.log: list[dict] = []
-        self.server = _Server(("127.0.0.1", 0), _ScriptedHandler)
-        self.server.peer = self
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/oai"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+class _Peer:
+    """A loopback server in a background thread, stopped on leaving a `with` block."""
 
     def stop(self):
         self.server.shutdown()
@@ -97,6 +89,18 @@ class ScriptedPeer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class ScriptedPeer(_Peer):
+    """An HTTP server on loopback whose every reply is `script(params) -> Reply`."""
+
+    def __init__(self, script):
+        self.script = script
+        self.log: list[dict] = []
+        self.server = _Server(("127.0.0.1", 0), _ScriptedHandler)
+        self.server.peer = self
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/oai"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
 
 def recorded(folder: Path, routes: dict, default: str | None = None):
@@ -190,7 +194,7 @@ class _OaipmhHandler(BaseHTTPRequestHandler):
         pass
 
 
-class OaipmhPeer:
+class OaipmhPeer(_Peer):
     """A real OAI-PMH provider (the `oaipmh` package's Server) on loopback, `batch` records a page."""
 
     def __init__(self, records, batch: int = 3, granularity="YYYY-MM-DDThh:mm:ssZ"):
@@ -207,16 +211,6 @@ class OaipmhPeer:
     @property
     def records(self) -> list[PeerRecord]:
         return self.repository.records
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 def utcnow() -> datetime:
