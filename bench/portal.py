@@ -207,6 +207,10 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--facet-cache", type=float, default=0.0,
                         help="[search] facet_cache_seconds for the portal (default 0: every request counts)")
+    parser.add_argument("--client-nice", type=int, default=10,
+                        help="niceness of the load generator once the server is up (default 10), so that on a "
+                             "machine of few cores the clients take what the server leaves, as clients on "
+                             "other machines would; 0 lets them compete")
     parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args(argv)
 
@@ -229,9 +233,13 @@ def main(argv=None) -> int:
         build_index(index_dir, args.records, libs)
         print(f"built index of {args.records:,} records in {time.perf_counter() - started:.1f} s")
     config = write_config(cache, libs, args.facet_cache)
-    create_app(load(config))                                  # writes the secret key once, before the workers
+    settings = load(config)
+    from grenselos.db import engine_for, migrate
+    migrate(engine_for(settings.database_url))                # the store's tables, as a deployed portal has them
+    create_app(settings)                                      # writes the secret key once, before the workers
     record_ids = [f"lib00-{n}" for n in range(0, min(args.records, 60_000), 1000)]   # held by all 60
     proc, url = start_gunicorn(config, args.workers)
+    os.nice(args.client_nice)
     try:
         run(url, 4, 3, record_ids)                            # warm up every worker's index reader
         out = run(url, args.clients, args.seconds, record_ids)
@@ -241,7 +249,7 @@ def main(argv=None) -> int:
         proc.wait(timeout=30)
     total = sum(len(v) for v in out["results"].values())
     print(f"portal bench: {args.records:,} records, gunicorn -w {args.workers}, facet cache {args.facet_cache:g} s, "
-          f"{args.clients} clients, "
+          f"{args.clients} clients (nice {args.client_nice}), "
           f"{out['elapsed']:.1f} s, {total / out['elapsed']:.0f} requests/s, errors {len(out['errors'])}")
     print(f"{'route':<13} {'n':>7} {'client p50':>11} {'client p95':>11} {'server p50':>11} {'server p95':>11}  (ms)")
     for name, values in sorted(out["results"].items()):

@@ -143,6 +143,14 @@ def _unique(values) -> list[str]:
     return out
 
 
+def sort_key(doc: Document, sort: str) -> str:
+    """The string a document sorts by: title then id, or newest year first, then title, then id. Kept
+    in the index as `sort_title`/`sort_newest`, and computed here for hits already in hand."""
+    if sort == "newest":
+        return f"{9999 - (doc.year or 0):04d}\u0001{textmod.exact_key(doc.title)}\u0001{doc.id}"
+    return f"{textmod.exact_key(doc.title)}\u0001{doc.id}"
+
+
 def flatten(doc: Document) -> dict[str, object]:
     """Logical field values of one document; absent fields are left out."""
     titles = _unique([" ".join(p for p in (doc.title, doc.subtitle) if p), *doc.title_variants,
@@ -175,8 +183,8 @@ def flatten(doc: Document) -> dict[str, object]:
         "identifier": _unique(identifiers),
         "work_libraries": doc.work_libraries,
         "rank": rank(doc),
-        "sort_title": f"{textmod.exact_key(doc.title)}\u0001{doc.id}",
-        "sort_newest": f"{9999 - (doc.year or 0):04d}\u0001{textmod.exact_key(doc.title)}\u0001{doc.id}",
+        "sort_title": sort_key(doc, "title"),
+        "sort_newest": sort_key(doc, "newest"),
         "contributor_facet": _unique(doc.contributors),
         "subject_facet": _unique(subjects),
         "genre_facet": _unique(doc.genres),

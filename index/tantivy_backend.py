@@ -14,7 +14,7 @@ then recency) multiplies the BM25 score through tantivy's `weight_by_field`.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -27,7 +27,7 @@ from index.document import Document
 from index.errors import BackendError, FatalBackendError
 from index import spelling
 from index.fields import (EXACT_TITLE_BOOST, FIELDED, FIELDS, FOLD_FACTOR, FOLDED, FREE_TEXT_BOOSTS,
-                          IDENTIFIER_BOOST, filter_values, flatten)
+                          IDENTIFIER_BOOST, filter_values, flatten, sort_key)
 from index.query import (Facet, FacetValue, Filter, Hit, Query, Range, RangeFacet, Result, bucket_key,
                          cut_facet, group_hits)
 
@@ -45,6 +45,8 @@ DECADE = "decade"
 #: From this many matching documents on, walking `facet_terms` (a fixed cost, proportional to the
 #: index) beats tantivy's aggregations (a cost per matching document).
 TERM_WALK_FROM = 80_000
+#: The editions of a result page's works fetched in one query (see _editions); more are counted apart.
+IN_PAGE = 200
 
 
 def _analyzers() -> dict[str, tantivy.TextAnalyzer]:
@@ -304,7 +306,10 @@ class TantivyBackend(SearchBackend):
         wanted = query.offset + query.limit
         order: list[tuple[int, object]] = []
         seen: set[int] = set()
-        position, chunk, total = 0, max(200, wanted * 4), None
+        # A string sort costs per hit kept (its ordinals are resolved segment by segment), so the first
+        # chunk is smaller there; a relevance chunk costs little more at 200 than at 20.
+        first = max(200, wanted * 4) if query.sort == "relevance" else max(40, wanted * 2)
+        position, chunk, total = 0, first, None
         while len(order) < wanted:
             found = self._search(searcher, q, query.sort, chunk, position)
             total = found.count if total is None else total
@@ -329,31 +334,46 @@ class TantivyBackend(SearchBackend):
 
     def _editions(self, searcher, q: TQuery, query: Query, firsts: list, relevance: bool):
         """The matching editions of the page's works (best first, up to group_limit each) and their counts:
-        one query for all works, and a query per work only where that one did not reach far enough."""
+        one query for all works, counted from its own hits when they are all in hand, and a query per
+        work only where that one did not reach far enough."""
         if not firsts:
             return [], {}
         work_ids = [searcher.doc(a).get_first("work_id") for a in firsts]
+        by_hash = {work_hash(w): w for w in work_ids}
         in_page = TQuery.boolean_query([(Occur.Must, q), (Occur.Must, TQuery.const_score_query(
             TQuery.term_set_query(self.schema, "work_id", work_ids), 0.0))])
-        agg = searcher.aggregate(in_page, {"w": {"terms": {"field": "work_id", "size": len(work_ids),
-                                                           "segment_size": max(len(work_ids) * 10, 100)}}})
-        counts = {b["key"]: b["doc_count"] for b in agg["w"]["buckets"]}
-        wanted = {w: min(counts.get(w, 0), query.group_limit) for w in work_ids}
-        found = self._search(searcher, in_page, query.sort, min(sum(counts.values()), 2000) or 1)
-        by_work: dict[str, list[Hit]] = {w: [] for w in work_ids}
-        by_hash = {work_hash(w): w for w in work_ids}
+        # Relevance keeps the index's order; otherwise the editions come in year order (an integer sort,
+        # cheap) and are put in title or newest order here, by the key the index itself sorts by,
+        # rather than resolving string sort ordinals for every one.
+        order = {"weight_by_field": "rank"} if relevance else {"order_by_field": "year"}
+        found = searcher.search(in_page, IN_PAGE, count=True, **order)
         hashes = searcher.fast_field_values("work_hash", [a for _s, a in found.hits])
-        for h, (score, address) in zip(hashes, found.hits):
-            work = by_hash.get(h)
-            if work is not None and len(by_work[work]) < wanted[work]:
-                by_work[work].append(self._hit(searcher, score, address, relevance))
+        in_hand = [(by_hash[h], score, address) for h, (score, address) in zip(hashes, found.hits) if h in by_hash]
+        if found.count <= len(found.hits):
+            counts = Counter(work for work, _s, _a in in_hand)
+        else:   # works with very many editions: count them in the index
+            agg = searcher.aggregate(in_page, {"w": {"terms": {"field": "work_id", "size": len(work_ids),
+                                                               "segment_size": max(len(work_ids) * 10, 100)}}})
+            counts = Counter({b["key"]: b["doc_count"] for b in agg["w"]["buckets"]})
+        wanted = {w: min(counts.get(w, 0), query.group_limit) for w in work_ids}
+        by_work: dict[str, list[Hit]] = {w: [] for w in work_ids}
+        if relevance:
+            for work, score, address in in_hand:
+                if len(by_work[work]) < wanted[work]:
+                    by_work[work].append(self._hit(searcher, score, address, True))
+        elif found.count <= len(found.hits):
+            hits = sorted((self._hit(searcher, None, address, False) for _w, _s, address in in_hand),
+                          key=lambda hit: sort_key(hit.document, query.sort))
+            for hit in hits:
+                if len(by_work[hit.work_id]) < wanted[hit.work_id]:
+                    by_work[hit.work_id].append(hit)
         for work in work_ids:
             if len(by_work[work]) < wanted[work]:  # a work with very many editions: ask for it alone
                 alone = TQuery.boolean_query([(Occur.Must, q), (Occur.Must, TQuery.const_score_query(
                     TQuery.term_query(self.schema, "work_id", work), 0.0))])
                 by_work[work] = [self._hit(searcher, s, a, relevance)
                                  for s, a in self._search(searcher, alone, query.sort, query.group_limit).hits]
-        return [h for w in work_ids for h in by_work[w]], counts
+        return [h for w in work_ids for h in by_work[w]], dict(counts)
 
     def _count_groups(self, searcher, q: TQuery, total: int, seen: int, scanned: int) -> int:
         if scanned >= total:

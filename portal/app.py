@@ -13,6 +13,7 @@ from pathlib import Path
 from flask import Flask
 
 from grenselos import settings as settings_mod
+from portal.json_provider import OrjsonProvider
 
 
 def load_settings() -> settings_mod.Settings:
@@ -23,12 +24,16 @@ def load_settings() -> settings_mod.Settings:
     return settings_mod.from_dict({})
 
 
+class Portal(Flask):
+    json_provider_class = OrjsonProvider
+
+
 def create_app(settings: settings_mod.Settings | None = None, test_config: dict | None = None) -> Flask:
     from portal import errors, i18n, render, secret, security, services, template_helpers
     from portal.views import api, languages, libraries, lists, record, search, staff
     from portal.views import changes, oai, resources, sparql, vocabulary, void
 
-    app = Flask(__name__, static_folder="static", template_folder="templates")
+    app = Portal(__name__, static_folder="static", template_folder="templates")
     app.config["GRENSELOS_SETTINGS"] = settings or load_settings()
     app.config.update(
         JSON_SORT_KEYS=False,
@@ -43,7 +48,7 @@ def create_app(settings: settings_mod.Settings | None = None, test_config: dict 
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret.secret_key(app.config["GRENSELOS_SETTINGS"].data_dir)
     app.json.ensure_ascii = False
-    app.json.sort_keys = False
+    app.json.sort_keys = False   # the standard encoder's settings, for callers that ask for it
 
     i18n.init_app(app)
     security.init_app(app)

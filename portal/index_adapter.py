@@ -20,18 +20,23 @@ FIELD_MAP = {"language": "language", "format": "format", "audience": "audience",
              "genre": "genre_facet", "available": "availability", "year": "year"}
 
 
-def _holding(h) -> dict:
-    """One library's holding with its copies, as the index summarised it (status: the best copy's)."""
-    return {"library": h.library, "isil": h.isil, "municipality": h.municipality, "kind": h.kind,
-            "call_number": h.call_number, "location": h.location, "items": h.items, "available": h.available,
-            "status": h.status or ("available" if h.available else "unknown"), "due_date": h.due_date,
-            "copies": [{"status": c.status, "due_date": c.due_date, "location": c.location,
-                        "call_number": c.call_number} for c in h.copies]}
+def _holding(h, copies: bool = True) -> dict:
+    """One library's holding, as the index summarised it (status: the best copy's), with its copies
+    when `copies` is set (a record page); a hit list shows one line per library and no copies."""
+    out = {"library": h.library, "isil": h.isil, "municipality": h.municipality, "kind": h.kind,
+           "call_number": h.call_number, "location": h.location, "items": h.items, "available": h.available,
+           "status": h.status or ("available" if h.available else "unknown"), "due_date": h.due_date}
+    if copies:
+        out["copies"] = [{"status": c.status, "due_date": c.due_date, "location": c.location,
+                          "call_number": c.call_number} for c in h.copies]
+    return out
 
 
-def document_dict(doc) -> dict:
+def document_dict(doc, copies: bool = True) -> dict:
     """An index Document as the portal shows it (also the JSON API's record shape). Contributors carry
-    relator codes; pages label them in the visitor's language (`portal.labels.contributors`)."""
+    relator codes; pages label them in the visitor's language (`portal.labels.contributors`).
+    A search hit leaves out the copies (`copies=False`): a popular edition held by sixty libraries
+    would otherwise carry a hundred copies into every result page that never shows them."""
     # Attribute reads only: dataclasses.asdict deep-copies and costs more than the search itself.
     identifiers = {k: list(v) for k, v in (("isbn", doc.isbns), ("issn", doc.issns),
                                            ("other", doc.other_identifiers)) if v}
@@ -46,7 +51,8 @@ def document_dict(doc) -> dict:
         "audience": list(doc.audiences), "subjects": list(dict.fromkeys(subjects)),
         "genres": list(doc.genres), "genre_terms": list(doc.genre_terms), "series": "; ".join(doc.series),
         "publisher": "; ".join(doc.publishers), "summary": doc.notes,
-        "identifiers": identifiers, "holdings": [_holding(h) for h in doc.holdings],
+        "identifiers": identifiers, "holdings": [_holding(h, copies) for h in doc.holdings],
+        "available_now": any(h.available or h.status == "available" for h in doc.holdings),
     }
 
 
@@ -92,7 +98,7 @@ class IndexSearchService:
         result = self.backend.search(self._query(req))
         hits = []
         for group in result.groups:
-            first = document_dict(group.editions[0].document)
+            first = document_dict(group.editions[0].document, copies=False)
             first["work"] = {"id": group.work_id, "editions": group.edition_count,
                              "libraries": len(group.libraries)}
             hits.append(first)

@@ -4,8 +4,9 @@ The county's libraries each send their own copy of a record, which clustering ga
 A patron thinks in editions, not in records: so the copies of *this* edition from every library (the
 same ISBN, or without one the same language, year, format and title) are shown together as holdings,
 and the work's other editions and its translations are listed once each. Translations are found in
-the transform stage's `clusters.translation_of` and, until every source's links are clustered that
-way, by uniform title (240/130 of a translation naming the original's title), through the index.
+the transform stage's `clusters.translation_of`; a portal serving an index without the transform
+stage's tables (an index built elsewhere) falls back to uniform titles (240/130 of a translation naming
+the original's title) through the index, which costs two searches per page.
 """
 
 from __future__ import annotations
@@ -107,13 +108,16 @@ def related_works(record: dict, work_id: str | None) -> dict[str, list[dict]]:
     found = {"original": [], "translations": []}
     database = services.database()
     service = services.search()
-    if database is not None and work_id:
+    clustered = database is not None and database.has("clusters")
+    if clustered and work_id:
         links = database.translation_links(work_id)
         for kind in ("original", "translations"):
             for other in links[kind][:MAX_RELATED]:
                 work = service.work(other)
                 if work and work.get("records"):
                     found[kind].append(work["records"][0])
+    if clustered:      # clustering already linked translations by uniform title and title proper
+        return found
     title, uniform = record.get("title") or "", record.get("uniform_title") or ""
     if not found["original"] and uniform and fold(uniform) != fold(title):
         found["original"] = _works_titled(uniform, work_id, lambda h: fold(h.get("title") or "") == fold(uniform))

@@ -90,8 +90,9 @@ def test_translation_and_original_link_each_other(demo_client):
     sme = demo_client.get(f"/api/record/{SME}").get_json()
     assert [(r["id"].endswith("-ill-nob-001"), r["relation"]) for r in sme["related"]] == [(True, "original")]
     nob = demo_client.get(f"/api/record/{NOB}").get_json()
-    # either library's record of the translation (the transform stage's link or the uniform title finds it)
+    # the transform stage's link: the translation's work, shown by its first edition (either library's copy)
     [translation] = [r["id"] for r in nob["related"] if r["relation"] == "translation"]
+    assert demo_client.get(f"/api/record/{translation}").get_json()["work"]["id"] == sme["work"]["id"]
     assert translation in (SME, "alta-vgs-avg-ill-sme-002")
     html = demo_client.get(f"/record/{NOB}?lang=en").get_data(as_text=True)
     assert f'href="/record/{translation}">Guovssahasat duoddara badjel</a>' in html
