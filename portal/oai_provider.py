@@ -81,6 +81,15 @@ class Item:
     updated_at: datetime
     marcxml: str | None
     control_number: str | None
+    languages: tuple[str, ...] = ()
+
+
+def language_specs(codes) -> list[str]:
+    """The language sets a record belongs to, as ListSets names them: its groups (`language:sami`),
+    then each code that is a set of its own, so a harvester sees in the header what `set=` selects."""
+    codes = [c for c in codes if c not in LANGUAGE_GROUPS and re.fullmatch(r"[a-z]{2,8}", c)]
+    groups = [f"language:{g}" for g, (_name, members) in LANGUAGE_GROUPS.items() if any(c in members for c in codes)]
+    return groups + [f"language:{c}" for c in codes]
 
 
 def utc(value: datetime) -> datetime:
@@ -368,8 +377,17 @@ class OaiProvider:
                                              records.c.control_number)
                                       .where(tuple_(records.c.source, records.c.identifier).in_(wanted))):
                     marc[(r.source, r.identifier)] = (r.marcxml, r.control_number)
+        languages: dict[tuple[str, str], list[str]] = {}
+        if wanted:
+            rl = record_languages
+            with self.engine.connect() as conn:
+                for r in conn.execute(select(rl.c.source, rl.c.identifier, rl.c.language)
+                                      .where(tuple_(rl.c.source, rl.c.identifier).in_(wanted))
+                                      .order_by(rl.c.language)):
+                    languages.setdefault((r.source, r.identifier), []).append(r.language)
         return [Item(r.source, r.identifier, r.record_id, r.status, r.updated_at,
-                     *marc.get((r.source, r.identifier), (None, None))) for r in rows]
+                     *marc.get((r.source, r.identifier), (None, None)),
+                     tuple(languages.get((r.source, r.identifier), ()))) for r in rows]
 
     # -- one record ----------------------------------------------------------------------------
 
@@ -407,6 +425,8 @@ class OaiProvider:
         etree.SubElement(header, f"{{{OAI}}}setSpec").text = f"library:{item.source}"
         if source is not None:
             etree.SubElement(header, f"{{{OAI}}}setSpec").text = f"kind:{source.kind}"
+        for spec in language_specs(item.languages):
+            etree.SubElement(header, f"{{{OAI}}}setSpec").text = spec
         return header
 
     def _record(self, parent, item: Item, prefix: str):

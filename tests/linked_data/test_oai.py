@@ -103,6 +103,14 @@ def test_sickle_harvests_everything_in_pages(server, catalogue):
     records = list(Sickle(server.url + "/oai").ListRecords(metadataPrefix="oai_dc", set="language:sami"))
     assert records and all(not r.header.deleted for r in records)
     assert any("Čáhppes beana" in " ".join(r.metadata.get("title", [])) for r in records)
+    # every header names the language sets that selected it: the group and the record's own code
+    assert all("language:sami" in r.header.setSpecs for r in records)
+    assert all(any(s in r.header.setSpecs for s in ("language:sme", "language:smj", "language:sma", "language:sms",
+                                                    "language:smn", "language:sjd", "language:sje", "language:sju",
+                                                    "language:smi"))
+               for r in records)
+    nob = list(Sickle(server.url + "/oai").ListIdentifiers(metadataPrefix="marc21", set="language:nob"))
+    assert nob and all("language:nob" in h.setSpecs and "language:norwegian" in h.setSpecs for h in nob)
 
 
 def test_oaipmh_client_harvests_with_its_own_validation(server):
