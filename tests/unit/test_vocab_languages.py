@@ -13,7 +13,7 @@ from vocab import skos
 @pytest.mark.parametrize("code, canonical", [
     ("ger", "ger"), ("deu", "ger"), ("de", "ger"), ("SME", "sme"), ("se", "sme"), ("lap", "smi"),
     ("nor", "nor"), ("no", "nor"), ("nb", "nob"), ("nno", "nno"), ("fkv", "fkv"), ("fit", "fit"),
-    ("gae", "gla"), ("scr", "hrv"), (" fin ", "fin"), ("zh-cn", "chi")])
+    ("gae", "gla"), ("scr", "hrv"), ("ser", "srp"), (" fin ", "fin"), ("zh-cn", "chi")])
 def test_get_accepts_marc_iso3_iso1_and_legacy_codes(code, canonical):
     assert L.get(code).code == canonical
     assert L.normalize(code) == canonical
