@@ -65,13 +65,16 @@ class ClusterChanges:
     moved: set[RecordKey] = field(default_factory=set)
     dirty: set[str] = field(default_factory=set)
     removed: set[str] = field(default_factory=set)
+    shrunk: set[str] = field(default_factory=set)      # clusters a record left: to check for bridges
 
     def merge(self, other: "ClusterChanges") -> None:
         self.assigned.update(other.assigned)
         self.moved |= other.moved
         self.dirty |= other.dirty
         self.removed |= other.removed
+        self.shrunk |= other.shrunk
         self.dirty -= self.removed
+        self.shrunk -= self.removed
 
 
 def _chunks(items, size=_CHUNK):
@@ -178,6 +181,8 @@ class Clusterer:
             overused = {k[5:] for k, titles in titles_by_isbn.items() if len(titles) >= ISBN_MAX_TITLES}
             cluster_id, explanation = self._place(m, index, members_of, overused, taken)
             members_of[cluster_id].add(m.key)
+            if m.cluster_id:          # it left, or its keys changed: it may have been a bridge
+                changes.shrunk.add(m.cluster_id)
             if m.cluster_id and m.cluster_id != cluster_id:
                 changes.dirty.add(m.cluster_id)
             changes.assigned[m.key] = cluster_id
@@ -200,6 +205,7 @@ class Clusterer:
         self._ensure_clusters({r["cluster_id"] for r in rows})
         changes.removed |= self._drop_empty(changes.dirty)
         changes.dirty -= changes.removed
+        changes.shrunk -= changes.removed
         changes.dirty |= self._link_translations(members, index, changes.assigned)
         return changes
 
@@ -328,7 +334,76 @@ class Clusterer:
                                   {"rule": "removed", "detail": reason, "with": None})))
         changes.removed = self._drop_empty(changes.dirty)
         changes.dirty -= changes.removed
+        changes.shrunk = set(changes.dirty)
         return changes
+
+    def split_bridges(self, cluster_ids: set[str]) -> ClusterChanges:
+        """Re-check works that lost or changed a record: it may have been the only bridge between the
+        others (A and C each matched B, not each other). Each part that no longer holds together
+        becomes a work of its own; the part holding the record the work is named after keeps the id.
+        Manual joins count as links; split-off records are alone already."""
+        changes = ClusterChanges()
+        joins = {frozenset(((r.source, r.identifier), (r.other_source, r.other_identifier))) for r in self.conn.execute(
+            select(cluster_overrides).where(cluster_overrides.c.kind == "join"))}
+        for chunk in _chunks(sorted(cluster_ids)):
+            by_cluster: dict[str, list[Member]] = defaultdict(list)
+            for r in self.conn.execute(
+                    select(transform_records.c.cluster_id, transform_records.c.source, transform_records.c.identifier,
+                           transform_records.c.record_id, transform_records.c["keys"])
+                    .where(transform_records.c.cluster_id.in_(chunk))
+                    .order_by(transform_records.c.source, transform_records.c.identifier)):
+                by_cluster[r.cluster_id].append(Member(r.source, r.identifier, r.record_id,
+                                                       ClusterKeys.from_json(r._mapping["keys"]), r.cluster_id))
+            several = {cid: members for cid, members in by_cluster.items() if len(members) > 1}
+            if not several:
+                continue
+            _index, titles_by_isbn, _members_of = self._load([m for ms in several.values() for m in ms])
+            overused = {k[5:] for k, titles in titles_by_isbn.items() if len(titles) >= ISBN_MAX_TITLES}
+            for cluster_id, members in sorted(several.items()):
+                parts = self._parts(members, joins, overused)
+                if len(parts) > 1:
+                    self._part(cluster_id, parts, changes)
+        changes.removed |= self._drop_empty(set(changes.dirty))
+        changes.dirty -= changes.removed
+        return changes
+
+    def _part(self, cluster_id: str, parts: list[list[Member]], changes: ClusterChanges) -> None:
+        named = next((part for part in parts if any(f"{m.source}-{m.record_id}" == cluster_id for m in part)), None)
+        keep = named or max(parts, key=len)
+        taken = {cluster_id}
+        kept = ", ".join(record_label(m.key) for m in keep[:3])
+        for part in parts:
+            if part is keep:
+                continue
+            new_id = self._mint(f"{part[0].source}-{part[0].record_id}", taken)
+            taken.add(new_id)
+            self._ensure_clusters({new_id})
+            self._move([m.key for m in part], new_id, cluster_id, "bridge-left",
+                       f"the record that linked it to {kept} left that work or changed; they do not "
+                       "match each other, so this is a work of its own", changes)
+
+    def _parts(self, members: list[Member], joins: set, overused: set[str]) -> list[list[Member]]:
+        """Connected parts of a work's records under the merge rules (and manual joins)."""
+        parent = list(range(len(members)))
+
+        def root(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for i, a in enumerate(members):
+            for j in range(i + 1, len(members)):
+                b = members[j]
+                if root(i) == root(j):
+                    continue
+                if frozenset((a.key, b.key)) in joins or compare(a.keys, b.keys, ignored=self.ignored,
+                                                                  overused=overused).accept:
+                    parent[root(j)] = root(i)
+        parts: dict[int, list[Member]] = defaultdict(list)
+        for i, m in enumerate(members):
+            parts[root(i)].append(m)
+        return list(parts.values())
 
     def apply_overrides(self) -> ClusterChanges:
         """Re-apply every manual join and split; a no-op when they already hold."""

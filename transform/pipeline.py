@@ -32,6 +32,7 @@ from transform.cluster_rules import load_ignore_list
 from transform.clusters import ClusterChanges, Clusterer, Member, _chunks
 from transform.graphstore import GraphStore
 from transform import language_detection, language_graph, languages_store
+from transform import statistics as stats
 from transform.tables import clusters, transform_records, transform_state
 
 BATCH = 200
@@ -125,6 +126,7 @@ class Pipeline:
             summary.converted += count
         self._write_work_graphs(full and not source_ids)
         library_graph.write(self.settings, self.graph)
+        self._tell(stats.write(self.engine, self.graph).line())
         self.graph.flush()
         stamp = now()
         with self.engine.begin() as conn:
@@ -186,6 +188,7 @@ class Pipeline:
         """Convert (or delete) one batch; `recluster=False` keeps each record in its current work."""
         stamp = now()
         self._languages = {}
+        self._facts: dict[str, list] = {}                  # identifier -> statistics facts (this batch)
         with self.engine.begin() as conn:
             clusterer = Clusterer(conn, self.ignored)
             ids = {}
@@ -304,14 +307,18 @@ class Pipeline:
             triples += language_graph.detected_triples(conversion.instance_uri, conversion.work_uri, langs)
             self._languages[row.identifier] = languages_store.row_for(source.id, row.identifier, reason, langs,
                                                                       now())
+        self._facts[row.identifier] = stats.record_facts(triples, self.settings.base_uri)
         return triples
 
     # -- after all sources ---------------------------------------------------------------------
 
     def _apply_overrides(self) -> dict[str, int]:
-        """Re-apply manual joins and splits, then re-convert the records they moved."""
+        """Re-apply manual joins and splits, part works whose bridging record left, then re-convert the
+        records they moved."""
         with self.engine.begin() as conn:
-            changes = Clusterer(conn, self.ignored).apply_overrides()
+            clusterer = Clusterer(conn, self.ignored)
+            changes = clusterer.apply_overrides()
+            changes.merge(clusterer.split_bridges(self.changes.shrunk | changes.dirty))
         self.changes.merge(changes)
         moved = sorted(changes.moved)
         by_source: dict[str, list[str]] = {}

@@ -180,3 +180,55 @@ def test_deleted_founder_leaves_the_work_id_to_the_others(engine, koha):
     with engine.begin() as conn:
         changes = Clusterer(conn).remove([("alta", "2")], "deleted at the source")
     assert changes.removed == {work}
+
+
+def _edition(record, isbns, year):
+    """The same title and author with other ISBNs and another year in 008."""
+    rec = copy.deepcopy(record)
+    rec.remove_fields("020", "015", "016")
+    for isbn in isbns:
+        rec.add_ordered_field(Field(tag="020", indicators=Indicators(" ", " "), subfields=[Subfield("a", isbn)]))
+    rec["008"].data = rec["008"].data[:7] + year + rec["008"].data[11:]
+    for field in rec.get_fields("260", "264"):
+        for sub in field.get_subfields("c"):
+            field.delete_subfield("c")
+        field.add_subfield("c", year)
+    return rec
+
+
+def test_a_work_held_together_by_one_record_parts_when_that_record_leaves(engine, koha):
+    frost = koha["4233980"]
+    first = place(engine, "tromso", "a", _edition(frost, ["9788203193538"], "2001"))
+    # b carries both ISBNs: it matches a by one and c by the other; a and c (other years) never match
+    assert place(engine, "alta", "b", _edition(frost, ["9788203193538", "9788202123451"], "2001")) == first
+    assert place(engine, "hammerfest", "c", _edition(frost, ["9788202123451"], "2005")) == first
+    with engine.begin() as conn:
+        clusterer = Clusterer(conn)
+        assert not clusterer.split_bridges({first}).moved                  # all three still hold together
+        removed = clusterer.remove([("alta", "b")], "deleted at the source")
+        assert removed.shrunk == {first}
+        parted = clusterer.split_bridges(removed.shrunk)
+    assert parted.moved == {("hammerfest", "c")}
+    assert cluster_of(engine, "tromso", "a") == first                       # the named record keeps the id
+    c_work = cluster_of(engine, "hammerfest", "c")
+    assert c_work not in (first, None) and c_work in parted.dirty and first in parted.dirty
+    with engine.connect() as conn:
+        data = explain(conn, "hammerfest:c", "http://x")
+    decision = data["records"][0]["decision"]
+    assert decision["rule"] == "bridge-left" and "tromso:a" in decision["detail"]
+    # idempotent: nothing left to part
+    with engine.begin() as conn:
+        assert not Clusterer(conn).split_bridges({first, c_work}).moved
+
+
+def test_a_manual_join_keeps_records_together_that_do_not_match(engine, koha):
+    frost = koha["4233980"]
+    first = place(engine, "tromso", "a", _edition(frost, ["9788203193538"], "2001"))
+    other = place(engine, "hammerfest", "c", _edition(frost, ["9788202123451"], "2005"))
+    assert other != first
+    with engine.begin() as conn:
+        add_join(conn, "hammerfest:c", "tromso:a", "same work, the 2005 printing")
+        clusterer = Clusterer(conn)
+        clusterer.apply_overrides()
+        assert not clusterer.split_bridges({first}).moved
+    assert cluster_of(engine, "hammerfest", "c") == first
