@@ -77,6 +77,8 @@ SPARQL = (
             "with an error (the endpoint stays responsive to other requests)."),
     Setting("max_rows", int, 10000, "Most result rows (or triples) one SPARQL query may return."),
     Setting("max_query_bytes", int, 32768, "Largest SPARQL query text accepted, in bytes (UTF-8)."),
+    Setting("workers", int, 2, "Worker processes per portal process that evaluate SPARQL queries (one query "
+            "each at a time; a query past the time limit is stopped by ending its process)."),
 )
 
 OAI = (
@@ -124,6 +126,7 @@ class SparqlSettings:
     timeout: float = 10.0
     max_rows: int = 10000
     max_query_bytes: int = 32768
+    workers: int = 2
 
 
 @dataclass(frozen=True)

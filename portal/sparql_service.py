@@ -1,11 +1,17 @@
 """SPARQL 1.1 Query over the graph store, with the limits a public endpoint needs.
 
-Each query runs in a worker thread with a deadline. Oxigraph releases the GIL while it evaluates and
-hands results out lazily, so the worker checks the clock and the row count per row and stops pulling
-at either limit; the request thread stops waiting at the deadline and answers with a clear error even
-when Oxigraph is busy inside one long aggregate (that worker is abandoned: it holds one of a few
-slots until Oxigraph returns, and a full house answers 503 rather than queueing the server to death).
-Federation is refused before evaluation, and so are updates: the endpoint never changes the store.
+Oxigraph cannot cancel a query: once it is inside one long aggregate (a GROUP BY over everything, a
+cross join) it keeps a core busy until it is done, however long that takes, and a thread cannot be
+killed. So queries over the on-disk store run in a small pool of long-lived worker *processes*
+(`portal.sparql_workers`): the request thread waits up to the deadline, and past it kills the worker
+(SIGKILL, which stops the CPU work for real), answers with a clear error and has a fresh worker started.
+Each worker opens the store read-only itself; nothing but strings and bytes crosses between processes,
+so the media types are negotiated here from the request's Accept before the query is sent.
+
+An in-memory store (nothing transformed yet, or a test graph) cannot be shared with another process, so
+it keeps the old way: a worker thread with a deadline that stops pulling rows at either limit, abandoned
+when Oxigraph is stuck inside an aggregate. Federation is refused before evaluation, and so are updates:
+the endpoint never changes the store.
 
 Results are written here rather than by Oxigraph's serialisers because those consume the whole
 iterator, which would defeat the row limit.
@@ -95,26 +101,70 @@ def graph_list(values: list[str], parameter: str) -> list[NamedNode]:
     return out
 
 
-class QueryRunner:
-    """A few worker threads with deadlines; see the module docstring."""
+MEDIA_DEFAULTS = {"boolean": "application/sparql-results+json", "solutions": "application/sparql-results+json",
+                  "graph": "text/turtle"}
 
-    def __init__(self, workers: int = 4):
-        self.slots = threading.BoundedSemaphore(workers)
+
+def negotiate(accept, format_param: str = "") -> dict[str, str]:
+    """The media type for each kind of result (boolean, solutions, graph), chosen before evaluation.
+
+    Which kind a query gives is known only once it runs, and the request's Accept cannot travel to a
+    worker process, so all three choices are made here and sent along as plain strings.
+    """
+    return {"boolean": choose(accept, format_param, BOOLEAN_TYPES, MEDIA_DEFAULTS["boolean"]),
+            "solutions": choose(accept, format_param, SOLUTION_TYPES, MEDIA_DEFAULTS["solutions"]),
+            "graph": choose(accept, format_param, GRAPH_TYPES, MEDIA_DEFAULTS["graph"], GRAPH_FORMAT_PARAM)}
+
+
+class QueryRunner:
+    """Runs queries under the endpoint's limits: worker processes for an on-disk store, threads otherwise.
+
+    Worker processes start on the first query, not before, and stop when the portal process exits;
+    `close()` stops them earlier. See the module docstring for why processes.
+    """
+
+    def __init__(self, workers: int = 2):
+        self.size = max(1, int(workers))
+        self.slots = threading.BoundedSemaphore(self.size)     # the in-memory (thread) path only
+        self._pool = None
+        self._pool_lock = threading.Lock()
+
+    @property
+    def pool(self):
+        """The worker processes (a `portal.sparql_workers.WorkerPool`), created on first use."""
+        if self._pool is None:
+            with self._pool_lock:
+                if self._pool is None:
+                    from portal.sparql_workers import WorkerPool
+                    self._pool = WorkerPool(self.size)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
 
     def run(self, graph, query: str, *, accept, format_param: str = "", default_graphs=(), named_graphs=None,
             timeout: float = 10.0, max_rows: int = 10000) -> Answer:
+        media = negotiate(accept, format_param)
+        default_graphs = [_iri(g) for g in default_graphs]
+        named_graphs = [_iri(g) for g in named_graphs] if named_graphs else None
+        if getattr(graph, "path", None) is not None:
+            return self.pool.run(graph, query, media=media, default_graphs=default_graphs,
+                                 named_graphs=named_graphs, timeout=timeout, max_rows=max_rows)
+        return self._run_in_thread(graph, query, media, default_graphs, named_graphs, timeout, max_rows)
+
+    def _run_in_thread(self, graph, query, media, default_graphs, named_graphs, timeout, max_rows) -> Answer:
         if not self.slots.acquire(timeout=1.0):
-            raise SparqlError(503, "The SPARQL endpoint is busy with other queries; please try again shortly.")
+            raise SparqlError(503, BUSY_MESSAGE)
         cancelled = threading.Event()
         done = threading.Event()
         outcome: dict = {}
         started = time.monotonic()
-        deadline = started + timeout
 
         def work():
             try:
-                outcome["answer"] = _evaluate(graph, query, accept, format_param, list(default_graphs),
-                                              named_graphs, deadline, max_rows, cancelled, timeout)
+                outcome["answer"] = evaluate(graph, query, media, default_graphs, named_graphs, timeout, max_rows,
+                                             cancelled)
             except BaseException as exc:  # noqa: BLE001 - handed to the request thread below
                 outcome["error"] = exc
             finally:
@@ -123,9 +173,9 @@ class QueryRunner:
 
         # A daemon thread, not a pool: an abandoned query must never keep the process from exiting.
         threading.Thread(target=work, name="sparql", daemon=True).start()
-        if not done.wait(max(0.0, deadline - time.monotonic()) + 0.05):
+        if not done.wait(timeout + 0.05):
             cancelled.set()
-            raise SparqlError(503, _timeout_message(timeout))
+            raise SparqlError(503, timeout_message(timeout))
         if "error" in outcome:
             raise outcome["error"]
         answer = outcome["answer"]
@@ -133,19 +183,32 @@ class QueryRunner:
         return answer
 
 
-def _timeout_message(timeout: float) -> str:
+BUSY_MESSAGE = "The SPARQL endpoint is busy with other queries; please try again shortly."
+
+
+def timeout_message(timeout: float) -> str:
     return (f"The query ran longer than this endpoint allows ({timeout:g} s) and was stopped. "
             "Make it more selective, or use the data dumps for whole-dataset work.")
 
 
-def _evaluate(graph, query, accept, format_param, default_graphs, named_graphs, deadline, max_rows,
-              cancelled, timeout) -> Answer:
+def _iri(value) -> str:
+    return value.value if isinstance(value, NamedNode) else str(value)
+
+
+def evaluate(graph, query: str, media: dict[str, str], default_graphs: list[str], named_graphs: list[str] | None,
+             timeout: float, max_rows: int, cancelled: threading.Event | None = None) -> Answer:
+    """Run one query and write its finished answer; stops pulling rows at the deadline or the row limit.
+
+    `media` is `negotiate()`'s choice; graph names are IRI strings. Runs in a worker process (or thread),
+    so everything it takes and gives is plain data.
+    """
+    deadline = time.monotonic() + timeout
     kwargs = {}
     if default_graphs:
-        kwargs["default_graph"] = default_graphs
+        kwargs["default_graph"] = [NamedNode(g) for g in default_graphs]
         kwargs["use_default_graph_as_union"] = False
     if named_graphs:
-        kwargs["named_graphs"] = named_graphs
+        kwargs["named_graphs"] = [NamedNode(g) for g in named_graphs]
     try:
         result = graph.query(query, **kwargs)
     except SyntaxError as exc:
@@ -156,8 +219,8 @@ def _evaluate(graph, query, accept, format_param, default_graphs, named_graphs, 
     def pull(items):
         out = []
         for item in items:
-            if cancelled.is_set() or time.monotonic() > deadline:
-                raise SparqlError(503, _timeout_message(timeout))
+            if (cancelled is not None and cancelled.is_set()) or time.monotonic() > deadline:
+                raise SparqlError(503, timeout_message(timeout))
             if len(out) >= max_rows:
                 raise SparqlError(400, f"The query gives more than {max_rows} results, the most this endpoint "
                                        f"returns at once. Add LIMIT {max_rows} (and page with OFFSET), or use "
@@ -167,17 +230,16 @@ def _evaluate(graph, query, accept, format_param, default_graphs, named_graphs, 
 
     try:
         if isinstance(result, QueryBoolean):
-            media = choose(accept, format_param, BOOLEAN_TYPES, "application/sparql-results+json")
-            return Answer(write_boolean(bool(result), BOOLEAN_TYPES[media]), _with_charset(media), 1, 0)
+            chosen = media["boolean"]
+            return Answer(write_boolean(bool(result), BOOLEAN_TYPES[chosen]), _with_charset(chosen), 1, 0)
         if isinstance(result, QuerySolutions):
             names = [v.value for v in result.variables]
             rows = pull(result)
-            media = choose(accept, format_param, SOLUTION_TYPES, "application/sparql-results+json")
-            body = write_solutions(names, rows, SOLUTION_TYPES[media])
-            return Answer(body, _with_charset(media), len(rows), 0)
+            chosen = media["solutions"]
+            body = write_solutions(names, rows, SOLUTION_TYPES[chosen])
+            return Answer(body, _with_charset(chosen), len(rows), 0)
         triples = pull(result)
-        media = choose(accept, format_param, GRAPH_TYPES, "text/turtle", GRAPH_FORMAT_PARAM)
-        fmt = GRAPH_TYPES[media]
+        fmt = GRAPH_TYPES[media["graph"]]
         from transform.serialize import _PREFIXES
         if fmt is RdfFormat.N_TRIPLES:
             body = pyoxigraph.serialize(triples, format=fmt)

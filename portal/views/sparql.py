@@ -7,6 +7,8 @@ and `named-graph-uri` as in the Protocol. The answer's format follows `Accept` (
 
 from __future__ import annotations
 
+import threading
+
 from flask import Blueprint, current_app, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 
@@ -53,16 +55,35 @@ SELECT ?library (COUNT(?item) AS ?items) WHERE {
 }
 GROUP BY ?library
 ORDER BY DESC(?items)"""),
+    ("books-per-language", _l("Books per language and library"), PREFIXES + """PREFIX qb: <http://purl.org/linked-data/cube#>
+PREFIX stat: <https://data.grenselos.no/def/statistics#>
+# Read from the statistics graph the transform stage keeps (an RDF Data Cube, listed in /.well-known/void):
+# answered in milliseconds, where counting through every work, instance and item takes seconds.
+SELECT ?library ?language ?instances ?items WHERE {
+  ?obs a qb:Observation ; stat:library ?lib ; stat:language ?language ;
+       stat:instances ?instances ; stat:items ?items .
+  OPTIONAL { ?lib schema:name ?name }
+  BIND(COALESCE(?name, STR(?lib)) AS ?library)
+}
+ORDER BY ?library DESC(?instances)"""),
 )
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 def runner() -> QueryRunner:
+    """The app's query runner; its worker processes start with the first query, not with the app."""
     ext = current_app.extensions.setdefault("grenselos", {})
-    if "sparql_runner" not in ext:
-        ext["sparql_runner"] = QueryRunner()
-    return ext["sparql_runner"]
+    found = ext.get("sparql_runner")
+    if found is None:
+        with _runner_lock:
+            found = ext.get("sparql_runner")
+            if found is None:
+                found = ext["sparql_runner"] = QueryRunner(stores().settings.sparql.workers)
+    return found
+
+
+_runner_lock = threading.Lock()
 
 
 def _request_query() -> tuple[str, str]:
