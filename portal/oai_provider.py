@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -32,6 +33,7 @@ from transform.changes import record_languages
 from transform.tables import transform_records
 from vocab.languages import SAMI_GROUP
 
+log = logging.getLogger(__name__)
 OAI = "http://www.openarchives.org/OAI/2.0/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 SLIM = "http://www.loc.gov/MARC21/slim"
@@ -64,6 +66,16 @@ LANGUAGE_GROUPS = {
 KIND_NAMES = {"public": "Public libraries", "school": "School libraries", "national": "National services"}
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SECONDS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+# Value spaces of the official OAI-PMH.xsd and oai-identifier.xsd: an argument the response would echo
+# in <request> must fit them (else it is badArgument), and what the provider writes must too.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_PREFIX_SYNTAX = _SET_PART = re.compile(r"[A-Za-z0-9_.!~*'()-]+")
+# an IRI (RFC 3987), as XML Schema's anyURI allows: a source id without an ISIL may be non-ASCII
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:"
+                  r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef]|%[0-9A-Fa-f]{2})+")
+_EMAIL = re.compile(r"\S+@(\S+\.)+\S+")
+_REPOSITORY_ID = re.compile(r"[a-zA-Z][a-zA-Z0-9-]*(\.[a-zA-Z][a-zA-Z0-9-]*)+")
+_SAMPLE_LOCAL = re.compile(r"[a-zA-Z0-9\-_.!~*'();/?:@&=+$,%]+")
 
 
 class OaiError(Exception):
@@ -90,6 +102,14 @@ def language_specs(codes) -> list[str]:
     codes = [c for c in codes if c not in LANGUAGE_GROUPS and re.fullmatch(r"[a-z]{2,8}", c)]
     groups = [f"language:{g}" for g, (_name, members) in LANGUAGE_GROUPS.items() if any(c in members for c in codes)]
     return groups + [f"language:{c}" for c in codes]
+
+
+def set_part(value: str) -> str:
+    """A source id as one part of a setSpec: itself when it fits the protocol's setSpec characters
+    (ASCII letters, digits and -_.!~*'()), else its Punycode with an `xn--` prefix, as IDNA does."""
+    if _SET_PART.fullmatch(value):
+        return value
+    return "xn--" + value.encode("punycode").decode("ascii")
 
 
 def utc(value: datetime) -> datetime:
@@ -121,6 +141,13 @@ class OaiProvider:
         self.domain = urlsplit(settings.base_uri).hostname or "localhost"
         self.page_size = max(1, settings.oai.page_size)
         self.sources = {s.id: s for s in settings.sources}
+        self.source_sets = {set_part(s.id): s.id for s in settings.sources}
+        # adminEmail must be a dotted address; a development base_uri (localhost) has no such domain.
+        candidates = (settings.oai.admin_email, f"postmaster@{self.domain}")
+        self.admin_email = next((e for e in candidates if _EMAIL.fullmatch(e)), "postmaster@localhost.localdomain")
+        if settings.oai.admin_email and self.admin_email != settings.oai.admin_email:
+            log.warning("OAI-PMH: admin_email %r is not an e-mail address; Identify reports %s",
+                        settings.oai.admin_email, self.admin_email)
         self.prefixes = sorted(((f"oai:{self.domain}:{s.isil or s.id}:", s.id) for s in settings.sources),
                                key=lambda p: len(p[0]), reverse=True)
 
@@ -164,7 +191,13 @@ class OaiProvider:
                 raise OaiError("badArgument", f"{key!r} is not an argument of {verb}")
             if len(values) != 1:
                 raise OaiError("badArgument", f"{key!r} is repeated")
+            if _NOT_XML.search(values[0]):
+                raise OaiError("badArgument", f"{key} holds characters XML cannot carry")
             single[key] = values[0]
+        if "metadataPrefix" in single and not _PREFIX_SYNTAX.fullmatch(single["metadataPrefix"]):
+            raise OaiError("badArgument", f"metadataPrefix={single['metadataPrefix']!r} is not a metadataPrefix")
+        if "identifier" in single and not _URI.fullmatch(single["identifier"]):
+            raise OaiError("badArgument", f"identifier={single['identifier']!r} is not a URI")
         if "resumptionToken" in single:
             if set(single) != {"resumptionToken"}:
                 raise OaiError("badArgument", "resumptionToken is an exclusive argument")
@@ -181,18 +214,23 @@ class OaiProvider:
         for name, value in (("repositoryName", self.settings.oai.repository_name),
                             ("baseURL", root[1].text),
                             ("protocolVersion", "2.0"),
-                            ("adminEmail", self.settings.oai.admin_email or f"postmaster@{self.domain}"),
+                            ("adminEmail", self.admin_email),
                             ("earliestDatestamp", self._earliest()),
                             ("deletedRecord", "persistent"),
                             ("granularity", "YYYY-MM-DDThh:mm:ssZ")):
             etree.SubElement(node, f"{{{OAI}}}{name}").text = value
-        description = etree.SubElement(node, f"{{{OAI}}}description")
-        ident = etree.SubElement(description, f"{{{OAI_ID}}}oai-identifier", nsmap={None: OAI_ID})
-        ident.set(f"{{{XSI}}}schemaLocation", f"{OAI_ID} http://www.openarchives.org/OAI/2.0/oai-identifier.xsd")
         sample = next(iter(self.sources.values()), None)
-        for name, value in (("scheme", "oai"), ("repositoryIdentifier", self.domain), ("delimiter", ":"),
-                            ("sampleIdentifier", f"oai:{self.domain}:{(sample.isil or sample.id) if sample else 'NO-0000000'}:1")):
-            etree.SubElement(ident, f"{{{OAI_ID}}}{name}").text = value
+        local = f"{(sample.isil or sample.id) if sample else 'NO-0000000'}:1"
+        # The oai-identifier description claims a domain name (a dotted one: `localhost` is not) and a
+        # sample in its grammar; a development base_uri has neither, so the optional block is left out.
+        if _REPOSITORY_ID.fullmatch(self.domain) and _SAMPLE_LOCAL.fullmatch(local):
+            description = etree.SubElement(node, f"{{{OAI}}}description")
+            ident = etree.SubElement(description, f"{{{OAI_ID}}}oai-identifier", nsmap={None: OAI_ID})
+            ident.set(f"{{{XSI}}}schemaLocation",
+                      f"{OAI_ID} http://www.openarchives.org/OAI/2.0/oai-identifier.xsd")
+            for name, value in (("scheme", "oai"), ("repositoryIdentifier", self.domain), ("delimiter", ":"),
+                                ("sampleIdentifier", f"oai:{self.domain}:{local}")):
+                etree.SubElement(ident, f"{{{OAI_ID}}}{name}").text = value
 
     def _earliest(self) -> str:
         with self.engine.connect() as conn:
@@ -212,7 +250,8 @@ class OaiProvider:
 
     def sets(self) -> list[tuple[str, str]]:
         out = [("library", "Libraries")]
-        out += [(f"library:{s.id}", s.name + (f" ({s.isil})" if s.isil else "")) for s in self.sources.values()]
+        out += [(f"library:{set_part(s.id)}", s.name + (f" ({s.isil})" if s.isil else ""))
+                for s in self.sources.values()]
         out.append(("kind", "Kinds of library"))
         out += [(f"kind:{k}", KIND_NAMES.get(k, k)) for k in sorted({s.kind for s in self.sources.values()})]
         out.append(("language", "Languages"))
@@ -237,7 +276,8 @@ class OaiProvider:
         prefix = self._prefix(args["metadataPrefix"])
         item = self._item(args["identifier"])
         node = etree.SubElement(root, f"{{{OAI}}}GetRecord")
-        self._record(node, item, prefix)
+        if not self._record(node, item, prefix):
+            raise OaiError("cannotDisseminateFormat", f"{args['identifier']!r} has no {prefix} metadata")
 
     def _ListIdentifiers(self, root, args):
         self._list(root, args, headers_only=True)
@@ -325,7 +365,7 @@ class OaiProvider:
         if head in ("library", "kind") and not rest:
             return literal(True)
         if head == "library":
-            return tr.c.source == rest if rest in self.sources else literal(False)
+            return tr.c.source == self.source_sets[rest] if rest in self.source_sets else literal(False)
         if head == "kind":
             ids = [s.id for s in self.sources.values() if s.kind == rest]
             return tr.c.source.in_(ids) if ids else literal(False)
@@ -422,19 +462,23 @@ class OaiProvider:
         etree.SubElement(header, f"{{{OAI}}}identifier").text = self.oai_identifier(item.source, item.record_id)
         etree.SubElement(header, f"{{{OAI}}}datestamp").text = stamp(item.updated_at)
         source = self.sources.get(item.source)
-        etree.SubElement(header, f"{{{OAI}}}setSpec").text = f"library:{item.source}"
+        etree.SubElement(header, f"{{{OAI}}}setSpec").text = f"library:{set_part(item.source)}"
         if source is not None:
             etree.SubElement(header, f"{{{OAI}}}setSpec").text = f"kind:{source.kind}"
         for spec in language_specs(item.languages):
             etree.SubElement(header, f"{{{OAI}}}setSpec").text = spec
         return header
 
-    def _record(self, parent, item: Item, prefix: str):
+    def _record(self, parent, item: Item, prefix: str) -> bool:
+        """Append the record; False when a live item has no metadata in `prefix` (its header stands
+        alone in a list, where dropping it would make paging skip; GetRecord reports the error)."""
         record = etree.SubElement(parent, f"{{{OAI}}}record")
         self._header(record, item)
         if item.status == "deleted":
-            return
+            return True
         from portal.oai_metadata import metadata_for
         element = metadata_for(self, item, prefix)
-        if element is not None:
-            etree.SubElement(record, f"{{{OAI}}}metadata").append(element)
+        if element is None:
+            return False
+        etree.SubElement(record, f"{{{OAI}}}metadata").append(element)
+        return True
