@@ -255,6 +255,8 @@ class Pipeline:
             languages_store.replace(conn, source.id, [row.identifier for _kind, row, *_ in batch],
                                     [self._languages[r.identifier] for r, *_ in results
                                      if r.identifier in self._languages])
+            stats.replace_facts(conn, source.id, [row.identifier for _kind, row, *_ in batch],
+                                {r.identifier: self._facts[r.identifier] for r, *_ in results})
             updates = []
             for row, digest, old, work, count in results:
                 if old is None or old.status == "deleted":

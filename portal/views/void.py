@@ -12,7 +12,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from portal.ld_resources import CONTEXT_PREFIXES, body
 from portal.ld_store import stores
-from transform import bibframe, dumps
+from transform import bibframe, dumps, statistics
 from transform.convert import dataset_description
 
 bp = Blueprint("void", __name__)
@@ -35,7 +35,8 @@ def _int(value: int) -> Literal:
     return Literal(str(int(value)), datatype=_n(XSD + "integer"))
 
 
-def description(settings, triples_count: int, manifest: dict) -> list[Triple]:
+def description(settings, triples_count: int, manifest: dict, cube: list[Triple] = ()) -> list[Triple]:
+    """`cube`: what the statistics graph says about its Data Cube (`transform.statistics.void_triples`)."""
     base = settings.base_uri
     ds = _n(f"{base}/dataset")
     out = list(dataset_description(base))
@@ -69,6 +70,8 @@ def description(settings, triples_count: int, manifest: dict) -> list[Triple]:
         Triple(ds, _n(DCT + "accrualPeriodicity"), _n("http://purl.org/cld/freq/daily")),
         Triple(ds, _n(VOID + "rootResource"), _n(f"{base}/changes")),
     ]
+    if cube:
+        out += [Triple(ds, _n(VOID + "subset"), cube[0].subject), *cube]
     for subset, entry in sorted(manifest.items()):
         url = _n(f"{base}/dumps/{entry['name']}")
         dist = _n(f"{base}/dumps/{entry['name']}#distribution")
@@ -107,7 +110,9 @@ def void(ext: str | None = None):
         best = request.accept_mimetypes.best_match(list(MEDIA), default="text/turtle")
         fmt = MEDIA.get(best, "ttl")
     s = stores()
-    triples = description(s.settings, len(s.graph().store), dumps.read_manifest(s.settings))
+    graph = s.graph()
+    triples = description(s.settings, len(graph.store), dumps.read_manifest(s.settings),
+                          statistics.void_triples(graph))
     response = make_response(body(triples, fmt))
     response.headers["Content-Type"] = CONTENT_TYPES[fmt]
     response.headers["Vary"] = "Accept"
