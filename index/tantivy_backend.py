@@ -349,8 +349,9 @@ class TantivyBackend(SearchBackend):
         found = searcher.search(in_page, IN_PAGE, count=True, **order)
         hashes = searcher.fast_field_values("work_hash", [a for _s, a in found.hits])
         in_hand = [(by_hash[h], score, address) for h, (score, address) in zip(hashes, found.hits) if h in by_hash]
+        held = Counter(work for work, _s, _a in in_hand)
         if found.count <= len(found.hits):
-            counts = Counter(work for work, _s, _a in in_hand)
+            counts = held
         else:   # works with very many editions: count them in the index
             agg = searcher.aggregate(in_page, {"w": {"terms": {"field": "work_id", "size": len(work_ids),
                                                                "segment_size": max(len(work_ids) * 10, 100)}}})
@@ -361,8 +362,9 @@ class TantivyBackend(SearchBackend):
             for work, score, address in in_hand:
                 if len(by_work[work]) < wanted[work]:
                     by_work[work].append(self._hit(searcher, score, address, True))
-        elif found.count <= len(found.hits):
-            hits = sorted((self._hit(searcher, None, address, False) for _w, _s, address in in_hand),
+        else:   # the works whose editions are all in hand; the others are asked for alone below
+            hits = sorted((self._hit(searcher, None, address, False) for work, _s, address in in_hand
+                           if held[work] == counts.get(work, 0)),
                           key=lambda hit: sort_key(hit.document, query.sort))
             for hit in hits:
                 if len(by_work[hit.work_id]) < wanted[hit.work_id]:

@@ -167,6 +167,8 @@ class DocumentSearchService:
             first["work"] = {"id": work_id, "editions": len(all_members),
                              "libraries": len({h["library"] for d in all_members
                                                for h in d.get("holdings") or [] if h.get("library")})}
+            first["available_now"] = any(h.get("available") or h.get("status") == "available"
+                                         for h in first.get("holdings") or [])
             hits.append(first)
         return hits
 

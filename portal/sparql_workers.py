@@ -112,15 +112,20 @@ class WorkerPool:
                 except OSError as exc:
                     self._discard(worker)
                     raise SparqlError(500, f"The SPARQL worker could not take the query: {exc}") from None
-            if not worker.conn.poll(timeout + GRACE):
-                self._discard(worker, replace=True)
-                raise SparqlError(503, timeout_message(timeout))
             try:
+                if not worker.conn.poll(timeout + GRACE):
+                    self._discard(worker, replace=True)
+                    raise SparqlError(503, timeout_message(timeout))
                 reply = worker.conn.recv()
             except (EOFError, OSError):
                 self._discard(worker, replace=True)
                 raise SparqlError(500, "The query process ended unexpectedly (out of memory?); "
                                        "try a more selective query.") from None
+            except SparqlError:
+                raise
+            except BaseException:          # whatever else happened, the worker is not left counted as busy
+                self._discard(worker, replace=True)
+                raise
             self._give_back(worker)
         finally:
             self._slots.release()
@@ -163,6 +168,7 @@ class WorkerPool:
                     worker = self._idle.pop()
                     if worker.alive():
                         return worker
+                    worker.kill()                # reaps it and closes its pipes
                     self._forget(worker)
                 if self._live < self.size:
                     self._live += 1

@@ -181,7 +181,7 @@ class Clusterer:
             overused = {k[5:] for k, titles in titles_by_isbn.items() if len(titles) >= ISBN_MAX_TITLES}
             cluster_id, explanation = self._place(m, index, members_of, overused, taken)
             members_of[cluster_id].add(m.key)
-            if m.cluster_id:          # it left, or its keys changed: it may have been a bridge
+            if m.cluster_id:          # re-placed (moved, or its keys may have changed): it may have been a bridge
                 changes.shrunk.add(m.cluster_id)
             if m.cluster_id and m.cluster_id != cluster_id:
                 changes.dirty.add(m.cluster_id)
@@ -371,6 +371,9 @@ class Clusterer:
         named = next((part for part in parts if any(f"{m.source}-{m.record_id}" == cluster_id for m in part)), None)
         keep = named or max(parts, key=len)
         taken = {cluster_id}
+        # a part of a translation's work is still a translation of the same original
+        original = self.conn.execute(select(clusters.c.translation_of)
+                                     .where(clusters.c.cluster_id == cluster_id)).scalar()
         kept = ", ".join(record_label(m.key) for m in keep[:3])
         for part in parts:
             if part is keep:
@@ -378,6 +381,9 @@ class Clusterer:
             new_id = self._mint(f"{part[0].source}-{part[0].record_id}", taken)
             taken.add(new_id)
             self._ensure_clusters({new_id})
+            if original:
+                self.conn.execute(update(clusters).where(clusters.c.cluster_id == new_id)
+                                  .values(translation_of=original, updated_at=now()))
             self._move([m.key for m in part], new_id, cluster_id, "bridge-left",
                        f"the record that linked it to {kept} left that work or changed; they do not "
                        "match each other, so this is a work of its own", changes)

@@ -114,3 +114,14 @@ def test_portal_without_index_still_serves_pages(settings, record_store):
     page = client.get("/search?q=x")
     assert page.status_code == 200 and "Katalogen gjøres klar" in page.get_data(as_text=True)
     assert client.get("/record/x:1").status_code == 404
+
+
+def test_hits_say_available_now_only_where_a_copy_is_on_the_shelf(client):
+    hits = {h["id"]: h for h in client.get("/api/search?q=matematikk&page_size=50").get_json()["hits"]}
+    assert hits["kongsbakken:1"]["available_now"] and not hits["kongsbakken:2"]["available_now"]
+    html = client.get("/search?q=matematikk+2&lang=en").get_data(as_text=True)
+    entry = html.split('href="/record/kongsbakken:2"', 1)[1].split("</li>", 1)[0]
+    assert "Available now" not in entry
+    html = client.get("/search?q=matematikk+1&lang=en").get_data(as_text=True)
+    entry = html.split('href="/record/kongsbakken:1"', 1)[1].split("</li>", 1)[0]
+    assert "Available now" in entry

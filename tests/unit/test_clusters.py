@@ -203,6 +203,9 @@ def test_a_work_held_together_by_one_record_parts_when_that_record_leaves(engine
     assert place(engine, "alta", "b", _edition(frost, ["9788203193538", "9788202123451"], "2001")) == first
     assert place(engine, "hammerfest", "c", _edition(frost, ["9788202123451"], "2005")) == first
     with engine.begin() as conn:
+        # say the work translates another one: both parts must keep that link
+        conn.execute(insert(clusters).values(cluster_id="nb-original", created_at=now(), updated_at=now()))
+        conn.execute(clusters.update().where(clusters.c.cluster_id == first).values(translation_of="nb-original"))
         clusterer = Clusterer(conn)
         assert not clusterer.split_bridges({first}).moved                  # all three still hold together
         removed = clusterer.remove([("alta", "b")], "deleted at the source")
@@ -216,6 +219,10 @@ def test_a_work_held_together_by_one_record_parts_when_that_record_leaves(engine
         data = explain(conn, "hammerfest:c", "http://x")
     decision = data["records"][0]["decision"]
     assert decision["rule"] == "bridge-left" and "tromso:a" in decision["detail"]
+    with engine.connect() as conn:
+        links = dict(conn.execute(select(clusters.c.cluster_id, clusters.c.translation_of)
+                                  .where(clusters.c.cluster_id.in_((first, c_work)))).all())
+    assert links == {first: "nb-original", c_work: "nb-original"}
     # idempotent: nothing left to part
     with engine.begin() as conn:
         assert not Clusterer(conn).split_bridges({first, c_work}).moved
