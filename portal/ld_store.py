@@ -11,7 +11,6 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from grenselos import db
@@ -67,15 +66,5 @@ class LinkedDataStores:
 
 
 def stores() -> LinkedDataStores:
-    ext = current_app.extensions.setdefault("grenselos", {})
-    found = ext.get("linked_data")
-    if found is None:
-        from portal.services import settings
-        with _stores_lock:
-            found = ext.get("linked_data")
-            if found is None:
-                found = ext["linked_data"] = LinkedDataStores(settings())
-    return found
-
-
-_stores_lock = threading.Lock()
+    from portal.services import once_per_app, settings
+    return once_per_app("linked_data", lambda: LinkedDataStores(settings()))

@@ -13,7 +13,8 @@ from flask import current_app
 _lock = threading.RLock()   # re-entrant: one service may build on another
 
 
-def _cached(name: str, build):
+def once_per_app(name: str, build):
+    """`build()`'s result, made once per application (thread-safe) and kept in its extensions."""
     ext = current_app.extensions.setdefault("grenselos", {})
     if name not in ext:
         with _lock:
@@ -33,14 +34,14 @@ def search():
             return given
         from portal.search_service import from_settings
         return from_settings(settings())
-    return _cached("search", build)
+    return once_per_app("search", build)
 
 
 def libraries():
     def build():
         from portal.library_directory import LibraryDirectory
         return LibraryDirectory(settings(), ttl=current_app.config.get("STATUS_TTL", 60))
-    return _cached("libraries", build)
+    return once_per_app("libraries", build)
 
 
 def database():
@@ -51,7 +52,7 @@ def database():
             return None
         from portal.catalog_db import CatalogDatabase
         return CatalogDatabase(url)
-    return _cached("database", build)
+    return once_per_app("database", build)
 
 
 def init_app(app) -> None:

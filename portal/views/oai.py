@@ -3,22 +3,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, make_response, request
+from flask import Blueprint, make_response, request
 
 from portal.ld_store import stores
+from portal.services import once_per_app
 
 bp = Blueprint("oai", __name__)
 
 
 def provider():
-    ext = current_app.extensions.setdefault("grenselos", {})
-    if "oai_provider" not in ext:
+    def build():
         from harvest.store import RecordStore
         from portal.oai_provider import OaiProvider
         s = stores()
-        ext["oai_provider"] = OaiProvider(s.settings, s.sql(), graph=s.graph,
-                                          record_store=RecordStore(s.sql(), migrate=False))
-    return ext["oai_provider"]
+        return OaiProvider(s.settings, s.sql(), graph=s.graph, record_store=RecordStore(s.sql(), migrate=False))
+    return once_per_app("oai_provider", build)
 
 
 @bp.route("/oai", methods=["GET", "POST"])

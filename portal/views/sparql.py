@@ -7,12 +7,11 @@ and `named-graph-uri` as in the Protocol. The answer's format follows `Accept` (
 
 from __future__ import annotations
 
-import threading
-
-from flask import Blueprint, current_app, make_response, render_template, request
+from flask import Blueprint, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from portal.ld_store import stores
+from portal.services import once_per_app
 from portal.sparql_service import QueryRunner, SparqlError, check_query, graph_list, write_solutions
 
 bp = Blueprint("sparql", __name__)
@@ -73,17 +72,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 def runner() -> QueryRunner:
     """The app's query runner; its worker processes start with the first query, not with the app."""
-    ext = current_app.extensions.setdefault("grenselos", {})
-    found = ext.get("sparql_runner")
-    if found is None:
-        with _runner_lock:
-            found = ext.get("sparql_runner")
-            if found is None:
-                found = ext["sparql_runner"] = QueryRunner(stores().settings.sparql.workers)
-    return found
-
-
-_runner_lock = threading.Lock()
+    return once_per_app("sparql_runner", lambda: QueryRunner(stores().settings.sparql.workers))
 
 
 def _request_query() -> tuple[str, str]:
