@@ -148,22 +148,24 @@ def test_a_worker_sees_the_data_of_a_reopened_store(tmp_path):
     writer.replace({name: [Triple(NamedNode(base + "/work/1"), NamedNode("http://schema.org/name"),
                                   Literal("first"))]})
     writer.flush()
+    writer.close()     # a transform run has finished: read-only handles are opened only then (RocksDB rule)
     runner = QueryRunner(workers=1)
     count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
     try:
         before = runner.run(GraphStore(tmp_path / "graph", base, read_only=True), count, accept=None)
         assert b'"value": "1"' in before.body
         pid = runner.pool.pids()
+        writer = GraphStore(tmp_path / "graph", base)
         writer.replace({NamedNode(base + "/graph/test-2"): [
             Triple(NamedNode(base + "/work/2"), NamedNode("http://schema.org/name"), Literal("second"))]})
         writer.flush()
+        writer.close()
         # What portal.ld_store does after a transform run: a new read-only handle. Same worker, new data.
         after = runner.run(GraphStore(tmp_path / "graph", base, read_only=True), count, accept=None)
         assert b'"value": "2"' in after.body
         assert runner.pool.pids() == pid
     finally:
         runner.close()
-        writer.close()
 
 
 def test_an_in_memory_store_runs_in_a_thread_without_processes():
