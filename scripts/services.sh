@@ -25,9 +25,13 @@ start_postgres() {
   STARTED_PG=1
 }
 
-# Solr 9 for the search tests: one standalone node and a 2-node SolrCloud (embedded ZooKeeper, a 2-shard
-# collection), both from the launcher in index/solr/launcher (built with Maven from Maven Central jars).
+# Solr 9 for the search tests: one standalone node, and a SolrCloud of a ZooKeeper and two nodes, each its
+# own process on a fixed port with its data kept in $SOLR_DIR (a node killed and started again on the same
+# port and folder rejoins the cluster: `start_solr_node N`). All from the launcher in index/solr/launcher
+# (built with Maven from Maven Central jars). Tests make their own cores and collections.
 SOLR_PORT=${GRENSELOS_SOLR_PORT:-18983}
+SOLR_ZK_PORT=${GRENSELOS_SOLR_ZK_PORT:-$((SOLR_PORT + 1))}
+SOLR_NODE_PORTS=${GRENSELOS_SOLR_NODE_PORTS:-"$((SOLR_PORT + 2)) $((SOLR_PORT + 3))"}
 SOLR_DIR=${GRENSELOS_SOLR_DIR:-/tmp/grenselos-solr-$SOLR_PORT}
 SOLR_LAUNCHER=${GRENSELOS_SOLR_LAUNCHER:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/index/solr/launcher}
 
@@ -44,59 +48,97 @@ build_solr_launcher() {
   fi
 }
 
-_solr_alive() {  # $1 = name (standalone|cloud): running and READY?
+_solr_alive() {  # $1 = process name (standalone|zookeeper|node1|node2...): running and READY?
   local pidfile="$SOLR_DIR/$1.pid"
-  [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && grep -q '^READY ' "$SOLR_DIR/$1.log"
+  [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && grep -q '^READY ' "$SOLR_DIR/$1.log" 2>/dev/null
 }
 
-_solr_launch() {  # $1 = mode, rest = launcher options
-  local mode=$1; shift
-  rm -rf "${SOLR_DIR:?}/$mode"    # a fresh node: never a core left over with an older configset
-  (cd "$SOLR_LAUNCHER" && exec java -Xmx1g -Xss2m -cp "target/classes:lib/*" no.grenselos.solr.Launcher \
-     "$mode" --work "$SOLR_DIR/$mode" --configset "$SOLR_LAUNCHER/../configset" "$@") \
-     >"$SOLR_DIR/$mode.log" 2>&1 &
-  echo $! >"$SOLR_DIR/$mode.pid"
+_solr_launch() {  # $1 = process name, $2 = heap, $3 = launcher mode, rest = launcher options
+  local name=$1 heap=$2 mode=$3; shift 3
+  (cd "$SOLR_LAUNCHER" && exec java "-Xmx$heap" -Xss2m -cp "target/classes:lib/*" no.grenselos.solr.Launcher \
+     "$mode" --work "$SOLR_DIR/$name" --configset "$SOLR_LAUNCHER/../configset" "$@") \
+     >"$SOLR_DIR/$name.log" 2>&1 </dev/null &
+  echo $! >"$SOLR_DIR/$name.pid"
 }
 
-start_solr() {
-  build_solr_launcher || return 1
-  mkdir -p "$SOLR_DIR"
-  local mode started=()
-  _solr_alive standalone || { _solr_launch standalone --port "$SOLR_PORT" --cores grenselos; started+=(standalone); }
-  _solr_alive cloud || { _solr_launch cloud --nodes 2 --shards 2 --collection grenselos; started+=(cloud); }
-  for mode in standalone cloud; do
-    local waited=0
-    until grep -q '^READY ' "$SOLR_DIR/$mode.log" 2>/dev/null; do
-      if ! kill -0 "$(cat "$SOLR_DIR/$mode.pid")" 2>/dev/null || [ $waited -ge 240 ]; then
-        echo "services: Solr $mode did not start; see $SOLR_DIR/$mode.log" >&2
-        tail -n 20 "$SOLR_DIR/$mode.log" >&2
+_solr_wait() {  # $@ = process names: wait until each printed READY (or died)
+  local name waited
+  for name in "$@"; do
+    waited=0
+    until grep -q '^READY ' "$SOLR_DIR/$name.log" 2>/dev/null; do
+      if ! kill -0 "$(cat "$SOLR_DIR/$name.pid")" 2>/dev/null || [ $waited -ge 240 ]; then
+        echo "services: Solr $name did not start; see $SOLR_DIR/$name.log" >&2
+        tail -n 20 "$SOLR_DIR/$name.log" >&2
         return 1
       fi
       sleep 1; waited=$((waited + 1))
     done
   done
+}
+
+_solr_node_port() {  # $1 = node number (1-based)
+  local ports=($SOLR_NODE_PORTS)
+  echo "${ports[$(($1 - 1))]}"
+}
+
+# Start SolrCloud node N (1-based) unless it runs, keeping its data: how a test brings a killed node back.
+start_solr_node() {
+  local n=$1 port
+  port=$(_solr_node_port "$n")
+  [ -n "$port" ] || { echo "services: no SolrCloud node $n (ports: $SOLR_NODE_PORTS)" >&2; return 1; }
+  mkdir -p "$SOLR_DIR"
+  _solr_alive "node$n" || _solr_launch "node$n" 512m node --port "$port" --zk "127.0.0.1:$SOLR_ZK_PORT"
+  _solr_wait "node$n"
+}
+
+start_solr() {
+  build_solr_launcher || return 1
+  mkdir -p "$SOLR_DIR"
+  local name n started=() nodes=()
+  if ! _solr_alive standalone; then
+    rm -rf "${SOLR_DIR:?}/standalone"    # a fresh node: never a core left over with an older configset
+    _solr_launch standalone 1g standalone --port "$SOLR_PORT" --cores grenselos; started+=(standalone)
+  fi
+  if ! _solr_alive zookeeper; then
+    _solr_launch zookeeper 128m zookeeper --port "$SOLR_ZK_PORT"; started+=(zookeeper)
+  fi
+  _solr_wait zookeeper || return 1
+  n=0
+  for _ in $SOLR_NODE_PORTS; do
+    n=$((n + 1))
+    if ! _solr_alive "node$n"; then
+      _solr_launch "node$n" 512m node --port "$(_solr_node_port $n)" --zk "127.0.0.1:$SOLR_ZK_PORT"
+      started+=("node$n")
+    fi
+    nodes+=("http://127.0.0.1:$(_solr_node_port $n)/solr")
+  done
+  for name in standalone $(seq -f 'node%g' 1 "$n"); do _solr_wait "$name" || return 1; done
+  # What tests read; exporting the ports and folder lets a child shell `start_solr_node` the same node.
+  export GRENSELOS_SOLR_PORT=$SOLR_PORT GRENSELOS_SOLR_ZK_PORT=$SOLR_ZK_PORT
+  export GRENSELOS_SOLR_NODE_PORTS=$SOLR_NODE_PORTS GRENSELOS_SOLR_DIR=$SOLR_DIR
   export GRENSELOS_TEST_SOLR_URL="http://127.0.0.1:$SOLR_PORT/solr"
-  GRENSELOS_TEST_SOLRCLOUD_URL=$(sed -n 's/^READY .*"nodes":\["\([^"]*\)".*/\1/p' "$SOLR_DIR/cloud.log" | head -n 1)
-  export GRENSELOS_TEST_SOLRCLOUD_URL
+  export GRENSELOS_TEST_SOLRCLOUD_URL=${nodes[0]}
+  GRENSELOS_TEST_SOLRCLOUD_NODES=$(IFS=,; echo "${nodes[*]}")
+  export GRENSELOS_TEST_SOLRCLOUD_NODES GRENSELOS_TEST_SOLRCLOUD_ZK="127.0.0.1:$SOLR_ZK_PORT"
   if [ ${#started[@]} -gt 0 ]; then
-    echo "services: Solr started (${started[*]}): $GRENSELOS_TEST_SOLR_URL, cloud $GRENSELOS_TEST_SOLRCLOUD_URL"
+    echo "services: Solr started (${started[*]}): $GRENSELOS_TEST_SOLR_URL, cloud $GRENSELOS_TEST_SOLRCLOUD_NODES (ZooKeeper $GRENSELOS_TEST_SOLRCLOUD_ZK)"
     STARTED_SOLR=1
   else
-    echo "services: Solr already running: $GRENSELOS_TEST_SOLR_URL, cloud $GRENSELOS_TEST_SOLRCLOUD_URL"
+    echo "services: Solr already running: $GRENSELOS_TEST_SOLR_URL, cloud $GRENSELOS_TEST_SOLRCLOUD_NODES (ZooKeeper $GRENSELOS_TEST_SOLRCLOUD_ZK)"
   fi
 }
 
 stop_solr() {
-  local mode pid
-  for mode in standalone cloud; do
-    [ -f "$SOLR_DIR/$mode.pid" ] || continue
-    pid=$(cat "$SOLR_DIR/$mode.pid")
+  local pidfile pid
+  for pidfile in "$SOLR_DIR"/node*.pid "$SOLR_DIR/zookeeper.pid" "$SOLR_DIR/standalone.pid"; do
+    [ -f "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
     if kill -0 "$pid" 2>/dev/null; then
       kill "$pid" 2>/dev/null
       for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
       kill -9 "$pid" 2>/dev/null || true
     fi
-    rm -f "$SOLR_DIR/$mode.pid"
+    rm -f "$pidfile"
   done
 }
 
