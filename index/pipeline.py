@@ -8,146 +8,35 @@ every other edition of a work that gained or lost an edition (its `work_librarie
 signal of ranking, changed). The first run, and `--full`, compare against everything and remove what
 is no longer there.
 
-Document ids are the public record ids `{source}-{record_id}`, record_id as the transform stage minted
-it (`transform_records.record_id`, the instance URI's tail); before the transform stage has run,
-`transform.pipeline.local_id`'s collision-free form stands in (`fallback_record_id`).
+Document ids are the public record ids (`index.from_store.public_id`), and each document is built the
+one way `index.from_store` builds it, which the portal also uses when the index is down.
 """
 
 from __future__ import annotations
 
 import hashlib
 import sys
-from urllib.parse import quote
-from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Iterator
 
-from sqlalchemy import distinct, func, inspect as sa_inspect, select
+from sqlalchemy import select
 
-from harvest.marcxml import to_pymarc
 from harvest.tables import records
 from index.backend import SearchBackend, open_backend
 from index.document import Document
-from index.from_marc import document_from_marc, fallback_work_id
+from index.from_store import (CHUNK, TransformFacts, build_document, buildable, document_id,  # noqa: F401
+                              fallback_record_id, public_id, with_popularity)
 from index.indexer import Indexer, Summary
 from index.tables import index_state
 
-CHUNK = 500
-
 
 def target_name(settings) -> str:
-    """The state key of the configured backend: 'tantivy' or the Solr URL (hashed if very long)."""
-    url = settings.search.solr_url
+    """The state key of the configured backend: 'tantivy' or the first Solr URL (hashed if very long),
+    so listing more nodes of the same collection in `solr_urls` keeps what was indexed."""
+    url = settings.search.solr_url or next(iter(settings.search.solr_urls), "")
     if not url:
         return "tantivy"
     return url if len(url) <= 200 else "solr:" + hashlib.sha1(url.encode()).hexdigest()
-
-
-def document_id(source: str, record_id: str) -> str:
-    """The public id of a record: `{source}-{record_id}` (the instance URI's last segment)."""
-    return f"{source}-{record_id}"
-
-
-def fallback_record_id(identifier: str) -> str:
-    """The record id before the transform stage has minted one: `local_id`'s collision-free form (the
-    whole identifier, percent-encoded), which needs no memory of the ids already given. Once the
-    transform stage mints the short id, the next run re-indexes the record under it and drops this one."""
-    return quote(identifier, safe="") or "record"
-
-
-def record_id(source: str, identifier: str) -> str:
-    """The document id before record ids were minted (`source:identifier`); documents still carry it as
-    `harvest_id`, and `backend.get` resolves it, so old links keep working."""
-    return f"{source}:{identifier}".replace("!", "%21")
-
-
-@dataclass(frozen=True)
-class Minted:
-    record_id: str
-    cluster_id: str | None
-    status: str
-
-
-class _Transform:
-    """What the transform stage knows of each record (minted id, work cluster, detected languages);
-    empty answers when it has not run."""
-
-    def __init__(self, engine):
-        self.engine = engine
-        self.table = self.detections = None
-        try:
-            names = set(sa_inspect(engine).get_table_names())
-        except Exception:  # noqa: BLE001 - without the transform stage the fallbacks serve
-            names = set()
-        if "transform_records" in names:
-            from transform.tables import transform_records
-            self.table = transform_records
-        if "language_detections" in names:
-            self.detections = True
-
-    def minted(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Minted]:
-        if self.table is None or not keys:
-            return {}
-        t, out = self.table, {}
-        with self.engine.connect() as conn:
-            for source in {s for s, _ in keys}:
-                ids = [i for s, i in keys if s == source]
-                for start in range(0, len(ids), CHUNK):
-                    rows = conn.execute(select(t.c.source, t.c.identifier, t.c.record_id, t.c.cluster_id, t.c.status)
-                                        .where(t.c.source == source, t.c.identifier.in_(ids[start:start + CHUNK])))
-                    out.update({(r.source, r.identifier): Minted(r.record_id, r.cluster_id, r.status) for r in rows})
-        return out
-
-    def taken(self, source: str, record_ids: list[str]) -> set[str]:
-        """Which of these record ids the transform stage has minted for some record of the source."""
-        if self.table is None or not record_ids:
-            return set()
-        t = self.table
-        with self.engine.connect() as conn:
-            return {r[0] for start in range(0, len(record_ids), CHUNK) for r in conn.execute(
-                select(t.c.record_id).where(t.c.source == source,
-                                            t.c.record_id.in_(record_ids[start:start + CHUNK])))}
-
-    def languages(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], object]:
-        if not self.detections or not keys:
-            return {}
-        from transform.languages_store import effective_languages_many
-        out = {}
-        with self.engine.connect() as conn:
-            for source in {s for s, _ in keys}:
-                found = effective_languages_many(conn, source, [i for s, i in keys if s == source])
-                out.update({(source, identifier): eff for identifier, eff in found.items()})
-        return out
-
-    def libraries_per_work(self, cluster_ids: set[str]) -> dict[str, int]:
-        """How many sources (libraries) hold any edition of each work: the ranking's popularity signal."""
-        if self.table is None or not cluster_ids:
-            return {}
-        t, ids, out = self.table, sorted(cluster_ids), {}
-        with self.engine.connect() as conn:
-            for start in range(0, len(ids), CHUNK):
-                out.update(conn.execute(select(t.c.cluster_id, func.count(distinct(t.c.source))).where(
-                    t.c.cluster_id.in_(ids[start:start + CHUNK]), t.c.status != "deleted")
-                    .group_by(t.c.cluster_id)).all())
-        return out
-
-    def members(self, cluster_ids: set[str]) -> list[tuple[str, str]]:
-        """The records of the given works (not deleted)."""
-        if self.table is None or not cluster_ids:
-            return []
-        t, ids, out = self.table, sorted(cluster_ids), []
-        with self.engine.connect() as conn:
-            for start in range(0, len(ids), CHUNK):
-                out += [(r.source, r.identifier) for r in conn.execute(select(t.c.source, t.c.identifier).where(
-                    t.c.cluster_id.in_(ids[start:start + CHUNK]), t.c.status != "deleted"))]
-        return sorted(out)
-
-    def reclustered_since(self, since: datetime) -> list[tuple[str, str]]:
-        if self.table is None:
-            return []
-        with self.engine.connect() as conn:
-            return [(r.source, r.identifier) for r in conn.execute(
-                select(self.table.c.source, self.table.c.identifier).where(self.table.c.updated_at > since))]
 
 
 def _indexed_works(engine, target: str, doc_ids: list[str]) -> dict[str, str]:
@@ -160,7 +49,7 @@ def _indexed_works(engine, target: str, doc_ids: list[str]) -> dict[str, str]:
     return out
 
 
-def _bib_rows(store, since: datetime | None, transform: _Transform) -> Iterator:
+def _bib_rows(store, since: datetime | None, transform: TransformFacts) -> Iterator:
     """Bibliographic rows to (re)build: changed ones, parents of changed holdings, re-clustered ones."""
     yield from store.iter_records(record_type="bib", changed_since=since)
     if since is None:
@@ -185,18 +74,12 @@ def _aware(stamp: datetime) -> datetime:
     return stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp
 
 
-def _holdings_records(store, source, row) -> tuple:
-    if source.holdings != "marcxchange-holdings" or not row.control_number:
-        return ()
-    return tuple(to_pymarc(h.marcxml) for h in store.holdings_for(source.id, row.control_number) if h.marcxml)
-
-
 def documents(settings, store, since: datetime | None, summary_errors: list[str],
               target: str = "tantivy") -> tuple[Iterator[Document], list[str]]:
     """Documents to upsert and ids to delete. Unparseable records are quarantined (stage 'index')."""
     sources = {s.id: s for s in settings.sources}
     by_isil = {s.isil: s for s in settings.sources if s.isil}
-    transform = _Transform(store.engine)
+    transform = TransformFacts(store.engine)
     deletes: list[str] = []
     built: set[tuple[str, str]] = set()
     touched_works: set[str] = set()
@@ -225,7 +108,7 @@ def documents(settings, store, since: datetime | None, summary_errors: list[str]
         for row in rows:
             m = minted.get((row.source, row.identifier))
             fallback = fallback_record_id(row.identifier)
-            ids[row.source, row.identifier] = document_id(row.source, m.record_id if m else fallback)
+            ids[row.source, row.identifier] = public_id(row, m)
             if m and m.record_id != fallback:  # maybe indexed before the transform stage minted its id
                 stale.setdefault(row.source, []).append(fallback)
         for source_id, fallbacks in stale.items():  # unless that id is now another record's
@@ -239,28 +122,19 @@ def documents(settings, store, since: datetime | None, summary_errors: list[str]
             built.add(key)
             doc_id = ids[key]
             source = sources.get(row.source)
-            if row.deleted or row.error or not row.marcxml or source is None:
+            if not buildable(row, source):
                 deletes.append(doc_id)
                 continue
             try:
-                record = to_pymarc(row.marcxml)
-                m = minted.get(key)
-                work = (m.cluster_id if m and m.cluster_id else None) or fallback_work_id(record)
-                doc = document_from_marc(record, source, doc_id, work, languages=languages.get(key),
-                                         identifier=row.identifier, sources_by_isil=by_isil,
-                                         holdings_records=_holdings_records(store, source, row))
-                prepared.append(doc)
+                prepared.append(build_document(store, source, row, doc_id, minted.get(key), languages.get(key),
+                                               by_isil))
             except Exception as exc:  # noqa: BLE001 - one bad record never stops the batch
                 cause = f"cannot build search document: {type(exc).__name__}: {exc}"
                 summary_errors.append(f"{row.source} {row.identifier}: {cause}")
                 store.quarantine(row.source, cause, stage="index", identifier=row.identifier)
                 deletes.append(doc_id)
-        popularity = transform.libraries_per_work({d.work_id for d in prepared})
         touched_works.update(d.work_id for d in prepared)
-        for doc in prepared:
-            if popularity.get(doc.work_id, 0) > doc.work_libraries:
-                doc = replace(doc, work_libraries=popularity[doc.work_id])
-            yield doc
+        yield from with_popularity(prepared, transform)
 
     return generate(), deletes
 
@@ -276,7 +150,8 @@ def index_changes(settings, store, backend: SearchBackend | None = None, *, full
 
     try:
         target = target_name(settings)
-        indexer = Indexer(store.engine, backend, target, batch=batch, progress=show)
+        indexer = Indexer(store.engine, backend, target, batch=batch, progress=show,
+                          patience=float(settings.search.retry_seconds))
         since = None if full else indexer.last_success()
         errors: list[str] = []
         docs, deletes = documents(settings, store, since, errors, target)
