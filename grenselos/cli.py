@@ -284,10 +284,11 @@ def solr():
 @pass_ctx
 def solr_init(ctx, url, shards, replicas):
     """Create the core (standalone) or upload the configset and create the collection (SolrCloud)."""
+    from index.backend import solr_urls
     from index.solr_admin import init
-    url = url or ctx.settings.search.solr_url
+    url = url or next(iter(solr_urls(ctx.settings.search)), "")
     if not url:
-        raise click.UsageError("no Solr URL: set [search] solr_url or pass --url")
+        raise click.UsageError("no Solr URL: set [search] solr_url (or solr_urls) or pass --url")
     click.echo(init(url, shards=shards, replicas=replicas))
 
 

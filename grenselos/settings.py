@@ -25,6 +25,8 @@ class Setting:
     help: str
     required: bool = False
     choices: tuple[str, ...] | None = None
+    #: For a list setting: the type of each element (the value is kept as a tuple).
+    item: type | None = None
 
 
 SOURCE_KINDS = ("public", "school", "national")
@@ -49,6 +51,13 @@ HARVEST = (
 
 SEARCH = (
     Setting("solr_url", str, "", "URL of a Solr core or SolrCloud collection; empty means the embedded tantivy index."),
+    Setting("solr_urls", list, (), "The same SolrCloud collection's URL on other nodes, e.g. "
+            "[\"http://solr2:8983/solr/grenselos\", \"http://solr3:8983/solr/grenselos\"]. Requests go to the "
+            "node that answered last (solr_url first) and move on to the next when a node does not answer, "
+            "so losing one node does not lose search or indexing.", item=str),
+    Setting("retry_seconds", (int, float), 120.0, "Seconds `grenselos index` keeps retrying a batch while the "
+            "search index is unavailable (a Solr node restarting, a shard without a leader) before it stops; "
+            "what it did not send stays pending and the next run sends it."),
     Setting("facet_cache_seconds", (int, float), 30.0, "Seconds one process reuses the facet counts of a repeated "
             "query (0: count every time); dropped at every commit of that process."),
 )
@@ -118,6 +127,8 @@ class HarvestSettings:
 @dataclass(frozen=True)
 class SearchSettings:
     solr_url: str = ""
+    solr_urls: tuple[str, ...] = ()
+    retry_seconds: float = 120.0
     facet_cache_seconds: float = 30.0
 
 
@@ -179,6 +190,11 @@ def _check_table(table: dict, spec: tuple[Setting, ...], path: Path | None, wher
             names = " or ".join(t.__name__ for t in expected)
             raise ConfigError(f"{where}.{setting.name} must be {names}, not {type(value).__name__}",
                               path=path, table=where, key=setting.name)
+        if setting.item is not None:
+            if not all(isinstance(v, setting.item) and not isinstance(v, bool) for v in value):
+                raise ConfigError(f"{where}.{setting.name} must be a list of {setting.item.__name__}",
+                                  path=path, table=where, key=setting.name)
+            value = tuple(value)
         if setting.choices and value not in setting.choices:
             raise ConfigError(f"{where}.{setting.name} must be one of {', '.join(setting.choices)}; "
                               f"got {value!r}", path=path, table=where, key=setting.name)
@@ -263,7 +279,7 @@ def reference() -> str:
                         ("[[sources]]", SOURCE)):
         lines += [f"#### {title}", "", "| key | default | meaning |", "|---|---|---|"]
         for s in spec:
-            default = "(required)" if s.required else repr(s.default)
+            default = "(required)" if s.required else repr(list(s.default) if s.item else s.default)
             extra = f" One of: {', '.join(s.choices)}." if s.choices else ""
             lines.append(f"| `{s.name}` | `{default}` | {s.help}{extra} |")
         lines.append("")

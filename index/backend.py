@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from index.document import Document
+from index.errors import SearchError
 from index.query import Query, Result
 
 
@@ -92,6 +93,15 @@ class SearchBackend(ABC):
     def suggest(self, text: str, limit: int = 3) -> list[str]:
         """Spelling suggestions for a query, from the index's own words: whole corrected queries."""
 
+    def health(self) -> dict:
+        """How this backend is now: `status` ok, degraded (answers, but not all of it) or down, with
+        what an operator needs to see which part (Solr: per node and shard). Never raises."""
+        try:
+            documents = self.count()
+        except SearchError:
+            return {"status": "down", "backend": self.name}
+        return {"status": "ok", "backend": self.name, "documents": documents}
+
     def close(self) -> None:
         pass
 
@@ -102,11 +112,18 @@ class SearchBackend(ABC):
         self.close()
 
 
+def solr_urls(search) -> list[str]:
+    """The configured Solr core or collection URLs, in the order they are tried: `[search] solr_url`
+    first, then `solr_urls` (the same collection on other SolrCloud nodes). Empty: tantivy."""
+    return list(dict.fromkeys(u.rstrip("/") for u in (search.solr_url, *search.solr_urls) if u))
+
+
 def open_backend(settings) -> SearchBackend:
-    """Solr when `[search] solr_url` is set, else the embedded tantivy index in data_dir/index."""
+    """Solr when `[search] solr_url` or `solr_urls` is set, else the embedded tantivy index in data_dir/index."""
     seconds = float(getattr(settings.search, "facet_cache_seconds", 30.0))
-    if settings.search.solr_url:
+    urls = solr_urls(settings.search)
+    if urls:
         from index.solr_backend import SolrBackend
-        return SolrBackend(settings.search.solr_url, facet_cache_seconds=seconds)
+        return SolrBackend(urls, facet_cache_seconds=seconds)
     from index.tantivy_backend import TantivyBackend
     return TantivyBackend(Path(settings.data_dir) / "index", facet_cache_seconds=seconds)

@@ -1,4 +1,5 @@
-"""Errors of the search stage: one base class, a fatal subclass for a backend that cannot go on."""
+"""Errors of the search stage: one base class, a fatal subclass for a backend that cannot go on, and
+one backend-neutral class for an outage."""
 
 from grenselos.errors import GrenselosError
 
@@ -13,6 +14,14 @@ class QueryError(SearchError):
 
 class BackendError(SearchError):
     """The search backend failed (unreachable Solr, broken index); repeating the run completes it."""
+
+
+class SearchUnavailable(BackendError):
+    """The search index cannot answer now: no Solr node answers, a shard has no live replica or leader,
+    the embedded index cannot be read. Raised by every backend for the same condition, so callers need
+    not know which backend they have: an outage, not a bug, and it passes. The portal answers it with
+    503 and `Retry-After` (record pages fall back to the record store); `grenselos index` retries the
+    batch for `[search] retry_seconds` and otherwise leaves the changes pending for its next run."""
 
 
 class FatalBackendError(BackendError):

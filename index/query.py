@@ -133,6 +133,9 @@ class Result:
     groups: list[WorkHit] = field(default_factory=list)
     total_groups: int | None = None
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    #: Some of the index did not answer (a SolrCloud shard without a live replica): hits, totals and
+    #: facets count only what did. A partial answer with no hits is raised as SearchUnavailable instead.
+    partial: bool = False
 
 
 def cut_facet(counts: dict[str, int], facet: Facet) -> list[FacetValue]:

@@ -4,6 +4,12 @@ Document ids are routed `<work route>!<record id>` (compositeId), so every editi
 one shard and grouping by work is exact across shards. Folding and stemming are Solr's analysers
 (configset in index/solr/configset); the query mirrors the tantivy backend's: every word must match
 some field, an exact title and identifiers weigh most, static rank multiplies the score.
+
+When a node is down the backend degrades rather than fails: requests fail over to the collection's
+other nodes (`index.solr_nodes`), and a search with a shard that does not answer returns what the other
+shards found, marked `Result.partial` (Solr's `shards.tolerant`), since a work lives on one shard and
+its hits are whole. A partial answer with nothing found, or a record not found while a shard is
+missing, is `SearchUnavailable`: the answer might be on the missing shard.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ import requests
 from index import text as textmod
 from index.backend import FacetCache, SearchBackend
 from index.document import Document
-from index.errors import BackendError, FatalBackendError
+from index.errors import BackendError, FatalBackendError, SearchUnavailable
+from index.solr_nodes import SolrNodes
 from index import spelling
 from index.fields import (EXACT_TITLE_BOOST, FIELDED, FOLD_FACTOR, FOLDED, FREE_TEXT_BOOSTS,
                           IDENTIFIER_BOOST, filter_values, flatten)
@@ -58,27 +65,37 @@ def qf(fields: dict[str, float]) -> str:
     return " ".join(parts)
 
 
+def _partial(raw) -> bool:
+    """Whether some shard did not answer a tolerant request (`shards.tolerant`): Solr then says so in
+    the response header instead of failing the whole request."""
+    return bool((raw.raw_response or {}).get("responseHeader", {}).get("partialResults"))
+
+
 class SolrBackend(SearchBackend):
     name = "solr"
 
-    def __init__(self, url: str, *, timeout: float = 60, facet_cache_seconds: float = 30.0):
-        self.url = url.rstrip("/")
+    def __init__(self, url: str | Sequence[str], *, timeout: float = 60, facet_cache_seconds: float = 30.0):
+        """`url`: the core or collection, or its URLs on several SolrCloud nodes (failed over in turn)."""
+        self.nodes = SolrNodes([url] if isinstance(url, str) else url, timeout=timeout)
         self.facet_cache = FacetCache(facet_cache_seconds)
-        self.solr = pysolr.Solr(self.url, always_commit=False, timeout=timeout)
 
-    def _call(self, what: str, fn, *args, **kwargs):
+    @property
+    def url(self) -> str:
+        return self.nodes.url
+
+    def _call(self, what: str, method: str, *args, **kwargs):
+        """One pysolr request on the first node that answers. An outage is SearchUnavailable (from
+        SolrNodes); a request Solr refuses for a missing field or core is fatal for the run."""
         try:
-            return fn(*args, **kwargs)
+            return self.nodes.call(what, lambda solr: getattr(solr, method)(*args, **kwargs))
         except pysolr.SolrError as exc:
             message = str(exc)
-            if message.startswith("Failed to connect") or "timed out" in message:
-                raise BackendError(f"Solr at {self.url} unreachable during {what}: {message[:300]}") from exc
             if "undefined field" in message or "Not Found" in message or "404" in message:
                 raise FatalBackendError(f"Solr at {self.url} rejected {what}: {message[:300]} "
                                         "(run `grenselos solr init`?)") from exc
             raise BackendError(f"Solr at {self.url} failed on {what}: {message[:300]}") from exc
         except requests.RequestException as exc:
-            raise BackendError(f"Solr at {self.url} unreachable during {what}: {exc}") from exc
+            raise BackendError(f"Solr at {self.url} failed on {what}: {exc}") from exc
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -91,37 +108,41 @@ class SolrBackend(SearchBackend):
 
     def add(self, docs: Sequence[Document]) -> None:
         if docs:
-            self._call("add", self.solr.add, [self.to_solr(d) for d in docs], commit=False)
+            self._call("add", "add", [self.to_solr(d) for d in docs], commit=False)
 
     def delete(self, keys: Iterable[tuple[str, str]]) -> None:
         ids = [solr_id(record_id, work_id) for record_id, work_id in keys]
         for start in range(0, len(ids), 500):
-            self._call("delete", self.solr.delete, id=ids[start:start + 500], commit=False)
+            self._call("delete", "delete", id=ids[start:start + 500], commit=False)
 
     def commit(self) -> None:
-        self._call("commit", self.solr.commit, waitSearcher=True)
+        self._call("commit", "commit", waitSearcher=True)
         self.facet_cache.clear()
 
     def clear(self) -> None:
-        self._call("delete", self.solr.delete, q="*:*", commit=False)
+        self._call("delete", "delete", q="*:*", commit=False)
         self.commit()
 
     def count(self) -> int:
-        return self._call("count", self.solr.search, "*:*", rows=0).hits
+        return self._call("count", "search", "*:*", rows=0).hits
 
     def ping(self) -> bool:
         try:
-            self.solr.ping()
+            self._call("ping", "ping")
             return True
-        except (pysolr.SolrError, requests.RequestException):
+        except BackendError:
             return False
+
+    def health(self) -> dict:
+        from index.solr_health import check
+        return check(self.nodes.urls)
 
     # -- queries ------------------------------------------------------------------------------
 
     def params(self, query: Query) -> tuple[str, dict]:
         """The Solr request for a query (public so that tests and the bench can inspect it)."""
         p: dict = {"fl": "id,record_id,work_id,doc,score", "fq": [], "sort": SORTS[query.sort],
-                   "start": query.offset, "rows": query.limit}
+                   "start": query.offset, "rows": query.limit, "shards.tolerant": "true"}
         q = "*:*"
         words, identifiers = textmod.split_query(query.text) if query.text.strip() else ([], [])
         if words or identifiers:
@@ -193,7 +214,7 @@ class SolrBackend(SearchBackend):
             "work_id:(" + " OR ".join(quote(w) for w in work_ids) + ")"]
         p.update({"start": 0, "rows": min(len(work_ids) * group_limit * 4, 2000), "facet": "true",
                   "facet.field": "work_id", "f.work_id.facet.limit": -1, "facet.mincount": 1})
-        raw = self._call("search", self.solr.search, q, **p)
+        raw = self._call("search", "search", q, **p)
         flat = (raw.facets or {}).get("facet_fields", {}).get("work_id", [])
         return raw.docs, dict(zip(flat[::2], flat[1::2]))
 
@@ -201,7 +222,10 @@ class SolrBackend(SearchBackend):
         query.validate()
         cached = self.facet_cache.get(query)
         q, params = self.params(dataclasses.replace(query, facets=()) if cached is not None else query)
-        raw = self._call("search", self.solr.search, q, **params)
+        raw = self._call("search", "search", q, **params)
+        partial = _partial(raw)
+        if partial and not raw.hits:
+            raise SearchUnavailable(f"Solr at {self.url}: no shard answered with hits and some did not answer")
         relevance = query.sort == "relevance"
 
         def hit(d) -> Hit:
@@ -232,16 +256,20 @@ class SolrBackend(SearchBackend):
             result = Result(total=raw.hits, hits=[hit(d) for d in raw.docs])
         if cached is None:
             cached = self._facets(raw, query)
-            self.facet_cache.put(query, cached)
+            if not partial:          # counts of part of the index are never reused
+                self.facet_cache.put(query, cached)
         result.facets = cached
+        result.partial = partial
         return result
 
     def get(self, record_id: str) -> Document | None:
         """The document with this id (or, for links made before ids were minted, this harvest id)."""
         if not record_id:
             return None
-        raw = self._call("get", self.solr.search, f"record_id:{quote(record_id)} OR harvest_id:{quote(record_id)}",
-                         fl="record_id,doc", rows=2)
+        raw = self._call("get", "search", f"record_id:{quote(record_id)} OR harvest_id:{quote(record_id)}",
+                         fl="record_id,doc", rows=2, **{"shards.tolerant": "true"})
+        if not raw.docs and _partial(raw):   # it may live on the shard that did not answer
+            raise SearchUnavailable(f"Solr at {self.url}: {record_id} not found and some shards did not answer")
         docs = sorted(raw.docs, key=lambda d: d.get("record_id") != record_id)  # the id before a harvest id
         return Document.from_json(docs[0]["doc"]) if docs else None
 
@@ -251,7 +279,7 @@ class SolrBackend(SearchBackend):
         checked = [w for w in words if spelling.needs_checking(w)]
         if not checked:
             return []
-        raw = self._call("suggest", self.solr.search, "*:*", rows=0, **{
+        raw = self._call("suggest", "search", "*:*", rows=0, **{
             "spellcheck": "true", "spellcheck.q": " ".join(checked), "spellcheck.count": limit,
             "spellcheck.onlyMorePopular": "false", "spellcheck.extendedResults": "false"})
         found = (raw.raw_response.get("spellcheck") or {}).get("suggestions") or []

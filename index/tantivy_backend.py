@@ -24,7 +24,7 @@ from tantivy import Filter as TFilter, Occur, Query as TQuery, TextAnalyzerBuild
 from index import text as textmod
 from index.backend import FacetCache, SearchBackend, work_hash
 from index.document import Document
-from index.errors import BackendError, FatalBackendError
+from index.errors import BackendError, FatalBackendError, SearchUnavailable
 from index import spelling
 from index.fields import (EXACT_TITLE_BOOST, FIELDED, FIELDS, FOLD_FACTOR, FOLDED, FREE_TEXT_BOOSTS,
                           IDENTIFIER_BOOST, filter_values, flatten, sort_key)
@@ -198,7 +198,10 @@ class TantivyBackend(SearchBackend):
             self._writer = None
 
     def count(self) -> int:
-        return self.index.searcher().num_docs
+        try:
+            return self.index.searcher().num_docs
+        except (ValueError, OSError) as exc:
+            raise SearchUnavailable(f"tantivy index at {self.path} cannot be read: {exc}") from exc
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -283,10 +286,10 @@ class TantivyBackend(SearchBackend):
 
     def search(self, query: Query) -> Result:
         query.validate()
-        searcher = self.index.searcher()
         q = self._full_query(query)
         relevance = query.sort == "relevance"
         try:
+            searcher = self.index.searcher()
             if query.group:
                 result = self._grouped(searcher, q, query)
             else:
@@ -298,8 +301,8 @@ class TantivyBackend(SearchBackend):
                 facets = self._facets(searcher, q, query, result.total)
                 self.facet_cache.put(query, facets)
             result.facets = facets
-        except ValueError as exc:
-            raise BackendError(f"tantivy search failed: {exc}") from exc
+        except (ValueError, OSError) as exc:   # queries are built, not parsed: the index is unreadable
+            raise SearchUnavailable(f"tantivy search failed: {exc}") from exc
         return result
 
     def _grouped(self, searcher, q: TQuery, query: Query) -> Result:
@@ -457,11 +460,14 @@ class TantivyBackend(SearchBackend):
         """The document with this id (or, for links made before ids were minted, this harvest id)."""
         if not record_id:
             return None
-        searcher = self.index.searcher()
-        for field in ("id", "harvest_id"):
-            found = searcher.search(TQuery.term_query(self.schema, field, record_id), 1, count=False)
-            if found.hits:
-                return Document.from_json(searcher.doc(found.hits[0][1]).get_first("doc"))
+        try:
+            searcher = self.index.searcher()
+            for field in ("id", "harvest_id"):
+                found = searcher.search(TQuery.term_query(self.schema, field, record_id), 1, count=False)
+                if found.hits:
+                    return Document.from_json(searcher.doc(found.hits[0][1]).get_first("doc"))
+        except (ValueError, OSError) as exc:
+            raise SearchUnavailable(f"tantivy index at {self.path} cannot be read: {exc}") from exc
         return None
 
     def suggest(self, text: str, limit: int = 3) -> list[str]:
@@ -476,5 +482,5 @@ class TantivyBackend(SearchBackend):
 
         try:
             return spelling.suggest(text, known, candidates, limit)
-        except ValueError as exc:
-            raise BackendError(f"tantivy suggestion lookup failed: {exc}") from exc
+        except (ValueError, OSError) as exc:
+            raise SearchUnavailable(f"tantivy suggestion lookup failed: {exc}") from exc
