@@ -4,10 +4,16 @@ Each batch goes to the backend and is committed there before its `index_state` r
 backend that fails mid-run leaves committed batches recorded and the rest unrecorded: the next run
 sends those again (every write is idempotent by id). A document whose work changed (re-clustered) is
 deleted under its old key, which on Solr is a different shard route.
+
+An outage (`SearchUnavailable`: a Solr node restarting, a shard without a leader) is waited out: the
+batch is sent again, with growing pauses, for up to `patience` seconds, so a node that comes back
+within that time costs a pause, not a failed run. Past it the run stops as failed; nothing of the
+unsent batches was recorded, so the next run finds them changed and sends them.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -18,8 +24,10 @@ from sqlalchemy.engine import Engine
 
 from index.backend import SearchBackend
 from index.document import Document
-from index.errors import BackendError
+from index.errors import BackendError, SearchUnavailable
 from index.tables import index_runs, index_state
+
+log = logging.getLogger(__name__)
 
 
 def now() -> datetime:
@@ -37,10 +45,14 @@ class Summary:
     seconds: float = 0.0
     failed: str | None = None
     problems: list[str] = field(default_factory=list)
+    #: Seconds spent waiting out an unavailable search index (see Indexer._patiently).
+    waited: float = 0.0
 
     def line(self) -> str:
         rate = self.indexed / self.seconds if self.seconds else 0.0
         state = f"FAILED: {self.failed}" if self.failed else "ok"
+        if self.waited:
+            state += f" (waited {self.waited:.0f} s for the search index)"
         return (f"index {self.target}: {self.indexed} indexed, {self.unchanged} unchanged, {self.deleted} deleted, "
                 f"{self.errors} errors in {self.seconds:.1f} s ({rate:.0f} docs/s) — {state}")
 
@@ -58,9 +70,11 @@ def _chunks(items: Iterable, size: int) -> Iterator[list]:
 
 class Indexer:
     def __init__(self, engine: Engine, backend: SearchBackend, target: str, *, batch: int = 1000,
-                 progress: Callable[[Summary], None] | None = None):
+                 progress: Callable[[Summary], None] | None = None, patience: float = 120.0,
+                 pause: Callable[[float], None] = time.sleep):
         self.engine, self.backend, self.target = engine, backend, target
         self.batch, self.progress = batch, progress
+        self.patience, self.pause = patience, pause
 
     # -- runs -------------------------------------------------------------------------------
 
@@ -113,6 +127,22 @@ class Indexer:
 
     # -- batches ----------------------------------------------------------------------------
 
+    def _patiently(self, write: Callable[[], None], summary: Summary) -> None:
+        """`write()` (idempotent), again after pauses of 1, 2, 4 … 15 s while the backend is unavailable,
+        until `patience` seconds have passed; then the outage ends the run."""
+        deadline, wait = time.monotonic() + self.patience, 1.0
+        while True:
+            try:
+                write()
+                return
+            except SearchUnavailable as exc:
+                if time.monotonic() + wait > deadline:
+                    raise
+                log.warning("search index unavailable, batch sent again in %.0f s: %s", wait, str(exc)[:300])
+                self.pause(wait)
+                summary.waited += wait
+                wait = min(wait * 2, 15.0)
+
     def _state(self, ids: list[str]) -> dict[str, tuple[str, str]]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(index_state.c.doc_id, index_state.c.work_id, index_state.c.checksum)
@@ -142,10 +172,13 @@ class Indexer:
             checksums[doc.id] = checksum
         if not send:
             return
-        if moved:
-            self.backend.delete(moved)
-        self.backend.add(send)
-        self.backend.commit()
+
+        def write():
+            if moved:
+                self.backend.delete(moved)
+            self.backend.add(send)
+            self.backend.commit()
+        self._patiently(write, summary)
         stamp = now()
         with self.engine.begin() as conn:
             conn.execute(delete(index_state).where(index_state.c.target == self.target,
@@ -160,8 +193,10 @@ class Indexer:
         state = self._state(ids)
         if not state:
             return
-        self.backend.delete([(doc_id, work) for doc_id, (work, _c) in state.items()])
-        self.backend.commit()
+        def write():
+            self.backend.delete([(doc_id, work) for doc_id, (work, _c) in state.items()])
+            self.backend.commit()
+        self._patiently(write, summary)
         with self.engine.begin() as conn:
             conn.execute(delete(index_state).where(index_state.c.target == self.target,
                                                    index_state.c.doc_id.in_(list(state))))

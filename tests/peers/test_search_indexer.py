@@ -95,7 +95,10 @@ def test_unreachable_solr_fails_the_run_and_records_nothing(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     engine = engine_for(f"sqlite:///{tmp_path / 'state.sqlite'}")
-    indexer = Indexer(engine, SolrBackend(f"http://127.0.0.1:{port}/solr/none", timeout=5), "solr", batch=10)
+    pauses: list[float] = []
+    indexer = Indexer(engine, SolrBackend(f"http://127.0.0.1:{port}/solr/none", timeout=5), "solr", batch=10,
+                      patience=3, pause=pauses.append)
     summary = indexer.run(ALL, complete=True)
-    assert summary.failed and "unreachable" in summary.failed
+    assert summary.failed and "no Solr node answers" in summary.failed
+    assert pauses == [1.0, 2.0] and summary.waited == 3.0      # the batch was sent again while patience lasted
     assert summary.indexed == 0 and indexer.indexed_count() == 0 and indexer.last_success() is None
