@@ -3,6 +3,11 @@
 HTML errors are friendly pages with a way back to search; JSON errors always have the same keys
 (`ok`, `status`, `code`, `title`, `error`, and `parameter` for a bad parameter) so clients can rely on
 them. Nothing of a traceback ever leaves the server: unexpected errors are logged and answered 500.
+
+A search outage (`index.errors.SearchUnavailable`, whichever backend) is not unexpected: it is answered
+503 `search_unavailable` with `Retry-After`, saying that search is down for a while and what still
+works, as a library catalogue (Blacklight, VuFind) does when its Solr is away. Record pages do not get
+here: they fall back to the record store (`portal.views.record`).
 """
 
 from __future__ import annotations
@@ -10,6 +15,11 @@ from __future__ import annotations
 from flask import g, jsonify, render_template, request
 from flask_babel import gettext as _, lazy_gettext
 from werkzeug.exceptions import HTTPException
+
+from index.errors import SearchUnavailable
+
+#: Seconds a client is asked to wait before asking again while search is unavailable.
+RETRY_AFTER = 30
 
 
 class PortalError(Exception):
@@ -92,6 +102,17 @@ def _http_error(exc: HTTPException):
     return response
 
 
+def _search_unavailable(exc: SearchUnavailable):
+    from flask import current_app
+    current_app.logger.warning("search unavailable on %s %r: %s", request.method, request.path, exc)
+    response = error_response(503, _("Search is unavailable for a short while. Record pages and library "
+                                     "information still work; please try your search again in a few minutes."),
+                              code="search_unavailable")
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _unexpected(exc: Exception):
     from flask import current_app
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
@@ -100,5 +121,6 @@ def _unexpected(exc: Exception):
 
 def init_app(app) -> None:
     app.register_error_handler(BadParameter, _bad_parameter)
+    app.register_error_handler(SearchUnavailable, _search_unavailable)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

@@ -114,7 +114,7 @@ class IndexSearchService:
             elif name is not None:
                 facets[name] = [{"value": v.value, "count": v.count} for v in values]
         total = result.total_groups if result.total_groups is not None else result.total
-        return SearchResult(total=total, hits=hits, facets=facets,
+        return SearchResult(total=total, hits=hits, facets=facets, partial=result.partial,
                             suggestions=self.suggest(req.q) if total == 0 and req.q else [])
 
     def record(self, record_id: str) -> dict | None:
@@ -132,4 +132,7 @@ class IndexSearchService:
 
     def suggest(self, q: str) -> list[str]:
         return list(self.backend.suggest(q)) if q else []
+
+    def health(self) -> dict:
+        return self.backend.health()
 

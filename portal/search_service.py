@@ -56,6 +56,8 @@ class SearchResult:
     facets: dict[str, list[dict]] = field(default_factory=dict)
     suggestions: list[str] = field(default_factory=list)
     available: bool = True
+    #: Part of the index did not answer (a Solr shard down): the hits and counts are of the rest.
+    partial: bool = False
 
 
 class SearchService(Protocol):
@@ -63,6 +65,7 @@ class SearchService(Protocol):
     def record(self, record_id: str) -> dict | None: ...
     def work(self, work_id: str) -> dict | None: ...
     def suggest(self, q: str) -> list[str]: ...
+    def health(self) -> dict: ...
 
 
 def fold(text: str) -> str:
@@ -202,6 +205,9 @@ class DocumentSearchService:
             return None
         return {"id": work_id, "title": members[0].get("title", ""), "records": members}
 
+    def health(self) -> dict:
+        return {"status": "ok", "backend": "memory", "documents": len(self.documents)}
+
     def suggest(self, q: str) -> list[str]:
         """Replace each unknown word by the most frequent indexed word within edit distance 2."""
         words = _tokens(q)
@@ -234,6 +240,9 @@ class UnavailableSearchService:
 
     def suggest(self, q: str) -> list[str]:
         return []
+
+    def health(self) -> dict:
+        return {"status": "down", "backend": "none", "detail": "no search index has been built"}
 
 
 def from_settings(settings) -> SearchService:

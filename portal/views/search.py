@@ -141,6 +141,7 @@ def search_data(req: SearchRequest) -> dict:
                    for name, values in result.facets.items()},
         "suggestions": [],
         "index_available": result.available,
+        "partial": result.partial,
     }
     if result.total == 0 and req.q and result.available:
         data["suggestions"] = _suggestions(service, req, result.suggestions)
