@@ -211,7 +211,8 @@ class RecordDocuments:
                                            languages.get(key), self.by_isil))
             except Exception:  # noqa: BLE001 - quarantined by the next index run, not by a page view
                 continue
-        return with_popularity(docs, self.transform)
+        # As the index stores and returns it (a JSON round trip sorts the subject vocabularies, say).
+        return [Document.from_json(d.to_json()) for d in with_popularity(docs, self.transform)]
 
     def get(self, doc_id: str) -> Document | None:
         for source, identifier in self._keys(doc_id):

@@ -93,21 +93,19 @@ def holdings_by_library(items: list[dict], mine: str) -> list[dict]:
                                                   g["name"]))
 
 
-def _works_titled(title: str, exclude_work: str, match) -> list[dict]:
+def _works_titled(service, title: str, exclude_work: str, match) -> list[dict]:
     """Works (first hit of each) found by title words whose documents satisfy `match`."""
     if not title.strip():
         return []
-    service = services.search()
     result = service.search(SearchRequest(q=title[:200], page_size=50, facets=False))
     return [hit for hit in result.hits if (hit.get("work_id") or (hit.get("work") or {}).get("id")) != exclude_work
             and match(hit)][:MAX_RELATED]
 
 
-def related_works(record: dict, work_id: str | None) -> dict[str, list[dict]]:
+def related_works(record: dict, work_id: str | None, service) -> dict[str, list[dict]]:
     """The originals this record's work translates, and the translations of it."""
     found = {"original": [], "translations": []}
     database = services.database()
-    service = services.search()
     clustered = database is not None and database.has("clusters")
     if clustered and work_id:
         links = database.translation_links(work_id)
@@ -120,9 +118,10 @@ def related_works(record: dict, work_id: str | None) -> dict[str, list[dict]]:
         return found
     title, uniform = record.get("title") or "", record.get("uniform_title") or ""
     if not found["original"] and uniform and fold(uniform) != fold(title):
-        found["original"] = _works_titled(uniform, work_id, lambda h: fold(h.get("title") or "") == fold(uniform))
+        found["original"] = _works_titled(service, uniform, work_id,
+                                          lambda h: fold(h.get("title") or "") == fold(uniform))
     if not found["translations"]:
-        found["translations"] = _works_titled(title, work_id,
+        found["translations"] = _works_titled(service, title, work_id,
                                               lambda h: fold(h.get("uniform_title") or "") == fold(title))
     return found
 
@@ -172,8 +171,10 @@ def json_ld(record: dict, work: dict | None, members: list[dict]) -> dict:
     return data
 
 
-def record_data(record: dict, mine: str) -> dict:
-    service = services.search()
+def record_data(record: dict, mine: str, service=None) -> dict:
+    """The page of `record`; its work and related titles come from `service` (the search index, or the
+    record store while the index is down)."""
+    service = service or services.search()
     work_id = record.get("work_id") or (record.get("work") or {}).get("id")
     work = service.work(work_id) if work_id else None
     members = list((work or {}).get("records") or []) or [record]
@@ -188,7 +189,7 @@ def record_data(record: dict, mine: str) -> dict:
         key = edition_key(m)
         entry = others.setdefault(key, _edition_entry(m, record))
         entry["copies_records"] = entry.get("copies_records", 0) + 1
-    related = related_works(record, work_id)
+    related = related_works(record, work_id, service)
     relation_entries = [_edition_entry(d, record, "original") for d in related["original"]]
     relation_entries += [_edition_entry(d, record, "translation") for d in related["translations"]]
     record = {**record, "contributors": labels.contributors(record.get("contributors") or []),

@@ -55,6 +55,18 @@ def database():
     return once_per_app("database", build)
 
 
+def record_store():
+    """Record and work look-ups from the record store, for pages served while search is down (None
+    without a database)."""
+    def build():
+        database_ = database()
+        if database_ is None:
+            return None
+        from portal.record_store_service import RecordStoreService
+        return RecordStoreService.from_settings(settings(), database_.engine)
+    return once_per_app("record_store", build)
+
+
 def init_app(app) -> None:
     @app.teardown_appcontext
     def _noop(_exc):   # connections are pooled per app, not per request; nothing to close here

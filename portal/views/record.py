@@ -3,16 +3,27 @@
 URLs carry the public record id (`{source}-{record_id}`, the instance URI's tail, which is also the
 search document's id); an id from before record ids were minted (`source:identifier`) still resolves,
 and is redirected to the public one so every record has one address.
+
+When the search index cannot answer (`SearchUnavailable`), both pages are built from the record store
+instead (`portal.record_store_service`), the truth the index is derived from, and say so
+(`index_available: false`); only if the record store cannot answer either is the visitor told 503.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, request, url_for
+import logging
+from typing import Callable, TypeVar
 
+from flask import Blueprint, abort, g, redirect, request, url_for
+from sqlalchemy.exc import SQLAlchemyError
+
+from index.errors import SearchUnavailable
 from portal import record_page, services
 from portal.render import render, split_format, wants_json
 
 bp = Blueprint("record", __name__)
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MY_LIBRARY_COOKIE = "mylib"
 
@@ -28,11 +39,31 @@ def my_library() -> str:
     return remembered if libraries.by_id(remembered) else ""
 
 
+def from_index_or_store(build: Callable[..., T]) -> T:
+    """`build(service)` with the search index; when the index is down, with the record store."""
+    try:
+        return build(services.search())
+    except SearchUnavailable as outage:
+        fallback = services.record_store()
+        if fallback is None:
+            raise
+        log.warning("search unavailable, page %r built from the record store: %s", request.path, outage)
+        try:
+            return build(fallback)
+        except SQLAlchemyError as exc:          # the truth is away too: the outage stands
+            log.warning("record store unavailable as well: %s", exc)
+            raise outage from exc
+
+
 def record_data(record_id: str) -> dict:
-    record = services.search().record(record_id)
-    if record is None:
-        abort(404)
-    return record_page.record_data(record, my_library())
+    def build(service) -> dict:
+        record = service.record(record_id)
+        if record is None:
+            abort(404)
+        data = record_page.record_data(record, my_library(), service)
+        data["index_available"] = service is services.search()
+        return data
+    return from_index_or_store(build)
 
 
 @bp.after_app_request
@@ -60,7 +91,10 @@ def record(record_id):
 @bp.route("/work/<path:work_id>")
 def work(work_id):
     work_id = split_format(work_id)
-    found = services.search().work(work_id)
-    if found is None:
-        abort(404)
-    return render("work.html", {"work": found})
+
+    def build(service) -> dict:
+        found = service.work(work_id)
+        if found is None:
+            abort(404)
+        return {"work": found, "index_available": service is services.search()}
+    return render("work.html", from_index_or_store(build))
