@@ -31,7 +31,7 @@ class Portal(Flask):
 def create_app(settings: settings_mod.Settings | None = None, test_config: dict | None = None) -> Flask:
     from portal import errors, i18n, render, secret, security, services, template_helpers
     from portal.views import api, languages, libraries, lists, record, search, staff
-    from portal.views import changes, oai, resources, sparql, vocabulary, void
+    from portal.views import changes, health, oai, resources, sparql, vocabulary, void
 
     app = Portal(__name__, static_folder="static", template_folder="templates")
     app.config["GRENSELOS_SETTINGS"] = settings or load_settings()
@@ -56,6 +56,7 @@ def create_app(settings: settings_mod.Settings | None = None, test_config: dict 
     services.init_app(app)
     errors.init_app(app)
     template_helpers.init_app(app)
-    for module in (search, record, libraries, languages, api, staff, lists, resources, sparql, void, oai, changes, vocabulary):
+    for module in (search, record, libraries, languages, api, staff, lists, resources, sparql, void, oai, changes, vocabulary,
+                   health):
         app.register_blueprint(module.bp)
     return app
