@@ -102,6 +102,11 @@ class SearchBackend(ABC):
             return {"status": "down", "backend": self.name}
         return {"status": "ok", "backend": self.name, "documents": documents}
 
+    def settled(self) -> bool:
+        """Whether the backend is whole again after an outage (every part serving, none recovering), so
+        that what was written during its recovery can be written once more. Embedded: always."""
+        return True
+
     def close(self) -> None:
         pass
 

@@ -8,7 +8,10 @@ deleted under its old key, which on Solr is a different shard route.
 An outage (`SearchUnavailable`: a Solr node restarting, a shard without a leader) is waited out: the
 batch is sent again, with growing pauses, for up to `patience` seconds, so a node that comes back
 within that time costs a pause, not a failed run. Past it the run stops as failed; nothing of the
-unsent batches was recorded, so the next run finds them changed and sends them.
+unsent batches was recorded, so the next run finds them changed and sends them. A batch that went
+through only after an outage is sent once more when the backend has settled (`backend.settled()`):
+a Solr node still coming back acknowledges updates it may then lose (a test that kills a node while
+indexing found a delete undone that way).
 """
 
 from __future__ import annotations
@@ -129,19 +132,32 @@ class Indexer:
 
     def _patiently(self, write: Callable[[], None], summary: Summary) -> None:
         """`write()` (idempotent), again after pauses of 1, 2, 4 … 15 s while the backend is unavailable,
-        until `patience` seconds have passed; then the outage ends the run."""
-        deadline, wait = time.monotonic() + self.patience, 1.0
+        until `patience` seconds have passed; then the outage ends the run. A write that went through
+        only after an outage is sent once more when the backend has settled: a Solr node accepts updates
+        while it is still coming back, and can lose them then."""
+        deadline, wait, outage = time.monotonic() + self.patience, 1.0, False
         while True:
             try:
                 write()
+                if outage:
+                    self._await_settled(deadline, summary)
+                    write()
                 return
             except SearchUnavailable as exc:
                 if time.monotonic() + wait > deadline:
                     raise
+                outage = True
                 log.warning("search index unavailable, batch sent again in %.0f s: %s", wait, str(exc)[:300])
                 self.pause(wait)
                 summary.waited += wait
                 wait = min(wait * 2, 15.0)
+
+    def _await_settled(self, deadline: float, summary: Summary) -> None:
+        while not self.backend.settled():
+            if time.monotonic() + 1 > deadline:
+                raise SearchUnavailable("the search index did not settle after an outage")
+            self.pause(1.0)
+            summary.waited += 1.0
 
     def _state(self, ids: list[str]) -> dict[str, tuple[str, str]]:
         with self.engine.connect() as conn:

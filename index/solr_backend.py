@@ -26,7 +26,7 @@ from index.backend import FacetCache, SearchBackend
 from index.document import Document
 from index.errors import BackendError, FatalBackendError, SearchUnavailable
 from index.solr_nodes import SolrNodes
-from index import spelling
+from index import solr_health, spelling
 from index.fields import (EXACT_TITLE_BOOST, FIELDED, FOLD_FACTOR, FOLDED, FREE_TEXT_BOOSTS,
                           IDENTIFIER_BOOST, filter_values, flatten)
 from index.query import (Facet, FacetValue, Filter, Hit, Query, Range, Result, bucket_key, cut_facet,
@@ -134,8 +134,10 @@ class SolrBackend(SearchBackend):
             return False
 
     def health(self) -> dict:
-        from index.solr_health import check
-        return check(self.nodes.urls)
+        return solr_health.check(self.nodes.urls)
+
+    def settled(self) -> bool:
+        return solr_health.settled(self.nodes.urls)
 
     # -- queries ------------------------------------------------------------------------------
 

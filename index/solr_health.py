@@ -45,6 +45,33 @@ def _cluster(base: str, name: str) -> tuple[set[str], dict] | None:
     return set(status.get("live_nodes") or []), status["collections"][name]["shards"]
 
 
+def settled(urls: Sequence[str]) -> bool:
+    """Whether every shard has an active leader on a live node and no replica is still recovering.
+
+    A node that comes back replays its update log and recovers before it serves; updates it accepted
+    meanwhile can be lost (seen with Solr 9.10: a delete acknowledged during a node's restart was undone).
+    The indexer therefore sends a batch that went through an outage once more when this is true."""
+    for url in urls:
+        base, name = split_url(url)
+        try:
+            found = _cluster(base, name)
+        except (requests.RequestException, ValueError, KeyError):
+            continue
+        if found is None:
+            return True                       # a standalone core has nothing to recover from
+        live, layout = found
+        for info in layout.values():
+            replicas = list((info.get("replicas") or {}).values())
+            if not any(r.get("leader") == "true" and r.get("state") == "active" and r.get("node_name") in live
+                       for r in replicas):
+                return False
+            if any(r.get("state") in ("recovering", "recovery_failed") and r.get("node_name") in live
+                   for r in replicas):
+                return False
+        return True
+    return False
+
+
 def check(urls: Sequence[str]) -> dict:
     """{"status": ok|degraded|down, "backend": "solr", "mode", "nodes": [...], "shards": [...]}."""
     nodes, cluster, mode = [], None, "standalone"

@@ -48,9 +48,15 @@ build_solr_launcher() {
   fi
 }
 
+_running() {  # $1 = pid: a live process (a killed one that nobody reaped yet is a zombie: not running)
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
 _solr_alive() {  # $1 = process name (standalone|zookeeper|node1|node2...): running and READY?
   local pidfile="$SOLR_DIR/$1.pid"
-  [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && grep -q '^READY ' "$SOLR_DIR/$1.log" 2>/dev/null
+  [ -f "$pidfile" ] && _running "$(cat "$pidfile")" && grep -q '^READY ' "$SOLR_DIR/$1.log" 2>/dev/null
 }
 
 _solr_launch() {  # $1 = process name, $2 = heap, $3 = launcher mode, rest = launcher options
@@ -66,7 +72,7 @@ _solr_wait() {  # $@ = process names: wait until each printed READY (or died)
   for name in "$@"; do
     waited=0
     until grep -q '^READY ' "$SOLR_DIR/$name.log" 2>/dev/null; do
-      if ! kill -0 "$(cat "$SOLR_DIR/$name.pid")" 2>/dev/null || [ $waited -ge 240 ]; then
+      if ! _running "$(cat "$SOLR_DIR/$name.pid")" || [ $waited -ge 240 ]; then
         echo "services: Solr $name did not start; see $SOLR_DIR/$name.log" >&2
         tail -n 20 "$SOLR_DIR/$name.log" >&2
         return 1
@@ -133,9 +139,9 @@ stop_solr() {
   for pidfile in "$SOLR_DIR"/node*.pid "$SOLR_DIR/zookeeper.pid" "$SOLR_DIR/standalone.pid"; do
     [ -f "$pidfile" ] || continue
     pid=$(cat "$pidfile")
-    if kill -0 "$pid" 2>/dev/null; then
+    if _running "$pid"; then
       kill "$pid" 2>/dev/null
-      for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+      for _ in $(seq 1 30); do _running "$pid" || break; sleep 1; done
       kill -9 "$pid" 2>/dev/null || true
     fi
     rm -f "$pidfile"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, make_response, request, url_for
 from flask_babel import gettext as _
 
+from index.errors import SearchUnavailable
 from portal import feeds, i18n, services
 from portal.render import render, split_format
 from portal.search_service import SAMI_GROUP, SearchRequest
@@ -54,9 +55,8 @@ def _known(code: str) -> bool:
         return False
 
 
-def _titles(filters: tuple, size: int, sort: str = "newest") -> tuple[int, list[dict]]:
-    result = services.search().search(SearchRequest(filters=filters, sort=sort, page_size=size, facets=False))
-    return result.total, result.hits
+def _titles(filters: tuple, size: int, sort: str = "newest"):
+    return services.search().search(SearchRequest(filters=filters, sort=sort, page_size=size, facets=False))
 
 
 def _card(hit: dict) -> dict:
@@ -94,7 +94,8 @@ def language_data(code: str) -> dict:
     service = services.search()
     result = service.search(SearchRequest(filters=filters, sort="newest", page_size=NEWEST))
     newest = result.hits
-    children_total, children = _titles(filters + (("audience", "children"),), NEWEST)
+    children_result = _titles(filters + (("audience", "children"),), NEWEST)
+    children_total, children = children_result.total, children_result.hits
     directory = services.libraries()
     per_library = []
     for value in result.facets.get("library") or []:
@@ -117,6 +118,7 @@ def language_data(code: str) -> dict:
         "newest_url": search_url(SearchRequest(filters=filters, sort="newest")),
         "other_languages": [{"code": c, "name": language_name(c), "url": url_for("languages.language", code=c)}
                             for c in (SAMI_GROUP,) + PROMOTED if c != code],
+        "partial": result.partial or children_result.partial,
     }
 
 
@@ -146,7 +148,10 @@ def _entries(hits: list[dict]) -> list[dict]:
 
 
 def _feed(title: str, filters: tuple, page: str):
-    _total, hits = _titles(filters, FEED_SIZE)
+    result = _titles(filters, FEED_SIZE)
+    if result.partial:   # a feed is cached and compared by readers: part of one would drop entries
+        raise SearchUnavailable("part of the index did not answer; a feed is never served partial")
+    hits = result.hits
     base = request.host_url.rstrip("/")
     body = feeds.build(feed_id=base + request.path, title=title, self_url=base + request.path,
                        page_url=base + page, entries=_entries(hits), lang=i18n.current(),
