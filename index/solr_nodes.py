@@ -23,6 +23,9 @@ import requests
 from index.errors import SearchUnavailable
 
 log = logging.getLogger(__name__)
+# pysolr logs every failed request with a traceback before raising; during an outage that is one
+# traceback per page view. Failures are classified and logged here (once, without a trace) instead.
+logging.getLogger("pysolr").setLevel(logging.CRITICAL)
 T = TypeVar("T")
 
 #: Seconds to wait for a node to accept a connection before trying the next one.
@@ -36,8 +39,8 @@ CLUSTER_OUTAGE = ("(HTTP 503)", "no active servers hosting shard", "No registere
 
 def node_unreachable(exc: Exception) -> bool:
     """The node itself did not answer (so the next node may): no connection, or none in time."""
-    if isinstance(exc, (requests.ConnectionError, requests.ConnectTimeout)):
-        return not isinstance(exc, requests.ReadTimeout)
+    if isinstance(exc, requests.ConnectionError):    # ConnectTimeout too; a ReadTimeout is not one
+        return True
     message = str(exc)
     return isinstance(exc, pysolr.SolrError) and (
         message.startswith("Failed to connect") or (message.startswith("Connection to server")
@@ -46,6 +49,8 @@ def node_unreachable(exc: Exception) -> bool:
 
 def cluster_outage(exc: Exception) -> bool:
     """The node answered, or stopped answering mid-request, but the cluster cannot serve now."""
+    if node_unreachable(exc):
+        return False
     if isinstance(exc, requests.Timeout):
         return True
     message = str(exc)

@@ -1,5 +1,6 @@
 """Backends for the search suites: tantivy in a temporary folder, a fresh core on the standalone Solr
-and a fresh 2-shard collection on the SolrCloud that `scripts/services.sh start_solr` started.
+and a fresh 2-shard collection on the SolrCloud that `scripts/services.sh start_solr` started, reached
+through every node of it (`solr_urls`), as a production installation would be.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ def open_test_backend(kind: str, tmp_path, *, shards: int = 2):
     from index.solr_backend import SolrBackend
     base = os.environ.get(ENV[kind], "")
     require(bool(base), f"{ENV[kind]} is not set (scripts/test.sh starts Solr: start_solr)")
-    url = f"{base.rstrip('/')}/t_{uuid.uuid4().hex[:10]}"
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    url = f"{base.rstrip('/')}/{name}"
     solr_admin.init(url, shards=shards)
-    backend = SolrBackend(url)
+    others = [u for u in os.environ.get("GRENSELOS_TEST_SOLRCLOUD_NODES", "").split(",") if u and u != base]
+    backend = SolrBackend([url] + [f"{u.rstrip('/')}/{name}" for u in others] if kind == "solrcloud" else url)
     try:
         yield backend
     finally:

@@ -66,3 +66,16 @@ def test_every_setting_is_in_the_reference():
     for spec in (settings.TOP_LEVEL, settings.HARVEST, settings.SEARCH, settings.SOURCE):
         for s in spec:
             assert f"`{s.name}`" in ref
+
+
+def test_solr_node_list_keeps_solr_url_first(write_config):
+    from index.backend import solr_urls
+    s = settings.load(write_config('[search]\nsolr_url = "http://a:8983/solr/g/"\n'
+                                   'solr_urls = ["http://b:8983/solr/g", "http://a:8983/solr/g"]\n'))
+    assert s.search.solr_urls == ("http://b:8983/solr/g", "http://a:8983/solr/g")
+    assert solr_urls(s.search) == ["http://a:8983/solr/g", "http://b:8983/solr/g"]
+    only_list = settings.load(write_config('[search]\nsolr_urls = ["http://b:8983/solr/g"]\n'))
+    assert solr_urls(only_list.search) == ["http://b:8983/solr/g"]
+    with pytest.raises(ConfigError) as err:
+        settings.load(write_config('[search]\nsolr_urls = ["http://b:8983/solr/g", 3]\n'))
+    assert err.value.key == "solr_urls" and "list of str" in str(err.value)
