@@ -79,6 +79,8 @@ SPARQL = (
     Setting("max_query_bytes", int, 32768, "Largest SPARQL query text accepted, in bytes (UTF-8)."),
     Setting("workers", int, 2, "Worker processes per portal process that evaluate SPARQL queries (one query "
             "each at a time; a query past the time limit is stopped by ending its process)."),
+    Setting("per_client", int, 1, "Most SPARQL queries one client (address) may have running at once in one "
+            "portal process; more are answered 429, so a few heavy users cannot take every worker."),
 )
 
 OAI = (
@@ -127,6 +129,7 @@ class SparqlSettings:
     max_rows: int = 10000
     max_query_bytes: int = 32768
     workers: int = 2
+    per_client: int = 1
 
 
 @dataclass(frozen=True)
