@@ -11,9 +11,6 @@ import hashlib
 import orjson
 from dataclasses import dataclass, field, fields
 
-#: Item statuses, best first (see transform.holdings.STATUSES).
-STATUS_ORDER = ("available", "in_transit", "on_loan", "reference", "unavailable", "unknown")
-
 
 @dataclass(frozen=True)
 class Copy:

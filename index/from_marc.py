@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import re
 
-from index.document import STATUS_ORDER, Copy, Document, Holding
+from index.document import Copy, Document, Holding
+from vocab import statuses
 
 _TRAIL = re.compile(r"[\s/:;,.=+]+$")
 _YEAR = re.compile(r"(1[4-9]\d\d|20\d\d)")
@@ -129,7 +130,7 @@ def contributors_of(record) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def _summary(copies: list[Copy]) -> tuple[str, str]:
     if not copies:
         return "unknown", ""
-    status = min((c.status for c in copies), key=lambda s: STATUS_ORDER.index(s) if s in STATUS_ORDER else 99)
+    status = statuses.best([c.status for c in copies])
     due = min((c.due_date for c in copies if c.status == "on_loan" and c.due_date), default="")
     return status, due if status == "on_loan" else ""
 
@@ -158,7 +159,7 @@ def holdings_of(record, source, holdings_records=(), sources_by_isil: dict | Non
         status, due = _summary(copies)
         out.append(Holding(
             key, getattr(owner, "municipality", "") or "", getattr(owner, "kind", "") or source.kind,
-            items=len(items), available=sum(1 for c in copies if c.status == "available"),
+            items=len(items), available=sum(1 for c in copies if statuses.get(c.status).available_now),
             call_number=next((c.call_number for c in copies if c.call_number), ""), isil=isil,
             location=next((c.location for c in copies if c.location), ""), status=status, due_date=due,
             copies=tuple(copies)))

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from flask import request, url_for
 
-from index.document import STATUS_ORDER as DOCUMENT_STATUS_ORDER
 from portal import i18n, labels, services
 from portal.search_service import SearchRequest, fold
+from vocab import statuses
 
 #: item status -> its place in a library's list of copies (best first, as the index orders them)
-STATUS_ORDER = {status: n for n, status in enumerate(DOCUMENT_STATUS_ORDER)}
 MAX_RELATED = 20
 #: relator code -> schema.org property of a Book (a contributor without a role is its author).
 SCHEMA_ROLES = {"aut": "author", "trl": "translator", "ill": "illustrator", "edt": "editor"}
@@ -77,17 +76,15 @@ def holdings_by_library(items: list[dict], mine: str) -> list[dict]:
             "mine": key == mine and bool(mine),
             "copies": [],
         })
-        status = item.get("status") or "unknown"
-        if status not in STATUS_ORDER:
-            status = "unknown"
+        status = statuses.get(item.get("status") or "").code
         group["copies"].append({
             "location": _shelf(item.get("location", ""), group["name"]), "call_number": item.get("call_number", ""),
             "status": status, "due_date": item.get("due_date", "") if status == "on_loan" else "",
-            "status_label": str(labels.STATUS_LABELS.get(status, labels.STATUS_LABELS["unknown"])),
+            "status_label": labels.status_label(status),
             "record": item.get("record", "")})
     for group in groups.values():
-        group["copies"].sort(key=lambda i: STATUS_ORDER.get(i["status"], 9))
-        group["available"] = sum(1 for i in group["copies"] if i["status"] == "available")
+        group["copies"].sort(key=lambda i: statuses.rank(i["status"]))
+        group["available"] = sum(1 for i in group["copies"] if statuses.get(i["status"]).available_now)
         group["items"] = len(group["copies"])     # named as in the index's holdings: items count, copies list
     return sorted(groups.values(), key=lambda g: (not g["mine"], g["available"] == 0, g["municipality"],
                                                   g["name"]))

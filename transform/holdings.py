@@ -22,6 +22,7 @@ from urllib.parse import quote
 from pyoxigraph import Literal, NamedNode
 
 from transform import bibframe, steps
+from vocab import statuses
 
 PROFILES = ("koha-952", "marc-852", "marcxchange-holdings")
 
@@ -178,22 +179,6 @@ def add_items(env, record, ctx):
 
 # -- Items as plain facts (for the search index and pages; the RDF writers above mint the graph) --------
 
-#: Normalised item statuses, in the order a patron cares about them.
-STATUSES = ("available", "in_transit", "on_loan", "reference", "unavailable", "unknown")
-
-#: Free-text item statuses (876 $j and the like) -> normalised status.
-STATUS_WORDS = {
-    "available": "available", "tilgjengelig": "available", "ledig": "available", "på hylla": "available",
-    "on shelf": "available", "saatavilla": "available",
-    "on-loan": "on_loan", "on loan": "on_loan", "checked out": "on_loan", "utlånt": "on_loan", "loan": "on_loan",
-    "lainassa": "on_loan",
-    "in-transit": "in_transit", "in transit": "in_transit", "transit": "in_transit",
-    "under transport": "in_transit", "kuljetuksessa": "in_transit",
-    "reference": "reference", "not for loan": "reference", "ikke til utlån": "reference",
-    "referanse": "reference", "kun på stedet": "reference", "lesesal": "reference",
-    "lost": "unavailable", "missing": "unavailable", "savnet": "unavailable", "withdrawn": "unavailable",
-    "tapt": "unavailable", "damaged": "unavailable", "kassert": "unavailable",
-}
 _DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})")
 
 
@@ -214,14 +199,12 @@ def _iso_date(value: str) -> str:
     return f"{match.group(1)}-{match.group(2)}-{match.group(3)}" if match else value.strip()
 
 
-def status_from_word(text: str) -> str:
-    return STATUS_WORDS.get(text.strip().strip(".").lower(), "unknown") if text and text.strip() else "unknown"
-
-
 def koha_status(field) -> tuple[str, str]:
-    """(status, due date) of a Koha 952 item: lost/withdrawn/damaged, due date ($q), not for loan ($7),
-    holding branch other than home branch (in transit), else available."""
-    if any(_one(field, code) not in ("", "0") for code in ("1", "0", "4")):
+    """(status, due date) of a Koha 952 item: lost ($1), withdrawn/damaged ($0/$4), due date ($q), not for
+    loan ($7), holding branch other than home branch (in transit), else available."""
+    if _one(field, "1") not in ("", "0"):
+        return "missing", ""
+    if any(_one(field, code) not in ("", "0") for code in ("0", "4")):
         return "unavailable", ""
     due = _one(field, "q")
     if due:
@@ -255,7 +238,7 @@ def _852_facts(fields: list) -> list[ItemFacts]:
         for unit in mine or [None]:
             status, due = "unknown", ""
             if unit is not None:
-                status = status_from_word(_one(unit, "j"))
+                status = statuses.from_word(_one(unit, "j"))
                 due = _iso_date(_one(unit, "n")) if status == "on_loan" and _one(unit, "n") else ""
             out.append(ItemFacts(_one(loc, "a"), place, shelf, status, due, note))
     return out

@@ -81,13 +81,15 @@ def test_koha_item_statuses():
         item952(a="TRB", b="TRB", o="S Eir", q="2026-12-14"),                 # on loan, due
         item952(a="TRB", b="KAU", o="S Eir"),                                  # travelling home
         item952(a="TRB", b="TRB", o="S Eir", _7="1"),                          # not for loan
-        item952(a="TRB", b="TRB", o="S Eir", _1="1"))                          # lost
+        item952(a="TRB", b="TRB", o="S Eir", _1="1"),                          # lost
+        item952(a="TRB", b="TRB", o="S Eir", _0="1"))                          # withdrawn
     (holding,) = holdings_of(record, SOURCE)
     assert holding.library == "tromso" and holding.isil == "NO-1902000"
-    assert [c.status for c in holding.copies] == ["available", "on_loan", "in_transit", "reference", "unavailable"]
+    assert [c.status for c in holding.copies] == ["available", "on_loan", "in_transit", "reference", "missing",
+                                                  "unavailable"]
     assert holding.copies[1].due_date == "2026-12-14"
     assert (holding.items, holding.available, holding.status, holding.call_number, holding.location) == (
-        5, 1, "available", "S Eir", "Barn")
+        6, 1, "available", "S Eir", "Barn")
     on_loan = holdings_of(constructed(item952(a="TRB", b="TRB", q="20261214"), item952(a="TRB", b="TRB", q="2026-11-02")),
                           SOURCE)[0]
     assert (on_loan.status, on_loan.due_date, on_loan.available) == ("on_loan", "2026-11-02", 0)
