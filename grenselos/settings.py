@@ -59,6 +59,8 @@ SOURCE = (
     Setting("isil", str, "", "ISIL of the library, e.g. NO-2030000."),
     Setting("kind", str, "public", "Kind of library.", choices=SOURCE_KINDS),
     Setting("municipality", str, "", "Municipality the library serves."),
+    Setting("library", str, "", "Id of the library this source is (the library facet value and "
+            "/library/ key); empty means the source's id."),
     Setting("oai_url", str, "", "OAI-PMH base URL; empty for sources that only arrive by `grenselos import`."),
     Setting("metadata_prefix", str, "marc21", "OAI-PMH metadataPrefix (marc21, marcxchange, ...)."),
     Setting("set", str, "", "OAI-PMH set to harvest; empty harvests everything."),
@@ -99,6 +101,7 @@ class Source:
     isil: str = ""
     kind: str = "public"
     municipality: str = ""
+    library: str = ""
     oai_url: str = ""
     metadata_prefix: str = "marc21"
     set: str = ""

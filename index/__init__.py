@@ -7,6 +7,6 @@ Other stages call:
   `.get(record_id) -> Document | None`, `.suggest(text) -> list[str]`;
 - `index.pipeline.index_changes(settings, store, full=False)` (the `grenselos index` verb);
 - `index.from_marc.document_from_marc(record, source, record_id, cluster_id, holdings=None, *, languages=None,
-  identifier="", holdings_records=(), sources_by_isil=None)`;
+  identifier="", holdings_records=(), directory=None)`;
 - `index.pipeline.document_id(source, record_id) -> "{source}-{record_id}"` (a document's and a hit's id).
 """

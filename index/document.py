@@ -36,6 +36,9 @@ class Holding:
     status: str = ""
     due_date: str = ""
     copies: tuple[Copy, ...] = ()
+    name: str = ""                   # the library's name (from vocab.libraries), or the code when unknown
+    region: bool = True              # held in the cooperating region (Troms and Finnmark)
+    known: bool = True               # False: a library code nobody knows, shown as the code
 
     def to_dict(self) -> dict:
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "copies"}
@@ -135,7 +138,8 @@ class Document:
 
     @property
     def libraries(self) -> list[str]:
-        return sorted({h.library for h in self.holdings})
+        """The region's libraries holding this edition (copies elsewhere are not library facet values)."""
+        return sorted({h.library for h in self.holdings if h.region})
 
 
 _FIELDS = tuple(f.name for f in fields(Document))

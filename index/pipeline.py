@@ -31,6 +31,7 @@ from index.document import Document
 from index.from_marc import document_from_marc, fallback_work_id
 from index.indexer import Indexer, Summary
 from index.tables import index_state
+from vocab import libraries as libraries_vocab
 
 CHUNK = 500
 
@@ -195,7 +196,7 @@ def documents(settings, store, since: datetime | None, summary_errors: list[str]
               target: str = "tantivy") -> tuple[Iterator[Document], list[str]]:
     """Documents to upsert and ids to delete. Unparseable records are quarantined (stage 'index')."""
     sources = {s.id: s for s in settings.sources}
-    by_isil = {s.isil: s for s in settings.sources if s.isil}
+    directory = libraries_vocab.directory(settings)
     transform = _Transform(store.engine)
     deletes: list[str] = []
     built: set[tuple[str, str]] = set()
@@ -247,7 +248,7 @@ def documents(settings, store, since: datetime | None, summary_errors: list[str]
                 m = minted.get(key)
                 work = (m.cluster_id if m and m.cluster_id else None) or fallback_work_id(record)
                 doc = document_from_marc(record, source, doc_id, work, languages=languages.get(key),
-                                         identifier=row.identifier, sources_by_isil=by_isil,
+                                         identifier=row.identifier, directory=directory,
                                          holdings_records=_holdings_records(store, source, row))
                 prepared.append(doc)
             except Exception as exc:  # noqa: BLE001 - one bad record never stops the batch

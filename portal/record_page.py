@@ -45,7 +45,8 @@ def holdings_items(docs: list[dict]) -> list[dict]:
     items = []
     for doc in docs:
         for holding in doc.get("holdings") or ():
-            shared = {k: holding.get(k, "") for k in ("library", "municipality", "kind", "isil")}
+            shared = {k: holding.get(k, "") for k in ("library", "municipality", "kind", "isil", "name")}
+            shared["region"] = holding.get("region", True)
             for copy in holding.get("copies") or [holding]:
                 items.append({**shared, "location": copy.get("location", ""),
                               "call_number": copy.get("call_number", ""), "status": copy.get("status", ""),
@@ -69,7 +70,8 @@ def holdings_by_library(items: list[dict], mine: str) -> list[dict]:
         library = libraries.by_id(key)
         group = groups.setdefault(key, {
             "library": key,
-            "name": item.get("library_name") or (library.name if library else key),
+            "name": item.get("library_name") or item.get("name") or (library.name if library else key),
+            "region": item.get("region", True),
             "municipality": item.get("municipality") or (library.municipality if library else ""),
             "kind": library.kind if library else item.get("kind", ""),
             "key": library.key if library else "",
@@ -191,7 +193,9 @@ def record_data(record: dict, mine: str) -> dict:
     record = {**record, "contributors": labels.contributors(record.get("contributors") or []),
               "genre_labels": [{"id": g, "label": labels.value_label("genre", g)}
                                for g in record.get("genres") or []]}
-    holdings = holdings_by_library(holdings_items(this_edition), mine)
+    every = holdings_by_library(holdings_items(this_edition), mine)
+    holdings = [g for g in every if g["region"]]
+    elsewhere = sorted((g for g in every if not g["region"]), key=lambda g: g["name"].casefold())
     examples = [m for m in members if m["id"] == record["id"] or m["id"] not in edition_ids]
     return {
         "record": record,
@@ -200,8 +204,10 @@ def record_data(record: dict, mine: str) -> dict:
         "other_editions": list(others.values()),
         "related": relation_entries,
         "holdings": holdings,
+        "holdings_elsewhere": elsewhere,       # outside the region (the union catalogue's), shown collapsed
         "holdings_summary": {"libraries": len(holdings), "copies": sum(g["items"] for g in holdings),
-                             "available": sum(g["available"] for g in holdings)},
+                             "available": sum(g["available"] for g in holdings),
+                             "elsewhere": len(elsewhere)},
         "my_library": mine,
         "json_ld": json_ld(record, work and {**work, "id": work_id}, examples + related["original"]
                            + related["translations"]),
