@@ -8,9 +8,9 @@ Libraries send holdings in three shapes (see ARCHITECTURE.md, "Norwegian sources
 * `marcxchange-holdings`: separate MARC holdings records linked to the bibliographic record by 004,
   each read like `marc-852` (the caller passes them in `ConvertContext.holdings`).
 
-Items get `{instance}/item/{n}` in reading order and `bf:heldBy {base}/library/{ISIL}`. A library code
-that is not an ISIL is looked up in the `library-isil` code list; failing that, the source's ISIL is
-used and the code is kept as a sublocation, with a warning.
+Items get `{instance}/item/{n}` in reading order and `bf:heldBy {base}/library/{ISIL or id}` of the library
+that holds them, as `vocab.libraries` resolves the owning code (the same decision the search index makes);
+a code nobody knows is kept as `{base}/library/code/{code}`, with a warning.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from urllib.parse import quote
 from pyoxigraph import Literal, NamedNode
 
 from transform import bibframe, steps
-from vocab import statuses
+from vocab import libraries as libraries_vocab, statuses
 
 PROFILES = ("koha-952", "marc-852", "marcxchange-holdings")
 
@@ -52,22 +52,26 @@ def consumed(profile: str) -> set[str]:
 
 
 def library(env, code: str) -> NamedNode | None:
-    """The library IRI for an owning-library code (ISIL, a known local code, or the source's ISIL)."""
+    """The IRI of the library holding a copy reported under owning code `code` (`vocab.libraries` decides,
+    as for the search index). A code nobody knows gets an IRI of its own under `library/code/`, with the
+    code, and a warning: never the source's library."""
     code = code.strip()
-    isil = code if ISIL.match(code) else env.maps.get("library-isil", {}).get(code) if code else None
-    if isinstance(isil, NamedNode):
-        isil = isil.value.rsplit("/", 1)[1]
-    if not isil:
-        isil = env.ctx.isil
-        if code:
-            env.warn(f"library code {code!r} is not an ISIL and not in the library-isil list; "
-                     f"holding attributed to {isil or 'the source'}")
-    if not isil:
-        isil = code or env.ctx.source_id
-    node = NamedNode(f"{env.base}/library/{quote(isil, safe='-:')}")
+    directory = env.ctx.directory or libraries_vocab.solo_directory(env.ctx.source_id, env.ctx.isil)
+    found = directory.resolve(code, env.ctx.source_id)
+    if found.library is None:
+        env.warn(f"library code {code!r} is not known ({found.why}); the copy is kept under that code")
+        node = NamedNode(f"{env.base}/library/code/{quote(code, safe='-')}")
+        env.add(node, TYPE, ORGANIZATION)
+        env.add(node, CODE, Literal(code))
+        return node
+    node = NamedNode(library_iri(env.base, found.library))
     env.add(node, TYPE, ORGANIZATION)
-    env.add(node, CODE, Literal(isil))
+    env.add(node, CODE, Literal(found.library.key))
     return node
+
+
+def library_iri(base: str, lib) -> str:
+    return f"{base.rstrip('/')}/library/{quote(lib.key, safe='-:')}"
 
 
 class ItemWriter:

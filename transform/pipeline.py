@@ -34,6 +34,7 @@ from transform.graphstore import GraphStore
 from transform import language_detection, language_graph, languages_store
 from transform import statistics as stats
 from transform.tables import clusters, transform_records, transform_state
+from vocab import libraries as libraries_vocab
 
 BATCH = 200
 _SAFE = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
@@ -300,7 +301,7 @@ class Pipeline:
             holdings = tuple(to_pymarc(h.marcxml) for h in self.records.holdings_for(source.id, row.control_number)
                              if h.marcxml)
         ctx = ConvertContext(source.id, record_id, isil=source.isil, holdings_profile=source.holdings,
-                             work_id=work, holdings=holdings)
+                             work_id=work, holdings=holdings, directory=libraries_vocab.directory(self.settings))
         conversion = self.converter.convert(record, ctx)
         triples = list(conversion.triples)
         found = language_detection.check(record, conversion.languages, source)

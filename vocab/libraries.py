@@ -120,8 +120,11 @@ class Directory:
             if source.kind == "national":
                 self.national_sources.add(source.id)
         for library in _rows():
-            if library.isil and library.isil in self.by_isil:
-                continue                       # a configured source with that ISIL wins
+            same = self.by_id.get(library.id) or (self.by_isil.get(library.isil) if library.isil else None)
+            if same is not None:               # a configured source is this library: it wins, the codes join it
+                for code in library.codes:
+                    self.by_code.setdefault(code.casefold(), same)
+                continue
             self.by_id.setdefault(library.id, library)
             if library.isil:
                 self.by_isil.setdefault(library.isil, library)
@@ -150,6 +153,14 @@ class Directory:
         if source_id in self.national_sources or own is None:
             return Resolution(None, code, "a library code the directory does not know")
         return Resolution(own, code, "a branch or department code of the source")
+
+
+@lru_cache(maxsize=64)
+def solo_directory(source_id: str, isil: str = "") -> Directory:
+    """The directory seen by a conversion outside any configuration (`grenselos convert`): one source."""
+    from types import SimpleNamespace
+    return Directory((SimpleNamespace(id=source_id, name=source_id, isil=isil, kind="public", municipality="",
+                                      library=""),))
 
 
 @lru_cache(maxsize=8)
