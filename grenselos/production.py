@@ -203,14 +203,25 @@ class BufferingThreadWorker(ThreadWorker):
         self._read_available(conn)
 
     def _read_available(self, conn):
+        """Read what the socket has; hand over, wait for more, or close. Never raises: it runs in the
+        worker's main loop, where an exception would end the whole process."""
+        try:
+            self._read_and_decide(conn)
+        except Exception:
+            self.log.exception("Error while reading a request from %s", conn.client)
+            if conn in self._pending:
+                self._drop(conn)
+
+    def _read_and_decide(self, conn):
         state = self._pending[conn]
         cap = self.max_head + self.max_body + 16 * 1024     # pipelined surplus beyond that waits
+        ended = False
         try:
             while len(state.data) < cap:
                 chunk = conn.sock.recv(65536)
-                if not chunk:             # the client gave up
-                    self._drop(conn)
-                    return
+                if not chunk:             # the client closed, or only shut its sending side
+                    ended = True
+                    break
                 state.data += chunk
         except (BlockingIOError, InterruptedError):
             pass
@@ -218,6 +229,9 @@ class BufferingThreadWorker(ThreadWorker):
             self._drop(conn)
             return
         verdict = self._examine(conn, state)
+        if ended and verdict is not _READY:
+            self._drop(conn)              # gave up before the request was complete: nothing to answer
+            return
         if verdict is _WAIT:
             if not state.registered:
                 self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))

@@ -145,6 +145,18 @@ def test_keep_alive_and_pipelined_requests(shipped):
     assert answer.count(b"HTTP/1.1 200 OK") == 2
 
 
+def test_request_then_half_close_is_still_answered(shipped):
+    """A client may shut its sending side once the request is out (HTTP/1.0 tools do); the request
+    read in the poller is complete, so it is served, not dropped with the connection's EOF."""
+    with socket.create_connection((slow_http.HOST, shipped), timeout=5) as sock:
+        sock.sendall(b"GET /api/search?q=x HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200 OK") or answer.startswith(b"HTTP/1.0 200 OK")
+
+
 def test_expect_100_continue_and_chunked_bodies(shipped):
     head = SPARQL_HEAD + b"Content-Length: %d\r\nExpect: 100-continue\r\n\r\n" % len(SPARQL_BODY)
     answer = _raw(shipped, head, wait_for=b"HTTP/1.1 100 Continue\r\n\r\n", then=SPARQL_BODY)
