@@ -292,7 +292,10 @@ def start_nginx(folder: Path, upstream_port: int) -> tuple[subprocess.Popen, int
 
     Returns the process, its plain-HTTP port (which redirects to HTTPS) and its HTTPS port.
     """
-    http_port, https_port = free_port(), free_port()
+    http_port = free_port()
+    https_port = free_port()
+    while https_port == http_port:
+        https_port = free_port()
     conf = render_nginx(folder, upstream_port, http_port, https_port)
     binary = nginx_binary()
     base = [binary, "-p", str(folder), "-e", str(folder / "logs" / "error.log"), "-c", str(conf)]
