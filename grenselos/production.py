@@ -162,7 +162,7 @@ class _Pending:
 class BufferingThreadWorker(ThreadWorker):
     """gunicorn's gthread worker, except that no thread is given a request until it has fully arrived.
 
-    Limits (class attributes; a subclass in the config file may change them):
+    The limits are class attributes: a subclass named as `worker_class` may change them.
     """
 
     #: Seconds a client has to send a whole request head: from the connection's accept, or, on a
