@@ -122,3 +122,15 @@ def test_systemd_unit_runs_the_shipped_configuration_in_a_sandbox(tmp_path):
     problems = [line for line in (done.stdout + done.stderr).splitlines() if str(local.name) in line
                 or "grenselos" in line]
     assert done.returncode == 0 and not problems, done.stdout + done.stderr
+
+
+def test_the_gthread_hooks_the_worker_overrides_still_exist():
+    """BufferingThreadWorker hooks into gthread's main loop by name (setup.cfg pins gunicorn 27.x); an
+    upgrade that renames one would silently turn the buffering or the deadlines off."""
+    from gunicorn.workers.gthread import TConn, ThreadWorker
+    for name in ("enqueue_req", "murder_pending", "handle", "handle_request", "finish_request", "accept"):
+        assert callable(getattr(ThreadWorker, name, None)), name
+    import inspect
+    assert "self.murder_pending()" in inspect.getsource(ThreadWorker.run)
+    assert "conn.data_ready" in inspect.getsource(ThreadWorker.handle)
+    assert "data_ready" in inspect.getsource(TConn.__init__)
