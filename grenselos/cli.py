@@ -310,7 +310,7 @@ def run(ctx, full):
 @click.option("--port", default=5000, show_default=True)
 @pass_ctx
 def serve(ctx, host, port):
-    """Serve the portal (threaded; for production run `gunicorn 'portal.app:create_app()'`)."""
+    """Serve the portal (threaded; for production run `gunicorn -c deploy/gunicorn.conf.py`, README)."""
     from portal.serve import serve as serve_portal
     serve_portal(ctx.settings, host=host, port=port)
 
