@@ -27,6 +27,7 @@ from sqlalchemy import distinct, func, inspect as sa_inspect, select
 from harvest.marcxml import to_pymarc
 from harvest.tables import records
 from index.backend import SearchBackend, open_backend
+from index.copies import holdings_from_copies
 from index.document import Document
 from index.from_marc import document_from_marc, fallback_work_id
 from index.indexer import Indexer, Summary
@@ -75,7 +76,7 @@ class _Transform:
 
     def __init__(self, engine):
         self.engine = engine
-        self.table = self.detections = None
+        self.table = self.detections = self.copy_table = None
         try:
             names = set(sa_inspect(engine).get_table_names())
         except Exception:  # noqa: BLE001 - without the transform stage the fallbacks serve
@@ -85,6 +86,9 @@ class _Transform:
             self.table = transform_records
         if "language_detections" in names:
             self.detections = True
+        if "copies" in names:
+            from transform import copies as copies_store
+            self.copy_table = copies_store
 
     def minted(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Minted]:
         if self.table is None or not keys:
@@ -143,6 +147,19 @@ class _Transform:
                     t.c.cluster_id.in_(ids[start:start + CHUNK]), t.c.status != "deleted"))]
         return sorted(out)
 
+    def copies(self, keys: list[tuple[str, str]]):
+        """{(source, identifier): [CopyRow]} from the copies table, or None before the table exists."""
+        if self.copy_table is None:
+            return None
+        with self.engine.connect() as conn:
+            return self.copy_table.for_records(conn, keys)
+
+    def copies_changed_since(self, since: datetime) -> list[tuple[str, str]]:
+        if self.copy_table is None:
+            return []
+        with self.engine.connect() as conn:
+            return self.copy_table.changed_since(conn, since)
+
     def reclustered_since(self, since: datetime) -> list[tuple[str, str]]:
         if self.table is None:
             return []
@@ -175,6 +192,7 @@ def _bib_rows(store, since: datetime | None, transform: _Transform) -> Iterator:
                         records.c.record_type == "bib")):
                     extra.add((r.source, r.identifier))
     extra.update(transform.reclustered_since(since))
+    extra.update(transform.copies_changed_since(since))
     for source, identifier in sorted(extra):
         row = store.get(source, identifier)
         if row is not None and _aware(row.changed_at) <= _aware(since):
@@ -222,6 +240,7 @@ def documents(settings, store, since: datetime | None, summary_errors: list[str]
         keys = [(r.source, r.identifier) for r in rows]
         minted = transform.minted(keys)
         languages = transform.languages(keys)
+        copy_rows = transform.copies(keys)
         ids, stale = {}, {}
         for row in rows:
             m = minted.get((row.source, row.identifier))
@@ -247,9 +266,12 @@ def documents(settings, store, since: datetime | None, summary_errors: list[str]
                 record = to_pymarc(row.marcxml)
                 m = minted.get(key)
                 work = (m.cluster_id if m and m.cluster_id else None) or fallback_work_id(record)
-                doc = document_from_marc(record, source, doc_id, work, languages=languages.get(key),
+                holdings = None          # from the MARC, for a record the transform stage has not seen yet
+                if m is not None and copy_rows is not None:
+                    holdings = holdings_from_copies(copy_rows.get(key, []), source, directory)
+                doc = document_from_marc(record, source, doc_id, work, holdings, languages=languages.get(key),
                                          identifier=row.identifier, directory=directory,
-                                         holdings_records=_holdings_records(store, source, row))
+                                         holdings_records=() if holdings else _holdings_records(store, source, row))
                 prepared.append(doc)
             except Exception as exc:  # noqa: BLE001 - one bad record never stops the batch
                 cause = f"cannot build search document: {type(exc).__name__}: {exc}"

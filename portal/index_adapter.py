@@ -28,7 +28,7 @@ def _holding(h, copies: bool = True) -> dict:
            "status": h.status or ("available" if h.available else "unknown"), "due_date": h.due_date,
            "name": h.name, "region": h.region, "known": h.known}
     if copies:
-        out["copies"] = [{"status": c.status, "due_date": c.due_date, "location": c.location,
+        out["copies"] = [{"id": c.id, "status": c.status, "due_date": c.due_date, "location": c.location,
                           "call_number": c.call_number} for c in h.copies]
     return out
 
