@@ -100,6 +100,10 @@ def status(ctx, as_json):
         if "converted" in c:
             click.echo(f"{'':<{width}}  transform: {c['converted']} converted, {c['conversion_errors']} errors, "
                        f"{c['clusters']} works, last {c.get('last_transform') or 'never'}")
+        if c.get("unknown_library_codes"):
+            codes = ", ".join(f"{code} ({n})" for code, n in sorted(c["unknown_library_codes"].items()))
+            click.echo(f"{'':<{width}}  warning: copies held under library codes nobody knows (add them to "
+                       f"vocab/data/libraries.tsv or configure the library): {codes}")
 
 
 def _status_extras():
@@ -311,7 +315,7 @@ def run(ctx, full):
 @click.option("--port", default=5000, show_default=True)
 @pass_ctx
 def serve(ctx, host, port):
-    """Serve the portal (threaded; for production run `gunicorn 'portal.app:create_app()'`)."""
+    """Serve the portal (threaded; for production run `gunicorn -c deploy/gunicorn.conf.py`, README)."""
     from portal.serve import serve as serve_portal
     serve_portal(ctx.settings, host=host, port=port)
 

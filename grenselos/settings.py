@@ -68,6 +68,8 @@ SOURCE = (
     Setting("isil", str, "", "ISIL of the library, e.g. NO-2030000."),
     Setting("kind", str, "public", "Kind of library.", choices=SOURCE_KINDS),
     Setting("municipality", str, "", "Municipality the library serves."),
+    Setting("library", str, "", "Id of the library this source is (the library facet value and "
+            "/library/ key); empty means the source's id."),
     Setting("oai_url", str, "", "OAI-PMH base URL; empty for sources that only arrive by `grenselos import`."),
     Setting("metadata_prefix", str, "marc21", "OAI-PMH metadataPrefix (marc21, marcxchange, ...)."),
     Setting("set", str, "", "OAI-PMH set to harvest; empty harvests everything."),
@@ -88,6 +90,8 @@ SPARQL = (
     Setting("max_query_bytes", int, 32768, "Largest SPARQL query text accepted, in bytes (UTF-8)."),
     Setting("workers", int, 2, "Worker processes per portal process that evaluate SPARQL queries (one query "
             "each at a time; a query past the time limit is stopped by ending its process)."),
+    Setting("per_client", int, 1, "Most SPARQL queries one client (address) may have running at once in one "
+            "portal process; more are answered 429, so a few heavy users cannot take every worker."),
 )
 
 OAI = (
@@ -106,6 +110,7 @@ class Source:
     isil: str = ""
     kind: str = "public"
     municipality: str = ""
+    library: str = ""
     oai_url: str = ""
     metadata_prefix: str = "marc21"
     set: str = ""
@@ -138,6 +143,7 @@ class SparqlSettings:
     max_rows: int = 10000
     max_query_bytes: int = 32768
     workers: int = 2
+    per_client: int = 1
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ Other stages call:
   `.get(record_id) -> Document | None`, `.suggest(text) -> list[str]`;
 - `index.pipeline.index_changes(settings, store, full=False)` (the `grenselos index` verb);
 - `index.from_marc.document_from_marc(record, source, record_id, cluster_id, holdings=None, *, languages=None,
-  identifier="", holdings_records=(), sources_by_isil=None)`;
+  identifier="", holdings_records=(), directory=None)`;
 - `index.from_store.document_id(source, record_id) -> "{source}-{record_id}"` (a document's and a hit's id);
 - `index.from_store.RecordDocuments(settings, store)`: documents rebuilt from the record store (record pages while
   the index is down); `index.errors.SearchUnavailable`: the outage every backend raises alike.

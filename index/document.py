@@ -11,9 +11,6 @@ import hashlib
 import orjson
 from dataclasses import dataclass, field, fields
 
-#: Item statuses, best first (see transform.holdings.STATUSES).
-STATUS_ORDER = ("available", "in_transit", "on_loan", "reference", "unavailable", "unknown")
-
 
 @dataclass(frozen=True)
 class Copy:
@@ -22,6 +19,8 @@ class Copy:
     due_date: str = ""
     location: str = ""
     call_number: str = ""
+    id: int = 0                      # the copy's row in the copies table (0: read from MARC)
+    item_id: str = ""                # barcode or item number, where the library sends one
 
 
 @dataclass(frozen=True)
@@ -39,6 +38,9 @@ class Holding:
     status: str = ""
     due_date: str = ""
     copies: tuple[Copy, ...] = ()
+    name: str = ""                   # the library's name (from vocab.libraries), or the code when unknown
+    region: bool = True              # held in the cooperating region (Troms and Finnmark)
+    known: bool = True               # False: a library code nobody knows, shown as the code
 
     def to_dict(self) -> dict:
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "copies"}
@@ -138,7 +140,8 @@ class Document:
 
     @property
     def libraries(self) -> list[str]:
-        return sorted({h.library for h in self.holdings})
+        """The region's libraries holding this edition (copies elsewhere are not library facet values)."""
+        return sorted({h.library for h in self.holdings if h.region})
 
 
 _FIELDS = tuple(f.name for f in fields(Document))

@@ -167,7 +167,7 @@ def flatten(doc: Document) -> dict[str, object]:
     genre_text = _unique([*doc.genre_terms, *(label for g in doc.genres for label in genre_labels(g))])
     searchable = [*titles, *doc.contributors, *subjects, *genre_text, *doc.series, *doc.publishers, doc.notes]
     all_text = textmod.normalize(" \n ".join(s for s in searchable if s))
-    holdings = doc.holdings
+    holdings = [h for h in doc.holdings if h.region]      # the library facets list the region's libraries only
     out: dict[str, object] = {
         "id": doc.id, "harvest_id": doc.harvest_id or None, "work_id": doc.work_id, "source": doc.source,
         "doc": doc.to_json(),

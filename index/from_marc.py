@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import re
 
-from index.document import STATUS_ORDER, Copy, Document, Holding
+from index.document import Copy, Document, Holding
+from vocab import statuses
 
 _TRAIL = re.compile(r"[\s/:;,.=+]+$")
 _YEAR = re.compile(r"(1[4-9]\d\d|20\d\d)")
@@ -129,46 +130,47 @@ def contributors_of(record) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def _summary(copies: list[Copy]) -> tuple[str, str]:
     if not copies:
         return "unknown", ""
-    status = min((c.status for c in copies), key=lambda s: STATUS_ORDER.index(s) if s in STATUS_ORDER else 99)
+    status = statuses.best([c.status for c in copies])
     due = min((c.due_date for c in copies if c.status == "on_loan" and c.due_date), default="")
     return status, due if status == "on_loan" else ""
 
 
-def holdings_of(record, source, holdings_records=(), sources_by_isil: dict | None = None) -> tuple[Holding, ...]:
-    """Holdings per library from the items the source's holdings profile reports (transform.holdings).
-    An item naming the ISIL of another configured library is that library's; a local branch code or
-    none is the source's own. A record without item fields is one holding of the source, status unknown."""
-    from transform.holdings import ISIL, read_items
-    sources_by_isil = sources_by_isil or {}
+def holdings_of(record, source, holdings_records=(), directory=None) -> tuple[Holding, ...]:
+    """Holdings per library from the items the source's holdings profile reports (transform.holdings),
+    each filed under the library that holds it (`vocab.libraries.Directory.resolve`): a copy naming another
+    library is that library's, a code nobody knows stays that code (never the source's). A record without
+    item fields is one holding of the source, status unknown."""
+    from transform.holdings import read_items
+    from vocab.libraries import Directory
+    directory = directory or Directory((source,))
     grouped: dict[str, tuple[object, str, list]] = {}
     for item in read_items(record, source.holdings, holdings_records):
-        owner, isil = source, source.isil or ""
-        if item.library and ISIL.match(item.library):
-            isil = item.library
-            owner = sources_by_isil.get(item.library) or (source if item.library == source.isil else None)
-        key = owner.id if owner is not None else isil
-        entry = grouped.setdefault(key, (owner, isil, []))
-        entry[2].append(item)
+        found = directory.resolve(item.library, source.id)
+        key = found.library.id if found.library is not None else found.code
+        grouped.setdefault(key, (found.library, found.code, []))[2].append(item)
     if not grouped:
-        return (Holding(source.id, source.municipality, source.kind, items=1, available=0,
-                        isil=source.isil or "", status="unknown"),)
-    out = []
-    for key, (owner, isil, items) in grouped.items():
-        copies = [Copy(i.status, i.due_date, i.location, i.call_number) for i in items]
-        status, due = _summary(copies)
-        out.append(Holding(
-            key, getattr(owner, "municipality", "") or "", getattr(owner, "kind", "") or source.kind,
-            items=len(items), available=sum(1 for c in copies if c.status == "available"),
-            call_number=next((c.call_number for c in copies if c.call_number), ""), isil=isil,
-            location=next((c.location for c in copies if c.location), ""), status=status, due_date=due,
-            copies=tuple(copies)))
-    return tuple(out)
+        own = directory.resolve("", source.id).library
+        return (_holding(own, "", []),)
+    return tuple(_holding(library, code, items) for library, code, items in grouped.values())
+
+
+def _holding(library, code: str, items: list) -> Holding:
+    copies = [Copy(i.status, i.due_date, i.location, i.call_number) for i in items]
+    status, due = _summary(copies)
+    if library is None:                  # an unknown code: shown as the code, outside every library facet
+        return Holding(code, items=len(items), available=0, status=status, due_date=due, copies=tuple(copies),
+                       name=code, region=False, known=False, kind="")
+    return Holding(
+        library.id, library.municipality, library.kind, items=max(1, len(items)),
+        available=sum(1 for c in copies if statuses.get(c.status).available_now),
+        call_number=next((c.call_number for c in copies if c.call_number), ""), isil=library.isil,
+        location=next((c.location for c in copies if c.location), ""), status=status, due_date=due,
+        copies=tuple(copies), name=library.name, region=library.in_region)
 
 
 def document_from_marc(record, source, record_id: str, cluster_id: str,
                        holdings: tuple[Holding, ...] | None = None, work_libraries: int | None = None, *,
-                       languages=None, identifier: str = "", holdings_records=(),
-                       sources_by_isil: dict | None = None) -> Document:
+                       languages=None, identifier: str = "", holdings_records=(), directory=None) -> Document:
     """The document of one record. `record_id` is the public id (`{source}-{minted id}`, see
     `index.pipeline.document_id`); `languages` the transform stage's `EffectiveLanguages` when it
     stored a detection; `holdings_records` the separate holdings records of the source, if any."""
@@ -184,7 +186,7 @@ def document_from_marc(record, source, record_id: str, cluster_id: str,
               if v.strip()]
     notes = " ".join(_join(f, "agt") for f in record.get_fields("520", "505"))
     if holdings is None:
-        holdings = holdings_of(record, source, holdings_records, sources_by_isil)
+        holdings = holdings_of(record, source, holdings_records, directory)
     classified = genre_vocab.classify(record)
     codes, detected = languages_of(record, source, languages)
     return Document(
@@ -200,7 +202,8 @@ def document_from_marc(record, source, record_id: str, cluster_id: str,
         publishers=_unique(publishers), year=year_of(record), languages=codes, languages_detected=detected,
         formats=format_of(record), audiences=(classified.audience,) if classified.audience else (),
         holdings=tuple(holdings), notes=notes,
-        work_libraries=work_libraries if work_libraries is not None else len({h.library for h in holdings}),
+        work_libraries=work_libraries if work_libraries is not None else len({h.library for h in holdings
+                                                                              if h.region}),
     )
 
 

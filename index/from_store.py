@@ -18,8 +18,10 @@ from urllib.parse import quote, unquote
 from sqlalchemy import distinct, func, inspect as sa_inspect, select
 
 from harvest.marcxml import to_pymarc
+from index.copies import holdings_from_copies
 from index.document import Document
 from index.from_marc import document_from_marc, fallback_work_id
+from vocab import libraries as libraries_vocab
 
 CHUNK = 500
 
@@ -55,7 +57,7 @@ class TransformFacts:
 
     def __init__(self, engine):
         self.engine = engine
-        self.table = self.detections = None
+        self.table = self.detections = self.copy_table = None
         try:
             names = set(sa_inspect(engine).get_table_names())
         except Exception:  # noqa: BLE001 - without the transform stage the fallbacks serve
@@ -65,6 +67,9 @@ class TransformFacts:
             self.table = transform_records
         if "language_detections" in names:
             self.detections = True
+        if "copies" in names:
+            from transform import copies as copies_store
+            self.copy_table = copies_store
 
     def minted(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Minted]:
         if self.table is None or not keys:
@@ -132,6 +137,19 @@ class TransformFacts:
                     t.c.cluster_id.in_(ids[start:start + CHUNK]), t.c.status != "deleted"))]
         return sorted(out)
 
+    def copies(self, keys: list[tuple[str, str]]):
+        """{(source, identifier): [CopyRow]} from the copies table, or None before the table exists."""
+        if self.copy_table is None:
+            return None
+        with self.engine.connect() as conn:
+            return self.copy_table.for_records(conn, keys)
+
+    def copies_changed_since(self, since: datetime) -> list[tuple[str, str]]:
+        if self.copy_table is None:
+            return []
+        with self.engine.connect() as conn:
+            return self.copy_table.changed_since(conn, since)
+
     def reclustered_since(self, since: datetime) -> list[tuple[str, str]]:
         if self.table is None:
             return []
@@ -157,12 +175,18 @@ def buildable(row, source) -> bool:
     return not (row.deleted or row.error or not row.marcxml or source is None)
 
 
-def build_document(store, source, row, doc_id: str, minted: Minted | None, languages, sources_by_isil) -> Document:
-    """The search document of one stored bibliographic row; raises when its MARC cannot be read."""
+def build_document(store, source, row, doc_id: str, minted: Minted | None, languages, directory,
+                   copies=None) -> Document:
+    """The search document of one stored bibliographic row; raises when its MARC cannot be read.
+    `copies`: the record's rows of the copies table (None when the transform stage keeps none)."""
     record = to_pymarc(row.marcxml)
     work = (minted.cluster_id if minted and minted.cluster_id else None) or fallback_work_id(record)
-    return document_from_marc(record, source, doc_id, work, languages=languages, identifier=row.identifier,
-                              sources_by_isil=sources_by_isil, holdings_records=holdings_records(store, source, row))
+    holdings = None          # from the MARC, for a record the transform stage has not seen yet
+    if minted is not None and copies is not None:
+        holdings = holdings_from_copies(copies, source, directory)
+    return document_from_marc(record, source, doc_id, work, holdings, languages=languages, identifier=row.identifier,
+                              directory=directory,
+                              holdings_records=() if holdings else holdings_records(store, source, row))
 
 
 def with_popularity(docs: list[Document], transform: TransformFacts) -> list[Document]:
@@ -180,7 +204,7 @@ class RecordDocuments:
 
     def __init__(self, settings, store):
         self.sources = {s.id: s for s in settings.sources}
-        self.by_isil = {s.isil: s for s in settings.sources if s.isil}
+        self.directory = libraries_vocab.directory(settings)
         self.store = store
         self.transform = TransformFacts(store.engine)
 
@@ -202,13 +226,14 @@ class RecordDocuments:
                 and buildable(r, self.sources.get(r.source))]
         keys = [(r.source, r.identifier) for r in rows]
         minted, languages = self.transform.minted(keys), self.transform.languages(keys)
+        copy_rows = self.transform.copies(keys)
         docs = []
         for row in rows:
             key = (row.source, row.identifier)
             try:
                 docs.append(build_document(self.store, self.sources[row.source], row,
-                                           public_id(row, minted.get(key)), minted.get(key),
-                                           languages.get(key), self.by_isil))
+                                           public_id(row, minted.get(key)), minted.get(key), languages.get(key),
+                                           self.directory, None if copy_rows is None else copy_rows.get(key, [])))
             except Exception:  # noqa: BLE001 - quarantined by the next index run, not by a page view
                 continue
         # As the index stores and returns it (a JSON round trip sorts the subject vocabularies, say).

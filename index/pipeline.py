@@ -28,6 +28,7 @@ from index.from_store import (CHUNK, TransformFacts, build_document, buildable, 
                               fallback_record_id, public_id, with_popularity)
 from index.indexer import Indexer, Summary
 from index.tables import index_state
+from vocab import libraries as libraries_vocab
 
 
 def target_name(settings) -> str:
@@ -63,6 +64,7 @@ def _bib_rows(store, since: datetime | None, transform: TransformFacts) -> Itera
                         records.c.record_type == "bib")):
                     extra.add((r.source, r.identifier))
     extra.update(transform.reclustered_since(since))
+    extra.update(transform.copies_changed_since(since))
     for source, identifier in sorted(extra):
         row = store.get(source, identifier)
         if row is not None and _aware(row.changed_at) <= _aware(since):
@@ -78,7 +80,7 @@ def documents(settings, store, since: datetime | None, summary_errors: list[str]
               target: str = "tantivy") -> tuple[Iterator[Document], list[str]]:
     """Documents to upsert and ids to delete. Unparseable records are quarantined (stage 'index')."""
     sources = {s.id: s for s in settings.sources}
-    by_isil = {s.isil: s for s in settings.sources if s.isil}
+    directory = libraries_vocab.directory(settings)
     transform = TransformFacts(store.engine)
     deletes: list[str] = []
     built: set[tuple[str, str]] = set()
@@ -104,6 +106,7 @@ def documents(settings, store, since: datetime | None, summary_errors: list[str]
         keys = [(r.source, r.identifier) for r in rows]
         minted = transform.minted(keys)
         languages = transform.languages(keys)
+        copy_rows = transform.copies(keys)
         ids, stale = {}, {}
         for row in rows:
             m = minted.get((row.source, row.identifier))
@@ -127,7 +130,7 @@ def documents(settings, store, since: datetime | None, summary_errors: list[str]
                 continue
             try:
                 prepared.append(build_document(store, source, row, doc_id, minted.get(key), languages.get(key),
-                                               by_isil))
+                                               directory, None if copy_rows is None else copy_rows.get(key, [])))
             except Exception as exc:  # noqa: BLE001 - one bad record never stops the batch
                 cause = f"cannot build search document: {type(exc).__name__}: {exc}"
                 summary_errors.append(f"{row.source} {row.identifier}: {cause}")

@@ -25,9 +25,10 @@ def _holding(h, copies: bool = True) -> dict:
     when `copies` is set (a record page); a hit list shows one line per library and no copies."""
     out = {"library": h.library, "isil": h.isil, "municipality": h.municipality, "kind": h.kind,
            "call_number": h.call_number, "location": h.location, "items": h.items, "available": h.available,
-           "status": h.status or ("available" if h.available else "unknown"), "due_date": h.due_date}
+           "status": h.status or ("available" if h.available else "unknown"), "due_date": h.due_date,
+           "name": h.name, "region": h.region, "known": h.known}
     if copies:
-        out["copies"] = [{"status": c.status, "due_date": c.due_date, "location": c.location,
+        out["copies"] = [{"id": c.id, "status": c.status, "due_date": c.due_date, "location": c.location,
                           "call_number": c.call_number} for c in h.copies]
     return out
 

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from index.fields import SAMI
 from portal import i18n
 from portal.search_service import SAMI_GROUP
-from vocab import genres, relators
+from vocab import genres, relators, statuses
 
 FACET_LABELS = {
     "language": _l("Language"),
@@ -31,15 +31,6 @@ KIND_LABELS = {
     "public": _l("Public library"),
     "school": _l("School library"),
     "national": _l("National library"),
-}
-
-STATUS_LABELS = {
-    "available": _l("Available"),
-    "on_loan": _l("On loan"),
-    "in_transit": _l("In transit"),
-    "reference": _l("Reference only"),
-    "unavailable": _l("Not available"),
-    "unknown": _l("Status unknown"),
 }
 
 FORMAT_LABELS = {
@@ -71,6 +62,11 @@ SORT_LABELS = {
 }
 
 SAMI_GROUP_LABEL = _l("All Sami languages")
+
+
+def status_label(code: str) -> str:
+    """A copy status in the interface language (labels live in `vocab/data/statuses.tsv`)."""
+    return statuses.label(code, i18n.current())
 
 
 def value_label(field: str, value: str, libraries=None) -> str:

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from flask import request, url_for
 
-from index.document import STATUS_ORDER as DOCUMENT_STATUS_ORDER
 from portal import i18n, labels, services
 from portal.search_service import SearchRequest, fold
+from vocab import statuses
 
 #: item status -> its place in a library's list of copies (best first, as the index orders them)
-STATUS_ORDER = {status: n for n, status in enumerate(DOCUMENT_STATUS_ORDER)}
 MAX_RELATED = 20
 #: relator code -> schema.org property of a Book (a contributor without a role is its author).
 SCHEMA_ROLES = {"aut": "author", "trl": "translator", "ill": "illustrator", "edt": "editor"}
@@ -46,7 +45,8 @@ def holdings_items(docs: list[dict]) -> list[dict]:
     items = []
     for doc in docs:
         for holding in doc.get("holdings") or ():
-            shared = {k: holding.get(k, "") for k in ("library", "municipality", "kind", "isil")}
+            shared = {k: holding.get(k, "") for k in ("library", "municipality", "kind", "isil", "name")}
+            shared["region"] = holding.get("region", True)
             for copy in holding.get("copies") or [holding]:
                 items.append({**shared, "location": copy.get("location", ""),
                               "call_number": copy.get("call_number", ""), "status": copy.get("status", ""),
@@ -70,24 +70,23 @@ def holdings_by_library(items: list[dict], mine: str) -> list[dict]:
         library = libraries.by_id(key)
         group = groups.setdefault(key, {
             "library": key,
-            "name": item.get("library_name") or (library.name if library else key),
+            "name": item.get("library_name") or item.get("name") or (library.name if library else key),
+            "region": item.get("region", True),
             "municipality": item.get("municipality") or (library.municipality if library else ""),
             "kind": library.kind if library else item.get("kind", ""),
             "key": library.key if library else "",
             "mine": key == mine and bool(mine),
             "copies": [],
         })
-        status = item.get("status") or "unknown"
-        if status not in STATUS_ORDER:
-            status = "unknown"
+        status = statuses.get(item.get("status") or "").code
         group["copies"].append({
             "location": _shelf(item.get("location", ""), group["name"]), "call_number": item.get("call_number", ""),
             "status": status, "due_date": item.get("due_date", "") if status == "on_loan" else "",
-            "status_label": str(labels.STATUS_LABELS.get(status, labels.STATUS_LABELS["unknown"])),
+            "status_label": labels.status_label(status),
             "record": item.get("record", "")})
     for group in groups.values():
-        group["copies"].sort(key=lambda i: STATUS_ORDER.get(i["status"], 9))
-        group["available"] = sum(1 for i in group["copies"] if i["status"] == "available")
+        group["copies"].sort(key=lambda i: statuses.rank(i["status"]))
+        group["available"] = sum(1 for i in group["copies"] if statuses.get(i["status"]).available_now)
         group["items"] = len(group["copies"])     # named as in the index's holdings: items count, copies list
     return sorted(groups.values(), key=lambda g: (not g["mine"], g["available"] == 0, g["municipality"],
                                                   g["name"]))
@@ -195,7 +194,9 @@ def record_data(record: dict, mine: str, service=None) -> dict:
     record = {**record, "contributors": labels.contributors(record.get("contributors") or []),
               "genre_labels": [{"id": g, "label": labels.value_label("genre", g)}
                                for g in record.get("genres") or []]}
-    holdings = holdings_by_library(holdings_items(this_edition), mine)
+    every = holdings_by_library(holdings_items(this_edition), mine)
+    holdings = [g for g in every if g["region"]]
+    elsewhere = sorted((g for g in every if not g["region"]), key=lambda g: g["name"].casefold())
     examples = [m for m in members if m["id"] == record["id"] or m["id"] not in edition_ids]
     return {
         "record": record,
@@ -204,8 +205,10 @@ def record_data(record: dict, mine: str, service=None) -> dict:
         "other_editions": list(others.values()),
         "related": relation_entries,
         "holdings": holdings,
+        "holdings_elsewhere": elsewhere,       # outside the region (the union catalogue's), shown collapsed
         "holdings_summary": {"libraries": len(holdings), "copies": sum(g["items"] for g in holdings),
-                             "available": sum(g["available"] for g in holdings)},
+                             "available": sum(g["available"] for g in holdings),
+                             "elsewhere": len(elsewhere)},
         "my_library": mine,
         "json_ld": json_ld(record, work and {**work, "id": work_id}, examples + related["original"]
                            + related["translations"]),

@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -30,6 +30,10 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QuerySolutions, RdfFormat
+
+from portal import sparql_guard
+
+log = logging.getLogger(__name__)
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -54,13 +58,6 @@ FORMAT_PARAM = {"json": "application/sparql-results+json", "xml": "application/s
                 "rdf+xml": "application/rdf+xml", "rdf": "application/rdf+xml"}
 GRAPH_FORMAT_PARAM = {"json": "application/ld+json", "xml": "application/rdf+xml"}
 
-_STRINGS_AND_COMMENTS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'
-                                   r"'(?:[^'\\\n]|\\.)*'|<[^<>\s]*>|#[^\n]*")
-_SERVICE = re.compile(r"\bSERVICE\b", re.I)
-_UPDATE = re.compile(r"\b(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD)\b\s*(DATA\b|WHERE\b|\{|"
-                     r"SILENT\b|GRAPH\b|<|DEFAULT\b|ALL\b|NAMED\b)", re.I)
-
-
 class SparqlError(Exception):
     """A query the endpoint will not answer; `status` is the HTTP status, the message says why."""
 
@@ -78,17 +75,27 @@ class Answer:
 
 
 def check_query(text: str, max_bytes: int) -> None:
-    """Refuse what must never be evaluated: oversize text, updates, federation."""
+    """Refuse before any worker is involved what the request thread can judge cheaply: no text, oversize
+    text, a bare SERVICE token, runaway nesting. The full decision, on the parsed query, is `guard()`."""
     if not text.strip():
         raise SparqlError(400, "No query given: send it as the 'query' parameter or as an "
                                "application/sparql-query body.")
     if len(text.encode("utf-8")) > max_bytes:
         raise SparqlError(413, f"The query is larger than this endpoint accepts ({max_bytes} bytes).")
-    bare = _STRINGS_AND_COMMENTS.sub(" ", text)
-    if _SERVICE.search(bare):
-        raise SparqlError(400, "Federated queries (SERVICE) are not allowed on this endpoint.")
-    if _UPDATE.search(bare) and not re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", bare, re.I):
-        raise SparqlError(403, "This endpoint is read-only: SPARQL Update is not accepted.")
+    try:
+        sparql_guard.scan(sparql_guard.expand_escapes(text))
+    except sparql_guard.QueryRefused as refused:
+        raise SparqlError(refused.status, refused.message) from None
+
+
+def guard(text: str) -> None:
+    """Refuse updates, federation and anything that does not parse, from the parsed query (see
+    `portal.sparql_guard`); called where the query is evaluated, right before Oxigraph sees it."""
+    try:
+        sparql_guard.check(text)
+    except sparql_guard.QueryRefused as refused:
+        message = refused.message + (f" ({refused.detail})" if refused.detail else "")
+        raise SparqlError(refused.status, message) from None
 
 
 def graph_list(values: list[str], parameter: str) -> list[NamedNode]:
@@ -123,11 +130,14 @@ class QueryRunner:
     `close()` stops them earlier. See the module docstring for why processes.
     """
 
-    def __init__(self, workers: int = 2):
+    def __init__(self, workers: int = 2, per_client: int = 0):
         self.size = max(1, int(workers))
+        self.per_client = max(0, int(per_client))               # 0: no per-client share
         self.slots = threading.BoundedSemaphore(self.size)     # the in-memory (thread) path only
         self._pool = None
         self._pool_lock = threading.Lock()
+        self._running: dict[str, int] = {}
+        self._running_lock = threading.Lock()
 
     @property
     def pool(self):
@@ -144,7 +154,23 @@ class QueryRunner:
             self._pool.close()
 
     def run(self, graph, query: str, *, accept, format_param: str = "", default_graphs=(), named_graphs=None,
-            timeout: float = 10.0, max_rows: int = 10000) -> Answer:
+            timeout: float = 10.0, max_rows: int = 10000, client: str = "") -> Answer:
+        """Evaluate under the limits; `client` (the caller's address) counts against its share of workers."""
+        if not self.per_client or not client:
+            return self._run(graph, query, accept, format_param, default_graphs, named_graphs, timeout, max_rows)
+        with self._running_lock:
+            if self._running.get(client, 0) >= self.per_client:
+                raise SparqlError(429, SHARE_MESSAGE)
+            self._running[client] = self._running.get(client, 0) + 1
+        try:
+            return self._run(graph, query, accept, format_param, default_graphs, named_graphs, timeout, max_rows)
+        finally:
+            with self._running_lock:
+                left = self._running.pop(client) - 1
+                if left:
+                    self._running[client] = left
+
+    def _run(self, graph, query, accept, format_param, default_graphs, named_graphs, timeout, max_rows) -> Answer:
         media = negotiate(accept, format_param)
         default_graphs = [_iri(g) for g in default_graphs]
         named_graphs = [_iri(g) for g in named_graphs] if named_graphs else None
@@ -184,6 +210,8 @@ class QueryRunner:
 
 
 BUSY_MESSAGE = "The SPARQL endpoint is busy with other queries; please try again shortly."
+SHARE_MESSAGE = ("You already have as many SPARQL queries running as this endpoint allows one client; "
+                 "wait for them to finish, then try again.")
 
 
 def timeout_message(timeout: float) -> str:
@@ -209,12 +237,15 @@ def evaluate(graph, query: str, media: dict[str, str], default_graphs: list[str]
         kwargs["use_default_graph_as_union"] = False
     if named_graphs:
         kwargs["named_graphs"] = [NamedNode(g) for g in named_graphs]
+    guard(query)
     try:
         result = graph.query(query, **kwargs)
     except SyntaxError as exc:
         raise SparqlError(400, f"The query is not valid SPARQL 1.1: {exc}") from None
     except OSError as exc:
-        raise SparqlError(500, f"The store could not answer: {exc}") from None
+        raise _failed(exc, 500, STORE_MESSAGE) from None
+    except (ValueError, TypeError, RuntimeError) as exc:
+        raise _failed(exc, 400, EVALUATION_MESSAGE) from None
 
     def pull(items):
         out = []
@@ -247,11 +278,22 @@ def evaluate(graph, query: str, media: dict[str, str], default_graphs: list[str]
             body = pyoxigraph.serialize(triples, format=fmt, prefixes=_PREFIXES)
         return Answer(body or b"", _with_charset(fmt.media_type), len(triples), 0)
     except OSError as exc:
-        raise SparqlError(500, f"The store could not answer: {exc}") from None
+        raise _failed(exc, 500, STORE_MESSAGE) from None
     except SparqlError:
         raise
     except (ValueError, TypeError, RuntimeError) as exc:
-        raise SparqlError(400, f"The query failed during evaluation: {exc}") from None
+        raise _failed(exc, 400, EVALUATION_MESSAGE) from None
+
+
+STORE_MESSAGE = "The store could not answer this query."
+EVALUATION_MESSAGE = "The query failed during evaluation."
+
+
+def _failed(exc: BaseException, status: int, message: str) -> SparqlError:
+    """A fixed message for the client, the engine's text only in the log: an error's text may quote
+    something the client must not see (a path, another service's answer)."""
+    log.warning("SPARQL evaluation failed: %s: %s", type(exc).__name__, ascii(str(exc))[:500])
+    return SparqlError(status, message)
 
 
 def _with_charset(media: str) -> str:

@@ -23,13 +23,15 @@ As with any `spawn`/`forkserver` use, the portal's main module must be importabl
 from __future__ import annotations
 
 import atexit
+import logging
 import multiprocessing
 import os
 import threading
 import time
 import weakref
 
-from portal.sparql_service import BUSY_MESSAGE, Answer, SparqlError, evaluate, timeout_message
+from portal import sandbox
+from portal.sparql_service import BUSY_MESSAGE, STORE_MESSAGE, Answer, SparqlError, evaluate, timeout_message
 
 #: Seconds past the query's own deadline the parent waits before it kills the worker: a query that
 #: streams rows notices the deadline itself and answers within this margin, keeping its worker.
@@ -47,7 +49,8 @@ def _context():
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
         # Takes effect only if the fork server is not running yet; then workers skip these imports.
-        ctx.set_forkserver_preload(["portal.sparql_workers", "transform.graphstore", "transform.serialize"])
+        ctx.set_forkserver_preload(["portal.sparql_workers", "transform.graphstore", "transform.serialize",
+                                    "rdflib.plugins.sparql.parser"])
     return ctx
 
 
@@ -111,7 +114,8 @@ class WorkerPool:
                     worker.conn.send(job)
                 except OSError as exc:
                     self._discard(worker)
-                    raise SparqlError(500, f"The SPARQL worker could not take the query: {exc}") from None
+                    logging.getLogger(__name__).warning("SPARQL worker could not take a query: %s", exc)
+                    raise SparqlError(500, "The SPARQL worker could not take the query.") from None
             try:
                 if not worker.conn.poll(timeout + GRACE):
                     self._discard(worker, replace=True)
@@ -264,7 +268,11 @@ def _close_all() -> None:
 # -- the worker process ----------------------------------------------------------------------------
 
 def serve(conn, lifeline, key) -> None:
-    """Worker main loop: open the store, then answer jobs until the pipe closes."""
+    """Worker main loop: give up the network, open the store, then answer jobs until the pipe closes."""
+    if not sandbox.deny_network():
+        logging.getLogger(__name__).warning(
+            "SPARQL worker %s runs without its network sandbox (seccomp unavailable here); federation is "
+            "still refused from the parsed query", os.getpid())
     threading.Thread(target=_watch, args=(lifeline,), name="lifeline", daemon=True).start()
     graph = None
     try:
@@ -289,8 +297,10 @@ def serve(conn, lifeline, key) -> None:
             reply = ("answer", answer.body, answer.media_type, answer.rows)
         except SparqlError as err:
             reply = ("error", err.status, err.message)
-        except Exception as exc:  # noqa: BLE001 - the request gets the reason, the worker lives on
-            reply = ("error", 500, f"The store could not answer: {type(exc).__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - the worker lives on; the text stays in the log
+            logging.getLogger(__name__).warning("SPARQL worker error: %s: %s", type(exc).__name__,
+                                                ascii(str(exc))[:500])
+            reply = ("error", 500, STORE_MESSAGE)
         try:
             conn.send(reply)
         except OSError:
@@ -303,7 +313,8 @@ def _open(key):
     try:
         return GraphStore(path, base_uri, read_only=True)
     except OSError as exc:
-        raise SparqlError(500, f"The graph store could not be opened: {exc}") from None
+        logging.getLogger(__name__).warning("SPARQL worker could not open the graph store: %s", exc)
+        raise SparqlError(500, "The graph store could not be opened.") from None
 
 
 def _watch(lifeline) -> None:

@@ -16,6 +16,11 @@ if [ "${GRENSELOS_WITH_SOLR:-0}" = 1 ]; then
   command -v java >/dev/null || need_apt+=(openjdk-17-jdk-headless)
   command -v mvn >/dev/null || need_apt+=(maven)
 fi
+# The slow-client tests run the shipped reverse proxy (deploy/nginx/) with a throwaway TLS certificate.
+if [ "${GRENSELOS_WITH_PROXY:-0}" = 1 ]; then
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
+  command -v openssl >/dev/null || need_apt+=(openssl)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

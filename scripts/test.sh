@@ -2,7 +2,8 @@
 # Set up and run the whole test suite, with every peer service it needs (PostgreSQL, ...) on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-GRENSELOS_WITH_BROWSER=${GRENSELOS_WITH_BROWSER:-1} GRENSELOS_WITH_SOLR=${GRENSELOS_WITH_SOLR:-1} ./scripts/setup.sh
+GRENSELOS_WITH_BROWSER=${GRENSELOS_WITH_BROWSER:-1} GRENSELOS_WITH_SOLR=${GRENSELOS_WITH_SOLR:-1} \
+  GRENSELOS_WITH_PROXY=${GRENSELOS_WITH_PROXY:-1} ./scripts/setup.sh
 # shellcheck disable=SC1091
 . scripts/services.sh
 start_postgres

@@ -44,6 +44,7 @@ class ConvertContext:
     holdings_profile: str = "marc-852"
     work_id: str | None = None
     holdings: Sequence[pymarc.Record] = ()
+    directory: object = None      # vocab.libraries.Directory of the configuration; None: this source alone
 
 
 @dataclass

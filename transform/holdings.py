@@ -8,9 +8,9 @@ Libraries send holdings in three shapes (see ARCHITECTURE.md, "Norwegian sources
 * `marcxchange-holdings`: separate MARC holdings records linked to the bibliographic record by 004,
   each read like `marc-852` (the caller passes them in `ConvertContext.holdings`).
 
-Items get `{instance}/item/{n}` in reading order and `bf:heldBy {base}/library/{ISIL}`. A library code
-that is not an ISIL is looked up in the `library-isil` code list; failing that, the source's ISIL is
-used and the code is kept as a sublocation, with a warning.
+Items get `{instance}/item/{n}` in reading order and `bf:heldBy {base}/library/{ISIL or id}` of the library
+that holds them, as `vocab.libraries` resolves the owning code (the same decision the search index makes);
+a code nobody knows is kept as `{base}/library/code/{code}`, with a warning.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from urllib.parse import quote
 from pyoxigraph import Literal, NamedNode
 
 from transform import bibframe, steps
+from vocab import libraries as libraries_vocab, statuses
 
 PROFILES = ("koha-952", "marc-852", "marcxchange-holdings")
 
@@ -51,22 +52,26 @@ def consumed(profile: str) -> set[str]:
 
 
 def library(env, code: str) -> NamedNode | None:
-    """The library IRI for an owning-library code (ISIL, a known local code, or the source's ISIL)."""
+    """The IRI of the library holding a copy reported under owning code `code` (`vocab.libraries` decides,
+    as for the search index). A code nobody knows gets an IRI of its own under `library/code/`, with the
+    code, and a warning: never the source's library."""
     code = code.strip()
-    isil = code if ISIL.match(code) else env.maps.get("library-isil", {}).get(code) if code else None
-    if isinstance(isil, NamedNode):
-        isil = isil.value.rsplit("/", 1)[1]
-    if not isil:
-        isil = env.ctx.isil
-        if code:
-            env.warn(f"library code {code!r} is not an ISIL and not in the library-isil list; "
-                     f"holding attributed to {isil or 'the source'}")
-    if not isil:
-        isil = code or env.ctx.source_id
-    node = NamedNode(f"{env.base}/library/{quote(isil, safe='-:')}")
+    directory = env.ctx.directory or libraries_vocab.solo_directory(env.ctx.source_id, env.ctx.isil)
+    found = directory.resolve(code, env.ctx.source_id)
+    if found.library is None:
+        env.warn(f"library code {code!r} is not known ({found.why}); the copy is kept under that code")
+        node = NamedNode(f"{env.base}/library/code/{quote(code, safe='-')}")
+        env.add(node, TYPE, ORGANIZATION)
+        env.add(node, CODE, Literal(code))
+        return node
+    node = NamedNode(library_iri(env.base, found.library))
     env.add(node, TYPE, ORGANIZATION)
-    env.add(node, CODE, Literal(isil))
+    env.add(node, CODE, Literal(found.library.key))
     return node
+
+
+def library_iri(base: str, lib) -> str:
+    return f"{base.rstrip('/')}/library/{quote(lib.key, safe='-:')}"
 
 
 class ItemWriter:
@@ -178,22 +183,6 @@ def add_items(env, record, ctx):
 
 # -- Items as plain facts (for the search index and pages; the RDF writers above mint the graph) --------
 
-#: Normalised item statuses, in the order a patron cares about them.
-STATUSES = ("available", "in_transit", "on_loan", "reference", "unavailable", "unknown")
-
-#: Free-text item statuses (876 $j and the like) -> normalised status.
-STATUS_WORDS = {
-    "available": "available", "tilgjengelig": "available", "ledig": "available", "på hylla": "available",
-    "on shelf": "available", "saatavilla": "available",
-    "on-loan": "on_loan", "on loan": "on_loan", "checked out": "on_loan", "utlånt": "on_loan", "loan": "on_loan",
-    "lainassa": "on_loan",
-    "in-transit": "in_transit", "in transit": "in_transit", "transit": "in_transit",
-    "under transport": "in_transit", "kuljetuksessa": "in_transit",
-    "reference": "reference", "not for loan": "reference", "ikke til utlån": "reference",
-    "referanse": "reference", "kun på stedet": "reference", "lesesal": "reference",
-    "lost": "unavailable", "missing": "unavailable", "savnet": "unavailable", "withdrawn": "unavailable",
-    "tapt": "unavailable", "damaged": "unavailable", "kassert": "unavailable",
-}
 _DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})")
 
 
@@ -207,6 +196,7 @@ class ItemFacts:
     status: str = "unknown"
     due_date: str = ""
     note: str = ""
+    item_id: str = ""            # barcode (952 $p, 876 $p) or the system's item number (876 $a)
 
 
 def _iso_date(value: str) -> str:
@@ -214,14 +204,12 @@ def _iso_date(value: str) -> str:
     return f"{match.group(1)}-{match.group(2)}-{match.group(3)}" if match else value.strip()
 
 
-def status_from_word(text: str) -> str:
-    return STATUS_WORDS.get(text.strip().strip(".").lower(), "unknown") if text and text.strip() else "unknown"
-
-
 def koha_status(field) -> tuple[str, str]:
-    """(status, due date) of a Koha 952 item: lost/withdrawn/damaged, due date ($q), not for loan ($7),
-    holding branch other than home branch (in transit), else available."""
-    if any(_one(field, code) not in ("", "0") for code in ("1", "0", "4")):
+    """(status, due date) of a Koha 952 item: lost ($1), withdrawn/damaged ($0/$4), due date ($q), not for
+    loan ($7), holding branch other than home branch (in transit), else available."""
+    if _one(field, "1") not in ("", "0"):
+        return "missing", ""
+    if any(_one(field, code) not in ("", "0") for code in ("0", "4")):
         return "unavailable", ""
     due = _one(field, "q")
     if due:
@@ -238,7 +226,8 @@ def _koha_facts(record) -> list[ItemFacts]:
     out = []
     for f in record.get_fields("952"):
         status, due = koha_status(f)
-        out.append(ItemFacts(_one(f, "a") or _one(f, "b"), _one(f, "c"), _one(f, "o"), status, due, _one(f, "z")))
+        out.append(ItemFacts(_one(f, "a") or _one(f, "b"), _one(f, "c"), _one(f, "o"), status, due, _one(f, "z"),
+                             _one(f, "p") or _one(f, "9")))
     return out
 
 
@@ -253,11 +242,12 @@ def _852_facts(fields: list) -> list[ItemFacts]:
         shelf = " ".join(x.strip() for x in _sub(loc, "h") + _sub(loc, "i") + _sub(loc, "j")) or _one(loc, "k")
         note = " ".join(_sub(loc, "z"))
         for unit in mine or [None]:
-            status, due = "unknown", ""
+            status, due, item_id = "unknown", "", ""
             if unit is not None:
-                status = status_from_word(_one(unit, "j"))
+                status = statuses.from_word(_one(unit, "j"))
                 due = _iso_date(_one(unit, "n")) if status == "on_loan" and _one(unit, "n") else ""
-            out.append(ItemFacts(_one(loc, "a"), place, shelf, status, due, note))
+                item_id = _one(unit, "p") or _one(unit, "a")
+            out.append(ItemFacts(_one(loc, "a"), place, shelf, status, due, note, item_id))
     return out
 
 

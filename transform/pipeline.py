@@ -32,8 +32,10 @@ from transform.cluster_rules import load_ignore_list
 from transform.clusters import ClusterChanges, Clusterer, Member, _chunks
 from transform.graphstore import GraphStore
 from transform import language_detection, language_graph, languages_store
-from transform import statistics as stats
+from transform import copies as copies_store, statistics as stats
+from transform.holdings import read_items
 from transform.tables import clusters, transform_records, transform_state
+from vocab import libraries as libraries_vocab
 
 BATCH = 200
 _SAFE = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
@@ -189,6 +191,7 @@ class Pipeline:
         stamp = now()
         self._languages = {}
         self._facts: dict[str, list] = {}                  # identifier -> statistics facts (this batch)
+        self._copies: dict[str, list] = {}                 # identifier -> ItemFacts (this batch)
         with self.engine.begin() as conn:
             clusterer = Clusterer(conn, self.ignored)
             ids = {}
@@ -257,6 +260,9 @@ class Pipeline:
                                      if r.identifier in self._languages])
             stats.replace_facts(conn, source.id, [row.identifier for _kind, row, *_ in batch],
                                 {r.identifier: self._facts[r.identifier] for r, *_ in results})
+            copies_store.sync(conn, source.id, [row.identifier for _kind, row, *_ in batch],
+                              {r.identifier: self._copies[r.identifier] for r, *_ in results},
+                              libraries_vocab.directory(self.settings), stamp)
             updates = []
             for row, digest, old, work, count in results:
                 if old is None or old.status == "deleted":
@@ -300,7 +306,7 @@ class Pipeline:
             holdings = tuple(to_pymarc(h.marcxml) for h in self.records.holdings_for(source.id, row.control_number)
                              if h.marcxml)
         ctx = ConvertContext(source.id, record_id, isil=source.isil, holdings_profile=source.holdings,
-                             work_id=work, holdings=holdings)
+                             work_id=work, holdings=holdings, directory=libraries_vocab.directory(self.settings))
         conversion = self.converter.convert(record, ctx)
         triples = list(conversion.triples)
         found = language_detection.check(record, conversion.languages, source)
@@ -310,6 +316,7 @@ class Pipeline:
             self._languages[row.identifier] = languages_store.row_for(source.id, row.identifier, reason, langs,
                                                                       now())
         self._facts[row.identifier] = stats.record_facts(triples, self.settings.base_uri)
+        self._copies[row.identifier] = read_items(record, source.holdings, holdings)
         return triples
 
     # -- after all sources ---------------------------------------------------------------------

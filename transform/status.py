@@ -3,11 +3,17 @@ transform stage's part of `grenselos quarantine` (records that could not be conv
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from grenselos import db
+from transform.statistics import facts_table
 from transform.tables import transform_records, transform_state
+
+#: Where `transform.holdings.library` files a copy whose owning code nobody knows.
+UNKNOWN_LIBRARY = "/library/code/"
 
 
 def counts_by_source(conn) -> dict[str, dict]:
@@ -24,6 +30,14 @@ def counts_by_source(conn) -> dict[str, dict]:
         out[source] = {"converted": int(ok or 0), "conversion_errors": int(errors or 0),
                        "transform_deleted": int(deleted or 0), "clusters": int(works or 0),
                        "triples": int(triples or 0), "last_transform": None}
+    unknown = conn.execute(select(facts_table.c.source, facts_table.c.library, func.sum(facts_table.c["items"]))
+                           .where(facts_table.c.library.like(f"%{UNKNOWN_LIBRARY}%"))
+                           .group_by(facts_table.c.source, facts_table.c.library))
+    for source, library, items in unknown:
+        code = unquote(library.rsplit(UNKNOWN_LIBRARY, 1)[1])
+        out.setdefault(source, {"converted": 0, "conversion_errors": 0, "transform_deleted": 0, "clusters": 0,
+                                "triples": 0, "last_transform": None})
+        out[source].setdefault("unknown_library_codes", {})[code] = int(items or 0)
     for row in conn.execute(select(transform_state)):
         entry = out.setdefault(row.source, {"converted": 0, "conversion_errors": 0, "transform_deleted": 0,
                                             "clusters": 0, "triples": 0, "last_transform": None})

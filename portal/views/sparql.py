@@ -72,7 +72,8 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 def runner() -> QueryRunner:
     """The app's query runner; its worker processes start with the first query, not with the app."""
-    return once_per_app("sparql_runner", lambda: QueryRunner(stores().settings.sparql.workers))
+    settings = stores().settings.sparql
+    return once_per_app("sparql_runner", lambda: QueryRunner(settings.workers, settings.per_client))
 
 
 def _request_query() -> tuple[str, str]:
@@ -105,6 +106,8 @@ def _error(err: SparqlError, query: str = ""):
         return _page(query, error=err.message, status=err.status)
     response = make_response(err.message + "\n", err.status)
     response.mimetype = "text/plain"
+    if err.status in (429, 503):
+        response.headers["Retry-After"] = "5"
     return response
 
 
@@ -136,7 +139,7 @@ def sparql():
             stores().graph(), query, accept=None if html else request.accept_mimetypes,
             format_param="" if html else (source.get("format") or source.get("output") or "").lower(),
             default_graphs=default_graphs, named_graphs=named_graphs,
-            timeout=settings.timeout, max_rows=settings.max_rows)
+            timeout=settings.timeout, max_rows=settings.max_rows, client=request.remote_addr or "")
     except SparqlError as err:
         return _error(err, query)
     if html:

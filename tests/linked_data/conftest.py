@@ -73,6 +73,19 @@ class Server:
         self.thread.start()
         return self
 
+    def get(self, path: str, headers: dict | None = None, source: str = "127.0.0.1"):
+        """(status, headers, body) of a GET sent from `source`, a loopback address: the endpoint's
+        per-client share tells clients apart by address, so another address is another client."""
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.server_port, timeout=60,
+                                          source_address=(source, 0))
+        try:
+            conn.request("GET", path, headers=headers or {})
+            resp = conn.getresponse()
+            return resp.status, dict(resp.headers), resp.read()
+        finally:
+            conn.close()
+
     def __exit__(self, *exc):
         self.server.shutdown()
         self.thread.join(10)

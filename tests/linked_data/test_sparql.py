@@ -148,10 +148,13 @@ def test_row_limit_and_time_limit_answer_clearly_and_server_stays_responsive(ser
     thread.start()
     time.sleep(0.3)
     started = time.monotonic()
-    status, _h, body = raw(server, "/sparql?" + urllib.parse.urlencode({"query": f"ASK {{ <{SAMI_BOOK}> ?p ?o }}"}),
-                           headers={"Accept": "application/sparql-results+json"})
+    ask = "/sparql?" + urllib.parse.urlencode({"query": f"ASK {{ <{SAMI_BOOK}> ?p ?o }}"})
+    status, _h, body = server.get(ask, {"Accept": "application/sparql-results+json"}, source="127.0.0.2")
     assert status == 200 and b"true" in body
-    assert time.monotonic() - started < 1.5          # answered while the runaway query is running
+    assert time.monotonic() - started < 1.5          # another client is answered while the runaway runs
+    # The runaway's own client has used its share of the workers ([sparql] per_client = 1): told so at once.
+    status, headers, body = raw(server, ask, headers={"Accept": "application/sparql-results+json"})
+    assert status == 429 and headers.get("Retry-After") and b"as many SPARQL queries running" in body
     thread.join(30)
     assert outcome["status"] == 503 and b"longer than this endpoint allows" in outcome["body"]
     assert outcome["seconds"] < 5                    # the 2 s limit, not the query's own time

@@ -127,7 +127,7 @@ def test_bibsys_marcxchange_with_holdings_records(read, converter):
     items_ = values(r, inst, "bf:hasItem")
     assert len(items_) == len(holdings["98218834x"])
     first = inst + "/item/1"
-    assert values(r, first, "bf:heldBy") == {BASE + "/library/UBIS"}
+    assert values(r, first, "bf:heldBy") == {BASE + "/library/ubis"}      # UBIS, from vocab/data/libraries.tsv
     assert values(r, first, "bf:shelfMark/rdfs:label") == {"070.4495 YST"}
     assert values(r, first, "bf:identifiedBy/rdf:value") == {"98ur07542"}
     assert values(r, first, "bf:itemOf") == {inst}

@@ -171,13 +171,26 @@ def test_holdings_carry_every_copy_the_index_holds(demo_client):
     record = demo_client.get("/api/record/kautokeino-kau-ill-nob-001").get_json()["record"]
     [holding] = record["holdings"]
     assert holding["isil"] == "NO-1990002" and holding["status"] == "in_transit"
-    assert holding["copies"] == [{"status": "in_transit", "due_date": "", "location": holding["location"],
-                                  "call_number": "Nor"}]
+    [copy] = holding["copies"]
+    assert copy["id"] > 0                                        # its row in the copies table
+    assert {k: v for k, v in copy.items() if k != "id"} == {"status": "in_transit", "due_date": "",
+                                                             "location": holding["location"], "call_number": "Nor"}
     shelf = {g["library"]: g for g in _holdings(demo_client, NOB)}["kautokeino"]["copies"][0]["location"]
     assert "Kautokeino bibliotek" not in shelf                   # the heading names the library already
-    # separate holdings records (004) of the national bibliography: every library's copies, by ISIL
-    national = {g["library"]: g for g in _holdings(demo_client, "nb-98218834x")}
-    assert national["nb"]["items"] == len(national["nb"]["copies"]) == 23 and national["NTNU-UB"]["items"] == 5
+    # separate holdings records (004) of the national bibliography: each copy under the library its 852 names
+    # (BIBSYS codes through vocab/data/libraries.tsv): UiT's in Tromsø is the region's, the rest are collapsed
+    # as other libraries in Norway, never filed under "nb"
+    data = demo_client.get("/record/nb-98218834x.json").get_json()
+    assert [(g["library"], g["municipality"]) for g in data["holdings"]] == [("uit-ub", "Tromsø")]
+    assert data["holdings_summary"]["libraries"] == 1
+    elsewhere = {g["library"]: g for g in data["holdings_elsewhere"]}
+    assert elsewhere["ntnu-ub"]["items"] == 5 and elsewhere["ntnu-ub"]["name"] == "NTNU Universitetsbiblioteket"
+    assert elsewhere["nb"]["items"] == len(elsewhere["nb"]["copies"]) == 6
+    assert elsewhere["ubis"]["name"] == "Universitetsbiblioteket i Stavanger"
+    html = demo_client.get("/record/nb-98218834x?lang=en").get_data(as_text=True)
+    assert '<details class="holdings-elsewhere">' in html and "Other libraries in Norway" in html
+    facets = demo_client.get("/api/search?page_size=1").get_json()["facets"]["library"]
+    assert {v["value"] for v in facets} <= {"tromso", "kautokeino", "alta-vgs", "uit-ub"}
     html = demo_client.get(f"/record/{SME}?lang=en").get_data(as_text=True)
     assert "On loan" in html and "due 2026-12-02" in html
 

@@ -11,6 +11,7 @@ from index.fields import flatten
 from index.from_marc import document_from_marc, fallback_work_id, holdings_of
 from index.query import Filter, Query
 from index.tantivy_backend import TantivyBackend
+from vocab.libraries import Directory
 
 SOURCE = Source(id="tromso", name="Tromsø", municipality="Tromsø", kind="public", holdings="koha-952",
                 isil="NO-1902000")
@@ -81,13 +82,15 @@ def test_koha_item_statuses():
         item952(a="TRB", b="TRB", o="S Eir", q="2026-12-14"),                 # on loan, due
         item952(a="TRB", b="KAU", o="S Eir"),                                  # travelling home
         item952(a="TRB", b="TRB", o="S Eir", _7="1"),                          # not for loan
-        item952(a="TRB", b="TRB", o="S Eir", _1="1"))                          # lost
+        item952(a="TRB", b="TRB", o="S Eir", _1="1"),                          # lost
+        item952(a="TRB", b="TRB", o="S Eir", _0="1"))                          # withdrawn
     (holding,) = holdings_of(record, SOURCE)
     assert holding.library == "tromso" and holding.isil == "NO-1902000"
-    assert [c.status for c in holding.copies] == ["available", "on_loan", "in_transit", "reference", "unavailable"]
+    assert [c.status for c in holding.copies] == ["available", "on_loan", "in_transit", "reference", "missing",
+                                                  "unavailable"]
     assert holding.copies[1].due_date == "2026-12-14"
     assert (holding.items, holding.available, holding.status, holding.call_number, holding.location) == (
-        5, 1, "available", "S Eir", "Barn")
+        6, 1, "available", "S Eir", "Barn")
     on_loan = holdings_of(constructed(item952(a="TRB", b="TRB", q="20261214"), item952(a="TRB", b="TRB", q="2026-11-02")),
                           SOURCE)[0]
     assert (on_loan.status, on_loan.due_date, on_loan.available) == ("on_loan", "2026-11-02", 0)
@@ -102,18 +105,20 @@ def test_852_items_per_library_by_isil():
         Field("852", [" ", " "], [Subfield("a", "NO-2012099"), Subfield("h", "839.8 Gau"), Subfield("8", "2")]),
         Field("876", [" ", " "], [Subfield("a", "x2"), Subfield("j", "available"), Subfield("8", "2.1")]),
         Field("852", [" ", " "], [Subfield("a", "NO-9999999"), Subfield("8", "3")]))
-    by_isil = {s.isil: s for s in (ALTA, SCHOOL)}
-    holdings = {h.library: h for h in holdings_of(record, ALTA, sources_by_isil=by_isil)}
+    directory = Directory((ALTA, SCHOOL))
+    holdings = {h.library: h for h in holdings_of(record, ALTA, directory=directory)}
     assert set(holdings) == {"alta", "alta-vgs", "NO-9999999"}
     assert (holdings["alta"].status, holdings["alta"].due_date, holdings["alta"].call_number) == (
         "on_loan", "2026-12-01", "839.8")
     assert (holdings["alta-vgs"].kind, holdings["alta-vgs"].available, holdings["alta-vgs"].status) == (
         "school", 1, "available")
-    assert holdings["NO-9999999"].status == "unknown"
-    doc = document_from_marc(record, ALTA, "alta-1", "w", sources_by_isil=by_isil)
+    unknown = holdings["NO-9999999"]         # an ISIL nobody knows: the code, never the source's, no facet value
+    assert (unknown.status, unknown.name, unknown.region, unknown.known) == ("unknown", "NO-9999999", False, False)
+    doc = document_from_marc(record, ALTA, "alta-1", "w", directory=directory)
     values = flatten(doc)
     assert values["available_at"] == ["alta-vgs"] and set(values["library_kind"]) == {"public", "school"}
-    assert doc.work_libraries == 3
+    assert set(values["library"]) == {"alta", "alta-vgs"}
+    assert doc.work_libraries == 2
 
 
 def test_a_record_without_items_is_one_holding_of_its_source():
