@@ -65,6 +65,7 @@ _solr_launch() {  # $1 = process name, $2 = heap, $3 = launcher mode, rest = lau
      "$mode" --work "$SOLR_DIR/$name" --configset "$SOLR_LAUNCHER/../configset" "$@") \
      >"$SOLR_DIR/$name.log" 2>&1 </dev/null &
   echo $! >"$SOLR_DIR/$name.pid"
+  disown $! 2>/dev/null || true    # a node a test kills is no job of this shell's to report as "Killed"
 }
 
 _solr_wait() {  # $@ = process names: wait until each printed READY (or died)
