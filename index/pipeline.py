@@ -259,7 +259,7 @@ def documents(settings, store, since: datetime | None, summary_errors: list[str]
             built.add(key)
             doc_id = ids[key]
             source = sources.get(row.source)
-            if row.deleted or row.error or not row.marcxml or source is None:
+            if row.deleted or not row.marcxml or source is None:    # a kept record with a warning is indexed, as converted
                 deletes.append(doc_id)
                 continue
             try:
