@@ -360,8 +360,9 @@ def _repair(ctx) -> int:
     from transform import consistency
     from transform.graphstore import GraphStore
     from transform.pipeline import run_transform
+    from core.locks import writer_lock
     settings, store = ctx.settings, ctx.store
-    with GraphStore.open(settings) as graph:
+    with writer_lock(settings.data_dir), GraphStore.open(settings) as graph:
         found = consistency.difference(store.engine, graph)
         if not found.agrees:
             click.echo(f"graph store: {len(found.missing)} record graphs missing, {len(found.extra)} not owned; "
@@ -391,17 +392,19 @@ def rebuild(ctx, yes):
     the incremental stores right: the result equals them)."""
     if not yes and sys.stdin.isatty():
         click.confirm("Empty the graph store and the search index and rebuild both?", abort=True)
+    from core.locks import writer_lock
     from index.backend import open_backend
     from index.pipeline import index_changes
     from transform.pipeline import run_transform
-    summaries = run_transform(ctx.settings, ctx.store, full=True, progress=False)
-    click.echo("; ".join(s.line() for s in summaries))
-    backend = open_backend(ctx.settings)
-    try:
-        backend.clear()
-        summary = index_changes(ctx.settings, ctx.store, backend, full=True)
-    finally:
-        backend.close()
+    with writer_lock(ctx.settings.data_dir):
+        summaries = run_transform(ctx.settings, ctx.store, full=True, progress=False)
+        click.echo("; ".join(s.line() for s in summaries))
+        backend = open_backend(ctx.settings)
+        try:
+            backend.clear()
+            summary = index_changes(ctx.settings, ctx.store, backend, full=True)
+        finally:
+            backend.close()
     click.echo(summary.line())
     sys.exit(1 if summary.failed else 0)
 
@@ -409,11 +412,39 @@ def rebuild(ctx, yes):
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
+@click.option("--no-apply", is_flag=True, help="Do not keep the index up to date from this process.")
 @pass_ctx
-def serve(ctx, host, port):
-    """Serve the portal (threaded; for production run `gunicorn -c deploy/gunicorn.conf.py`, README)."""
+def serve(ctx, host, port, no_apply):
+    """Serve the portal (threaded; for production run `gunicorn -c deploy/gunicorn.conf.py`, README).
+
+    On the embedded default it also runs the applier (see `grenselos apply`), so search follows copy
+    statuses and newly converted records within seconds."""
+    from grenselos.applier import Applier
     from portal.serve import serve as serve_portal
-    serve_portal(ctx.settings, host=host, port=port)
+    applier = None if no_apply or ctx.settings.search.solr_url else Applier(ctx.settings).start()
+    try:
+        serve_portal(ctx.settings, host=host, port=port)
+    finally:
+        if applier is not None:
+            applier.stop()
+
+
+@cli.command()
+@click.option("--every", default=2.0, show_default=True, help="Seconds between looks at what changed.")
+@click.option("--once", is_flag=True, help="One round, then exit.")
+@pass_ctx
+def apply(ctx, every, once):
+    """Keep the search index up to the SQL truth as changes land (one process per installation)."""
+    from grenselos.applier import Applier
+    applier = Applier(ctx.settings, every=every)
+    if once:
+        summary = applier.apply_once()
+        click.echo(summary.line() if summary else "nothing to apply")
+        sys.exit(1 if summary is not None and summary.failed else 0)
+    try:
+        applier.run()
+    except KeyboardInterrupt:
+        pass
 
 
 @cli.command()
