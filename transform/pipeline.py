@@ -36,6 +36,7 @@ from transform import copies as copies_store, statistics as stats
 from transform.holdings import read_items
 from transform.tables import clusters, transform_records, transform_state
 from core.locks import writer_lock
+from libraries import calendar as library_calendar
 from vocab import libraries as libraries_vocab
 
 BATCH = 200
@@ -129,6 +130,8 @@ class Pipeline:
             summary.converted += count
         self._write_work_graphs(full and not source_ids)
         library_graph.write(self.settings, self.graph)
+        with self.engine.begin() as conn:              # every library gets its main service point
+            library_calendar.ensure_main_points(conn, libraries_vocab.directory(self.settings).libraries())
         self._tell(stats.write(self.engine, self.graph).line())
         self.graph.flush()
         stamp = now()
