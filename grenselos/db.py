@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
 #: Packages that may own tables, in dependency order.
-STAGE_PACKAGES = ("harvest", "transform", "index", "portal", "circulation")
+STAGE_PACKAGES = ("harvest", "transform", "index", "libraries", "portal", "circulation")
 
 _ENV_DIR = Path(__file__).with_name("migrations")
 

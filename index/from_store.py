@@ -171,8 +171,9 @@ def public_id(row, minted: Minted | None) -> str:
 
 
 def buildable(row, source) -> bool:
-    """Whether a stored row has a search document at all (not deleted, parsed, of a configured source)."""
-    return not (row.deleted or row.error or not row.marcxml or source is None)
+    """Whether a stored row has a search document at all: not deleted, with MARC, of a configured source
+    (a record kept with a harvest warning is indexed as it was converted)."""
+    return not (row.deleted or not row.marcxml or source is None)
 
 
 def build_document(store, source, row, doc_id: str, minted: Minted | None, languages, directory,

@@ -27,6 +27,7 @@ from index.document import Document
 from index.from_store import (CHUNK, TransformFacts, build_document, buildable, document_id,  # noqa: F401
                               fallback_record_id, public_id, with_popularity)
 from index.indexer import Indexer, Summary
+from core.locks import writer_lock
 from index.tables import index_state
 from vocab import libraries as libraries_vocab
 
@@ -144,6 +145,13 @@ def documents(settings, store, since: datetime | None, summary_errors: list[str]
 
 def index_changes(settings, store, backend: SearchBackend | None = None, *, full: bool = False,
                   batch: int = 1000, progress: bool = False) -> Summary:
+    """Index what changed since the last completed run (everything with `full`), under the data
+    directory's writer lock (`core.locks`): one writer per index, whoever runs it."""
+    with writer_lock(settings.data_dir):
+        return _index_changes(settings, store, backend, full=full, batch=batch, progress=progress)
+
+
+def _index_changes(settings, store, backend, *, full, batch, progress) -> Summary:
     own = backend is None
     backend = backend or open_backend(settings)
 

@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 from flask import g, request
 from flask_babel import Babel, get_locale
 
+from portal.security import cookie_secure
+
 #: code → the language's own name, as the switcher shows it.
 LANGUAGES = {
     "nb": "Norsk bokmål",
@@ -68,7 +70,7 @@ def _remember(response):
     chosen = g.pop("set_lang_cookie", None)
     if chosen and request.cookies.get(COOKIE) != chosen:
         response.set_cookie(COOKIE, chosen, max_age=COOKIE_AGE, samesite="Lax", httponly=True,
-                            secure=request.is_secure)
+                            secure=cookie_secure())
     return response
 
 

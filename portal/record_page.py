@@ -15,6 +15,7 @@ from flask import request, url_for
 
 from portal import i18n, labels, services
 from portal.search_service import SearchRequest, fold
+from portal.urls import external_url
 from vocab import statuses
 
 #: item status -> its place in a library's list of copies (best first, as the index orders them)
@@ -135,11 +136,10 @@ def _edition_entry(doc: dict, record: dict, relation: str = "") -> dict:
 
 
 def json_ld(record: dict, work: dict | None, members: list[dict]) -> dict:
-    base = request.host_url.rstrip("/")
     data = {
         "@context": "https://schema.org",
         "@type": "Book",
-        "@id": base + url_for("record.record", record_id=record["id"]),
+        "@id": external_url("record.record", record_id=record["id"]),
         "name": record.get("title", ""),
         "inLanguage": list(record.get("languages") or [])[:1] or list(record.get("languages") or []),
         "isbn": list((record.get("identifiers") or {}).get("isbn") or []),
@@ -161,9 +161,9 @@ def json_ld(record: dict, work: dict | None, members: list[dict]) -> dict:
     if work:
         data["exampleOfWork"] = {
             "@type": "CreativeWork",
-            "@id": base + url_for("record.work", work_id=work["id"]),
+            "@id": external_url("record.work", work_id=work["id"]),
             "name": work.get("title", ""),
-            "workExample": [{"@type": "Book", "@id": base + url_for("record.record", record_id=r["id"]),
+            "workExample": [{"@type": "Book", "@id": external_url("record.record", record_id=r["id"]),
                              "name": r.get("title", ""), "inLanguage": list(r.get("languages") or [])[:1]}
                             for r in members],
         }

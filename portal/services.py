@@ -67,6 +67,20 @@ def record_store():
     return once_per_app("record_store", build)
 
 
+def sql():
+    """The record store's database engine with every stage's tables in place (migrated once per app).
+
+    For what the portal itself writes (staff sessions, the audit trail); reading the other stages'
+    rows goes through `database()`.
+    """
+    def build():
+        from grenselos import db
+        engine = db.engine_for(settings().database_url)
+        db.migrate(engine)
+        return engine
+    return once_per_app("sql", build)
+
+
 def init_app(app) -> None:
     @app.teardown_appcontext
     def _noop(_exc):   # connections are pooled per app, not per request; nothing to close here

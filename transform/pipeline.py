@@ -35,6 +35,8 @@ from transform import language_detection, language_graph, languages_store
 from transform import copies as copies_store, statistics as stats
 from transform.holdings import read_items
 from transform.tables import clusters, transform_records, transform_state
+from core.locks import writer_lock
+from libraries import calendar as library_calendar
 from vocab import libraries as libraries_vocab
 
 BATCH = 200
@@ -128,6 +130,8 @@ class Pipeline:
             summary.converted += count
         self._write_work_graphs(full and not source_ids)
         library_graph.write(self.settings, self.graph)
+        with self.engine.begin() as conn:              # every library gets its main service point
+            library_calendar.ensure_main_points(conn, libraries_vocab.directory(self.settings).libraries())
         self._tell(stats.write(self.engine, self.graph).line())
         self.graph.flush()
         stamp = now()
@@ -384,8 +388,9 @@ def run_transform(settings, record_store, source_ids=None, full: bool = False, p
                   graph: GraphStore | None = None, converter=None) -> list[TransformSummary]:
     """The `transform` verb: one summary per source."""
     tell = (lambda text: print(text, file=sys.stderr, flush=True)) if progress else None
-    pipeline = Pipeline(settings, record_store, graph=graph, converter=converter, progress=tell)
-    try:
-        return pipeline.run(source_ids, full=full)
-    finally:
-        pipeline.close()
+    with writer_lock(settings.data_dir):
+        pipeline = Pipeline(settings, record_store, graph=graph, converter=converter, progress=tell)
+        try:
+            return pipeline.run(source_ids, full=full)
+        finally:
+            pipeline.close()

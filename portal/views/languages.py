@@ -9,13 +9,14 @@ query per block), so a page costs a few milliseconds and no database scan.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, request, url_for
+from flask import Blueprint, abort, make_response, url_for
 from flask_babel import gettext as _
 
 from index.errors import SearchUnavailable
 from portal import feeds, i18n, services
 from portal.render import render, split_format
 from portal.search_service import SAMI_GROUP, SearchRequest
+from portal.urls import absolute, external_url
 from portal.views.search import search_url
 
 bp = Blueprint("languages", __name__)
@@ -140,21 +141,21 @@ def _entries(hits: list[dict]) -> list[dict]:
     database = services.database()
     pairs = {h["id"]: (h.get("source"), h.get("identifier")) for h in hits if h.get("identifier")}
     seen = database.first_seen(list(pairs.values())) if database is not None and pairs else {}
-    base = request.host_url.rstrip("/")
-    return [{"url": base + url_for("record.record", record_id=h["id"]), "title": h.get("title", ""),
+    return [{"url": external_url("record.record", record_id=h["id"]), "title": h.get("title", ""),
              "updated": seen.get(pairs.get(h["id"])), "summary": h.get("summary", ""),
              "authors": [c.get("name", "") for c in h.get("contributors") or [] if c.get("name")][:5],
              "languages": list(h.get("languages") or [])} for h in hits]
 
 
-def _feed(title: str, filters: tuple, page: str):
+def _feed(title: str, filters: tuple, page: str, feed: str):
+    """An Atom feed; `page` and `feed` are local paths, made absolute under base_uri (the feed is cached
+    publicly, so nothing in it may come from the request's Host header). Never served partial: a feed is
+    cached and compared by readers, and part of one would drop entries."""
     result = _titles(filters, FEED_SIZE)
-    if result.partial:   # a feed is cached and compared by readers: part of one would drop entries
+    if result.partial:
         raise SearchUnavailable("part of the index did not answer; a feed is never served partial")
-    hits = result.hits
-    base = request.host_url.rstrip("/")
-    body = feeds.build(feed_id=base + request.path, title=title, self_url=base + request.path,
-                       page_url=base + page, entries=_entries(hits), lang=i18n.current(),
+    body = feeds.build(feed_id=absolute(feed), title=title, self_url=absolute(feed),
+                       page_url=absolute(page), entries=_entries(result.hits), lang=i18n.current(),
                        subtitle=_("New titles in the libraries of Troms and Finnmark"))
     response = make_response(body)
     response.headers["Content-Type"] = feeds.MEDIA_TYPE
@@ -167,7 +168,7 @@ def language_feed(code):
     if not _known(code):
         abort(404)
     return _feed(_("New titles in %(language)s", language=language_name(code)), (("language", code),),
-                 url_for("languages.language", code=code))
+                 url_for("languages.language", code=code), url_for("languages.language_feed", code=code))
 
 
 @bp.route("/library/<key>/feed.atom")
@@ -176,4 +177,4 @@ def library_feed(key):
     if library is None:
         abort(404)
     return _feed(_("New titles at %(library)s", library=library.name), (("library", library.id),),
-                 url_for("libraries.library", key=library.key))
+                 url_for("libraries.library", key=library.key), url_for("languages.library_feed", key=library.key))

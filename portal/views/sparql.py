@@ -147,7 +147,6 @@ def sparql():
     response = make_response(answer.body, 200)
     response.headers["Content-Type"] = answer.media_type
     response.headers["Vary"] = "Accept"
-    response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cache-Control"] = "no-store" if request.method == "POST" else "public, max-age=60"
     response.headers["X-Query-Seconds"] = f"{answer.seconds:.3f}"
     return response
