@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.portal import sample
+
 PAGES = ["/", "/search?q=fiskaren", "/search", "/record/tromso:1001", "/work/w-fiskar", "/libraries",
          "/library/NO-2019020", "/library/karasjok", "/staff", "/lists"]
 
@@ -30,6 +32,17 @@ def test_every_page_has_html_and_json_twin(client, url):
     assert fmt.mimetype == "application/json" and fmt.get_json() == data.get_json()
 
 
+def test_pages_search_the_tantivy_index_in_data_dir(app, settings):
+    """The fixtures' app finds its index the way a deployment's does: no search service handed in."""
+    from index.tantivy_backend import TantivyBackend
+    from portal import services
+    assert "SEARCH_SERVICE" not in app.config
+    with app.app_context():
+        backend = services.search().backend
+    assert isinstance(backend, TantivyBackend) and backend.path == settings.data_dir / "index"
+    assert backend.count() == len(sample.records())
+
+
 def test_api_search_shape(client):
     body = client.get("/api/search?q=olsen").get_json()
     assert body["total"] == 1                      # two editions, one work
@@ -45,7 +58,7 @@ def test_api_search_shape(client):
 
 def test_api_empty_query_browses_everything(client):
     body = client.get("/api/search").get_json()
-    assert body["total"] == 48
+    assert body["total"] == 49
     filtered = client.get("/api/search?filter=library:karasjok").get_json()
     assert filtered["total"] == 1 and filtered["hits"][0]["id"] == "karasjok:77"
 
@@ -70,6 +83,18 @@ def test_record_page_shows_holdings_grouped_with_my_library_first(client):
     again = again[again.index('class="holding-group'):]
     assert again.index("Kongsbakken videregående skole") < again.index("Tromsø bibliotek og byarkiv")
     assert "Utlånt" in html and "2025-12-20" in html and "Kun til bruk på stedet" in html
+
+
+def test_record_page_lists_copies_in_every_status_best_first(client):
+    from vocab import statuses
+    data = client.get(f"/api/record/{sample.EVERY_STATUS}").get_json()
+    [tromso] = data["holdings"]
+    assert [c["status"] for c in tromso["copies"]] == list(statuses.codes())     # written worst first
+    assert tromso["items"] == len(statuses.codes()) and tromso["available"] == 1
+    assert [c["due_date"] for c in tromso["copies"] if c["due_date"]] == ["2026-01-15"]    # on loan only
+    html = client.get(f"/record/{sample.EVERY_STATUS}?lang=en").get_data(as_text=True)
+    for code in statuses.codes():
+        assert f"status-{code}" in html and statuses.label(code, "en") in html, code
 
 
 def test_record_page_carries_schema_org_json_ld(client):
