@@ -97,6 +97,14 @@ def test_record_page_lists_copies_in_every_status_best_first(client):
         assert f"status-{code}" in html and statuses.label(code, "en") in html, code
 
 
+def test_editions_are_matched_with_the_index_folding():
+    """Record pages compare titles as the index folds them: Sami letters fold, ä stays a letter of its own."""
+    from portal.record_page import same_edition
+    edition = {"languages": ["fit"], "year": 2015, "format": "book"}
+    assert same_edition({**edition, "title": "Čáhppes gáđgi"}, {**edition, "title": "CAHPPES GADGI"})
+    assert not same_edition({**edition, "title": "Meänkieli"}, {**edition, "title": "Meankieli"})
+
+
 def test_record_page_carries_schema_org_json_ld(client):
     import json
     import re

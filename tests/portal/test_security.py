@@ -116,10 +116,8 @@ def _app(settings, **sections):
     from dataclasses import replace
     from grenselos.settings import PortalSettings
     from portal.app import create_app
-    from portal.search_service import DocumentSearchService
     changed = replace(settings, portal=PortalSettings(**sections.get("portal", {})))
-    return create_app(changed, {"TESTING": True, "SECRET_KEY": "secure-cookie-test-" + "0123456789" * 3,
-                                "SEARCH_SERVICE": DocumentSearchService(sample.documents())})
+    return create_app(changed, {"TESTING": True, "SECRET_KEY": "secure-cookie-test-" + "0123456789" * 3})
 
 
 def test_cors_only_on_public_data_never_on_private_json(demo_app):
