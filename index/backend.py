@@ -102,11 +102,12 @@ class SearchBackend(ABC):
         self.close()
 
 
-def open_backend(settings) -> SearchBackend:
-    """Solr when `[search] solr_url` is set, else the embedded tantivy index in data_dir/index."""
+def open_backend(settings, *, create: bool = True) -> SearchBackend:
+    """Solr when `[search] solr_url` is set, else the embedded tantivy index in data_dir/index (made empty
+    there when none exists, unless `create` is False: then BackendError until an index run has built it)."""
     seconds = float(getattr(settings.search, "facet_cache_seconds", 30.0))
     if settings.search.solr_url:
         from index.solr_backend import SolrBackend
         return SolrBackend(settings.search.solr_url, facet_cache_seconds=seconds)
     from index.tantivy_backend import TantivyBackend
-    return TantivyBackend(Path(settings.data_dir) / "index", facet_cache_seconds=seconds)
+    return TantivyBackend(Path(settings.data_dir) / "index", facet_cache_seconds=seconds, create=create)

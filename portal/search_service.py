@@ -8,6 +8,7 @@ embedded, or Solr), the one search the portal has (its tests run on a real tanti
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -56,6 +57,9 @@ class SearchService(Protocol):
 
 class UnavailableSearchService:
     """Stands in while no search index exists: every page works and says the catalogue is not ready."""
+
+    def __init__(self):
+        self.unavailable_since = time.monotonic()    # services.search() looks for the index again later
 
     def search(self, request: SearchRequest) -> SearchResult:
         return SearchResult(total=0, hits=[], facets={}, available=False)

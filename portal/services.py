@@ -7,10 +7,13 @@ whose index or database is not there yet still starts and shows friendly pages.
 from __future__ import annotations
 
 import threading
+import time
 
 from flask import current_app
 
 _lock = threading.RLock()   # re-entrant: one service may build on another
+#: Seconds a portal that found no search index waits before it looks again (an index run may have built it).
+SEARCH_RETRY_SECONDS = 10.0
 
 
 def once_per_app(name: str, build):
@@ -28,13 +31,24 @@ def settings():
 
 
 def search():
+    """The search service; while the index cannot be opened (before the first index run), a stand-in
+    that says so, replaced by the index once it opens (looked for again every SEARCH_RETRY_SECONDS)."""
     def build():
         given = current_app.config.get("SEARCH_SERVICE")
         if given is not None:
             return given
         from portal.search_service import from_settings
         return from_settings(settings())
-    return once_per_app("search", build)
+    service = once_per_app("search", build)
+    since = getattr(service, "unavailable_since", None)
+    if since is not None and time.monotonic() - since >= current_app.config.get("SEARCH_RETRY_SECONDS",
+                                                                                  SEARCH_RETRY_SECONDS):
+        ext = current_app.extensions["grenselos"]
+        with _lock:
+            if ext.get("search") is service:
+                del ext["search"]
+        service = once_per_app("search", build)
+    return service
 
 
 def libraries():

@@ -140,13 +140,21 @@ def test_libraries_page_lists_every_configured_source(client):
     assert "Skolebibliotek" in html
 
 
-def test_portal_without_index_still_serves_pages(settings, record_store):
+def test_portal_before_the_first_index_run_says_so_and_finds_the_index_once_built(tmp_path):
+    from grenselos.settings import from_dict
     from portal.app import create_app
-    from portal.search_service import UnavailableSearchService
-    client = create_app(settings, {"SEARCH_SERVICE": UnavailableSearchService()}).test_client()
-    page = client.get("/search?q=x")
+    settings = from_dict({"data_dir": str(tmp_path / "data"), "sources": sample.SOURCES})
+    client = create_app(settings, {"TESTING": True, "SECRET_KEY": "no-index-yet-" + "n" * 32,
+                                   "SEARCH_RETRY_SECONDS": 0}).test_client()
+    page = client.get("/search?q=fiskaren")
     assert page.status_code == 200 and "Katalogen gjøres klar" in page.get_data(as_text=True)
-    assert client.get("/record/x:1").status_code == 404
+    assert client.get("/api/search?q=fiskaren").get_json()["index_available"] is False
+    assert client.get("/record/tromso:1001").status_code == 404
+    assert not (settings.data_dir / "index").exists()       # the portal reads the index; index runs write it
+    sample.build_index(settings)                             # the first index run
+    body = client.get("/api/search?q=fiskaren").get_json()
+    assert body["index_available"] is True and body["total"] == 1
+    assert client.get("/record/tromso:1001").status_code == 200
 
 
 def test_hits_say_available_now_only_where_a_copy_is_on_the_shelf(client):
