@@ -60,15 +60,20 @@ def test_available_now_filter(client):
 
 
 def test_paging_and_sort(client):
+    from index.text import exact_key
     first = client.get("/api/search?q=lærebok&sort=title").get_json()
     second = client.get("/api/search?q=lærebok&sort=title&page=2").get_json()
     assert first["total"] == 45 and len(first["hits"]) == 20
     assert not {h["id"] for h in first["hits"]} & {h["id"] for h in second["hits"]}
+    titles = [exact_key(h["title"]) for h in first["hits"] + second["hits"]]
+    assert titles == sorted(titles) and titles[:3] == ["lærebok i matematikk 1", "lærebok i matematikk 10",
+                                                       "lærebok i matematikk 11"]
     html = client.get("/search?q=lærebok&page=2&lang=en").get_data(as_text=True)
     assert "45 results for “lærebok”" in html
     assert 'aria-current="page"' in html and 'rel="prev"' in html and 'rel="next"' in html
-    newest = client.get("/api/search?q=lærebok&sort=newest").get_json()["hits"]
-    assert newest[0]["year"] >= newest[-1]["year"]
+    newest = [h["year"] for page in (1, 2, 3)
+              for h in client.get(f"/api/search?q=lærebok&sort=newest&page={page}").get_json()["hits"]]
+    assert len(newest) == 45 and newest == sorted(newest, reverse=True) and newest[0] == 2019
 
 
 def test_zero_hits_offer_spelling_and_dropped_filters(client):
