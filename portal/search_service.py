@@ -73,12 +73,3 @@ class UnavailableSearchService:
     def suggest(self, q: str) -> list[str]:
         return []
 
-
-def from_settings(settings) -> SearchService:
-    """The backend the settings name, through index/ when that package provides a portal adapter."""
-    try:
-        from portal.index_adapter import IndexSearchService
-    except ImportError:
-        return UnavailableSearchService()
-    service = IndexSearchService.from_settings(settings)
-    return service if service is not None else UnavailableSearchService()

@@ -37,8 +37,9 @@ def search():
         given = current_app.config.get("SEARCH_SERVICE")
         if given is not None:
             return given
-        from portal.search_service import from_settings
-        return from_settings(settings())
+        from portal.index_adapter import IndexSearchService
+        from portal.search_service import UnavailableSearchService
+        return IndexSearchService.from_settings(settings()) or UnavailableSearchService()
     service = once_per_app("search", build)
     since = getattr(service, "unavailable_since", None)
     if since is not None and time.monotonic() - since >= current_app.config.get("SEARCH_RETRY_SECONDS",
