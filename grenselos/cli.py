@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from grenselos import settings as settings_mod
-from grenselos.errors import GrenselosError
+from core import settings as settings_mod
+from core.errors import GrenselosError
 
 
 class Context:

@@ -16,7 +16,7 @@ from sqlalchemy import and_, bindparam, case, exists, func, insert, select, upda
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from grenselos import db
+from core import db
 from harvest.tables import harvest_state, quarantine, records
 
 

@@ -29,7 +29,7 @@ def _chunks(items: list, size: int = CHUNK):
 
 class CatalogDatabase:
     def __init__(self, url_or_engine):
-        from grenselos import db
+        from core import db
         self.engine = db.engine_for(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
         self._tables: set[str] | None = None
         self._lock = threading.Lock()

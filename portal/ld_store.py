@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
-from grenselos import db
+from core import db
 from transform.graphstore import GraphStore
 from transform.tables import transform_state
 

@@ -77,7 +77,7 @@ def sql():
     rows goes through `database()`.
     """
     def build():
-        from grenselos import db
+        from core import db
         engine = db.engine_for(settings().database_url)
         db.migrate(engine)
         return engine

@@ -25,7 +25,7 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 @pytest.fixture(scope="session")
 def portal_url(tmp_path_factory):
-    from grenselos.settings import from_dict
+    from core.settings import from_dict
     from harvest.store import IncomingRecord, RecordStore
     from portal.app import create_app
     from portal.serve import PortalServer

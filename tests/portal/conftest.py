@@ -13,7 +13,7 @@ from tests.portal import sample
 @pytest.fixture(scope="session")
 def sample_index(tmp_path_factory):
     """The sample indexed once per session; each test's data_dir gets a copy of it."""
-    from grenselos.settings import from_dict
+    from core.settings import from_dict
     data = tmp_path_factory.mktemp("sample-index")
     sample.build_index(from_dict({"data_dir": str(data), "sources": sample.SOURCES}))
     return data / "index"
@@ -21,7 +21,7 @@ def sample_index(tmp_path_factory):
 
 @pytest.fixture
 def settings(tmp_path, sample_index):
-    from grenselos.settings import from_dict
+    from core.settings import from_dict
     shutil.copytree(sample_index, tmp_path / "data" / "index")
     return from_dict({"data_dir": str(tmp_path / "data"), "sources": sample.SOURCES})
 

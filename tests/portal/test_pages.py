@@ -141,7 +141,7 @@ def test_libraries_page_lists_every_configured_source(client):
 
 
 def test_portal_before_the_first_index_run_says_so_and_finds_the_index_once_built(tmp_path):
-    from grenselos.settings import from_dict
+    from core.settings import from_dict
     from portal.app import create_app
     settings = from_dict({"data_dir": str(tmp_path / "data"), "sources": sample.SOURCES})
     client = create_app(settings, {"TESTING": True, "SECRET_KEY": "no-index-yet-" + "n" * 32,

@@ -21,7 +21,7 @@ JSON = "/staff/languages.json"
 @pytest.fixture
 def make_app(tmp_path, db_url):
     """A portal over one database; calling it again with another token is the same portal restarted."""
-    from grenselos.settings import from_dict
+    from core.settings import from_dict
     from harvest.store import RecordStore
     from portal.app import create_app
     RecordStore(db_url).close()                         # the database as the harvest stage leaves it
