@@ -60,31 +60,30 @@ def libraries():
 
 
 def database():
-    """Read-only rows of the record store and transform tables (None when no database is configured)."""
+    """Read-only rows of the record store and transform tables, over the app's one engine."""
     def build():
-        url = getattr(settings(), "database_url", "")
-        if not url:
-            return None
         from portal.catalog_db import CatalogDatabase
-        return CatalogDatabase(url)
+        return CatalogDatabase(sql())
     return once_per_app("database", build)
 
 
 def sql():
-    """The record store's database engine with every stage's tables in place (migrated once per app).
+    """The app's one database engine (one pool per process; connections are taken per use and given
+    back). Its tables were brought up to date when the app started (`start`), never in a request."""
+    return current_app.extensions["grenselos"]["sql"]
 
-    For what the portal itself writes (staff sessions, the audit trail); reading the other stages'
-    rows goes through `database()`.
-    """
-    def build():
-        from core import db
-        engine = db.engine_for(settings().database_url)
+
+def start(app) -> None:
+    """At app creation: the engine, and every stage's migrations (serialised across processes)."""
+    from core import db
+    engine = db.engine_for(app.config["GRENSELOS_SETTINGS"].database_url)
+    if not app.config.get("SKIP_MIGRATIONS"):
         db.migrate(engine)
-        return engine
-    return once_per_app("sql", build)
+    app.extensions.setdefault("grenselos", {})["sql"] = engine
 
 
 def init_app(app) -> None:
+    start(app)
     @app.teardown_appcontext
     def _noop(_exc):   # connections are pooled per app, not per request; nothing to close here
         return None
