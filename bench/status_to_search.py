@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select  # noqa: E402
 
-from grenselos.settings import from_dict  # noqa: E402
+from core.settings import from_dict  # noqa: E402
 from harvest.files import import_files  # noqa: E402
 from harvest.store import RecordStore  # noqa: E402
 from index.pipeline import index_changes  # noqa: E402

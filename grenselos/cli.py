@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from grenselos import settings as settings_mod
-from grenselos.errors import GrenselosError
+from core import settings as settings_mod
+from core.errors import GrenselosError
 
 
 class Context:
@@ -149,14 +149,9 @@ def _store_status(settings, store, counts: dict) -> None:
 
 def _status_extras():
     """Later stages add their own counts to `status` (transform errors, index state)."""
-    extras = []
-    for module, name in (("transform.status", "add_status"), ("index.status", "add_status")):
-        try:
-            mod = __import__(module, fromlist=[name])
-        except ImportError:
-            continue
-        extras.append(getattr(mod, name))
-    return extras
+    from index import status as index_status
+    from transform import status as transform_status
+    return [transform_status.add_status, index_status.add_status]
 
 
 @cli.command()
@@ -164,12 +159,10 @@ def _status_extras():
 def quarantine(ctx):
     """List everything quarantined, with source, identifier and cause."""
     items = list(ctx.store.quarantined())
-    try:  # the transform stage's conversion errors (kept in its own table), unless the harvest listed them
-        from transform.status import quarantined as transform_quarantined
-        listed = {(i["source"], i.get("identifier")) for i in items}
-        items += [i for i in transform_quarantined(ctx.settings) if (i["source"], i["identifier"]) not in listed]
-    except ImportError:
-        pass
+    # the transform stage's conversion errors (kept in its own table), unless the harvest listed them
+    from transform.status import quarantined as transform_quarantined
+    listed = {(i["source"], i.get("identifier")) for i in items}
+    items += [i for i in transform_quarantined(ctx.settings) if (i["source"], i["identifier"]) not in listed]
     for item in items:
         click.echo(f"{item['source']}\t{item['stage']}\t{item.get('identifier') or '-'}\t"
                    f"{item.get('location') or '-'}\t{item['cause']}")

@@ -123,12 +123,14 @@ def solr_urls(search) -> list[str]:
     return list(dict.fromkeys(u.rstrip("/") for u in (search.solr_url, *search.solr_urls) if u))
 
 
-def open_backend(settings) -> SearchBackend:
-    """Solr when `[search] solr_url` or `solr_urls` is set, else the embedded tantivy index in data_dir/index."""
+def open_backend(settings, *, create: bool = True) -> SearchBackend:
+    """Solr when `[search] solr_url` or `solr_urls` is set, else the embedded tantivy index in data_dir/index
+    (made empty there when none exists, unless `create` is False: then BackendError until an index run has
+    built it)."""
     seconds = float(getattr(settings.search, "facet_cache_seconds", 30.0))
     urls = solr_urls(settings.search)
     if urls:
         from index.solr_backend import SolrBackend
         return SolrBackend(urls, facet_cache_seconds=seconds)
     from index.tantivy_backend import TantivyBackend
-    return TantivyBackend(Path(settings.data_dir) / "index", facet_cache_seconds=seconds)
+    return TantivyBackend(Path(settings.data_dir) / "index", facet_cache_seconds=seconds, create=create)

@@ -1,7 +1,7 @@
 """Errors of the search stage: one base class, a fatal subclass for a backend that cannot go on, and
 one backend-neutral class for an outage."""
 
-from grenselos.errors import GrenselosError
+from core.errors import GrenselosError
 
 
 class SearchError(GrenselosError):

@@ -117,8 +117,12 @@ class TantivyBackend(SearchBackend):
     name = "tantivy"
 
     def __init__(self, path: Path | str, *, writer_heap: int = 256_000_000, writer_threads: int = 0,
-                 facet_cache_seconds: float = 30.0, term_walk_from: int = TERM_WALK_FROM):
+                 facet_cache_seconds: float = 30.0, term_walk_from: int = TERM_WALK_FROM, create: bool = True):
+        """Open the index at `path`, creating an empty one there unless `create` is False: a reader (the
+        portal) leaves a directory no index run has written yet alone, rather than make an index of its own."""
         self.path = Path(path)
+        if not create and not (self.path.is_dir() and tantivy.Index.exists(str(self.path))):
+            raise BackendError(f"no search index at {self.path} yet (`grenselos index` builds it)")
         self.term_walk_from = term_walk_from
         self.facet_cache = FacetCache(facet_cache_seconds)
         self.path.mkdir(parents=True, exist_ok=True)

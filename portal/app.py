@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from grenselos import settings as settings_mod
+from core import settings as settings_mod
 from portal.json_provider import OrjsonProvider
 
 

@@ -43,12 +43,10 @@ def _timed(name: str, check: Callable[[], dict]) -> dict:
 
 
 def _records() -> dict:
-    database = services.database()
-    if database is None:
-        return {"status": "down", "detail": "no database configured"}
-    with database.engine.connect() as conn:
+    engine = services.sql()
+    with engine.connect() as conn:
         conn.execute(text("SELECT 1"))
-    return {"status": "ok", "backend": database.engine.dialect.name}
+    return {"status": "ok", "backend": engine.dialect.name}
 
 
 def _graph() -> dict:

@@ -44,7 +44,8 @@ class LibraryDirectory:
             try:
                 if self._store is None:
                     from harvest.store import RecordStore
-                    self._store = RecordStore(self.settings.database_url)
+                    from portal.services import sql
+                    self._store = RecordStore(sql(), migrate=False)
                 self._counts = self._store.status()
             except Exception:  # a missing or locked database must not take the portal down
                 import logging

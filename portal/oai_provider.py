@@ -38,16 +38,10 @@ from harvest.tables import records
 from transform.changes import record_languages
 from transform.tables import transform_records
 from vocab.languages import SAMI_GROUP
+from portal.oai_metadata import metadata_for
+from portal.oai_namespaces import MARCX, OAI, OAI_DC, OAI_ID, RDF, SLIM, XSI
 
 log = logging.getLogger(__name__)
-OAI = "http://www.openarchives.org/OAI/2.0/"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
-SLIM = "http://www.loc.gov/MARC21/slim"
-MARCX = "info:lc/xmlns/marcxchange-v1"
-OAI_DC = "http://www.openarchives.org/OAI/2.0/oai_dc/"
-DC = "http://purl.org/dc/elements/1.1/"
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-OAI_ID = "http://www.openarchives.org/OAI/2.0/oai-identifier"
 
 FORMATS = {
     "marc21": ("http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd", SLIM),
@@ -508,7 +502,6 @@ class OaiProvider:
         self._header(record, item)
         if item.status == "deleted":
             return True
-        from portal.oai_metadata import metadata_for
         element = metadata_for(self, item, prefix)
         if element is None:
             return False

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from flask import request, url_for
 
+from index.text import fold
 from portal import i18n, labels, services
-from portal.search_service import SearchRequest, fold
+from portal.search_service import SearchRequest
 from portal.urls import external_url
 from vocab import statuses
 

@@ -15,7 +15,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from grenselos.errors import ConfigError
+from core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,7 @@ from portal.render import render, split_format
 from portal.search_service import SAMI_GROUP, SearchRequest
 from portal.urls import absolute, external_url
 from portal.views.search import search_url
+from vocab import languages as vocab
 
 bp = Blueprint("languages", __name__)
 
@@ -35,11 +36,7 @@ def language_name(code: str) -> str:
 
 def html_lang(code: str) -> str:
     """The BCP 47 tag for a content language (`se` for Northern Sami, else the ISO 639-3 code)."""
-    try:
-        from vocab import languages as vocab
-        lang = vocab.get(code)
-    except ImportError:
-        lang = None
+    lang = vocab.get(code)
     if lang is None:
         return code
     return lang.iso639_1 or lang.iso639_3 or lang.code
@@ -48,12 +45,8 @@ def html_lang(code: str) -> str:
 def _known(code: str) -> bool:
     if code == SAMI_GROUP or code in PROMOTED:
         return True
-    try:
-        from vocab import languages as vocab
-        lang = vocab.get(code)
-        return lang is not None and not lang.is_special and lang.code == code
-    except ImportError:
-        return False
+    lang = vocab.get(code)
+    return lang is not None and not lang.is_special and lang.code == code
 
 
 def _titles(filters: tuple, size: int, sort: str = "newest"):
@@ -74,11 +67,7 @@ def language_summary(code: str, total: int | None = None) -> dict:
         total = services.search().search(SearchRequest(filters=filters, page_size=1, facets=False)).total
     autonym = None
     if code != SAMI_GROUP:
-        try:
-            from vocab import languages as vocab
-            autonym = vocab.autonym(code)
-        except ImportError:
-            autonym = None
+        autonym = vocab.autonym(code)
     return {"code": code, "name": language_name(code), "autonym": autonym, "html_lang": html_lang(code),
             "titles": total, "url": url_for("languages.language", code=code),
             "search_url": search_url(SearchRequest(filters=filters)),

@@ -46,8 +46,6 @@ def from_index_or_store(build: Callable[..., T]) -> T:
         return build(services.search())
     except SearchUnavailable as outage:
         fallback = services.record_store()
-        if fallback is None:
-            raise
         log.warning("search unavailable, page %r built from the record store: %s", request.path, outage)
         try:
             return build(fallback)

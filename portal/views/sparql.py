@@ -12,7 +12,8 @@ from flask_babel import lazy_gettext as _l
 
 from portal.ld_store import stores
 from portal.services import once_per_app
-from portal.sparql_service import QueryRunner, SparqlError, check_query, graph_list, write_solutions
+from portal.sparql_eval import SparqlError, write_solutions
+from portal.sparql_service import QueryRunner, check_query, graph_list
 
 bp = Blueprint("sparql", __name__)
 

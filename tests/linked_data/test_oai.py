@@ -191,7 +191,7 @@ DELETED_ID = "oai:data.grenselos.test:NO-1990002:kau-ill-sme-002"
 @pytest.fixture(scope="module")
 def walk_server(tmp_path_factory, shared_data):
     """A catalogue with a deleted record, awkward MARC and a non-ASCII source id, on a small page size."""
-    from grenselos import settings as settings_mod
+    from core import settings as settings_mod
     from harvest.store import IncomingRecord
     from transform.pipeline import run_transform
     base = make_settings(tmp_path_factory.mktemp("oai-walk"))
@@ -315,8 +315,8 @@ def test_arguments_the_schema_could_not_echo_are_bad_arguments(walk_server, quer
 
 def test_identify_for_a_development_host_is_valid(tmp_path):
     """`localhost` is no domain for oai-identifier or adminEmail; Identify stays valid without them."""
-    from grenselos import settings as settings_mod
-    from grenselos.db import engine_for
+    from core import settings as settings_mod
+    from core.db import engine_for
     from portal.oai_provider import OaiProvider
     from werkzeug.datastructures import MultiDict
     settings = settings_mod.from_dict({"data_dir": str(tmp_path), "base_uri": "http://localhost:5000",

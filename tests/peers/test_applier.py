@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from core.locks import Busy, writer_lock
-from grenselos import settings as settings_mod
+from core import settings as settings_mod
 from grenselos.applier import Applier
 from harvest.files import import_files
 from harvest.store import RecordStore

@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 from sqlalchemy import func, select
 
-from grenselos import settings as settings_mod
+from core import settings as settings_mod
 from harvest.files import import_files
 from harvest.store import IncomingRecord, RecordStore
 from index.pipeline import index_changes

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from grenselos import db
-from grenselos.settings import from_dict
+from core import db
+from core.settings import from_dict
 from libraries import calendar
 from libraries.tables import closed_days, opening_hours, service_points
 from vocab.libraries import directory

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from lxml import etree
 from sqlalchemy import select
 
-from grenselos import settings as settings_mod
+from core import settings as settings_mod
 from grenselos.cli import cli
 from harvest.files import import_files
 from harvest.store import IncomingRecord, RecordStore

@@ -7,7 +7,7 @@ import json
 
 from lxml import etree
 
-from grenselos import settings as settings_mod
+from core import settings as settings_mod
 from harvest.files import import_files
 from harvest.store import RecordStore
 from index.pipeline import fallback_record_id, index_changes

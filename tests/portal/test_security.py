@@ -114,12 +114,10 @@ def test_session_cookie_is_secure_over_https_and_when_configured(client, setting
 
 def _app(settings, **sections):
     from dataclasses import replace
-    from grenselos.settings import PortalSettings
+    from core.settings import PortalSettings
     from portal.app import create_app
-    from portal.search_service import DocumentSearchService
     changed = replace(settings, portal=PortalSettings(**sections.get("portal", {})))
-    return create_app(changed, {"TESTING": True, "SECRET_KEY": "secure-cookie-test-" + "0123456789" * 3,
-                                "SEARCH_SERVICE": DocumentSearchService(sample.documents())})
+    return create_app(changed, {"TESTING": True, "SECRET_KEY": "secure-cookie-test-" + "0123456789" * 3})
 
 
 def test_cors_only_on_public_data_never_on_private_json(demo_app):
@@ -191,7 +189,7 @@ def test_sample_titles_are_really_hostile():
 
 @pytest.mark.parametrize("weak", ["a", "short-key", "a" * 64, "abababababababababababababababab"])
 def test_weak_secret_keys_are_refused_at_start(settings, monkeypatch, weak):
-    from grenselos.errors import ConfigError
+    from core.errors import ConfigError
     from portal.app import create_app
     monkeypatch.setenv("GRENSELOS_SECRET_KEY", weak)
     with pytest.raises(ConfigError, match="GRENSELOS_SECRET_KEY is too weak"):

@@ -21,17 +21,15 @@ JSON = "/staff/languages.json"
 @pytest.fixture
 def make_app(tmp_path, db_url):
     """A portal over one database; calling it again with another token is the same portal restarted."""
-    from grenselos.settings import from_dict
+    from core.settings import from_dict
     from harvest.store import RecordStore
     from portal.app import create_app
-    from portal.search_service import DocumentSearchService
     RecordStore(db_url).close()                         # the database as the harvest stage leaves it
 
     def make(token: str = TOKEN, **staff):
         settings = from_dict({"data_dir": str(tmp_path / "data"), "database_url": db_url,
                               "sources": sample.SOURCES, "staff": staff})
-        return create_app(settings, {"TESTING": True, "SECRET_KEY": KEY, "STAFF_TOKENS": {"karasjok": token},
-                                     "SEARCH_SERVICE": DocumentSearchService(sample.documents())})
+        return create_app(settings, {"TESTING": True, "SECRET_KEY": KEY, "STAFF_TOKENS": {"karasjok": token}})
     yield make
 
 

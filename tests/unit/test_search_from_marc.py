@@ -6,7 +6,7 @@ from __future__ import annotations
 import pymarc
 from pymarc import Field, Record, Subfield
 
-from grenselos.settings import Source
+from core.settings import Source
 from index.fields import flatten
 from index.from_marc import document_from_marc, fallback_work_id, holdings_of
 from index.query import Filter, Query

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from grenselos import settings
-from grenselos.errors import ConfigError
+from core import settings
+from core.errors import ConfigError
 
 GOOD = """
 data_dir = "data"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grenselos.errors import ConfigError
+from core.errors import ConfigError
 
 
 @dataclass(frozen=True)
