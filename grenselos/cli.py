@@ -116,7 +116,7 @@ def _store_status(settings, store, counts: dict) -> None:
     from sqlalchemy import inspect as sa_inspect
     if not sa_inspect(store.engine).has_table("transform_records"):
         return
-    from index.backend import open_backend
+    from index.backends import open_backend
     from index.consistency import expected_documents, indexed_documents
     from transform import consistency
     from transform.graphstore import GraphStore
@@ -348,7 +348,7 @@ def run(ctx, full):
 
 def _repair(ctx) -> int:
     """Compare the graph store and the index with the truth; bring back what they lost."""
-    from index.backend import open_backend
+    from index.backends import open_backend
     from index.consistency import difference as index_difference
     from index.pipeline import index_changes
     from transform import consistency
@@ -387,7 +387,7 @@ def rebuild(ctx, yes):
     if not yes and sys.stdin.isatty():
         click.confirm("Empty the graph store and the search index and rebuild both?", abort=True)
     from core.locks import writer_lock
-    from index.backend import open_backend
+    from index.backends import open_backend
     from index.pipeline import index_changes
     from transform.pipeline import run_transform
     with writer_lock(ctx.settings.data_dir):

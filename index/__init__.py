@@ -3,7 +3,7 @@ model, and two backends that pass the same contract suite — tantivy embedded i
 Solr 9 (standalone or SolrCloud) selected by `[search] solr_url`.
 
 Other stages call:
-- `index.backend.open_backend(settings) -> SearchBackend` and `.search(index.query.Query) -> Result`,
+- `index.backends.open_backend(settings) -> SearchBackend` and `.search(index.query.Query) -> Result`,
   `.get(record_id) -> Document | None`, `.suggest(text) -> list[str]`;
 - `index.pipeline.index_changes(settings, store, full=False)` (the `grenselos index` verb);
 - `index.from_marc.document_from_marc(record, source, record_id, cluster_id, holdings=None, *, languages=None,

@@ -10,7 +10,6 @@ import hashlib
 import time
 from collections import OrderedDict
 from abc import ABC, abstractmethod
-from pathlib import Path
 from typing import Iterable, Sequence
 
 from index.document import Document
@@ -121,16 +120,3 @@ def solr_urls(search) -> list[str]:
     """The configured Solr core or collection URLs, in the order they are tried: `[search] solr_url`
     first, then `solr_urls` (the same collection on other SolrCloud nodes). Empty: tantivy."""
     return list(dict.fromkeys(u.rstrip("/") for u in (search.solr_url, *search.solr_urls) if u))
-
-
-def open_backend(settings, *, create: bool = True) -> SearchBackend:
-    """Solr when `[search] solr_url` or `solr_urls` is set, else the embedded tantivy index in data_dir/index
-    (made empty there when none exists, unless `create` is False: then BackendError until an index run has
-    built it)."""
-    seconds = float(getattr(settings.search, "facet_cache_seconds", 30.0))
-    urls = solr_urls(settings.search)
-    if urls:
-        from index.solr_backend import SolrBackend
-        return SolrBackend(urls, facet_cache_seconds=seconds)
-    from index.tantivy_backend import TantivyBackend
-    return TantivyBackend(Path(settings.data_dir) / "index", facet_cache_seconds=seconds, create=create)

@@ -22,7 +22,8 @@ from typing import Iterator
 from sqlalchemy import select
 
 from harvest.tables import records
-from index.backend import SearchBackend, open_backend
+from index.backend import SearchBackend
+from index.backends import open_backend
 from index.document import Document
 from index.from_store import (CHUNK, TransformFacts, build_document, buildable, document_id,  # noqa: F401
                               fallback_record_id, public_id, with_popularity)

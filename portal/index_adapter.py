@@ -65,7 +65,7 @@ class IndexSearchService:
     def from_settings(cls, settings):
         """The configured index, opened for reading (the portal never creates one); None when there is
         none yet or it cannot be reached: the portal still serves pages, saying so."""
-        from index.backend import open_backend
+        from index.backends import open_backend
         from index.errors import BackendError
         try:
             return cls(open_backend(settings, create=False))

@@ -16,8 +16,9 @@ class LibraryDirectory:
     """The configured sources' libraries (`vocab.libraries`, the one home of library facts), with what each
     holds from the record store."""
 
-    def __init__(self, settings, ttl: float = 60):
+    def __init__(self, settings, engine, ttl: float = 60):
         self.settings = settings
+        self.engine = engine
         directory = libraries_vocab.directory(settings)
         self.libraries = [directory.by_source[s.id] for s in settings.sources]
         self.ttl = ttl
@@ -44,8 +45,7 @@ class LibraryDirectory:
             try:
                 if self._store is None:
                     from harvest.store import RecordStore
-                    from portal.services import sql
-                    self._store = RecordStore(sql(), migrate=False)
+                    self._store = RecordStore(self.engine, migrate=False)
                 self._counts = self._store.status()
             except Exception:  # a missing or locked database must not take the portal down
                 import logging

@@ -55,7 +55,7 @@ def search():
 def libraries():
     def build():
         from portal.library_directory import LibraryDirectory
-        return LibraryDirectory(settings(), ttl=current_app.config.get("STATUS_TTL", 60))
+        return LibraryDirectory(settings(), sql(), ttl=current_app.config.get("STATUS_TTL", 60))
     return once_per_app("libraries", build)
 
 

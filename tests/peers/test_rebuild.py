@@ -13,7 +13,7 @@ from core import settings as settings_mod
 from grenselos.cli import cli
 from harvest.files import import_files
 from harvest.store import IncomingRecord, RecordStore
-from index.backend import open_backend
+from index.backends import open_backend
 from index.pipeline import index_changes
 from index.tables import index_state
 from transform.graphstore import GraphStore

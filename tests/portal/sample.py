@@ -6,7 +6,7 @@ holdings in several libraries, every copy status of `vocab.statuses`, a Kven tit
 with markup, and 45 maths books for paging. `documents` turns the records below into the index's own
 `Document`s, their holdings grouped from copy rows by `index.copies.holdings_from_copies` (as the index
 stage does from the copies table), and `build_index` writes them where a deployment keeps its index
-(`data_dir/index`, through `index.backend.open_backend`), so the portal opens it as it opens any other.
+(`data_dir/index`, through `index.backends.open_backend`), so the portal opens it as it opens any other.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def documents(settings) -> list:
 
 def build_index(settings) -> None:
     """Index the sample into `data_dir/index`, the embedded backend a deployment's `grenselos index` writes."""
-    from index.backend import open_backend
+    from index.backends import open_backend
     backend = open_backend(settings)
     try:
         backend.add(documents(settings))

@@ -89,10 +89,10 @@ def test_gunicorn_refuses_to_start_without_its_settings_file(tmp_path):
     assert done.returncode != 0 and "missing.toml: no such file" in done.stderr + done.stdout
 
 
-def test_limits_agree_between_portal_worker_and_nginx():
+def test_limits_agree_between_portal_worker_and_nginx(tmp_path):
     from portal.app import create_app
     from core.settings import from_dict
-    app = create_app(from_dict({"data_dir": "/nonexistent"}), {"SECRET_KEY": "k" * 40})
+    app = create_app(from_dict({"data_dir": str(tmp_path)}), {"SECRET_KEY": "k" * 40})
     locations = (DEPLOY / "nginx" / "grenselos-locations.conf").read_text(encoding="utf-8")
     nginx_body = re.search(r"^client_max_body_size (\d+)k;", locations, re.M)
     assert int(nginx_body[1]) * 1024 == app.config["MAX_CONTENT_LENGTH"] == BufferingThreadWorker.max_body
