@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -124,68 +124,28 @@ STAFF = (
 SECTIONS = {"harvest": HARVEST, "search": SEARCH, "sparql": SPARQL, "oai": OAI, "portal": PORTAL, "staff": STAFF}
 
 
-@dataclass(frozen=True)
-class Source:
-    id: str
-    name: str
-    isil: str = ""
-    kind: str = "public"
-    municipality: str = ""
-    library: str = ""
-    oai_url: str = ""
-    metadata_prefix: str = "marc21"
-    set: str = ""
-    holdings: str = "marc-852"
-    reports_deletes: bool = True
-    encoding: str = ""
-    granularity: str = ""
+def _table_class(name: str, spec: tuple[Setting, ...]) -> type:
+    """A frozen dataclass whose fields, types and defaults are the table's rows: the table is the one
+    place a setting's default is written."""
+    fields_ = []
+    for setting in spec:
+        kind = setting.type[0] if isinstance(setting.type, tuple) else setting.type
+        if setting.required:
+            fields_.append((setting.name, kind))
+        else:
+            default = tuple(setting.default) if isinstance(setting.default, list) else setting.default
+            fields_.append((setting.name, kind, field(default=default)))
+    fields_.sort(key=lambda f: len(f) == 3)                  # required fields first, as dataclasses demand
+    return make_dataclass(name, fields_, frozen=True)
 
 
-@dataclass(frozen=True)
-class HarvestSettings:
-    timeout: float = 60
-    max_retries: int = 5
-    backoff: float = 2.0
-    max_backoff: float = 120.0
-    user_agent: str = "Grenseløs/0.1 (+https://github.com/grenselos)"
-
-
-@dataclass(frozen=True)
-class SearchSettings:
-    solr_url: str = ""
-    solr_urls: tuple[str, ...] = ()
-    retry_seconds: float = 120.0
-    facet_cache_seconds: float = 30.0
-
-
-@dataclass(frozen=True)
-class SparqlSettings:
-    timeout: float = 10.0
-    max_rows: int = 10000
-    max_query_bytes: int = 32768
-    workers: int = 2
-    per_client: int = 1
-
-
-@dataclass(frozen=True)
-class OaiSettings:
-    repository_name: str = "Grenseløs"
-    admin_email: str = ""
-    page_size: int = 100
-
-
-@dataclass(frozen=True)
-class PortalSettings:
-    secure_cookies: bool = False
-
-
-@dataclass(frozen=True)
-class StaffSettings:
-    idle_minutes: float = 30
-    lifetime_hours: float = 12
-    client_failures: int = 5
-    library_failures: int = 20
-    lockout_minutes: float = 15
+Source = _table_class("Source", SOURCE)
+HarvestSettings = _table_class("HarvestSettings", HARVEST)
+SearchSettings = _table_class("SearchSettings", SEARCH)
+SparqlSettings = _table_class("SparqlSettings", SPARQL)
+OaiSettings = _table_class("OaiSettings", OAI)
+PortalSettings = _table_class("PortalSettings", PORTAL)
+StaffSettings = _table_class("StaffSettings", STAFF)
 
 
 @dataclass(frozen=True)
