@@ -235,6 +235,18 @@ def isbn(values, env):
     return out
 
 
+@value_step("catalogued")
+def catalogued(values, env):
+    """An identifier as catalogued, without the qualifier that may follow it: `0-19-852663-6 (pbk.)`
+    → `0-19-852663-6` (the form printed in the book, kept beside the normalised one)."""
+    out = []
+    for v in values:
+        kept = re.split(r"\s*[(:;]", v.strip(), 1)[0].split()
+        if kept:
+            out.append(kept[0])
+    return out
+
+
 @value_step("qualifier")
 def qualifier(values, env):
     """`(pbk.)` or `hardcover` — from $q, or the remainder after the number in an old-style $a."""
