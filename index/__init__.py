@@ -6,7 +6,8 @@ Other stages call:
 - `index.backend.open_backend(settings) -> SearchBackend` and `.search(index.query.Query) -> Result`,
   `.get(record_id) -> Document | None`, `.suggest(text) -> list[str]`;
 - `index.pipeline.index_changes(settings, store, full=False)` (the `grenselos index` verb);
-- `index.from_marc.document_from_marc(record, source, record_id, cluster_id, holdings=None, *, languages=None,
-  identifier="", holdings_records=(), directory=None)`;
+- `index.projection.default().document(triples, id=..., work_id=..., source=..., holdings=..., languages=...)`:
+  a record's search document projected from its BIBFRAME description (`index/projection.map`);
+- `index.holdings.holdings_of(record, source, holdings_records=(), directory=None)`: holdings per library;
 - `index.pipeline.document_id(source, record_id) -> "{source}-{record_id}"` (a document's and a hit's id).
 """

@@ -1,16 +1,22 @@
-"""`grenselos index`: from the record store (and the transform stage's record ids, work clusters and
-language detections, when it has run) to search documents, through the Indexer, touching only what
-changed since the last completed run.
+"""`grenselos index`: search documents projected from the BIBFRAME descriptions the transform stage
+wrote (`index.projection`), with holdings per library (`index.holdings`), the transform stage's record
+ids, work clusters and language detections, touching only what changed since the last completed run.
+
+The transform stage runs first (`grenselos run` is harvest → transform → index): a record's document is
+read from its named graph in the graph store, so the index shows exactly what the linked data says. A
+record the transform stage could not convert (or has not converted yet) has no description and is not
+indexed; the transform stage quarantined it already.
 
 Changed means: a bibliographic record new, changed or deleted in the record store; a separate holdings
-record changed (its bibliographic record is rebuilt); a record the transform stage re-clustered; and
-every other edition of a work that gained or lost an edition (its `work_libraries`, the popularity
-signal of ranking, changed). The first run, and `--full`, compare against everything and remove what
-is no longer there.
+record changed (its bibliographic record is rebuilt); a record the transform stage converted again or
+re-clustered; and every other edition of a work that gained or lost an edition (its `work_libraries`,
+the popularity signal of ranking, changed). The first run, and `--full`, compare against everything and
+remove what is no longer there.
 
 Document ids are the public record ids `{source}-{record_id}`, record_id as the transform stage minted
-it (`transform_records.record_id`, the instance URI's tail); before the transform stage has run,
-`transform.pipeline.local_id`'s collision-free form stands in (`fallback_record_id`).
+it (`transform_records.record_id`, the instance URI's tail). Documents an older version indexed under
+`transform.pipeline.local_id`'s collision-free form before ids were minted (`fallback_record_id`) are
+removed when the record is indexed under its minted id.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import sys
 from urllib.parse import quote
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import distinct, func, inspect as sa_inspect, select
@@ -28,9 +35,11 @@ from harvest.marcxml import to_pymarc
 from harvest.tables import records
 from index.backend import SearchBackend, open_backend
 from index.document import Document
-from index.from_marc import document_from_marc, fallback_work_id
+from index.holdings import holdings_of
 from index.indexer import Indexer, Summary
+from index.projection import default as default_projection, work_id_of
 from index.tables import index_state
+from transform.graphstore import GraphStore
 from vocab import libraries as libraries_vocab
 
 CHUNK = 500
@@ -192,10 +201,22 @@ def _holdings_records(store, source, row) -> tuple:
     return tuple(to_pymarc(h.marcxml) for h in store.holdings_for(source.id, row.control_number) if h.marcxml)
 
 
+def open_graph(settings) -> GraphStore:
+    """The graph store read-only (the transform stage, its one writer, has finished), or an empty one
+    when the transform stage never ran (nothing has a description yet)."""
+    path = Path(settings.data_dir) / "graph"
+    if not path.is_dir():
+        return GraphStore(None, settings.base_uri)
+    return GraphStore(path, settings.base_uri, read_only=True)
+
+
 def documents(settings, store, since: datetime | None, summary_errors: list[str],
-              target: str = "tantivy") -> tuple[Iterator[Document], list[str]]:
-    """Documents to upsert and ids to delete. Unparseable records are quarantined (stage 'index')."""
+              target: str = "tantivy", graph: GraphStore | None = None) -> tuple[Iterator[Document], list[str]]:
+    """Documents to upsert and ids to delete. A record whose document cannot be built is quarantined
+    (stage 'index'). `graph` is the graph store holding the descriptions (`open_graph`)."""
     sources = {s.id: s for s in settings.sources}
+    projection = default_projection()
+    graph = graph if graph is not None else open_graph(settings)
     directory = libraries_vocab.directory(settings)
     transform = _Transform(store.engine)
     deletes: list[str] = []
@@ -240,16 +261,20 @@ def documents(settings, store, since: datetime | None, summary_errors: list[str]
             built.add(key)
             doc_id = ids[key]
             source = sources.get(row.source)
-            if row.deleted or row.error or not row.marcxml or source is None:
-                deletes.append(doc_id)
+            m = minted.get(key)
+            if row.deleted or row.error or not row.marcxml or source is None or m is None or m.status != "ok":
+                deletes.append(doc_id)   # deleted, flagged by the harvest, or without a description
                 continue
             try:
-                record = to_pymarc(row.marcxml)
-                m = minted.get(key)
-                work = (m.cluster_id if m and m.cluster_id else None) or fallback_work_id(record)
-                doc = document_from_marc(record, source, doc_id, work, languages=languages.get(key),
-                                         identifier=row.identifier, directory=directory,
-                                         holdings_records=_holdings_records(store, source, row))
+                triples = graph.record_triples(row.source, m.record_id)
+                if not triples:
+                    raise LookupError("the graph store holds no description of it (run `grenselos transform`)")
+                holdings = holdings_of(to_pymarc(row.marcxml), source, _holdings_records(store, source, row),
+                                       directory)
+                doc = projection.document(
+                    triples, id=doc_id, work_id=m.cluster_id or work_id_of(triples, settings.base_uri),
+                    source=source.id, identifier=row.identifier, holdings=holdings, languages=languages.get(key),
+                    instance=graph.instance_uri(row.source, m.record_id))
                 prepared.append(doc)
             except Exception as exc:  # noqa: BLE001 - one bad record never stops the batch
                 cause = f"cannot build search document: {type(exc).__name__}: {exc}"
@@ -275,12 +300,13 @@ def index_changes(settings, store, backend: SearchBackend | None = None, *, full
         if progress:
             print(f"\rindexed {s.indexed}, unchanged {s.unchanged} ({s.seconds:.0f} s)", end="", file=sys.stderr)
 
+    graph = open_graph(settings)
     try:
         target = target_name(settings)
         indexer = Indexer(store.engine, backend, target, batch=batch, progress=show)
         since = None if full else indexer.last_success()
         errors: list[str] = []
-        docs, deletes = documents(settings, store, since, errors, target)
+        docs, deletes = documents(settings, store, since, errors, target, graph)
 
         class _Deletes:  # read after the documents were generated
             def __iter__(self):
@@ -293,5 +319,6 @@ def index_changes(settings, store, backend: SearchBackend | None = None, *, full
             print(file=sys.stderr)
         return summary
     finally:
+        graph.close()
         if own:
             backend.close()

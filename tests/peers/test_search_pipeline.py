@@ -10,7 +10,7 @@ from lxml import etree
 from grenselos import settings as settings_mod
 from harvest.files import import_files
 from harvest.store import RecordStore
-from index.pipeline import fallback_record_id, index_changes
+from index.pipeline import index_changes
 from index.query import Facet, Filter, Query
 from index.tantivy_backend import TantivyBackend
 
@@ -33,6 +33,7 @@ holdings = "koha-952"
 
 
 def test_index_from_the_record_store(shared_data, db_url, tmp_path):
+    from transform.pipeline import run_transform
     settings = settings_mod.load(config(tmp_path, db_url))
     store = RecordStore(db_url)
     import_files(store, settings.source("tromso"), [shared_data / KOHA])
@@ -40,6 +41,9 @@ def test_index_from_the_record_store(shared_data, db_url, tmp_path):
     assert total > 400
 
     backend = TantivyBackend(settings.data_dir / "index", writer_heap=50_000_000, writer_threads=1)
+    before = index_changes(settings, store, backend)
+    assert before.failed is None and before.indexed == 0       # nothing has a description before transform
+    run_transform(settings, store, None, full=False, progress=False)
     first = index_changes(settings, store, backend)
     assert first.failed is None and first.indexed + first.errors == total
     result = backend.search(Query(text="springsteen", facets=(Facet("library"), Facet("municipality"))))
@@ -52,7 +56,7 @@ def test_index_from_the_record_store(shared_data, db_url, tmp_path):
 
     hit = result.hits[0]
     victim = hit.document.identifier
-    assert hit.id == f"tromso-{fallback_record_id(victim)}"        # no transform yet: the id it would mint
+    assert hit.id == f"tromso-{victim.rsplit(':', 1)[-1]}"          # the record id the transform stage minted
     assert backend.get(hit.id).identifier == victim and backend.get(f"tromso:{victim}").id == hit.id
     store.mark_deleted("tromso", [victim])
     third = index_changes(settings, store, backend)
@@ -72,6 +76,7 @@ def test_cli_index_and_status(shared_data, tmp_path):
     runner = CliRunner()
     path = str(config(tmp_path, f"sqlite:///{tmp_path / 'records.sqlite'}"))
     assert runner.invoke(cli, ["--config", path, "import", "--source", "tromso", str(shared_data / KOHA)]).exit_code == 0
+    assert runner.invoke(cli, ["--config", path, "transform", "-q"]).exit_code == 0
     done = runner.invoke(cli, ["--config", path, "index", "-q"])
     assert done.exit_code == 0, done.output
     assert "indexed" in done.output and "ok" in done.output
@@ -105,6 +110,7 @@ def test_solr_init_and_index_into_solrcloud(shared_data, tmp_path):
         assert again.exit_code == 0 and "exists" in again.output
         assert runner.invoke(cli, ["--config", path, "import", "--source", "tromso",
                                    str(shared_data / KOHA)]).exit_code == 0
+        assert runner.invoke(cli, ["--config", path, "transform", "-q"]).exit_code == 0
         done = runner.invoke(cli, ["--config", path, "index", "-q"])
         assert done.exit_code == 0, done.output
         solr = SolrBackend(url)
