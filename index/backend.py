@@ -102,11 +102,12 @@ class SearchBackend(ABC):
         self.close()
 
 
-def open_backend(settings) -> SearchBackend:
-    """Solr when `[search] solr_url` is set, else the embedded tantivy index in data_dir/index."""
+def open_backend(settings, rebuild: bool = False) -> SearchBackend:
+    """Solr when `[search] solr_url` is set, else the embedded tantivy index in data_dir/index; with
+    `rebuild` (a full run) a tantivy index of an older field table is made anew."""
     seconds = float(getattr(settings.search, "facet_cache_seconds", 30.0))
     if settings.search.solr_url:
         from index.solr_backend import SolrBackend
         return SolrBackend(settings.search.solr_url, facet_cache_seconds=seconds)
     from index.tantivy_backend import TantivyBackend
-    return TantivyBackend(Path(settings.data_dir) / "index", facet_cache_seconds=seconds)
+    return TantivyBackend(Path(settings.data_dir) / "index", facet_cache_seconds=seconds, rebuild=rebuild)

@@ -294,7 +294,7 @@ def documents(settings, store, since: datetime | None, summary_errors: list[str]
 def index_changes(settings, store, backend: SearchBackend | None = None, *, full: bool = False,
                   batch: int = 1000, progress: bool = False) -> Summary:
     own = backend is None
-    backend = backend or open_backend(settings)
+    backend = backend or open_backend(settings, rebuild=full)
 
     def show(s: Summary):
         if progress:

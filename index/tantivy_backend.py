@@ -14,6 +14,7 @@ in the projection's order (`sort_rank`, see `index.fields.edition_order`) here, 
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections import Counter, OrderedDict
 from pathlib import Path
@@ -129,7 +130,9 @@ class TantivyBackend(SearchBackend):
     name = "tantivy"
 
     def __init__(self, path: Path | str, *, writer_heap: int = 256_000_000, writer_threads: int = 0,
-                 facet_cache_seconds: float = 30.0, term_walk_from: int = TERM_WALK_FROM):
+                 facet_cache_seconds: float = 30.0, term_walk_from: int = TERM_WALK_FROM, rebuild: bool = False):
+        """`rebuild`: an index written with another field table (an older version) is emptied and
+        made anew instead of refused; `grenselos index --full` passes it, since it resends everything."""
         self.path = Path(path)
         self.term_walk_from = term_walk_from
         self.facet_cache = FacetCache(facet_cache_seconds)
@@ -138,8 +141,12 @@ class TantivyBackend(SearchBackend):
         try:
             self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         except ValueError as exc:
-            raise FatalBackendError(f"tantivy index at {self.path} cannot be opened ({exc}); "
-                                    "rebuild it with `grenselos index --full`") from exc
+            if not rebuild or "schema does not match" not in str(exc):
+                raise FatalBackendError(f"tantivy index at {self.path} cannot be opened ({exc}); "
+                                        "rebuild it with `grenselos index --full`") from exc
+            shutil.rmtree(self.path)
+            self.path.mkdir(parents=True)
+            self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         self.analyzers = _analyzers()
         for name, analyzer in self.analyzers.items():
             self.index.register_tokenizer(name, analyzer)

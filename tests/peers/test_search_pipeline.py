@@ -205,3 +205,26 @@ holdings = "koha-952"
     assert backend.get(own.id).work_libraries == 1 and backend.get(theirs[0].id) is None
     backend.close()
     store.close()
+
+
+def test_full_run_rebuilds_an_index_written_with_an_older_field_table(shared_data, tmp_path):
+    """A new field (the projection's `sort_rank`) changes tantivy's schema: an incremental run refuses the
+    old index and says to run --full, and --full makes it anew."""
+    import pytest
+    import tantivy
+
+    from index.errors import FatalBackendError
+    from transform.pipeline import run_transform
+    db_url = f"sqlite:///{tmp_path / 'records.sqlite'}"
+    settings = settings_mod.load(config(tmp_path, db_url))
+    old = tantivy.SchemaBuilder()
+    old.add_text_field("id", stored=True)
+    (settings.data_dir / "index").mkdir(parents=True)
+    tantivy.Index(old.build(), path=str(settings.data_dir / "index"), reuse=False)
+    store = RecordStore(db_url)
+    import_files(store, settings.source("tromso"), [shared_data / KOHA])
+    run_transform(settings, store, None, full=False, progress=False)
+    with pytest.raises(FatalBackendError, match="index --full"):
+        index_changes(settings, store)
+    assert index_changes(settings, store, full=True).indexed > 400
+    store.close()
