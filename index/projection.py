@@ -25,24 +25,21 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
-from pyoxigraph import Literal, NamedNode
-
 from grenselos.errors import FatalError
 from index import projection_steps as steps
 from index.document import Document, Holding
-from transform import bibframe
+from transform import bibframe, descriptions
 from transform.bibframe import UnknownTerm
 
 PROJECTION_MAP = Path(__file__).with_name("projection.map")
-RDF_TYPE = bibframe.term("rdf:type")
-INSTANCE_OF = bibframe.term("bf:instanceOf")
-BF_INSTANCE = bibframe.term("bf:Instance")
+RDF_TYPE = bibframe.term("rdf:type").value
+INSTANCE_OF = bibframe.term("bf:instanceOf").value
+BF_INSTANCE = bibframe.term("bf:Instance").value
 STARTS = ("instance", "work")
 #: Document fields the index stage gives (they are not facts of the description).
 GIVEN = frozenset({"id", "work_id", "source", "identifier", "holdings", "work_libraries"})
 #: List fields that stay aligned with another one, value for value (no repeats removed, blanks kept).
 ALIGNED = frozenset({"contributor_roles"})
-_MINTED = re.compile(r"(.*)-(\d+)$")
 
 
 class ProjectionError(FatalError):
@@ -54,77 +51,65 @@ class ProjectionError(FatalError):
 
 
 # ---------------------------------------------------------------------------------------------
-# One record's triples, indexed for reading
+# One record's description, indexed for reading
 
-def order_key(term) -> tuple:
-    """The stable order of a property's values: nodes the mapping minted in record order
-    (`{instance}#title-2` before `#title-10`), then other IRIs, then literals, each by text."""
-    if isinstance(term, NamedNode):
-        value = term.value
-        cut = value.rfind("#")
-        if cut >= 0:
-            m = _MINTED.match(value, cut + 1)
-            if m:
-                return (0, value[:cut], m.group(1), int(m.group(2)))
-        return (1, value, "", 0)
-    if isinstance(term, Literal):
-        return (2, term.value, "", 0)
-    return (3, str(term), "", 0)
+class Text(str):
+    """A literal's text among the values a path reached (an IRI is a plain `str`)."""
+    __slots__ = ()
 
 
 class Description:
-    """The triples of one record, by subject and property, each property's values in `order_key` order."""
+    """One record's description: subject IRI → property IRI → (IRIs, texts), each list in record order
+    (`transform.descriptions.record_order`). Made from pyoxigraph triples (`from_triples`) or from the
+    packed form the transform stage keeps (`from_packed`); the two give the same reading."""
 
     __slots__ = ("out",)
 
-    def __init__(self, triples: Iterable):
-        out: dict = {}
-        for t in triples:
-            props = out.get(t.subject)
-            if props is None:
-                props = out[t.subject] = {}
-            values = props.get(t.predicate)
-            if values is None:
-                props[t.predicate] = [t.object]
-            else:
-                values.append(t.object)
-        for props in out.values():
-            for values in props.values():
-                if len(values) > 1:
-                    values.sort(key=order_key)
-        self.out = out
+    def __init__(self, grouped: dict):
+        self.out = grouped
 
-    def objects(self, node, prop: NamedNode) -> list:
+    @classmethod
+    def from_triples(cls, triples: Iterable) -> "Description":
+        return cls(descriptions.group(triples))
+
+    @classmethod
+    def from_packed(cls, packed: bytes) -> "Description":
+        return cls(descriptions.unpack(packed))
+
+    def iris(self, node: str, prop: str) -> list[str]:
         props = self.out.get(node)
-        return props.get(prop, []) if props else []
+        values = props.get(prop) if props else None
+        return values[0] if values else []
 
-    def types(self, node) -> list:
-        return self.objects(node, RDF_TYPE)
+    def texts(self, node: str, prop: str) -> list[str]:
+        props = self.out.get(node)
+        values = props.get(prop) if props else None
+        return values[1] if values else []
 
-    def literal(self, node, prop: NamedNode) -> str:
-        """The first literal value of the property, or ''."""
-        for value in self.objects(node, prop):
-            if isinstance(value, Literal):
-                return value.value
-        return ""
+    def text(self, node: str, prop: str) -> str:
+        """The first text of the property, or ''."""
+        found = self.texts(node, prop)
+        return found[0] if found else ""
 
-    def literals(self, node, prop: NamedNode) -> list[str]:
-        return [v.value for v in self.objects(node, prop) if isinstance(v, Literal)]
+    def types(self, node: str) -> list[str]:
+        return self.iris(node, RDF_TYPE)
 
-    def instance(self):
+    def instance(self) -> str | None:
         """The record's instance: the bf:Instance that is an instance of a work (related instances,
         such as another physical format, are not)."""
         for node, props in self.out.items():
-            if INSTANCE_OF in props and BF_INSTANCE in props.get(RDF_TYPE, ()):
+            if INSTANCE_OF in props and BF_INSTANCE in props.get(RDF_TYPE, ((), ()))[0]:
                 return node
         return None
 
 
 @dataclass
 class Context:
-    """What a step may read besides its values: the description and the index stage's detections."""
+    """What a step may read besides its values: the description and the index stage's detections, and
+    a memo for what several steps derive from the same values (one record's)."""
     description: Description
     languages: object = None          # transform.languages_store.EffectiveLanguages, when detected
+    memo: dict = dataclasses.field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,8 +117,8 @@ class Context:
 
 @dataclass(frozen=True)
 class Hop:
-    prop: NamedNode | None            # None: `.`, the resource itself
-    classes: frozenset = frozenset()  # keep only resources of one of these classes (empty: any)
+    prop: str | None                  # a property's IRI; None: `.`, the resource itself
+    classes: frozenset = frozenset()  # IRIs: keep only resources of one of these classes (empty: any)
 
 
 @dataclass(frozen=True)
@@ -157,9 +142,9 @@ def _kind(annotation: str) -> str:
 _FIELD_KINDS = {f.name: "aligned" if f.name in ALIGNED else _kind(f.type) for f in dataclasses.fields(Document)}
 
 
-def _term(path: Path, number: int, name: str, want_class: bool) -> NamedNode:
+def _term(path: Path, number: int, name: str, want_class: bool) -> str:
     try:
-        node = bibframe.term(name)
+        node = bibframe.term(name).value
     except UnknownTerm as exc:
         raise ProjectionError(path, number, str(exc)) from None
     if bibframe.is_class(name) != want_class:
@@ -221,79 +206,108 @@ def parse(path: Path) -> list[Row]:
 # ---------------------------------------------------------------------------------------------
 # Running it
 
-def _follow(description: Description, start, hops: tuple[Hop, ...]) -> list:
+def _follow(description: Description, start: str, hops: tuple[Hop, ...]) -> list:
+    """The values a path reaches: IRIs (`str`) and, from its last property, texts (`Text`)."""
+    out = description.out
     nodes = [start]
-    for hop in hops:
-        if hop.prop is None:
+    last = len(hops) - 1
+    for n, hop in enumerate(hops):
+        prop, classes = hop.prop, hop.classes
+        if prop is None:
             continue
-        found = []
+        found: list = []
         for node in nodes:
-            if isinstance(node, Literal):
+            props = out.get(node)
+            values = props.get(prop) if props else None
+            if not values:
                 continue
-            for value in description.objects(node, hop.prop):
-                if not hop.classes or not hop.classes.isdisjoint(description.types(value)):
-                    found.append(value)
+            iris, texts = values
+            if classes:
+                for value in iris:
+                    typed = out.get(value)
+                    types = typed.get(RDF_TYPE) if typed else None
+                    if types and not classes.isdisjoint(types[0]):
+                        found.append(value)
+            else:
+                found += iris
+                if n == last and texts:
+                    found += map(Text, texts)
         nodes = found
     return nodes
 
 
-def _plain(value):
-    return value.value if isinstance(value, Literal) else value
-
-
 def _unique(values) -> tuple:
-    return tuple(dict.fromkeys(v for v in values if v or v == 0))
+    return tuple(dict.fromkeys(v for v in values if v))
 
 
 def _settle(kind: str, values: list):
-    """A field's values (after its steps) as the document holds them."""
-    values = [_plain(v) for v in values if isinstance(v, (str, int, Literal, tuple))]
-    if kind == "aligned":
-        return tuple(v for v in values if isinstance(v, str))
+    """A field's values (after its steps) as the document holds them. A row's path ends at texts, or its
+    steps turn the resources it reached into texts (`projection.map`)."""
+    if len(values) == 1 and kind in ("list", "text"):      # the common case, without the machinery
+        value = str(values[0]).strip() if kind == "text" else str(values[0])
+        return value if kind == "text" else ((value,) if value else ())
     if kind == "list":
-        return _unique(v for v in values if isinstance(v, str))
-    if kind == "dict":
-        out: dict[str, list[str]] = {}
-        for vocab, heading in (v for v in values if isinstance(v, tuple)):
-            out.setdefault(vocab, []).append(heading)
-        return {k: _unique(v) for k, v in out.items()}
+        return _unique(str(v) for v in values)
+    if kind == "text":
+        return " ".join(_unique(str(v).strip() for v in values))
+    if kind == "aligned":
+        return tuple(str(v) for v in values)
     if kind == "int":
         return next((v for v in values if isinstance(v, int)), None)
-    return " ".join(_unique(v.strip() for v in values if isinstance(v, str)))
+    out: dict[str, list[str]] = {}
+    for vocab, heading in values:
+        out.setdefault(vocab, []).append(heading)
+    return {k: _unique(v) for k, v in out.items()}
 
 
 class Projection:
     def __init__(self, rows: list[Row]):
         self.rows = rows
+        # each distinct (start, path) is followed once per record, however many rows read it
+        paths: dict[tuple, int] = {}
+        self._plan = [(row, row.start, tuple(paths.setdefault((row.start, hops), len(paths)) for hops in row.paths))
+                      for row in rows]
+        self._paths = [hops for (_start, hops) in paths]
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> "Projection":
         return cls(parse(Path(path or PROJECTION_MAP)))
 
-    def fields(self, triples: Iterable, *, languages=None, instance=None) -> dict:
-        """The description's fields of a document (everything but the GIVEN ones), as `Document` takes them."""
-        description = triples if isinstance(triples, Description) else Description(triples)
-        instance = NamedNode(instance) if isinstance(instance, str) else instance or description.instance()
+    def fields(self, description, *, languages=None, instance: str | None = None) -> dict:
+        """The description's fields of a document (everything but the GIVEN ones), as `Document` takes
+        them. `description`: a `Description`, or the record's triples."""
+        if not isinstance(description, Description):
+            description = Description.from_triples(description)
+        instance = instance or description.instance()
         if instance is None:
-            raise ValueError("the triples describe no bf:Instance of a work")
-        work = next(iter(description.objects(instance, INSTANCE_OF)), None)
+            raise ValueError("the description has no bf:Instance of a work")
+        work = next(iter(description.iris(instance, INSTANCE_OF)), None)
         ctx = Context(description, languages)
         starts = {"instance": instance, "work": work}
+        followed: list = [None] * len(self._paths)
         gathered: dict[str, list] = {}
-        for row in self.rows:
-            start = starts[row.start]
-            values = [] if start is None else [v for hops in row.paths for v in _follow(description, start, hops)]
-            for step in row.steps:
+        for row, start_name, path_ids in self._plan:
+            start = starts[start_name]
+            values: list = []
+            if start is not None:
+                for path_id in path_ids:
+                    found = followed[path_id]
+                    if found is None:
+                        found = followed[path_id] = _follow(description, start, self._paths[path_id])
+                    values = found if len(path_ids) == 1 else values + found
+            for step in row.steps:        # steps return new lists; the followed ones are shared
                 values = step(values, ctx)
-            gathered.setdefault(row.field, []).extend(values)
+            if values:
+                gathered.setdefault(row.field, []).extend(values)
         return {name: _settle(_FIELD_KINDS[name], values) for name, values in gathered.items()}
 
-    def document(self, triples: Iterable, *, id: str, work_id: str, source: str, identifier: str = "",
+    def document(self, description, *, id: str, work_id: str, source: str, identifier: str = "",
                  holdings: tuple[Holding, ...] = (), work_libraries: int | None = None, languages=None,
-                 instance=None) -> Document:
-        """The search document of one record from its triples; the GIVEN fields from the index stage.
-        `work_libraries` defaults to the region's libraries holding this edition."""
-        values = self.fields(triples, languages=languages, instance=instance)
+                 instance: str | None = None) -> Document:
+        """The search document of one record from its description (a `Description` or its triples); the
+        GIVEN fields from the index stage. `work_libraries` defaults to the region's libraries holding
+        this edition."""
+        values = self.fields(description, languages=languages, instance=instance)
         if work_libraries is None:
             work_libraries = len({h.library for h in holdings if h.region})
         return Document(id=id, work_id=work_id, source=source, identifier=identifier, holdings=tuple(holdings),
@@ -306,12 +320,13 @@ def default() -> Projection:
     return Projection.load()
 
 
-def work_id_of(triples: Iterable, base_uri: str) -> str:
+def work_id_of(description, base_uri: str) -> str:
     """The work cluster id the description names (`bf:instanceOf <{base}/work/{id}>`), or ''."""
-    description = triples if isinstance(triples, Description) else Description(triples)
+    if not isinstance(description, Description):
+        description = Description.from_triples(description)
     instance = description.instance()
     prefix = base_uri.rstrip("/") + "/work/"
-    for work in description.objects(instance, INSTANCE_OF) if instance is not None else ():
-        if isinstance(work, NamedNode) and work.value.startswith(prefix):
-            return work.value[len(prefix):]
+    for work in description.iris(instance, INSTANCE_OF) if instance is not None else ():
+        if work.startswith(prefix):
+            return work[len(prefix):]
     return ""

@@ -1,8 +1,8 @@
 """Named steps of the projection table (`projection.map`), in the manner of the mapping's steps.
 
-A step takes the values a row's path reached (resources of the description, or literals) and the
-`Context` (the record's `Description`, the index stage's detected languages) and returns new values:
-text, numbers, or (vocabulary, heading) pairs for the subjects. Steps only read; they never strip ISBD
+A step takes the values a row's path reached (resources of the description as IRI strings, or the text
+of literals as `Text`) and the `Context` (the record's `Description`, the index stage's detected
+languages) and returns new values: text, numbers, or (vocabulary, heading) pairs for the subjects. Steps only read; they never strip ISBD
 punctuation (the mapping's `clean` step did that once) and never read MARC. Where a step turns coded
 values into the portal's terms, the terms come from `vocab/` (genres, relators, languages).
 """
@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from pyoxigraph import Literal, NamedNode
-
 from transform import bibframe
 from transform.languages import usable_text_codes
 from vocab import genres as genre_vocab
@@ -22,7 +20,10 @@ from vocab import relators
 
 STEPS: dict[str, tuple] = {}   # name -> (function, or a factory given the argument; False, True or "optional")
 
-_T = bibframe.term
+def _T(name: str) -> str:
+    return bibframe.term(name).value
+
+
 LABEL, VALUE, CODE = _T("rdfs:label"), _T("rdf:value"), _T("bf:code")
 MAIN_TITLE, SUBTITLE = _T("bf:mainTitle"), _T("bf:subtitle")
 PART_NUMBER, PART_NAME = _T("bf:partNumber"), _T("bf:partName")
@@ -33,7 +34,7 @@ RELATOR = bibframe.PREFIXES["relator"]
 AUDIENCE = bibframe.PREFIXES["audience"]
 SCHEME = bibframe.PREFIXES["scheme"]
 LANGUAGE_IRIS = (bibframe.PREFIXES["lang"], bibframe.PREFIXES["iso639-3"])
-CANCELLED = NamedNode(bibframe.PREFIXES["mstatus"] + "cancinv")
+CANCELLED = bibframe.PREFIXES["mstatus"] + "cancinv"
 _YEAR = re.compile(r"(1[4-9]\d\d|20\d\d)")
 #: Codes that name no language of the text (undetermined, multiple, none, missing).
 NO_LANGUAGE = frozenset({"und", "mul", "zxx", "mis"})
@@ -46,8 +47,12 @@ def step(name: str, takes_arg: bool = False):
     return register
 
 
-def _text(values) -> list[str]:
-    return [v.value if isinstance(v, Literal) else v for v in values if isinstance(v, (str, Literal))]
+def _is_text(value) -> bool:
+    return type(value) is not str        # a path's texts are `projection.Text`; IRIs plain `str`
+
+
+def _resources(values) -> list[str]:
+    return [v for v in values if type(v) is str]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -88,13 +93,11 @@ def title(arg):
 
 def _titles(values, ctx, arg: str) -> list[str]:
     d, out = ctx.description, []
-    for node in values:
-        if isinstance(node, Literal):
-            continue
-        main = " ".join(d.literals(node, MAIN_TITLE))
-        parts = ", ".join(d.literals(node, PART_NUMBER) + d.literals(node, PART_NAME))
+    for node in _resources(values):
+        main = " ".join(d.texts(node, MAIN_TITLE))
+        parts = ", ".join(d.texts(node, PART_NUMBER) + d.texts(node, PART_NAME))
         text = f"{main}{', ' if arg == 'uniform' else '. '}{parts}" if main and parts else main or parts
-        sub = " ".join(d.literals(node, SUBTITLE)) if arg == "subtitle" else ""
+        sub = " ".join(d.texts(node, SUBTITLE)) if arg == "subtitle" else ""
         text = f"{text} : {sub}" if text and sub else text
         if text:
             out.append(text)
@@ -104,16 +107,29 @@ def _titles(values, ctx, arg: str) -> list[str]:
 @step("subtitle")
 def subtitle(values, ctx):
     """Titles → their subtitles."""
-    return [s for node in values if not isinstance(node, Literal) for s in ctx.description.literals(node, SUBTITLE)]
+    return [s for node in _resources(values) for s in ctx.description.texts(node, SUBTITLE)]
 
 
+def _memo(fn):
+    """A derivation several steps share (agents and roles, genres and audience), once per record: keyed
+    by the values' list, which the projection follows once per path and shares between rows."""
+    def run(values, ctx):
+        key = (fn.__name__, id(values))
+        found = ctx.memo.get(key)
+        if found is None:
+            found = ctx.memo[key] = (fn(values, ctx), values)   # the list is kept, so its id stays its own
+        return found[0]
+    return run
+
+
+@_memo
 def _contributions(values, ctx) -> list[tuple[str, list[str]]]:
     """(agent label, relator codes) per agent in contribution order; an agent contributing twice (100 and
     700) is one entry with every role."""
     d = ctx.description
     merged: dict[str, list[str]] = {}
-    for contribution in values:
-        name = next((d.literal(a, LABEL) for a in d.objects(contribution, AGENT) if d.literal(a, LABEL)), "")
+    for contribution in _resources(values):
+        name = next((d.text(a, LABEL) for a in d.iris(contribution, AGENT) if d.text(a, LABEL)), "")
         if not name:
             continue
         roles = merged.setdefault(name, [])
@@ -127,11 +143,11 @@ def _role_codes(d, contribution) -> list[str]:
     """Relator codes of a contribution: the relator IRI's code; a role the mapping's relator list did
     not know stays a local bf:Role with its label as catalogued, read through `vocab.relators`."""
     out = []
-    for role in d.objects(contribution, ROLE):
-        if isinstance(role, NamedNode) and role.value.startswith(RELATOR):
-            out.append(role.value[len(RELATOR):])
-        elif d.literal(role, LABEL):
-            out += relators.codes_for([d.literal(role, LABEL)])
+    for role in d.iris(contribution, ROLE):
+        if role.startswith(RELATOR):
+            out.append(role[len(RELATOR):])
+        elif d.text(role, LABEL):
+            out += relators.codes_for([d.text(role, LABEL)])
     return out
 
 
@@ -154,29 +170,29 @@ def headings(values, ctx):
     '' when the description names none)."""
     d, out = ctx.description, []
     for node in values:
-        if isinstance(node, Literal):
-            out.append(("", node.value))
+        if _is_text(node):
+            out.append(("", str(node)))
             continue
-        scheme = next((s.value[len(SCHEME):] for s in d.objects(node, SOURCE)
-                       if isinstance(s, NamedNode) and s.value.startswith(SCHEME)), "")
-        out += [(scheme, label) for label in d.literals(node, LABEL)]
+        scheme = next((s[len(SCHEME):] for s in d.iris(node, SOURCE) if s.startswith(SCHEME)), "")
+        out += [(scheme, label) for label in d.texts(node, LABEL)]
     return out
 
 
 # ---------------------------------------------------------------------------------------------
 # Genre and audience (terms from vocab.genres)
 
+@_memo
 def _genre_parts(values, ctx) -> tuple[list[str], list[str]]:
     """(coded literary forms: the bf:code of 008/33's genre/form, free-text genre/form labels)."""
     d, codes, terms = ctx.description, [], []
-    for node in values:
-        if isinstance(node, Literal) or GENRE_FORM not in d.types(node):
+    for node in _resources(values):
+        if GENRE_FORM not in d.types(node):
             continue
-        code = d.literal(node, CODE)
+        code = d.text(node, CODE)
         if code:
             codes.append(code)
-        elif d.literal(node, LABEL):
-            terms.append(d.literal(node, LABEL))
+        else:
+            terms += d.texts(node, LABEL)
     return codes, terms
 
 
@@ -197,11 +213,11 @@ def audience(values, ctx):
     """Intended audiences and genre/forms → one audience id of vocab.genres: a coded audience (008/22),
     a genre/form term naming one, an audience note (521), else children for picture books."""
     d, coded, notes = ctx.description, [], []
-    for node in values:
-        if isinstance(node, NamedNode) and node.value.startswith(AUDIENCE):
-            coded.append(node.value[len(AUDIENCE):])
-        elif not isinstance(node, Literal) and INTENDED_AUDIENCE in d.types(node) and d.literal(node, LABEL):
-            notes.append(d.literal(node, LABEL))
+    for node in _resources(values):
+        if node.startswith(AUDIENCE):
+            coded.append(node[len(AUDIENCE):])
+        elif INTENDED_AUDIENCE in d.types(node):
+            notes += d.texts(node, LABEL)
     forms, terms_ = _genre_parts(values, ctx)
     found = genre_vocab.audience_of(coded, terms_, notes, genre_vocab.genres_of(forms, terms_))
     return [found] if found else []
@@ -214,18 +230,17 @@ def audience(values, ctx):
 def identifier(values, ctx):
     """Identifiers → the numbers as catalogued (rdfs:label), else their values; cancelled ones left out."""
     d, out = ctx.description, []
-    for node in values:
-        if isinstance(node, Literal) or CANCELLED in d.objects(node, STATUS):
-            continue
-        out += d.literals(node, LABEL) or d.literals(node, VALUE)
+    for node in _resources(values):
+        if CANCELLED not in d.iris(node, STATUS):
+            out += d.texts(node, LABEL) or d.texts(node, VALUE)
     return out
 
 
 @step("year")
 def year(values, ctx):
     """Dates → the first year between 1400 and 2099 in them (`[2015]`, `c1998`, `199X` gives none)."""
-    for text in _text(values):
-        m = _YEAR.search(text)
+    for text in values:
+        m = _YEAR.search(text) if _is_text(text) else None
         if m:
             return [int(m.group(1))]
     return []
@@ -256,24 +271,27 @@ def languages(values, ctx):
     every other language it names (summaries, subtitles, ...). Detected languages in the description
     are left to the `detected` step; languages without a code (a uniform title's `$l`) are skipped."""
     d, text, other = ctx.description, [], []
-    for node in values:
-        if isinstance(node, NamedNode) and _code(node.value):
-            text.append(_code(node.value))
-        elif not isinstance(node, Literal) and not d.objects(node, STATUS):
-            other += [_code(v.value) for v in d.objects(node, VALUE) if isinstance(v, NamedNode) and _code(v.value)]
+    for node in _resources(values):
+        if _code(node):
+            text.append(_code(node))
+        elif not d.iris(node, STATUS):
+            other += [_code(v) for v in d.iris(node, VALUE) if _code(v)]
     detection = ctx.languages
-    if detection is not None:
-        primary = list(detection.codes)
-    else:
-        primary = usable_text_codes([(code, "text") for code in text])
+    return list(_languages(tuple(text), tuple(other), tuple(detection.codes) if detection is not None else None))
+
+
+@lru_cache(maxsize=4096)
+def _languages(text: tuple, other: tuple, detected: tuple | None) -> tuple[str, ...]:
+    """The same few combinations recur in record after record: ordered once."""
+    primary = list(detected) if detected is not None else usable_text_codes([(code, "text") for code in text])
     rest = sorted({c for c in text + other if c not in primary}, key=_order)
-    return [c for c in sorted(primary, key=_order) + rest if c not in NO_LANGUAGE]
+    return tuple(c for c in sorted(primary, key=_order) + rest if c not in NO_LANGUAGE)
 
 
 @step("codes")
 def codes(values, ctx):
     """Language IRIs → their codes (the original's language of a translation)."""
-    return [_code(v.value) for v in values if isinstance(v, NamedNode) and _code(v.value) not in ("", *NO_LANGUAGE)]
+    return [_code(v) for v in _resources(values) if _code(v) not in ("", *NO_LANGUAGE)]
 
 
 @step("detected")
@@ -292,8 +310,8 @@ WORK_FORMATS = (("bf:MusicAudio", "music"), ("bf:NonMusicAudio", "audiobook"), (
                 ("bf:StillImage", "image"), ("bf:Multimedia", "electronic"), ("bf:Object", "object"),
                 ("bf:MixedMaterial", "mixed"), ("bf:Text", "text"))
 _WORK_FORMATS = tuple((_T(cls), name) for cls, name in WORK_FORMATS)
-SERIAL = NamedNode(bibframe.PREFIXES["issuance"] + "serl")
-ONLINE = (_T("bf:Electronic"), NamedNode(bibframe.PREFIXES["carrier"] + "cr"))
+SERIAL = bibframe.PREFIXES["issuance"] + "serl"
+ONLINE = (_T("bf:Electronic"), bibframe.PREFIXES["carrier"] + "cr")
 
 
 @step("format")
@@ -302,12 +320,11 @@ def format_(values, ctx):
     issued serially, an e-book when electronic or online (carrier `cr`, or a carrier term saying online),
     else a book; other works by their class (WORK_FORMATS); `other` when none says."""
     d = ctx.description
-    found = set(v for v in values if isinstance(v, NamedNode))
+    found = set(_resources(values))
     kind = next((name for cls, name in _WORK_FORMATS if cls in found), "other")
     if kind != "text":
         return [kind]
     if SERIAL in found:
         return ["journal"]
-    online = any(v in found for v in ONLINE) or any(
-        "online" in d.literal(v, LABEL).lower() for v in values if not isinstance(v, Literal))
+    online = any(v in found for v in ONLINE) or any("online" in d.text(v, LABEL).lower() for v in found)
     return ["ebook" if online else "book"]

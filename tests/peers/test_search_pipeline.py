@@ -228,3 +228,37 @@ def test_full_run_rebuilds_an_index_written_with_an_older_field_table(shared_dat
         index_changes(settings, store)
     assert index_changes(settings, store, full=True).indexed > 400
     store.close()
+
+
+def test_documents_come_from_the_packed_descriptions_or_else_the_graph_store(shared_data, tmp_path):
+    """The transform stage keeps each converted record's description packed in SQL; the index reads it
+    there, and from the graph store for a record converted before (the same documents either way)."""
+    from sqlalchemy import delete, func, select
+    from transform.descriptions import record_descriptions
+    from transform.pipeline import run_transform
+    from transform.tables import transform_records
+    db_url = f"sqlite:///{tmp_path / 'records.sqlite'}"
+    settings = settings_mod.load(config(tmp_path, db_url))
+    store = RecordStore(db_url)
+    import_files(store, settings.source("tromso"), [shared_data / KOHA])
+    run_transform(settings, store, None, full=False, progress=False)
+    with store.engine.connect() as conn:
+        converted = conn.execute(select(func.count()).select_from(transform_records)
+                                 .where(transform_records.c.status == "ok")).scalar()
+        assert conn.execute(select(func.count()).select_from(record_descriptions)).scalar() == converted
+    backend = TantivyBackend(settings.data_dir / "index", writer_heap=50_000_000, writer_threads=1)
+    assert index_changes(settings, store, backend).failed is None
+    packed = {h.id: h.document for h in backend.search(Query(limit=1000)).hits}
+    with store.engine.begin() as conn:
+        conn.execute(delete(record_descriptions))
+    again = index_changes(settings, store, backend, full=True)
+    assert again.failed is None and again.errors == 0 and again.indexed == len(packed)
+    assert {h.id: h.document for h in backend.search(Query(limit=1000)).hits} == packed
+    victim = next(iter(packed.values())).identifier
+    store.mark_deleted("tromso", [victim])
+    run_transform(settings, store, None, full=False, progress=False)
+    with store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(record_descriptions).where(
+            record_descriptions.c.identifier == victim)).scalar() == 0
+    backend.close()
+    store.close()

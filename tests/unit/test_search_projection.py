@@ -299,3 +299,16 @@ def test_a_wrong_projection_table_fails_at_load_naming_file_and_line(tmp_path, l
     with pytest.raises(ProjectionError) as error:
         Projection.load(table)
     assert f"{table}:3: " in str(error.value) and message in str(error.value)
+
+
+def test_the_packed_description_reads_as_the_triples(shared_data):
+    """What the transform stage keeps in SQL (transform.descriptions) projects to the same document as
+    the triples of the record's graph."""
+    from index.projection import Description
+    from transform import descriptions
+    record = melinda_sami(shared_data)
+    triples = converter().convert(record, ConvertContext("tromso", "20")).triples
+    packed = descriptions.pack(triples)
+    from_graph = default().document(triples, id="tromso-20", work_id="w", source="tromso")
+    from_sql = default().document(Description.from_packed(packed), id="tromso-20", work_id="w", source="tromso")
+    assert from_graph == from_sql and len(packed) < sum(len(str(t)) for t in triples) / 4
