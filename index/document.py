@@ -92,9 +92,7 @@ class Document:
     #: adult, young_adult, children
     audiences: tuple[str, ...] = ()
     holdings: tuple[Holding, ...] = ()
-    #: the summary (520).
-    summary: str = ""
-    #: summary and contents notes (520, 505), searched as notes.
+    #: summary and contents notes (520, 505): the record page's summary, searched as notes.
     notes: str = ""
     #: how many libraries hold any edition of the work (set by clustering; used for ranking).
     work_libraries: int = 0

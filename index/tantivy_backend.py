@@ -29,7 +29,7 @@ from index.document import Document
 from index.errors import BackendError, FatalBackendError
 from index import spelling
 from index.fields import (EXACT_TITLE_BOOST, FIELDED, FIELDS, FOLD_FACTOR, FOLDED, FREE_TEXT_BOOSTS,
-                          IDENTIFIER_BOOST, filter_values, flatten, sort_key)
+                          IDENTIFIER_BOOST, edition_order, filter_values, flatten, sort_key)
 from index.query import (Facet, FacetValue, Filter, Hit, Query, Range, RangeFacet, Result, bucket_key,
                          cut_facet, group_hits, scored)
 
@@ -71,7 +71,7 @@ def _schema() -> tantivy.Schema:
         if f.kind == "stored":
             sb.add_bytes_field(f.name, stored=True, indexed=False)
         elif f.kind == "string":
-            sb.add_text_field(f.name, stored=f.name in ("id", "work_id", "sort_rank"), fast=f.name != "harvest_id",
+            sb.add_text_field(f.name, stored=f.name in ("id", "work_id"), fast=f.name != "harvest_id",
                               tokenizer_name="raw", index_option="basic")
         elif f.kind == "int":
             sb.add_integer_field(f.name, indexed=True, fast=True)
@@ -309,8 +309,7 @@ class TantivyBackend(SearchBackend):
             fetch *= 2
         return _Found(found.count, self._break_ties(searcher, hits)[offset:want])
 
-    @staticmethod
-    def _break_ties(searcher, hits: list) -> list:
+    def _break_ties(self, searcher, hits: list) -> list:
         out, start = [], 0
         while start < len(hits):
             end = start + 1
@@ -318,7 +317,7 @@ class TantivyBackend(SearchBackend):
                 end += 1
             run = hits[start:end]
             if len(run) > 1:
-                run.sort(key=lambda hit: searcher.doc(hit[1]).get_first("sort_rank") or "")
+                run.sort(key=lambda hit: edition_order(self._documents.decode(searcher.doc(hit[1]).get_first("doc"))))
             out += run
             start = end
         return out

@@ -67,8 +67,14 @@ def terms(kind: str | None = None) -> list[Term]:
 
 def from_text(text: str) -> list[str]:
     """Term ids named in a free-text genre or audience phrase."""
-    clean = unicodedata.normalize("NFC", text or "").lower()
-    return [term_id for regex, term_id in _tables()[1] if regex.search(clean)]
+    return list(_from_text(text or ""))
+
+
+@lru_cache(maxsize=8192)
+def _from_text(text: str) -> tuple[str, ...]:
+    """The same phrases recur in record after record (655 "Romaner", 521 "Fra 6 år"): matched once."""
+    clean = unicodedata.normalize("NFC", text).lower()
+    return tuple(term_id for regex, term_id in _tables()[1] if regex.search(clean))
 
 
 def audience_from_age(text: str) -> str | None:
