@@ -94,7 +94,7 @@ def main(argv=None) -> int:
     child.start()
     url = queue.get(timeout=600)
 
-    from grenselos.settings import from_dict
+    from core.settings import from_dict
     from harvest.oai import harvest_source
     from harvest.progress import Progress
     from harvest.store import RecordStore

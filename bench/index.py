@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from search_corpus import ROOT, documents  # noqa: E402
 
-from grenselos import db  # noqa: E402
+from core import db  # noqa: E402
 from index.indexer import Indexer  # noqa: E402
 
 OUT = ROOT / "bench" / "out"

@@ -15,6 +15,7 @@ the graph store.
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.util
 import inspect
 import json
@@ -32,6 +33,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 
+def _settings_module():
+    """The settings module of the checkout measured: `core.settings`, or `grenselos.settings` before core/."""
+    return importlib.import_module("core.settings" if importlib.util.find_spec("core") else "grenselos.settings")
+
+
 def _bench_transform():
     """bench/transform.py's record loading (its module name would shadow the `transform` package)."""
     spec = importlib.util.spec_from_file_location("bench_transform", Path(__file__).with_name("transform.py"))
@@ -43,7 +49,7 @@ def _bench_transform():
 def prepare(data: Path, copies: int, tmp: Path) -> Path:
     """Record store with the LC records under `copies` sources, transformed; returns the config file."""
     sys.path.insert(0, str(ROOT))
-    from grenselos import settings as settings_mod
+    settings_mod = _settings_module()
     from harvest.store import RecordStore
     from transform.pipeline import run_transform
     bench = _bench_transform()
@@ -66,7 +72,7 @@ def prepare(data: Path, copies: int, tmp: Path) -> Path:
 
 def measure(config: Path, index_dir: Path) -> dict:
     """In the checkout on sys.path: documents built per second, then `index --full` into `index_dir`."""
-    from grenselos import settings as settings_mod
+    settings_mod = _settings_module()
     from harvest.store import RecordStore
     from index.pipeline import documents, index_changes
     from index.tantivy_backend import TantivyBackend
@@ -99,7 +105,7 @@ def measure(config: Path, index_dir: Path) -> dict:
 def parts(config: Path) -> dict:
     """Microseconds (CPU) per record for each way to a record's description and each part of building its
     document: the graph store read, the packed description, converting the MARC again, the projection."""
-    from grenselos import settings as settings_mod
+    settings_mod = _settings_module()
     from harvest.marcxml import to_pymarc
     from harvest.store import RecordStore
     from index.holdings import holdings_of
@@ -154,11 +160,11 @@ def parts(config: Path) -> dict:
 
 
 def before_packed_descriptions(path: Path) -> None:
-    """The record store as a checkout from before `record_descriptions` (migration t0005) knows it."""
+    """The record store as a checkout from before `record_descriptions` (migration t0006) knows it."""
     import sqlite3
     with sqlite3.connect(path) as conn:
         conn.execute("DROP TABLE IF EXISTS record_descriptions")
-        conn.execute("UPDATE alembic_version SET version_num = 't0004' WHERE version_num = 't0005'")
+        conn.execute("UPDATE alembic_version SET version_num = 't0005' WHERE version_num = 't0006'")
 
 
 def child(python: str, cwd: Path, config: Path, index_dir: Path) -> dict:

@@ -214,7 +214,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args(argv)
 
-    from grenselos.settings import load
+    from core.settings import load
     from index.errors import FatalBackendError
     from index.tantivy_backend import TantivyBackend
     from portal.app import create_app
@@ -234,7 +234,7 @@ def main(argv=None) -> int:
         print(f"built index of {args.records:,} records in {time.perf_counter() - started:.1f} s")
     config = write_config(cache, libs, args.facet_cache)
     settings = load(config)
-    from grenselos.db import engine_for, migrate
+    from core.db import engine_for, migrate
     migrate(engine_for(settings.database_url))                # the store's tables, as a deployed portal has them
     create_app(settings)                                      # writes the secret key once, before the workers
     record_ids = [f"lib00-{n}" for n in range(0, min(args.records, 60_000), 1000)]   # held by all 60

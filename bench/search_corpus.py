@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.lc_data import CACHE, ensure_data  # noqa: E402
 
-from grenselos.settings import Source  # noqa: E402
+from core.settings import Source  # noqa: E402
 from index.document import Document  # noqa: E402
 
 

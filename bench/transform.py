@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from lxml import etree  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from grenselos.settings import from_dict  # noqa: E402
+from core.settings import from_dict  # noqa: E402
 from harvest import marcxml  # noqa: E402
 from harvest.store import IncomingRecord, RecordStore  # noqa: E402
 from transform import pipeline as pipeline_mod  # noqa: E402

@@ -91,8 +91,8 @@ control_socket_disable = not control_socket
 
 def on_starting(server):
     """Load the settings once before any worker starts: a missing or wrong file stops the start-up."""
-    from grenselos import settings
-    from grenselos.errors import GrenselosError
+    from core import settings
+    from core.errors import GrenselosError
     named = os.environ.get("GRENSELOS_CONFIG")
     path = Path(named or "grenselos.toml")
     if not path.is_file():

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from grenselos import settings as settings_mod
-from grenselos.errors import GrenselosError
+from core import settings as settings_mod
+from core.errors import GrenselosError
 
 
 class Context:
@@ -88,6 +88,7 @@ def status(ctx, as_json):
                                       "last_harvest": None, "harvest_status": None})
     for extra in _status_extras():
         extra(ctx.settings, counts)
+    _store_status(ctx.settings, ctx.store, counts)
     if as_json:
         click.echo(json.dumps(counts, indent=2, sort_keys=True, ensure_ascii=False))
         return
@@ -100,22 +101,57 @@ def status(ctx, as_json):
         if "converted" in c:
             click.echo(f"{'':<{width}}  transform: {c['converted']} converted, {c['conversion_errors']} errors, "
                        f"{c['clusters']} works, last {c.get('last_transform') or 'never'}")
+        if c.get("stores_agree") is False:
+            click.echo(f"{'':<{width}}  warning: the stores differ from the truth (search index: "
+                       f"{c.get('indexed_documents', '?')} of {c.get('expected_documents', '?')} documents; "
+                       f"record graphs missing: {c.get('graph_records_missing', 0)}); `grenselos run` repairs them")
         if c.get("unknown_library_codes"):
             codes = ", ".join(f"{code} ({n})" for code, n in sorted(c["unknown_library_codes"].items()))
             click.echo(f"{'':<{width}}  warning: copies held under library codes nobody knows (add them to "
                        f"vocab/data/libraries.tsv or configure the library): {codes}")
 
 
+def _store_status(settings, store, counts: dict) -> None:
+    """Per source: what the graph store and the search index hold against the SQL truth (`stores_agree`)."""
+    from sqlalchemy import inspect as sa_inspect
+    if not sa_inspect(store.engine).has_table("transform_records"):
+        return
+    from index.backend import open_backend
+    from index.consistency import expected_documents, indexed_documents
+    from transform import consistency
+    from transform.graphstore import GraphStore
+    missing: dict[str, int] = {}
+    try:
+        with GraphStore.open(settings, read_only=True) as graph:
+            found = consistency.difference(store.engine, graph)
+        for source, _identifier in found.missing:
+            missing[source] = missing.get(source, 0) + 1
+    except OSError:
+        found = None
+    expected = expected_documents(store.engine)
+    try:
+        backend = open_backend(settings)
+        try:
+            indexed = indexed_documents(backend, list(counts))
+        finally:
+            backend.close()
+    except Exception as exc:  # noqa: BLE001 - an unreachable index is itself the answer
+        indexed = None
+        for entry in counts.values():
+            entry["index_error"] = f"{type(exc).__name__}: {exc}"
+    for source, entry in counts.items():
+        entry["expected_documents"] = expected.get(source, 0)
+        entry["indexed_documents"] = indexed.get(source, 0) if indexed is not None else None
+        entry["graph_records_missing"] = missing.get(source, 0)
+        entry["stores_agree"] = (found is not None and indexed is not None and not missing.get(source)
+                                 and entry["indexed_documents"] == entry["expected_documents"])
+
+
 def _status_extras():
     """Later stages add their own counts to `status` (transform errors, index state)."""
-    extras = []
-    for module, name in (("transform.status", "add_status"), ("index.status", "add_status")):
-        try:
-            mod = __import__(module, fromlist=[name])
-        except ImportError:
-            continue
-        extras.append(getattr(mod, name))
-    return extras
+    from index import status as index_status
+    from transform import status as transform_status
+    return [transform_status.add_status, index_status.add_status]
 
 
 @cli.command()
@@ -123,12 +159,10 @@ def _status_extras():
 def quarantine(ctx):
     """List everything quarantined, with source, identifier and cause."""
     items = list(ctx.store.quarantined())
-    try:  # the transform stage's conversion errors (kept in its own table), unless the harvest listed them
-        from transform.status import quarantined as transform_quarantined
-        listed = {(i["source"], i.get("identifier")) for i in items}
-        items += [i for i in transform_quarantined(ctx.settings) if (i["source"], i["identifier"]) not in listed]
-    except ImportError:
-        pass
+    # the transform stage's conversion errors (kept in its own table), unless the harvest listed them
+    from transform.status import quarantined as transform_quarantined
+    listed = {(i["source"], i.get("identifier")) for i in items}
+    items += [i for i in transform_quarantined(ctx.settings) if (i["source"], i["identifier"]) not in listed]
     for item in items:
         click.echo(f"{item['source']}\t{item['stage']}\t{item.get('identifier') or '-'}\t"
                    f"{item.get('location') or '-'}\t{item['cause']}")
@@ -299,24 +333,111 @@ def solr_init(ctx, url, shards, replicas):
 @click.option("--full", is_flag=True)
 @click.pass_context
 def run(ctx, full):
-    """Run every stage in order: harvest, transform, index."""
+    """Run every stage in order: harvest, transform, index; then repair a graph store or index that lost
+    something (they are projections of the SQL truth)."""
     status = 0
     for verb in (harvest, transform, index):
         try:
             ctx.invoke(verb, full=full)
         except SystemExit as exc:  # each verb exits with its status; the chain goes on
             status = max(status, exc.code or 0)
+    status = max(status, _repair(ctx.obj))
     sys.exit(status)
+
+
+def _repair(ctx) -> int:
+    """Compare the graph store and the index with the truth; bring back what they lost."""
+    from index.backend import open_backend
+    from index.consistency import difference as index_difference
+    from index.pipeline import index_changes
+    from transform import consistency
+    from transform.graphstore import GraphStore
+    from transform.pipeline import run_transform
+    from core.locks import writer_lock
+    settings, store = ctx.settings, ctx.store
+    with writer_lock(settings.data_dir), GraphStore.open(settings) as graph:
+        found = consistency.difference(store.engine, graph)
+        if not found.agrees:
+            click.echo(f"graph store: {len(found.missing)} record graphs missing, {len(found.extra)} not owned; "
+                       "repairing")
+            consistency.repair(store.engine, graph, found)
+    if not found.agrees:
+        run_transform(settings, store, progress=False)
+    backend = open_backend(settings)
+    try:
+        differs = index_difference(store.engine, backend, [s.id for s in settings.sources])
+        if differs:
+            click.echo("search index differs from the truth (" + ", ".join(
+                f"{s}: {d['indexed']} of {d['expected']}" for s, d in differs.items()) + "); re-indexing")
+            summary = index_changes(settings, store, backend, full=True)
+            click.echo(summary.line())
+            return 1 if summary.failed else 0
+    finally:
+        backend.close()
+    return 0
+
+
+@cli.command()
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_ctx
+def rebuild(ctx, yes):
+    """Recreate the graph store and the search index from the SQL truth (after a disk loss, or to prove
+    the incremental stores right: the result equals them)."""
+    if not yes and sys.stdin.isatty():
+        click.confirm("Empty the graph store and the search index and rebuild both?", abort=True)
+    from core.locks import writer_lock
+    from index.backend import open_backend
+    from index.pipeline import index_changes
+    from transform.pipeline import run_transform
+    with writer_lock(ctx.settings.data_dir):
+        summaries = run_transform(ctx.settings, ctx.store, full=True, progress=False)
+        click.echo("; ".join(s.line() for s in summaries))
+        backend = open_backend(ctx.settings)
+        try:
+            backend.clear()
+            summary = index_changes(ctx.settings, ctx.store, backend, full=True)
+        finally:
+            backend.close()
+    click.echo(summary.line())
+    sys.exit(1 if summary.failed else 0)
 
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
+@click.option("--no-apply", is_flag=True, help="Do not keep the index up to date from this process.")
 @pass_ctx
-def serve(ctx, host, port):
-    """Serve the portal (threaded; for production run `gunicorn -c deploy/gunicorn.conf.py`, README)."""
+def serve(ctx, host, port, no_apply):
+    """Serve the portal (threaded; for production run `gunicorn -c deploy/gunicorn.conf.py`, README).
+
+    On the embedded default it also runs the applier (see `grenselos apply`), so search follows copy
+    statuses and newly converted records within seconds."""
+    from grenselos.applier import Applier
     from portal.serve import serve as serve_portal
-    serve_portal(ctx.settings, host=host, port=port)
+    applier = None if no_apply or ctx.settings.search.solr_url else Applier(ctx.settings).start()
+    try:
+        serve_portal(ctx.settings, host=host, port=port)
+    finally:
+        if applier is not None:
+            applier.stop()
+
+
+@cli.command()
+@click.option("--every", default=2.0, show_default=True, help="Seconds between looks at what changed.")
+@click.option("--once", is_flag=True, help="One round, then exit.")
+@pass_ctx
+def apply(ctx, every, once):
+    """Keep the search index up to the SQL truth as changes land (one process per installation)."""
+    from grenselos.applier import Applier
+    applier = Applier(ctx.settings, every=every)
+    if once:
+        summary = applier.apply_once()
+        click.echo(summary.line() if summary else "nothing to apply")
+        sys.exit(1 if summary is not None and summary.failed else 0)
+    try:
+        applier.run()
+    except KeyboardInterrupt:
+        pass
 
 
 @cli.command()

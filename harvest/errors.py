@@ -1,6 +1,6 @@
 """Errors of the harvest stage."""
 
-from grenselos.errors import FatalError, GrenselosError
+from core.errors import FatalError, GrenselosError
 
 
 class HarvestError(GrenselosError):

@@ -16,7 +16,7 @@ from sqlalchemy import and_, bindparam, case, exists, func, insert, select, upda
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from grenselos import db
+from core import db
 from harvest.tables import harvest_state, quarantine, records
 
 
@@ -79,7 +79,8 @@ _CONTENT = ("record_type", "control_number", "parent", "datestamp", "deleted", "
 
 class RecordStore:
     def __init__(self, url_or_engine: str | Engine, migrate: bool = True):
-        self.engine = db.engine_for(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
+        self._owns_engine = isinstance(url_or_engine, str)      # an engine handed in stays its owner's
+        self.engine = db.engine_for(url_or_engine) if self._owns_engine else url_or_engine
         if migrate:
             db.migrate(self.engine)
 
@@ -88,7 +89,8 @@ class RecordStore:
         return cls(settings.database_url)
 
     def close(self) -> None:
-        self.engine.dispose()
+        if self._owns_engine:
+            self.engine.dispose()
 
     # -- records -----------------------------------------------------------------------------
 

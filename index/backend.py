@@ -102,12 +102,14 @@ class SearchBackend(ABC):
         self.close()
 
 
-def open_backend(settings, rebuild: bool = False) -> SearchBackend:
-    """Solr when `[search] solr_url` is set, else the embedded tantivy index in data_dir/index; with
-    `rebuild` (a full run) a tantivy index of an older field table is made anew."""
+def open_backend(settings, *, create: bool = True, rebuild: bool = False) -> SearchBackend:
+    """Solr when `[search] solr_url` is set, else the embedded tantivy index in data_dir/index (made empty
+    there when none exists, unless `create` is False: then BackendError until an index run has built it;
+    with `rebuild`, a full run, a tantivy index of an older field table is made anew)."""
     seconds = float(getattr(settings.search, "facet_cache_seconds", 30.0))
     if settings.search.solr_url:
         from index.solr_backend import SolrBackend
         return SolrBackend(settings.search.solr_url, facet_cache_seconds=seconds)
     from index.tantivy_backend import TantivyBackend
-    return TantivyBackend(Path(settings.data_dir) / "index", facet_cache_seconds=seconds, rebuild=rebuild)
+    return TantivyBackend(Path(settings.data_dir) / "index", facet_cache_seconds=seconds, create=create,
+                          rebuild=rebuild)

@@ -19,6 +19,8 @@ class Copy:
     due_date: str = ""
     location: str = ""
     call_number: str = ""
+    id: int = 0                      # the copy's row in the copies table (0: read from MARC)
+    item_id: str = ""                # barcode or item number, where the library sends one
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Errors of the search stage: one base class, a fatal subclass for a backend that cannot go on."""
 
-from grenselos.errors import GrenselosError
+from core.errors import GrenselosError
 
 
 class SearchError(GrenselosError):

@@ -37,10 +37,12 @@ from sqlalchemy import distinct, func, inspect as sa_inspect, select
 from harvest.marcxml import to_pymarc
 from harvest.tables import records
 from index.backend import SearchBackend, open_backend
+from index.copies import holdings_from_copies
 from index.document import Document
 from index.holdings import holdings_of
 from index.indexer import Indexer, Summary
 from index.projection import Description, default as default_projection, work_id_of
+from core.locks import writer_lock
 from index.tables import index_state
 from transform import holdings as holdings_profile
 from transform.graphstore import GraphStore
@@ -88,7 +90,7 @@ class _Transform:
 
     def __init__(self, engine):
         self.engine = engine
-        self.table = self.detections = None
+        self.table = self.detections = self.copy_table = None
         self.packed = False
         try:
             names = set(sa_inspect(engine).get_table_names())
@@ -100,6 +102,9 @@ class _Transform:
         if "language_detections" in names:
             self.detections = True
         self.packed = "record_descriptions" in names
+        if "copies" in names:
+            from transform import copies as copies_store
+            self.copy_table = copies_store
 
     def minted(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Minted]:
         if self.table is None or not keys:
@@ -171,6 +176,19 @@ class _Transform:
                     t.c.cluster_id.in_(ids[start:start + CHUNK]), t.c.status != "deleted"))]
         return sorted(out)
 
+    def copies(self, keys: list[tuple[str, str]]):
+        """{(source, identifier): [CopyRow]} from the copies table, or None before the table exists."""
+        if self.copy_table is None:
+            return None
+        with self.engine.connect() as conn:
+            return self.copy_table.for_records(conn, keys)
+
+    def copies_changed_since(self, since: datetime) -> list[tuple[str, str]]:
+        if self.copy_table is None:
+            return []
+        with self.engine.connect() as conn:
+            return self.copy_table.changed_since(conn, since)
+
     def reclustered_since(self, since: datetime) -> list[tuple[str, str]]:
         if self.table is None:
             return []
@@ -203,6 +221,7 @@ def _bib_rows(store, since: datetime | None, transform: _Transform) -> Iterator:
                         records.c.record_type == "bib")):
                     extra.add((r.source, r.identifier))
     extra.update(transform.reclustered_since(since))
+    extra.update(transform.copies_changed_since(since))
     for source, identifier in sorted(extra):
         row = store.get(source, identifier)
         if row is not None and _aware(row.changed_at) <= _aware(since):
@@ -274,6 +293,7 @@ def documents(settings, store, since: datetime | None, summary_errors: list[str]
         minted = transform.minted(keys)
         languages = transform.languages(keys)
         packed = transform.descriptions(keys)
+        copy_rows = transform.copies(keys)
         ids, stale = {}, {}
         for row in rows:
             m = minted.get((row.source, row.identifier))
@@ -293,14 +313,16 @@ def documents(settings, store, since: datetime | None, summary_errors: list[str]
             doc_id = ids[key]
             source = sources.get(row.source)
             m = minted.get(key)
-            if row.deleted or row.error or not row.marcxml or source is None or m is None or m.status != "ok":
-                deletes.append(doc_id)   # deleted, flagged by the harvest, or without a description
+            if row.deleted or not row.marcxml or source is None or m is None or m.status != "ok":
+                deletes.append(doc_id)   # deleted, or without a description (a kept record with a warning is indexed)
                 continue
             try:
                 description = _description(packed.get(key), graph, row.source, m.record_id)
-                # only the fields the source's holdings profile reads: nothing else of the MARC is read here
-                record = to_pymarc(row.marcxml, tags=holdings_profile.consumed(source.holdings))
-                holdings = holdings_of(record, source, _holdings_records(store, source, row), directory)
+                if copy_rows is not None:    # the copies table, the truth about copies
+                    holdings = holdings_from_copies(copy_rows.get(key, []), source, directory)
+                else:                        # a store from before it: the holdings fields of the MARC, nothing else
+                    record = to_pymarc(row.marcxml, tags=holdings_profile.consumed(source.holdings))
+                    holdings = holdings_of(record, source, _holdings_records(store, source, row), directory)
                 work = m.cluster_id or work_id_of(description, settings.base_uri)
                 own = len({h.library for h in holdings if h.region})
                 doc = projection.document(
@@ -321,6 +343,13 @@ def documents(settings, store, since: datetime | None, summary_errors: list[str]
 
 def index_changes(settings, store, backend: SearchBackend | None = None, *, full: bool = False,
                   batch: int = 1000, progress: bool = False) -> Summary:
+    """Index what changed since the last completed run (everything with `full`), under the data
+    directory's writer lock (`core.locks`): one writer per index, whoever runs it."""
+    with writer_lock(settings.data_dir):
+        return _index_changes(settings, store, backend, full=full, batch=batch, progress=progress)
+
+
+def _index_changes(settings, store, backend, *, full, batch, progress) -> Summary:
     own = backend is None
     backend = backend or open_backend(settings, rebuild=full)
 

@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
-from grenselos.errors import FatalError
+from core.errors import FatalError
 from index import projection_steps as steps
 from index.document import Document, Holding
 from transform import bibframe, descriptions

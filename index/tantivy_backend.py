@@ -130,10 +130,15 @@ class TantivyBackend(SearchBackend):
     name = "tantivy"
 
     def __init__(self, path: Path | str, *, writer_heap: int = 256_000_000, writer_threads: int = 0,
-                 facet_cache_seconds: float = 30.0, term_walk_from: int = TERM_WALK_FROM, rebuild: bool = False):
-        """`rebuild`: an index written with another field table (an older version) is emptied and
-        made anew instead of refused; `grenselos index --full` passes it, since it resends everything."""
+                 facet_cache_seconds: float = 30.0, term_walk_from: int = TERM_WALK_FROM, create: bool = True,
+                 rebuild: bool = False):
+        """Open the index at `path`, creating an empty one there unless `create` is False: a reader (the
+        portal) leaves a directory no index run has written yet alone, rather than make an index of its own.
+        `rebuild`: an index written with another field table (an older version) is emptied and made anew
+        instead of refused; `grenselos index --full` passes it, since it resends everything."""
         self.path = Path(path)
+        if not create and not (self.path.is_dir() and tantivy.Index.exists(str(self.path))):
+            raise BackendError(f"no search index at {self.path} yet (`grenselos index` builds it)")
         self.term_walk_from = term_walk_from
         self.facet_cache = FacetCache(facet_cache_seconds)
         self.path.mkdir(parents=True, exist_ok=True)

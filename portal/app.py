@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from grenselos import settings as settings_mod
+from core import settings as settings_mod
 from portal.json_provider import OrjsonProvider
 
 
@@ -29,7 +29,7 @@ class Portal(Flask):
 
 
 def create_app(settings: settings_mod.Settings | None = None, test_config: dict | None = None) -> Flask:
-    from portal import errors, i18n, render, secret, security, services, template_helpers
+    from portal import errors, i18n, log_escape, render, secret, security, services, template_helpers, urls
     from portal.views import api, languages, libraries, lists, record, search, staff
     from portal.views import changes, oai, resources, sparql, vocabulary, void
 
@@ -50,6 +50,8 @@ def create_app(settings: settings_mod.Settings | None = None, test_config: dict 
     app.json.ensure_ascii = False
     app.json.sort_keys = False   # the standard encoder's settings, for callers that ask for it
 
+    log_escape.install()
+    urls.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     render.init_app(app)

@@ -5,8 +5,8 @@ every copy with its status); a few details live only in the database the earlier
 record id the transform stage minted for a harvest identifier (links from the staff report), when a
 record first arrived (new titles), and which work is a translation of which. Every read is one
 batched, parameterised query on indexed columns, so a page of fifty titles costs one round trip.
-A database without the transform tables (a portal over a bare record store, or tests with documents
-in memory) answers empty results rather than failing.
+A database without the transform tables (a portal over a bare record store) answers empty results
+rather than failing.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _chunks(items: list, size: int = CHUNK):
 
 class CatalogDatabase:
     def __init__(self, url_or_engine):
-        from grenselos import db
+        from core import db
         self.engine = db.engine_for(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
         self._tables: set[str] | None = None
         self._lock = threading.Lock()

@@ -42,11 +42,11 @@ def page(stores, number: int) -> tuple[dict | None, bool]:
     base = stores.base_uri
     with stores.sql().connect() as conn:
         last = change_log.last_seq(conn)
+        pages = (last + PAGE_SIZE - 1) // PAGE_SIZE if last else 0
+        if number < 0 or number >= max(pages, 1):
+            return None, False            # checked before the query: no offset past the log reaches SQL
         entries = change_log.page(conn, number * PAGE_SIZE, PAGE_SIZE)
         entries = [e for e in entries if e["seq"] <= (number + 1) * PAGE_SIZE]
-    pages = (last + PAGE_SIZE - 1) // PAGE_SIZE if last else 0
-    if number < 0 or number >= max(pages, 1):
-        return None, False
     out = {"@context": CONTEXT, "id": f"{base}/changes/{number}", "type": "OrderedCollectionPage",
            "partOf": f"{base}/changes", "startIndex": number * PAGE_SIZE,
            "orderedItems": [activity(base, e) for e in entries]}

@@ -12,6 +12,9 @@ from urllib.parse import urlencode
 from flask import g, request
 from flask_babel import Babel, get_locale
 
+from portal.security import cookie_secure
+from vocab import languages as vocab_languages
+
 #: code → the language's own name, as the switcher shows it.
 LANGUAGES = {
     "nb": "Norsk bokmål",
@@ -51,24 +54,17 @@ def language_label(code: str, ui_lang: str | None = None) -> str:
     """A content language's name in the interface language, from vocab/ when it has the code."""
     ui_lang = ui_lang or current()
     try:
-        from vocab import languages as vocab_languages
-    except ImportError:
-        vocab_languages = None
-    if vocab_languages is not None and hasattr(vocab_languages, "label"):
-        try:
-            label = vocab_languages.label(code, ui_lang)
-            if label:
-                return label
-        except Exception:  # an unknown code must not break a page; show the code itself
-            pass
-    return code
+        label = vocab_languages.label(code, ui_lang)
+    except Exception:  # noqa: BLE001 - an unknown code must not break a page; show the code itself
+        label = ""
+    return label or code
 
 
 def _remember(response):
     chosen = g.pop("set_lang_cookie", None)
     if chosen and request.cookies.get(COOKIE) != chosen:
         response.set_cookie(COOKIE, chosen, max_age=COOKIE_AGE, samesite="Lax", httponly=True,
-                            secure=request.is_secure)
+                            secure=cookie_secure())
     return response
 
 

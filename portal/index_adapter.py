@@ -28,7 +28,7 @@ def _holding(h, copies: bool = True) -> dict:
            "status": h.status or ("available" if h.available else "unknown"), "due_date": h.due_date,
            "name": h.name, "region": h.region, "known": h.known}
     if copies:
-        out["copies"] = [{"status": c.status, "due_date": c.due_date, "location": c.location,
+        out["copies"] = [{"id": c.id, "status": c.status, "due_date": c.due_date, "location": c.location,
                           "call_number": c.call_number} for c in h.copies]
     return out
 
@@ -63,12 +63,17 @@ class IndexSearchService:
 
     @classmethod
     def from_settings(cls, settings):
+        """The configured index, opened for reading (the portal never creates one); None when there is
+        none yet or it cannot be reached: the portal still serves pages, saying so."""
+        from index.backend import open_backend
+        from index.errors import BackendError
         try:
-            from index.backend import open_backend
-            return cls(open_backend(settings))
-        except Exception:  # no index built yet, or backend unreachable: the portal still serves pages
+            return cls(open_backend(settings, create=False))
+        except BackendError as exc:  # not built yet, or broken: the message says which
+            log.warning("search index not available: %s", exc)
+        except Exception:  # backend unreachable
             log.exception("search backend could not be opened")
-            return None
+        return None
 
     def _query(self, req: SearchRequest):
         from index.query import Facet, Filter, Query, Range, language_facet, year_facet

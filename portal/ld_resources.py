@@ -3,7 +3,9 @@
 A description is the resource's own triples from every graph, plus the nodes that exist only to
 describe it: blank nodes, fragment IRIs (`{instance}#title-1`) and children (`{instance}/item/1`),
 followed a few levels deep. A resource without triples is Gone (410) when the change log or the
-transform table says it was deleted, else unknown (404).
+transform table says it was deleted, else unknown (404). A path that cannot form an IRI at all (a `"`,
+a space, a NUL: RFC 3987 forbids them) names nothing that was ever minted, so it is unknown too, decided
+before any store sees it.
 
 JSON-LD is written compact, with the same context the portal publishes at `/context.jsonld`, so a
 client sees `bf:mainTitle` rather than full IRIs and can cache the context.
@@ -50,6 +52,15 @@ class Resource:
     @property
     def found(self) -> bool:
         return bool(self.triples)
+
+
+def is_iri(value: str) -> bool:
+    """Whether `value` is an IRI the graph store accepts (Oxigraph checks RFC 3987 strictly)."""
+    try:
+        NamedNode(value)
+    except ValueError:
+        return False
+    return True
 
 
 def describe(graph, uri: str) -> list[Triple]:
@@ -107,6 +118,8 @@ def resolve(stores, kind: str, local: str) -> Resource:
     """Find the resource `{base}/{kind}/{local}`; `gone`/`found` tell the view which status to give."""
     base = stores.base_uri
     uri = f"{base}/{kind}/{local}"
+    if not is_iri(uri):
+        return Resource(uri, kind, [])
     graph = stores.graph()
     engine = stores.sql()
     resource = Resource(uri, kind, describe(graph, uri))

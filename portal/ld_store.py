@@ -13,7 +13,6 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
-from grenselos import db
 from transform.graphstore import GraphStore
 from transform.tables import transform_state
 
@@ -21,23 +20,17 @@ RECHECK = 2.0
 
 
 class LinkedDataStores:
-    def __init__(self, settings):
+    def __init__(self, settings, engine):
         self.settings = settings
         self.base_uri = settings.base_uri
-        self.engine = db.engine_for(settings.database_url)
-        self._migrated = False
+        self.engine = engine
         self._graph: GraphStore | None = None
         self._graph_stamp = None
         self._checked = 0.0
         self._lock = threading.RLock()
 
     def sql(self):
-        """The engine, with every stage's tables in place (a fresh installation gets them here)."""
-        if not self._migrated:
-            with self._lock:
-                if not self._migrated:
-                    db.migrate(self.engine)
-                    self._migrated = True
+        """The app's one engine (`portal.services.sql`)."""
         return self.engine
 
     def last_run(self) -> datetime | None:
@@ -66,5 +59,5 @@ class LinkedDataStores:
 
 
 def stores() -> LinkedDataStores:
-    from portal.services import once_per_app, settings
-    return once_per_app("linked_data", lambda: LinkedDataStores(settings()))
+    from portal.services import once_per_app, settings, sql
+    return once_per_app("linked_data", lambda: LinkedDataStores(settings(), sql()))

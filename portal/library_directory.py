@@ -8,44 +8,33 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, dataclass
 
-
-@dataclass(frozen=True)
-class Library:
-    id: str
-    name: str
-    isil: str
-    kind: str
-    municipality: str
-
-    @property
-    def key(self) -> str:
-        """The identifier used in /library/<key>: the ISIL where there is one."""
-        return self.isil or self.id
-
-    def as_dict(self) -> dict:
-        return {**asdict(self), "key": self.key}
+from vocab import libraries as libraries_vocab
 
 
 class LibraryDirectory:
+    """The configured sources' libraries (`vocab.libraries`, the one home of library facts), with what each
+    holds from the record store."""
+
     def __init__(self, settings, ttl: float = 60):
         self.settings = settings
-        self.libraries = [Library(s.id, s.name, s.isil, s.kind, s.municipality) for s in settings.sources]
+        directory = libraries_vocab.directory(settings)
+        self.libraries = [directory.by_source[s.id] for s in settings.sources]
         self.ttl = ttl
         self._counts: dict | None = None
         self._counts_at = 0.0
         self._store = None
         self._lock = threading.Lock()
 
-    def find(self, key: str) -> Library | None:
+    def find(self, key: str):
         for library in self.libraries:
             if key in (library.isil, library.id) and key:
                 return library
         return None
 
-    def by_id(self, source_id: str) -> Library | None:
-        return next((lib for lib in self.libraries if lib.id == source_id), None)
+    def by_id(self, library_id: str):
+        """A library by its id, or by the id of the source that is it."""
+        return next((lib for lib in self.libraries if library_id in (lib.id, lib.source)), None)
 
     def counts(self) -> dict[str, dict]:
         """Per source: records, holdings, deleted, last harvest (empty dict when the store is unreadable)."""
@@ -55,7 +44,8 @@ class LibraryDirectory:
             try:
                 if self._store is None:
                     from harvest.store import RecordStore
-                    self._store = RecordStore(self.settings.database_url)
+                    from portal.services import sql
+                    self._store = RecordStore(sql(), migrate=False)
                 self._counts = self._store.status()
             except Exception:  # a missing or locked database must not take the portal down
                 import logging

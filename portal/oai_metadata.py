@@ -15,7 +15,7 @@ from dataclasses import dataclass, field as dc_field
 
 from lxml import etree
 
-from portal.oai_provider import DC, MARCX, OAI_DC, RDF, SLIM, XSI
+from portal.oai_namespaces import DC, MARCX, OAI_DC, RDF, SLIM, XSI
 
 log = logging.getLogger(__name__)
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=True, huge_tree=True)

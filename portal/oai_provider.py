@@ -8,7 +8,11 @@ changed, moved to another work or was deleted shows up in the next incremental h
 Identifiers follow the national pattern `oai:<domain>:<ISIL>:<local id>` (domain from `base_uri`,
 the source's ISIL or else its id, the stable record id of the URIs). Resumption tokens are keyset
 cursors (last datestamp, source, identifier) rather than offsets, so records added, changed or
-deleted during a harvest never make it skip a record: a changed record only moves to the end.
+deleted during a harvest never make it skip a record: a changed record only moves to the end. They are
+signed (HMAC-SHA256 under a key derived from the portal's secret key), so the provider only ever reads
+back what it issued itself: a forged or altered token, or one from before a key change, is
+badResumptionToken without its contents being looked at. A `until` so late that the day after it
+cannot be written (9999-12-31) is a legal datestamp meaning "no upper bound", and is taken so.
 
 Metadata formats: `marc21` (MARCXML slim), `marcxchange` (ISO 25577, the bibliographic record with
 its holdings records in one collection, as Biblioteksøk expects), `oai_dc`, and `bibframe`
@@ -18,6 +22,8 @@ its holdings records in one collection, as Biblioteksøk expects), `oai_dc`, and
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import logging
 import re
@@ -32,16 +38,10 @@ from harvest.tables import records
 from transform.changes import record_languages
 from transform.tables import transform_records
 from vocab.languages import SAMI_GROUP
+from portal.oai_metadata import metadata_for
+from portal.oai_namespaces import MARCX, OAI, OAI_DC, OAI_ID, RDF, SLIM, XSI
 
 log = logging.getLogger(__name__)
-OAI = "http://www.openarchives.org/OAI/2.0/"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
-SLIM = "http://www.loc.gov/MARC21/slim"
-MARCX = "info:lc/xmlns/marcxchange-v1"
-OAI_DC = "http://www.openarchives.org/OAI/2.0/oai_dc/"
-DC = "http://purl.org/dc/elements/1.1/"
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-OAI_ID = "http://www.openarchives.org/OAI/2.0/oai-identifier"
 
 FORMATS = {
     "marc21": ("http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd", SLIM),
@@ -132,8 +132,23 @@ def parse_date(value: str, name: str) -> tuple[datetime, str]:
     raise OaiError("badArgument", f"{name}={value!r} is not a UTC datestamp (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)")
 
 
+TOKEN_PURPOSE = b"grenselos oai-pmh resumptionToken v1"
+SIGNATURE_BYTES = 16
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
 class OaiProvider:
-    def __init__(self, settings, engine, graph=None, record_store=None):
+    def __init__(self, settings, engine, graph=None, record_store=None, *, secret: str | bytes):
+        """`secret`: the portal's secret key; resumption tokens are signed with a key derived from it."""
+        secret = secret.encode("utf-8") if isinstance(secret, str) else secret
+        self._token_key = hmac.new(secret, TOKEN_PURPOSE, hashlib.sha256).digest()
         self.settings = settings
         self.engine = engine
         self.graph = graph                    # callable returning the GraphStore (for bibframe)
@@ -300,7 +315,10 @@ class OaiProvider:
                         raise OaiError("badArgument", "from and until must have the same granularity")
                     granularity = grain
                     if key == "until":
-                        moment += timedelta(days=1) if grain == "day" else timedelta(seconds=1)
+                        try:
+                            moment += timedelta(days=1) if grain == "day" else timedelta(seconds=1)
+                        except OverflowError:
+                            continue              # the end of the calendar: no upper bound at all
                     query[key[0]] = moment.isoformat()
             if "f" in query and "u" in query and query["f"] >= query["u"]:
                 raise OaiError("badArgument", "from is later than until")
@@ -329,12 +347,20 @@ class OaiProvider:
                 token.text = self._encode({**query, "c": query["c"] + len(rows),
                                            "k": [utc(last.updated_at).isoformat(), last.source, last.identifier]})
 
+    def _sign(self, payload: str) -> str:
+        return _b64(hmac.new(self._token_key, payload.encode("ascii"), hashlib.sha256).digest()[:SIGNATURE_BYTES])
+
     def _encode(self, data: dict) -> str:
-        return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+        payload = _b64(json.dumps(data, separators=(",", ":")).encode())
+        return f"{payload}.{self._sign(payload)}"
 
     def _decode(self, token: str) -> dict:
+        payload, _dot, signature = token.rpartition(".")
+        if not payload or not signature.isascii() or not payload.isascii() or \
+                not hmac.compare_digest(self._sign(payload), signature):
+            raise OaiError("badResumptionToken", "the resumptionToken is invalid (not issued by this repository)")
         try:
-            data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+            data = json.loads(_unb64(payload))
             if not isinstance(data, dict) or data.get("p") not in FORMATS or not isinstance(data.get("c"), int):
                 raise ValueError("shape")
             key = data.get("k")
@@ -476,7 +502,6 @@ class OaiProvider:
         self._header(record, item)
         if item.status == "deleted":
             return True
-        from portal.oai_metadata import metadata_for
         element = metadata_for(self, item, prefix)
         if element is None:
             return False

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from flask import request, url_for
 
+from index.text import fold
 from portal import i18n, labels, services
-from portal.search_service import SearchRequest, fold
+from portal.search_service import SearchRequest
+from portal.urls import external_url
 from vocab import statuses
 
 #: item status -> its place in a library's list of copies (best first, as the index orders them)
@@ -136,11 +138,10 @@ def _edition_entry(doc: dict, record: dict, relation: str = "") -> dict:
 
 
 def json_ld(record: dict, work: dict | None, members: list[dict]) -> dict:
-    base = request.host_url.rstrip("/")
     data = {
         "@context": "https://schema.org",
         "@type": "Book",
-        "@id": base + url_for("record.record", record_id=record["id"]),
+        "@id": external_url("record.record", record_id=record["id"]),
         "name": record.get("title", ""),
         "inLanguage": list(record.get("languages") or [])[:1] or list(record.get("languages") or []),
         "isbn": list((record.get("identifiers") or {}).get("isbn") or []),
@@ -162,9 +163,9 @@ def json_ld(record: dict, work: dict | None, members: list[dict]) -> dict:
     if work:
         data["exampleOfWork"] = {
             "@type": "CreativeWork",
-            "@id": base + url_for("record.work", work_id=work["id"]),
+            "@id": external_url("record.work", work_id=work["id"]),
             "name": work.get("title", ""),
-            "workExample": [{"@type": "Book", "@id": base + url_for("record.record", record_id=r["id"]),
+            "workExample": [{"@type": "Book", "@id": external_url("record.record", record_id=r["id"]),
                              "name": r.get("title", ""), "inLanguage": list(r.get("languages") or [])[:1]}
                             for r in members],
         }

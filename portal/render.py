@@ -87,8 +87,6 @@ def _timing(response):
     started = g.get("started")
     if started is not None:
         response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
-    if g.get("format") == "json":
-        response.headers.setdefault("Access-Control-Allow-Origin", "*")
     response.headers.setdefault("Vary", "Cookie")
     return response
 

@@ -1,8 +1,18 @@
-"""Security headers on every response and a CSRF token on every form that changes state.
+"""Security headers on every response, a CSRF token on every form that changes state, cookie and CORS policy.
 
 The content security policy allows scripts and styles only from the portal's own static files, so a
 MARC field that slipped past escaping still could not run; `frame-ancestors 'none'` stops clickjacking.
 The CSRF token is kept in the signed session and compared in constant time; GET never changes state.
+The CSRF check runs only on a request that routed: a method a route does not take is its 405 (and an
+unknown path its 404), not a misleading "form expired".
+
+Cookies are Secure whenever the request came over HTTPS (behind a proxy, as the WSGI server reports it
+from `X-Forwarded-Proto`), and on every request when `[portal] secure_cookies` is set; the session
+cookie follows the same rule as the others (`cookie_secure`).
+
+Cross-origin reads (`Access-Control-Allow-Origin: *`) are an allow-list of the public blueprints: the
+catalogue, its JSON API and its linked data. Anything tied to a session (staff pages, the patron's
+list) never carries the header, whatever a view sets, so a new private view is private by default.
 """
 
 from __future__ import annotations
@@ -10,7 +20,8 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from flask import abort, request, session
+from flask import abort, current_app, request, session
+from flask.sessions import SecureCookieSessionInterface
 
 CSP = "; ".join((
     "default-src 'self'",
@@ -37,6 +48,22 @@ HEADERS = {
 UNSAFE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
+#: Blueprints whose non-HTML answers any web page may read: public data, no session involved.
+CORS_PUBLIC = frozenset(("search", "record", "libraries", "languages", "api", "resources", "sparql", "void",
+                         "oai", "changes", "vocabulary"))
+CORS_HEADER = "Access-Control-Allow-Origin"
+
+
+def cookie_secure() -> bool:
+    """Whether a cookie set on this response gets the Secure attribute."""
+    return bool(request.is_secure or current_app.config["GRENSELOS_SETTINGS"].portal.secure_cookies)
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, Secure by the portal's rule rather than by a fixed config value."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return cookie_secure()
 
 
 def csrf_token() -> str:
@@ -50,6 +77,8 @@ def _check_csrf():
     from portal.protocol import is_protocol_request
     if request.method not in UNSAFE_METHODS or is_protocol_request():   # stateless read-only protocols
         return
+    if request.routing_exception is not None:
+        return                         # no such route or method: Flask answers 404/405 after this hook
     expected = session.get(FIELD, "")
     given = request.form.get(FIELD, "") or request.headers.get(HEADER, "")
     if not expected or not given or not hmac.compare_digest(str(expected), str(given)):
@@ -61,10 +90,15 @@ def _headers(response):
         response.headers.setdefault(name, value)
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if request.blueprint in CORS_PUBLIC and response.mimetype != "text/html":
+        response.headers.setdefault(CORS_HEADER, "*")
+    else:
+        response.headers.pop(CORS_HEADER, None)
     return response
 
 
 def init_app(app) -> None:
+    app.session_interface = SessionInterface()
     app.before_request(_check_csrf)
     app.after_request(_headers)
     app.jinja_env.globals["csrf_token"] = csrf_token

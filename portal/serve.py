@@ -2,18 +2,28 @@
 
 `PortalServer` runs in a background thread on a loopback port so tests and the demo can start it, learn
 its URL, and stop it cleanly; `serve` blocks in the foreground for the CLI.
+
+Werkzeug announces itself as `Server: Werkzeug/3.x Python/3.x`, telling a prober which versions'
+advisories to try; `QuietRequestHandler` answers with the product name only.
 """
 
 from __future__ import annotations
 
 import threading
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+SERVER_HEADER = "Grenselos"
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    def version_string(self) -> str:
+        return SERVER_HEADER
 
 
 class PortalServer:
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0):
-        self.server = make_server(host, port, app, threaded=True)
+        self.server = make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
         self.server.daemon_threads = True
         self.host, self.port = host, self.server.server_port
         self._thread: threading.Thread | None = None

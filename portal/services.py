@@ -7,10 +7,13 @@ whose index or database is not there yet still starts and shows friendly pages.
 from __future__ import annotations
 
 import threading
+import time
 
 from flask import current_app
 
 _lock = threading.RLock()   # re-entrant: one service may build on another
+#: Seconds a portal that found no search index waits before it looks again (an index run may have built it).
+SEARCH_RETRY_SECONDS = 10.0
 
 
 def once_per_app(name: str, build):
@@ -28,13 +31,25 @@ def settings():
 
 
 def search():
+    """The search service; while the index cannot be opened (before the first index run), a stand-in
+    that says so, replaced by the index once it opens (looked for again every SEARCH_RETRY_SECONDS)."""
     def build():
         given = current_app.config.get("SEARCH_SERVICE")
         if given is not None:
             return given
-        from portal.search_service import from_settings
-        return from_settings(settings())
-    return once_per_app("search", build)
+        from portal.index_adapter import IndexSearchService
+        from portal.search_service import UnavailableSearchService
+        return IndexSearchService.from_settings(settings()) or UnavailableSearchService()
+    service = once_per_app("search", build)
+    since = getattr(service, "unavailable_since", None)
+    if since is not None and time.monotonic() - since >= current_app.config.get("SEARCH_RETRY_SECONDS",
+                                                                                  SEARCH_RETRY_SECONDS):
+        ext = current_app.extensions["grenselos"]
+        with _lock:
+            if ext.get("search") is service:
+                del ext["search"]
+        service = once_per_app("search", build)
+    return service
 
 
 def libraries():
@@ -45,17 +60,30 @@ def libraries():
 
 
 def database():
-    """Read-only rows of the record store and transform tables (None when no database is configured)."""
+    """Read-only rows of the record store and transform tables, over the app's one engine."""
     def build():
-        url = getattr(settings(), "database_url", "")
-        if not url:
-            return None
         from portal.catalog_db import CatalogDatabase
-        return CatalogDatabase(url)
+        return CatalogDatabase(sql())
     return once_per_app("database", build)
 
 
+def sql():
+    """The app's one database engine (one pool per process; connections are taken per use and given
+    back). Its tables were brought up to date when the app started (`start`), never in a request."""
+    return current_app.extensions["grenselos"]["sql"]
+
+
+def start(app) -> None:
+    """At app creation: the engine, and every stage's migrations (serialised across processes)."""
+    from core import db
+    engine = db.engine_for(app.config["GRENSELOS_SETTINGS"].database_url)
+    if not app.config.get("SKIP_MIGRATIONS"):
+        db.migrate(engine)
+    app.extensions.setdefault("grenselos", {})["sql"] = engine
+
+
 def init_app(app) -> None:
+    start(app)
     @app.teardown_appcontext
     def _noop(_exc):   # connections are pooled per app, not per request; nothing to close here
         return None

@@ -31,7 +31,7 @@ import time
 import weakref
 
 from portal import sandbox
-from portal.sparql_service import BUSY_MESSAGE, STORE_MESSAGE, Answer, SparqlError, evaluate, timeout_message
+from portal.sparql_eval import BUSY_MESSAGE, STORE_MESSAGE, Answer, SparqlError, evaluate, timeout_message
 
 #: Seconds past the query's own deadline the parent waits before it kills the worker: a query that
 #: streams rows notices the deadline itself and answers within this margin, keeping its worker.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask_babel import format_decimal
+from flask_babel import format_date, format_decimal
 from markupsafe import Markup
 
 from portal import labels
@@ -16,6 +16,15 @@ def jsonld(data) -> Markup:
     text = json.dumps(data, ensure_ascii=False)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text)
+
+
+def day_label(iso: str) -> str:
+    """"2026-12-24" -> "torsdag 24. desember" in the visitor's locale (CLDR names, Sami included)."""
+    from datetime import date
+    try:
+        return format_date(date.fromisoformat(iso), "EEEE d. MMMM")
+    except ValueError:
+        return iso
 
 
 def number(value) -> str:
@@ -47,6 +56,7 @@ def init_app(app) -> None:
     app.jinja_env.filters["upper_first"] = upper_first
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["shown_roles"] = shown_roles
+    app.jinja_env.filters["day_label"] = day_label
 
     @app.context_processor
     def _labels():

@@ -18,7 +18,7 @@ from typing import Sequence
 import pymarc
 from pyoxigraph import Literal, NamedNode, Triple
 
-from grenselos.errors import GrenselosError
+from core.errors import GrenselosError
 from transform import bibframe, engine, holdings as holdings_mod
 from transform.engine import Env
 from transform.languages import record_languages

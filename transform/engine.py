@@ -16,7 +16,7 @@ from typing import Callable
 
 from pyoxigraph import Literal, NamedNode
 
-from grenselos.errors import FatalError
+from core.errors import FatalError
 from transform import bibframe, steps
 from transform.bibframe import UnknownTerm
 

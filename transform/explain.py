@@ -12,7 +12,7 @@ import json
 
 from sqlalchemy import delete, insert, or_, select
 
-from grenselos.errors import GrenselosError
+from core.errors import GrenselosError
 from transform.clusters import now
 from transform.tables import cluster_overrides, clusters, transform_records
 

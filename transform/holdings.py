@@ -196,6 +196,7 @@ class ItemFacts:
     status: str = "unknown"
     due_date: str = ""
     note: str = ""
+    item_id: str = ""            # barcode (952 $p, 876 $p) or the system's item number (876 $a)
 
 
 def _iso_date(value: str) -> str:
@@ -225,7 +226,8 @@ def _koha_facts(record) -> list[ItemFacts]:
     out = []
     for f in record.get_fields("952"):
         status, due = koha_status(f)
-        out.append(ItemFacts(_one(f, "a") or _one(f, "b"), _one(f, "c"), _one(f, "o"), status, due, _one(f, "z")))
+        out.append(ItemFacts(_one(f, "a") or _one(f, "b"), _one(f, "c"), _one(f, "o"), status, due, _one(f, "z"),
+                             _one(f, "p") or _one(f, "9")))
     return out
 
 
@@ -240,11 +242,12 @@ def _852_facts(fields: list) -> list[ItemFacts]:
         shelf = " ".join(x.strip() for x in _sub(loc, "h") + _sub(loc, "i") + _sub(loc, "j")) or _one(loc, "k")
         note = " ".join(_sub(loc, "z"))
         for unit in mine or [None]:
-            status, due = "unknown", ""
+            status, due, item_id = "unknown", "", ""
             if unit is not None:
                 status = statuses.from_word(_one(unit, "j"))
                 due = _iso_date(_one(unit, "n")) if status == "on_loan" and _one(unit, "n") else ""
-            out.append(ItemFacts(_one(loc, "a"), place, shelf, status, due, note))
+                item_id = _one(unit, "p") or _one(unit, "a")
+            out.append(ItemFacts(_one(loc, "a"), place, shelf, status, due, note, item_id))
     return out
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from transform.languages import Detection, RecordEvidence
+from transform.language_evidence import Detection, RecordEvidence
 from vocab import languages as vocab
 
 PROFILES = Path(vocab.__file__).resolve().parent / "profiles"

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from transform import langid
+from transform.language_evidence import Detection, RecordEvidence
 from vocab import languages as vocab
 
 # 041 subfield -> role of the language it names (MARC 21 Bibliographic, field 041).
@@ -42,16 +44,6 @@ TEXT_SUBFIELDS = {"245": "abnp", "246": "ab", "520": "a", "505": "agt"}
 
 
 @dataclass
-class Detection:
-    code: str
-    confidence: float
-    evidence: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return {"code": self.code, "confidence": round(self.confidence, 3), "evidence": list(self.evidence)}
-
-
-@dataclass
 class RecordLanguages:
     catalogued: list[tuple[str, str]] = field(default_factory=list)
     detected: Detection | None = None
@@ -69,19 +61,6 @@ class RecordLanguages:
                 "detected": self.detected.as_dict() if self.detected else None,
                 "effective": list(self.effective), "effective_is_detected": self.effective_is_detected,
                 "problems": list(self.problems), "unknown": list(self.unknown)}
-
-
-@dataclass
-class RecordEvidence:
-    """What a record says about its language besides its text, for telling close languages apart."""
-    source_id: str | None = None
-    source_name: str = ""
-    declared: list[str] = field(default_factory=list)  # 041 codes given with $2 (iso639-3 ...)
-    catalogued: list[str] = field(default_factory=list)
-    publishers: list[str] = field(default_factory=list)
-    subjects: list[str] = field(default_factory=list)
-    series: list[str] = field(default_factory=list)
-    country: str = ""
 
 
 def _unique(items) -> list:
@@ -243,7 +222,6 @@ def record_languages(record, source=None, detect: bool = True) -> RecordLanguage
         if coding:
             result.problems.append("no text to detect from")
         return result
-    from transform import langid
     evidence = record_evidence(record, source, catalogued, declared)
     detection = langid.identify(text, evidence)
     if detection is None:

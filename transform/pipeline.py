@@ -32,8 +32,11 @@ from transform.cluster_rules import load_ignore_list
 from transform.clusters import ClusterChanges, Clusterer, Member, _chunks
 from transform.graphstore import GraphStore
 from transform import language_detection, language_graph, languages_store
-from transform import statistics as stats
+from transform import copies as copies_store, statistics as stats
+from transform.holdings import read_items
 from transform.tables import clusters, transform_records, transform_state
+from core.locks import writer_lock
+from libraries import calendar as library_calendar
 from vocab import libraries as libraries_vocab
 
 BATCH = 200
@@ -127,6 +130,8 @@ class Pipeline:
             summary.converted += count
         self._write_work_graphs(full and not source_ids)
         library_graph.write(self.settings, self.graph)
+        with self.engine.begin() as conn:              # every library gets its main service point
+            library_calendar.ensure_main_points(conn, libraries_vocab.directory(self.settings).libraries())
         self._tell(stats.write(self.engine, self.graph).line())
         self.graph.flush()
         stamp = now()
@@ -190,6 +195,7 @@ class Pipeline:
         stamp = now()
         self._languages = {}
         self._facts: dict[str, list] = {}                  # identifier -> statistics facts (this batch)
+        self._copies: dict[str, list] = {}                 # identifier -> ItemFacts (this batch)
         with self.engine.begin() as conn:
             clusterer = Clusterer(conn, self.ignored)
             ids = {}
@@ -260,6 +266,9 @@ class Pipeline:
             stats.replace_facts(conn, source.id, [row.identifier for _kind, row, *_ in batch],
                                 {r.identifier: self._facts[r.identifier] for r, *_ in results})
             descriptions.replace(conn, source.id, [row.identifier for _kind, row, *_ in batch], packed)
+            copies_store.sync(conn, source.id, [row.identifier for _kind, row, *_ in batch],
+                              {r.identifier: self._copies[r.identifier] for r, *_ in results},
+                              libraries_vocab.directory(self.settings), stamp)
             updates = []
             for row, digest, old, work, count in results:
                 if old is None or old.status == "deleted":
@@ -313,6 +322,7 @@ class Pipeline:
             self._languages[row.identifier] = languages_store.row_for(source.id, row.identifier, reason, langs,
                                                                       now())
         self._facts[row.identifier] = stats.record_facts(triples, self.settings.base_uri)
+        self._copies[row.identifier] = read_items(record, source.holdings, holdings)
         return triples
 
     # -- after all sources ---------------------------------------------------------------------
@@ -380,8 +390,9 @@ def run_transform(settings, record_store, source_ids=None, full: bool = False, p
                   graph: GraphStore | None = None, converter=None) -> list[TransformSummary]:
     """The `transform` verb: one summary per source."""
     tell = (lambda text: print(text, file=sys.stderr, flush=True)) if progress else None
-    pipeline = Pipeline(settings, record_store, graph=graph, converter=converter, progress=tell)
-    try:
-        return pipeline.run(source_ids, full=full)
-    finally:
-        pipeline.close()
+    with writer_lock(settings.data_dir):
+        pipeline = Pipeline(settings, record_store, graph=graph, converter=converter, progress=tell)
+        try:
+            return pipeline.run(source_ids, full=full)
+        finally:
+            pipeline.close()

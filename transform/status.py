@@ -8,7 +8,7 @@ from urllib.parse import unquote
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from grenselos import db
+from core import db
 from transform.statistics import facts_table
 from transform.tables import transform_records, transform_state
 

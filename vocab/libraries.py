@@ -54,6 +54,11 @@ class Library:
         """The library's public identifier in URIs (`{base}/library/{key}`): its ISIL where it has one."""
         return self.isil or self.id
 
+    def as_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "isil": self.isil, "kind": self.kind,
+                "municipality": self.municipality, "county": self.county, "key": self.key,
+                "in_region": self.in_region, "source": self.source}
+
 
 @dataclass(frozen=True)
 class Resolution:

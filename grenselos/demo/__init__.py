@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grenselos import settings as settings_mod
+from core import settings as settings_mod
 from grenselos.demo import samples
 
 DATESTAMP = "2026-11-01T08:00:00Z"

@@ -24,7 +24,6 @@ def _json(data, cache: str):
                                                default=MEDIA)
     response.headers["Content-Type"] = best if best != MEDIA else MEDIA
     response.headers["Vary"] = "Accept"
-    response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cache-Control"] = cache
     return response
 

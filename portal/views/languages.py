@@ -9,13 +9,15 @@ query per block), so a page costs a few milliseconds and no database scan.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, request, url_for
+from flask import Blueprint, abort, make_response, url_for
 from flask_babel import gettext as _
 
 from portal import feeds, i18n, services
 from portal.render import render, split_format
 from portal.search_service import SAMI_GROUP, SearchRequest
+from portal.urls import absolute, external_url
 from portal.views.search import search_url
+from vocab import languages as vocab
 
 bp = Blueprint("languages", __name__)
 
@@ -33,11 +35,7 @@ def language_name(code: str) -> str:
 
 def html_lang(code: str) -> str:
     """The BCP 47 tag for a content language (`se` for Northern Sami, else the ISO 639-3 code)."""
-    try:
-        from vocab import languages as vocab
-        lang = vocab.get(code)
-    except ImportError:
-        lang = None
+    lang = vocab.get(code)
     if lang is None:
         return code
     return lang.iso639_1 or lang.iso639_3 or lang.code
@@ -46,12 +44,8 @@ def html_lang(code: str) -> str:
 def _known(code: str) -> bool:
     if code == SAMI_GROUP or code in PROMOTED:
         return True
-    try:
-        from vocab import languages as vocab
-        lang = vocab.get(code)
-        return lang is not None and not lang.is_special and lang.code == code
-    except ImportError:
-        return False
+    lang = vocab.get(code)
+    return lang is not None and not lang.is_special and lang.code == code
 
 
 def _titles(filters: tuple, size: int, sort: str = "newest") -> tuple[int, list[dict]]:
@@ -73,11 +67,7 @@ def language_summary(code: str, total: int | None = None) -> dict:
         total = services.search().search(SearchRequest(filters=filters, page_size=1, facets=False)).total
     autonym = None
     if code != SAMI_GROUP:
-        try:
-            from vocab import languages as vocab
-            autonym = vocab.autonym(code)
-        except ImportError:
-            autonym = None
+        autonym = vocab.autonym(code)
     return {"code": code, "name": language_name(code), "autonym": autonym, "html_lang": html_lang(code),
             "titles": total, "url": url_for("languages.language", code=code),
             "search_url": search_url(SearchRequest(filters=filters)),
@@ -138,18 +128,18 @@ def _entries(hits: list[dict]) -> list[dict]:
     database = services.database()
     pairs = {h["id"]: (h.get("source"), h.get("identifier")) for h in hits if h.get("identifier")}
     seen = database.first_seen(list(pairs.values())) if database is not None and pairs else {}
-    base = request.host_url.rstrip("/")
-    return [{"url": base + url_for("record.record", record_id=h["id"]), "title": h.get("title", ""),
+    return [{"url": external_url("record.record", record_id=h["id"]), "title": h.get("title", ""),
              "updated": seen.get(pairs.get(h["id"])), "summary": h.get("summary", ""),
              "authors": [c.get("name", "") for c in h.get("contributors") or [] if c.get("name")][:5],
              "languages": list(h.get("languages") or [])} for h in hits]
 
 
-def _feed(title: str, filters: tuple, page: str):
+def _feed(title: str, filters: tuple, page: str, feed: str):
+    """An Atom feed; `page` and `feed` are local paths, made absolute under base_uri (the feed is cached
+    publicly, so nothing in it may come from the request's Host header)."""
     _total, hits = _titles(filters, FEED_SIZE)
-    base = request.host_url.rstrip("/")
-    body = feeds.build(feed_id=base + request.path, title=title, self_url=base + request.path,
-                       page_url=base + page, entries=_entries(hits), lang=i18n.current(),
+    body = feeds.build(feed_id=absolute(feed), title=title, self_url=absolute(feed),
+                       page_url=absolute(page), entries=_entries(hits), lang=i18n.current(),
                        subtitle=_("New titles in the libraries of Troms and Finnmark"))
     response = make_response(body)
     response.headers["Content-Type"] = feeds.MEDIA_TYPE
@@ -162,7 +152,7 @@ def language_feed(code):
     if not _known(code):
         abort(404)
     return _feed(_("New titles in %(language)s", language=language_name(code)), (("language", code),),
-                 url_for("languages.language", code=code))
+                 url_for("languages.language", code=code), url_for("languages.language_feed", code=code))
 
 
 @bp.route("/library/<key>/feed.atom")
@@ -171,4 +161,4 @@ def library_feed(key):
     if library is None:
         abort(404)
     return _feed(_("New titles at %(library)s", library=library.name), (("library", library.id),),
-                 url_for("libraries.library", key=library.key))
+                 url_for("libraries.library", key=library.key), url_for("languages.library_feed", key=library.key))

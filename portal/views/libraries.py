@@ -13,7 +13,7 @@ EMPTY = {"records": 0, "holdings": 0, "deleted": 0, "last_harvest": None}
 
 
 def library_entry(library, counts: dict) -> dict:
-    c = counts.get(library.id, EMPTY)
+    c = counts.get(library.source or library.id, EMPTY)
     return {**library.as_dict(), "records": c.get("records", 0), "holdings": c.get("holdings", 0),
             "last_harvest": c.get("last_harvest"),
             "search_url": f"/search?filter=library:{library.id}",
@@ -34,7 +34,31 @@ def library(key):
     found = directory.find(split_format(key))
     if found is None:
         abort(404)
-    return render("library.html", {"library": library_entry(found, directory.counts())})
+    return render("library.html", {"library": library_entry(found, directory.counts()),
+                                   "opening_hours": opening_week(found.id)})
+
+
+def opening_week(library_id: str) -> list[dict]:
+    """This week's opening hours of the library's main service point, from what staff keep
+    (`libraries.calendar`); empty when none are entered (the page then shows no hours at all)."""
+    from datetime import date
+    from sqlalchemy.exc import SQLAlchemyError
+    from libraries import calendar
+    database = services.database()
+    if database is None or not database.has("opening_hours"):
+        return []
+    try:
+        with database.engine.connect() as conn:
+            point = calendar.main_point(conn, library_id)
+            if point is None or not calendar.has_hours(conn, point):
+                return []
+            today = date.today()
+            return [{"date": day.isoformat(), "weekday": day.weekday(), "today": day == today,
+                     "hours": [{"opens": h.opens.strftime("%H:%M"), "closes": h.closes.strftime("%H:%M"),
+                                "note": h.note} for h in hours]}
+                    for day, hours in calendar.week(conn, point, today)]
+    except SQLAlchemyError:
+        return []
 
 
 @bp.route("/libraries")

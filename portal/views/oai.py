@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, make_response, request
+from flask import Blueprint, current_app, make_response, request
 
 from portal.ld_store import stores
 from portal.services import once_per_app
@@ -16,7 +16,8 @@ def provider():
         from harvest.store import RecordStore
         from portal.oai_provider import OaiProvider
         s = stores()
-        return OaiProvider(s.settings, s.sql(), graph=s.graph, record_store=RecordStore(s.sql(), migrate=False))
+        return OaiProvider(s.settings, s.sql(), graph=s.graph, record_store=RecordStore(s.sql(), migrate=False),
+                           secret=current_app.secret_key)
     return once_per_app("oai_provider", build)
 
 
@@ -26,6 +27,5 @@ def oai():
     base_url = stores().base_uri + "/oai"
     response = make_response(provider().handle(args, base_url))
     response.headers["Content-Type"] = "text/xml; charset=utf-8"
-    response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, g, redirect, request, url_for
 
 from portal import record_page, services
+from portal.security import cookie_secure
 from portal.render import render, split_format, wants_json
 
 bp = Blueprint("record", __name__)
@@ -40,7 +41,7 @@ def _remember_library(response):
     chosen = g.pop("set_my_library", None)
     if chosen:
         response.set_cookie(MY_LIBRARY_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
-                            secure=request.is_secure)
+                            secure=cookie_secure())
     return response
 
 

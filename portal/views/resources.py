@@ -73,7 +73,6 @@ def agent(local):
 def context():
     response = make_response(context_document())
     response.headers["Content-Type"] = "application/ld+json"
-    response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response
 
@@ -143,7 +142,6 @@ def _rdf(kind: str, local: str, fmt: str):
         response.last_modified = modified
     response.make_conditional(request)
     response.headers["Cache-Control"] = "public, max-age=300"
-    response.headers["Access-Control-Allow-Origin"] = "*"
     if fmt == "jsonld":
         response.headers["Link"] = f'<{url_for("resources.context")}>; rel="http://www.w3.org/ns/json-ld#context"'
     return response

@@ -12,7 +12,8 @@ from flask_babel import lazy_gettext as _l
 
 from portal.ld_store import stores
 from portal.services import once_per_app
-from portal.sparql_service import QueryRunner, SparqlError, check_query, graph_list, write_solutions
+from portal.sparql_eval import SparqlError, write_solutions
+from portal.sparql_service import QueryRunner, check_query, graph_list
 
 bp = Blueprint("sparql", __name__)
 
@@ -147,7 +148,6 @@ def sparql():
     response = make_response(answer.body, 200)
     response.headers["Content-Type"] = answer.media_type
     response.headers["Vary"] = "Accept"
-    response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cache-Control"] = "no-store" if request.method == "POST" else "public, max-age=60"
     response.headers["X-Query-Seconds"] = f"{answer.seconds:.3f}"
     return response

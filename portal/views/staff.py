@@ -1,5 +1,6 @@
 """Staff pages: sign-in with a library's staff token, and the read-only language report of that library.
 
+Who is signed in, sessions, throttling and the audit trail are `portal.staff`'s; these views only ask.
 The report (`transform.language_report.build_report`) reads every bibliographic record of one source
 and runs language detection, so it is built at most once per `REPORT_TTL` seconds per library and kept
 in memory. Staff responses are never cached by browsers or proxies.
@@ -7,14 +8,16 @@ in memory. Staff responses are never cached by browsers or proxies.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 
-from portal import i18n, services, staff_access
+from portal import i18n, services
 from portal.render import render, wants_json
+from portal.staff import access
 
 bp = Blueprint("staff", __name__)
 
@@ -31,33 +34,39 @@ def _private(response):
 @bp.route("/staff")
 @bp.route("/staff.json", endpoint="index_json")
 def index():
-    source = staff_access.signed_in_source()
+    source = access.signed_in_source()
     library = services.libraries().by_id(source) if source else None
     sections = []
     if source:
         sections.append({"name": "languages", "title": _("Language report"),
                          "url": url_for("staff.languages")})
     return render("staff.html", {"signed_in": bool(source), "library": library.as_dict() if library else None,
-                                 "sections": sections, "configured": bool(staff_access.configured_tokens())})
+                                 "sections": sections, "configured": bool(access.libraries())})
 
 
 @bp.route("/staff/login", methods=["GET", "POST"])
 def login():
-    error = ""
-    status = 200
+    error, status, headers = "", 200, {}
+    chosen = request.form.get("library", "")
     if request.method == "POST":
-        source = staff_access.source_for_token(request.form.get("token", ""))
-        if source:
-            staff_access.sign_in(source)
+        attempt = access.sign_in(chosen, request.form.get("token", ""))
+        if attempt.ok:
             return redirect(url_for("staff.languages"), code=303)
-        error, status = _("That staff token is not valid."), 403
-    return render("staff_login.html", {"error": error, "configured": bool(staff_access.configured_tokens())},
-                  status=status)
+        if attempt.wait:
+            error = _("Too many failed sign-ins. Try again in %(minutes)s min.", minutes=math.ceil(attempt.wait / 60))
+            status, headers = 429, {"Retry-After": str(math.ceil(attempt.wait))}
+        else:
+            error, status = _("That staff token is not valid for the library you chose."), 403
+    directory = services.libraries()
+    libraries = [{"id": source, "name": directory.by_id(source).name if directory.by_id(source) else source}
+                 for source in access.libraries()]
+    return render("staff_login.html", {"error": error, "configured": bool(libraries), "libraries": libraries,
+                                       "chosen": chosen}, status=status, headers=headers)
 
 
 @bp.route("/staff/logout", methods=["POST"])
 def logout():
-    staff_access.sign_out()
+    access.sign_out()
     return redirect(url_for("staff.index"), code=303)
 
 
@@ -94,7 +103,7 @@ def _labelled(counts: dict) -> list[dict]:
 @bp.route("/staff/languages")
 @bp.route("/staff/languages.json", endpoint="languages_json")
 def languages():
-    source = staff_access.signed_in_source()
+    source = access.signed_in_source()
     if not source:
         if wants_json():
             abort(403)

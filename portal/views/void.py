@@ -116,7 +116,6 @@ def void(ext: str | None = None):
     response = make_response(body(triples, fmt))
     response.headers["Content-Type"] = CONTENT_TYPES[fmt]
     response.headers["Vary"] = "Accept"
-    response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 
@@ -131,7 +130,6 @@ def dump_file(name: str):
     response = send_from_directory(directory, name, mimetype="application/gzip", conditional=True,
                                    max_age=3600)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 

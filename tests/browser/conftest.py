@@ -25,18 +25,17 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 @pytest.fixture(scope="session")
 def portal_url(tmp_path_factory):
-    from grenselos.settings import from_dict
+    from core.settings import from_dict
     from harvest.store import IncomingRecord, RecordStore
     from portal.app import create_app
-    from portal.search_service import DocumentSearchService
     from portal.serve import PortalServer
     data = tmp_path_factory.mktemp("portal-data")
     settings = from_dict({"data_dir": str(data), "sources": sample.SOURCES})
+    sample.build_index(settings)            # data_dir/index, as `grenselos index` writes it
     store = RecordStore(settings.database_url)
     store.upsert("tromso", [IncomingRecord(identifier=f"oai:t:{n}", marcxml="<record/>") for n in range(3)])
     store.close()
-    app = create_app(settings, {"SEARCH_SERVICE": DocumentSearchService(sample.documents()),
-                                "SECRET_KEY": "browser-test-key-" + "b" * 32})
+    app = create_app(settings, {"SECRET_KEY": "browser-test-key-" + "b" * 32})
     with PortalServer(app, "127.0.0.1", 0) as server:
         yield server.url
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import run_axe
+from tests.portal.sample import EVERY_STATUS
 
 LANGS = ["nb", "nn", "se", "en"]
 PAGES = {
@@ -15,6 +16,7 @@ PAGES = {
     "zero-hits": "/search?q=fiskaran",
     "record": "/record/tromso:1001",
     "record-hostile": "/record/tromso:666",
+    "record-every-status": f"/record/{EVERY_STATUS}",
     "work": "/work/w-fiskar",
     "libraries": "/libraries",
     "library": "/library/NO-2019020",

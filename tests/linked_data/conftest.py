@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from grenselos import settings as settings_mod
+from core import settings as settings_mod
 from harvest.files import import_files
 from harvest.store import IncomingRecord, RecordStore
 

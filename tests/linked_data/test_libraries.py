@@ -19,7 +19,7 @@ def test_unknown_codes_are_warned_per_source_and_never_filed_under_the_source(ca
 
 
 def test_the_directory_knows_both_counties_and_the_sources():
-    from grenselos.settings import from_dict
+    from core.settings import from_dict
     settings = from_dict({"sources": [
         {"id": "kautokeino", "name": "Guovdageainnu girjerájus", "municipality": "Guovdageaidnu – Kautokeino"},
         {"id": "tromso", "name": "Tromsø bibliotek", "municipality": "Tromsø", "isil": "NO-1902000",

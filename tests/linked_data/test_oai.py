@@ -191,7 +191,7 @@ DELETED_ID = "oai:data.grenselos.test:NO-1990002:kau-ill-sme-002"
 @pytest.fixture(scope="module")
 def walk_server(tmp_path_factory, shared_data):
     """A catalogue with a deleted record, awkward MARC and a non-ASCII source id, on a small page size."""
-    from grenselos import settings as settings_mod
+    from core import settings as settings_mod
     from harvest.store import IncomingRecord
     from transform.pipeline import run_transform
     base = make_settings(tmp_path_factory.mktemp("oai-walk"))
@@ -315,8 +315,8 @@ def test_arguments_the_schema_could_not_echo_are_bad_arguments(walk_server, quer
 
 def test_identify_for_a_development_host_is_valid(tmp_path):
     """`localhost` is no domain for oai-identifier or adminEmail; Identify stays valid without them."""
-    from grenselos import settings as settings_mod
-    from grenselos.db import engine_for
+    from core import settings as settings_mod
+    from core.db import engine_for
     from portal.oai_provider import OaiProvider
     from werkzeug.datastructures import MultiDict
     settings = settings_mod.from_dict({"data_dir": str(tmp_path), "base_uri": "http://localhost:5000",
@@ -327,10 +327,49 @@ def test_identify_for_a_development_host_is_valid(tmp_path):
     store = RecordStore(settings.database_url)
     try:
         run_transform(settings, store, progress=False)             # creates the transform tables, empty
-        provider = OaiProvider(settings, engine_for(settings.database_url))
+        provider = OaiProvider(settings, engine_for(settings.database_url), secret="oai-identify-test-" + "k" * 20)
         doc = etree.fromstring(provider.handle(MultiDict({"verb": "Identify"}), "http://localhost:5000/oai"))
     finally:
         store.close()
     SCHEMA.assertValid(doc)
     assert doc.findtext(f"{OAI}Identify/{OAI}adminEmail") == "postmaster@localhost.localdomain"
     assert doc.find(f"{OAI}Identify/{OAI}description") is None
+
+
+def _token(doc, verb="ListIdentifiers") -> str:
+    return doc.findtext(f"{OAI}{verb}/{OAI}resumptionToken")
+
+
+def test_resumption_tokens_are_signed_so_a_forged_one_is_refused(server):
+    """Replays the penetration test: an unsigned token `{"n":"x"}` was an HTML 500; now every token that
+    this repository did not issue is badResumptionToken, before its contents are looked at."""
+    import base64
+    import json
+    issued = _token(get(server, "verb=ListIdentifiers&metadataPrefix=marc21"))
+    payload, signature = issued.rsplit(".", 1)
+    data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+    def b64(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    forged = [b64({"n": "x"}),                                          # the pentest's token
+              b64({**data, "n": "x"}),                                  # well-shaped, unsigned
+              f"{b64({**data, 'n': 'x'})}.{signature}",                 # a real signature on other data
+              f"{b64({**data, 'c': -5})}.{signature}",
+              f"{payload}.{'A' * len(signature)}", f"{payload}.", issued + "x", "." + signature]
+    for token in forged:
+        doc = get(server, f"verb=ListIdentifiers&resumptionToken={quote(token)}")
+        assert error_code(doc) == "badResumptionToken", token
+    assert error_code(get(server, f"verb=ListIdentifiers&resumptionToken={quote(issued)}")) is None
+
+
+def test_until_at_the_end_of_the_calendar_means_no_upper_bound(server):
+    """`until=9999-12-31` was an HTML 500 (the day after it cannot be written); it is a legal datestamp."""
+    everything = get(server, "verb=ListIdentifiers&metadataPrefix=marc21")
+    for until in ("9999-12-31", "9999-12-31T23:59:59Z"):
+        doc = get(server, f"verb=ListIdentifiers&metadataPrefix=marc21&until={until}")
+        assert error_code(doc) is None
+        assert doc.find(f"{OAI}ListIdentifiers/{OAI}resumptionToken").get("completeListSize") == \
+            everything.find(f"{OAI}ListIdentifiers/{OAI}resumptionToken").get("completeListSize")
+    late = get(server, "verb=ListIdentifiers&metadataPrefix=marc21&from=9999-12-31&until=9999-12-31")
+    assert error_code(late) == "noRecordsMatch"

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from portal import sparql_guard
-from portal.sparql_service import SparqlError, evaluate, negotiate
+from portal.sparql_eval import SparqlError, evaluate, negotiate
 
 MARKER = "LEAKED-FROM-INSIDE"
 JSON_ACCEPT = {"Accept": "application/sparql-results+json"}

@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 from pyoxigraph import Literal, NamedNode, Triple
 
-from portal.sparql_service import QueryRunner, SparqlError
+from portal.sparql_eval import SparqlError
+from portal.sparql_service import QueryRunner
 from transform.graphstore import GraphStore
 
 SAMI_BOOK = "http://data.grenselos.test/instance/kautokeino-kau-ill-sme-001"

@@ -7,7 +7,7 @@ from rdflib.namespace import SKOS
 
 @pytest.fixture
 def client(tmp_path):
-    from grenselos import settings
+    from core import settings
     from portal.app import create_app
     s = settings.from_dict({"data_dir": str(tmp_path), "base_uri": "https://data.grenselos.test"})
     return create_app(s, {"TESTING": True, "SECRET_KEY": "v" * 40}).test_client()

@@ -224,7 +224,7 @@ FAST = {"timeout": 2, "max_retries": 3, "backoff": 0.01, "max_backoff": 0.05}
 
 def settings_for(tmp_path, db_url: str, url: str, harvest: dict | None = None, **source):
     """Settings with one source `s` harvesting `url`, with tiny timeouts and backoff."""
-    from grenselos.settings import from_dict
+    from core.settings import from_dict
     return from_dict({"data_dir": str(tmp_path / "data"), "database_url": db_url,
                       "harvest": {**FAST, **(harvest or {})},
                       "sources": [{"id": "s", "name": "Test library", "oai_url": url, **source}]})

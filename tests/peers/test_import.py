@@ -9,7 +9,7 @@ import unicodedata
 import pytest
 from lxml import etree
 
-from grenselos.settings import Source
+from core.settings import Source
 from harvest.files import import_files
 from harvest.marcxml import SLIM, checksum, to_pymarc
 

@@ -186,7 +186,7 @@ def test_broken_page_mid_list_is_salvaged_and_list_goes_on(tmp_path, records):
 
 
 def test_one_failing_source_does_not_stop_the_others(tmp_path, records):
-    from grenselos.settings import from_dict
+    from core.settings import from_dict
     from harvest.oai import harvest_sources
     from harvest.store import RecordStore
     with serve(records, page_size=4) as good:

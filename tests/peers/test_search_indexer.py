@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from grenselos import db
+from core import db
 from index.errors import BackendError
 from index.indexer import Indexer
 from index.query import Query

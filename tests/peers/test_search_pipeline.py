@@ -7,7 +7,7 @@ import json
 
 from lxml import etree
 
-from grenselos import settings as settings_mod
+from core import settings as settings_mod
 from harvest.files import import_files
 from harvest.store import RecordStore
 from index.pipeline import index_changes
@@ -37,7 +37,7 @@ def test_index_from_the_record_store(shared_data, db_url, tmp_path):
     settings = settings_mod.load(config(tmp_path, db_url))
     store = RecordStore(db_url)
     import_files(store, settings.source("tromso"), [shared_data / KOHA])
-    total = sum(1 for r in store.iter_records(record_type="bib", include_deleted=False) if not r.error)
+    total = sum(1 for r in store.iter_records(record_type="bib", include_deleted=False) if r.marcxml)  # warnings too
     assert total > 400
 
     backend = TantivyBackend(settings.data_dir / "index", writer_heap=50_000_000, writer_threads=1)
@@ -134,14 +134,15 @@ def test_index_uses_the_transform_stage_work_clusters(shared_data, tmp_path):
     with store.engine.connect() as conn:
         rows = conn.execute(select(transform_records.c.source, transform_records.c.record_id,
                                    transform_records.c.cluster_id, transform_records.c.status)).all()
-        flagged = sum(1 for r in store.iter_records(record_type="bib") if r.error)  # kept out of search
         clusters = {f"{r.source}-{r.record_id}": r.cluster_id for r in rows}
     backend = TantivyBackend(settings.data_dir / "index", writer_heap=50_000_000, writer_threads=1)
     assert index_changes(settings, store, backend).failed is None
     hits = backend.search(Query(limit=50)).hits
     assert hits and all(h.work_id == clusters[h.id] for h in hits)   # ids are the minted `{source}-{record_id}`
     indexed = {h.id for h in backend.search(Query(limit=1000)).hits}
-    assert backend.count() == sum(1 for r in rows if r.status == "ok") - flagged, sorted(set(clusters) - indexed)
+    # Every converted record is searchable, one with a harvest warning (mojibake in 020) too: the graph
+    # store has it, so search has it (the warning stays in `grenselos quarantine`).
+    assert backend.count() == sum(1 for r in rows if r.status == "ok"), sorted(set(clusters) - indexed)
     assert {"tromso-2609914", "tromso-2609914~2"} <= indexed       # `csc:2609914` and `2609914`: both kept
     grouped = backend.search(Query(group=True, limit=0))
     assert grouped.total_groups == len({clusters[h] for h in clusters if clusters[h]} & {

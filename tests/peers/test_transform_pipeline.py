@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from grenselos.settings import from_dict
+from core.settings import from_dict
 from harvest import marcxml
 from harvest.store import IncomingRecord, RecordStore
 from transform.explain import add_split, explain

@@ -1,15 +1,28 @@
-"""Portal fixtures: an app over illustrative documents, with a real SQLite record store for counts."""
+"""Portal fixtures: an app over the illustrative sample indexed into a real tantivy index in its
+data_dir (as `grenselos index` leaves it), with a real SQLite record store for counts."""
 
 from __future__ import annotations
+
+import shutil
 
 import pytest
 
 from tests.portal import sample
 
 
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory):
+    """The sample indexed once per session; each test's data_dir gets a copy of it."""
+    from core.settings import from_dict
+    data = tmp_path_factory.mktemp("sample-index")
+    sample.build_index(from_dict({"data_dir": str(data), "sources": sample.SOURCES}))
+    return data / "index"
+
+
 @pytest.fixture
-def settings(tmp_path):
-    from grenselos.settings import from_dict
+def settings(tmp_path, sample_index):
+    from core.settings import from_dict
+    shutil.copytree(sample_index, tmp_path / "data" / "index")
     return from_dict({"data_dir": str(tmp_path / "data"), "sources": sample.SOURCES})
 
 
@@ -27,9 +40,7 @@ def record_store(settings):
 @pytest.fixture
 def app(settings, record_store):
     from portal.app import create_app
-    from portal.search_service import DocumentSearchService
-    return create_app(settings, {"TESTING": True, "SECRET_KEY": "test-only-key-" + "x" * 32,
-                                 "SEARCH_SERVICE": DocumentSearchService(sample.documents())})
+    return create_app(settings, {"TESTING": True, "SECRET_KEY": "test-only-key-" + "x" * 32})
 
 
 @pytest.fixture

@@ -79,7 +79,7 @@ def test_language_feed_is_valid_atom(client):
     entries = feed.findall(f"{ATOM}entry")
     assert [e.find(f"{ATOM}title").text for e in entries] == ["Kainun kieli tänään"]
     entry = entries[0]
-    assert entry.find(f"{ATOM}id").text == "http://localhost/record/tromso:1002"
+    assert entry.find(f"{ATOM}id").text == "http://localhost:5000/record/tromso:1002"     # base_uri, not Host
     assert entry.find(f"{ATOM}updated").text.endswith("Z")
     assert entry.find(f"{ATOM}category").get("term") == "fkv"
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.portal import sample
+
 PAGES = ["/", "/search?q=fiskaren", "/search", "/record/tromso:1001", "/work/w-fiskar", "/libraries",
          "/library/NO-2019020", "/library/karasjok", "/staff", "/lists"]
 
@@ -30,6 +32,17 @@ def test_every_page_has_html_and_json_twin(client, url):
     assert fmt.mimetype == "application/json" and fmt.get_json() == data.get_json()
 
 
+def test_pages_search_the_tantivy_index_in_data_dir(app, settings):
+    """The fixtures' app finds its index the way a deployment's does: no search service handed in."""
+    from index.tantivy_backend import TantivyBackend
+    from portal import services
+    assert "SEARCH_SERVICE" not in app.config
+    with app.app_context():
+        backend = services.search().backend
+    assert isinstance(backend, TantivyBackend) and backend.path == settings.data_dir / "index"
+    assert backend.count() == len(sample.records())
+
+
 def test_api_search_shape(client):
     body = client.get("/api/search?q=olsen").get_json()
     assert body["total"] == 1                      # two editions, one work
@@ -45,7 +58,7 @@ def test_api_search_shape(client):
 
 def test_api_empty_query_browses_everything(client):
     body = client.get("/api/search").get_json()
-    assert body["total"] == 48
+    assert body["total"] == 49
     filtered = client.get("/api/search?filter=library:karasjok").get_json()
     assert filtered["total"] == 1 and filtered["hits"][0]["id"] == "karasjok:77"
 
@@ -70,6 +83,26 @@ def test_record_page_shows_holdings_grouped_with_my_library_first(client):
     again = again[again.index('class="holding-group'):]
     assert again.index("Kongsbakken videregående skole") < again.index("Tromsø bibliotek og byarkiv")
     assert "Utlånt" in html and "2025-12-20" in html and "Kun til bruk på stedet" in html
+
+
+def test_record_page_lists_copies_in_every_status_best_first(client):
+    from vocab import statuses
+    data = client.get(f"/api/record/{sample.EVERY_STATUS}").get_json()
+    [tromso] = data["holdings"]
+    assert [c["status"] for c in tromso["copies"]] == list(statuses.codes())     # written worst first
+    assert tromso["items"] == len(statuses.codes()) and tromso["available"] == 1
+    assert [c["due_date"] for c in tromso["copies"] if c["due_date"]] == ["2026-01-15"]    # on loan only
+    html = client.get(f"/record/{sample.EVERY_STATUS}?lang=en").get_data(as_text=True)
+    for code in statuses.codes():
+        assert f"status-{code}" in html and statuses.label(code, "en") in html, code
+
+
+def test_editions_are_matched_with_the_index_folding():
+    """Record pages compare titles as the index folds them: Sami letters fold, ä stays a letter of its own."""
+    from portal.record_page import same_edition
+    edition = {"languages": ["fit"], "year": 2015, "format": "book"}
+    assert same_edition({**edition, "title": "Čáhppes gáđgi"}, {**edition, "title": "CAHPPES GADGI"})
+    assert not same_edition({**edition, "title": "Meänkieli"}, {**edition, "title": "Meankieli"})
 
 
 def test_record_page_carries_schema_org_json_ld(client):
@@ -107,13 +140,21 @@ def test_libraries_page_lists_every_configured_source(client):
     assert "Skolebibliotek" in html
 
 
-def test_portal_without_index_still_serves_pages(settings, record_store):
+def test_portal_before_the_first_index_run_says_so_and_finds_the_index_once_built(tmp_path):
+    from core.settings import from_dict
     from portal.app import create_app
-    from portal.search_service import UnavailableSearchService
-    client = create_app(settings, {"SEARCH_SERVICE": UnavailableSearchService()}).test_client()
-    page = client.get("/search?q=x")
+    settings = from_dict({"data_dir": str(tmp_path / "data"), "sources": sample.SOURCES})
+    client = create_app(settings, {"TESTING": True, "SECRET_KEY": "no-index-yet-" + "n" * 32,
+                                   "SEARCH_RETRY_SECONDS": 0}).test_client()
+    page = client.get("/search?q=fiskaren")
     assert page.status_code == 200 and "Katalogen gjøres klar" in page.get_data(as_text=True)
-    assert client.get("/record/x:1").status_code == 404
+    assert client.get("/api/search?q=fiskaren").get_json()["index_available"] is False
+    assert client.get("/record/tromso:1001").status_code == 404
+    assert not (settings.data_dir / "index").exists()       # the portal reads the index; index runs write it
+    sample.build_index(settings)                             # the first index run
+    body = client.get("/api/search?q=fiskaren").get_json()
+    assert body["index_available"] is True and body["total"] == 1
+    assert client.get("/record/tromso:1001").status_code == 200
 
 
 def test_hits_say_available_now_only_where_a_copy_is_on_the_shelf(client):

@@ -37,6 +37,18 @@ def test_filters_or_within_field_and_across_fields(client):
     assert narrowed["total"] == 1
 
 
+def test_patron_filter_names_map_to_index_fields(client):
+    school = client.get("/api/search?filter=kind:school&filter=available:true&page_size=50").get_json()
+    # each filter is on the edition: held by a school library, and on a shelf somewhere (Fiskaren og havet
+    # is on the town library's shelf; its school copy is for reference only)
+    assert {h["id"] for h in school["hits"]} == {f"kongsbakken:{n}" for n in range(1, 46, 2)} | {"tromso:1001"}
+    assert all(any(h["kind"] == "school" for h in hit["holdings"]) and hit["available_now"] for hit in school["hits"])
+    away = client.get("/api/search?filter=available:false&page_size=50").get_json()
+    assert {h["id"] for h in away["hits"]} == {f"kongsbakken:{n}" for n in range(2, 46, 2)} | {"karasjok:77"}
+    years = client.get("/api/search?filter=year:2018-2021").get_json()
+    assert {h["year"] for h in years["hits"]} <= set(range(2018, 2022)) and years["total"] == 3
+
+
 def test_year_range_inputs_become_a_filter(client):
     body = client.get("/api/search?year_from=2018&year_to=2021").get_json()
     assert body["filters"] == ["year:2018-2021"] and body["total"] == 3   # one work, two textbooks
@@ -48,14 +60,20 @@ def test_available_now_filter(client):
 
 
 def test_paging_and_sort(client):
+    from index.text import exact_key
     first = client.get("/api/search?q=lærebok&sort=title").get_json()
     second = client.get("/api/search?q=lærebok&sort=title&page=2").get_json()
     assert first["total"] == 45 and len(first["hits"]) == 20
     assert not {h["id"] for h in first["hits"]} & {h["id"] for h in second["hits"]}
-    html = client.get("/search?q=lærebok&page=2").get_data(as_text=True)
+    titles = [exact_key(h["title"]) for h in first["hits"] + second["hits"]]
+    assert titles == sorted(titles) and titles[:3] == ["lærebok i matematikk 1", "lærebok i matematikk 10",
+                                                       "lærebok i matematikk 11"]
+    html = client.get("/search?q=lærebok&page=2&lang=en").get_data(as_text=True)
+    assert "45 results for “lærebok”" in html
     assert 'aria-current="page"' in html and 'rel="prev"' in html and 'rel="next"' in html
-    newest = client.get("/api/search?q=lærebok&sort=newest").get_json()["hits"]
-    assert newest[0]["year"] >= newest[-1]["year"]
+    newest = [h["year"] for page in (1, 2, 3)
+              for h in client.get(f"/api/search?q=lærebok&sort=newest&page={page}").get_json()["hits"]]
+    assert len(newest) == 45 and newest == sorted(newest, reverse=True) and newest[0] == 2019
 
 
 def test_zero_hits_offer_spelling_and_dropped_filters(client):

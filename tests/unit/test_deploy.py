@@ -91,7 +91,7 @@ def test_gunicorn_refuses_to_start_without_its_settings_file(tmp_path):
 
 def test_limits_agree_between_portal_worker_and_nginx():
     from portal.app import create_app
-    from grenselos.settings import from_dict
+    from core.settings import from_dict
     app = create_app(from_dict({"data_dir": "/nonexistent"}), {"SECRET_KEY": "k" * 40})
     locations = (DEPLOY / "nginx" / "grenselos-locations.conf").read_text(encoding="utf-8")
     nginx_body = re.search(r"^client_max_body_size (\d+)k;", locations, re.M)

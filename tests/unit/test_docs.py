@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from grenselos import settings
+from core import settings
 from grenselos.cli import cli
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from transform import langid
-from transform.languages import RecordEvidence
+from transform.language_evidence import RecordEvidence
 from vocab import build_profiles
 
 TRAIN = {"sme": "sme-train.txt", "sms": "sms-train.txt"}

@@ -10,7 +10,7 @@ import pymarc
 import pytest
 from pymarc import Field, Record, Subfield
 
-from grenselos.settings import Source
+from core.settings import Source
 from index.fields import flatten
 from index.holdings import holdings_of
 from index.projection import Projection, ProjectionError, default

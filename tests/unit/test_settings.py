@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from grenselos import settings
-from grenselos.errors import ConfigError
+from core import settings
+from core.errors import ConfigError
 
 GOOD = """
 data_dir = "data"
@@ -40,6 +40,8 @@ def test_good_config_gives_sources_and_resolves_data_dir(write_config):
     ('[[sources]]\nname = "x"', "[[sources]] #1", "id"),
     ('[[sources]]\nid = "a"\nname = "A"\nkind = "university"', "[[sources]] #1 (id 'a')", "kind"),
     ('[[sources]]\nid = "a"\nname = "A"\nreports_deletes = "no"', "[[sources]] #1 (id 'a')", "reports_deletes"),
+    ('[staff]\nidle_minutes = 0', "[staff]", "idle_minutes"),
+    ('[portal]\nsecure_cookies = "yes"', "[portal]", "secure_cookies"),
 ])
 def test_config_errors_name_file_table_and_key(write_config, text, table, key):
     path = write_config(text)

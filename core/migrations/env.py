@@ -1,4 +1,4 @@
-"""Alembic environment shared by every stage's migration branch (see grenselos.db)."""
+"""Alembic environment shared by every stage's migration branch (see core.db)."""
 
 from alembic import context
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grenselos.errors import ConfigError
+from core.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Setting:
     help: str
     required: bool = False
     choices: tuple[str, ...] | None = None
+    minimum: float | None = None
 
 
 SOURCE_KINDS = ("public", "school", "national")
@@ -91,7 +92,27 @@ OAI = (
     Setting("page_size", int, 100, "Records (or headers) per OAI-PMH response before a resumptionToken."),
 )
 
-SECTIONS = {"harvest": HARVEST, "search": SEARCH, "sparql": SPARQL, "oai": OAI}
+PORTAL = (
+    Setting("secure_cookies", bool, False, "Mark every cookie the portal sets Secure, also on a request that "
+            "arrived over plain HTTP (for a TLS proxy that does not send X-Forwarded-Proto). Responses to "
+            "HTTPS requests always get Secure cookies."),
+)
+
+STAFF = (
+    Setting("idle_minutes", (int, float), 30, "Minutes a staff session may go unused before it ends and the "
+            "librarian signs in again.", minimum=1),
+    Setting("lifetime_hours", (int, float), 12, "Hours after sign-in when a staff session ends however busy it "
+            "is, so a copied session cookie does not outlive a working day.", minimum=0.1),
+    Setting("client_failures", int, 5, "Failed staff sign-ins one client address may make within "
+            "lockout_minutes; further attempts from it are refused unchecked until the oldest has aged out.",
+            minimum=1),
+    Setting("library_failures", int, 20, "Failed staff sign-ins for one library, from all addresses together, "
+            "within lockout_minutes before that library's sign-in pauses likewise.", minimum=1),
+    Setting("lockout_minutes", (int, float), 15, "The window in which failed staff sign-ins are counted, and so "
+            "the longest a locked-out client address or library waits.", minimum=1),
+)
+
+SECTIONS = {"harvest": HARVEST, "search": SEARCH, "sparql": SPARQL, "oai": OAI, "portal": PORTAL, "staff": STAFF}
 
 
 @dataclass(frozen=True)
@@ -143,6 +164,20 @@ class OaiSettings:
 
 
 @dataclass(frozen=True)
+class PortalSettings:
+    secure_cookies: bool = False
+
+
+@dataclass(frozen=True)
+class StaffSettings:
+    idle_minutes: float = 30
+    lifetime_hours: float = 12
+    client_failures: int = 5
+    library_failures: int = 20
+    lockout_minutes: float = 15
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     base_uri: str
@@ -153,6 +188,8 @@ class Settings:
     path: Path | None = None
     sparql: SparqlSettings = field(default_factory=SparqlSettings)
     oai: OaiSettings = field(default_factory=OaiSettings)
+    portal: PortalSettings = field(default_factory=PortalSettings)
+    staff: StaffSettings = field(default_factory=StaffSettings)
 
     def source(self, source_id: str) -> Source:
         for source in self.sources:
@@ -188,6 +225,9 @@ def _check_table(table: dict, spec: tuple[Setting, ...], path: Path | None, wher
         if setting.choices and value not in setting.choices:
             raise ConfigError(f"{where}.{setting.name} must be one of {', '.join(setting.choices)}; "
                               f"got {value!r}", path=path, table=where, key=setting.name)
+        if setting.minimum is not None and value < setting.minimum:
+            raise ConfigError(f"{where}.{setting.name} must be at least {setting.minimum:g}; got {value!r}",
+                              path=path, table=where, key=setting.name)
         values[setting.name] = value
     return values
 
@@ -243,6 +283,8 @@ def from_dict(data: dict, path: Path | None = None) -> Settings:
         search=SearchSettings(**sections["search"]),
         sparql=SparqlSettings(**sections["sparql"]),
         oai=OaiSettings(**sections["oai"]),
+        portal=PortalSettings(**sections["portal"]),
+        staff=StaffSettings(**sections["staff"]),
         path=path,
     )
     if not settings.database_url:
@@ -271,6 +313,7 @@ def reference() -> str:
         for s in spec:
             default = "(required)" if s.required else repr(s.default)
             extra = f" One of: {', '.join(s.choices)}." if s.choices else ""
+            extra += f" At least {s.minimum:g}." if s.minimum is not None else ""
             lines.append(f"| `{s.name}` | `{default}` | {s.help}{extra} |")
         lines.append("")
     return "\n".join(lines)

@@ -1,14 +1,14 @@
 """Each converted record's description, packed (record_descriptions), for readers of whole records.
 
-Revision ID: t0005
-Revises: t0004
+Revision ID: t0006
+Revises: t0005
 Create Date: 2027-01-10
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "t0005"
-down_revision = "t0004"
+revision = "t0006"
+down_revision = "t0005"
 branch_labels = None
 depends_on = None
 

@@ -7,16 +7,22 @@ folder and nothing here changes.
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
+import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 
+#: Any fixed number: the PostgreSQL advisory lock that serialises migrations ("grenselos" on a phone keypad).
+MIGRATION_LOCK_KEY = 47367356
+
 #: Packages that may own tables, in dependency order.
-STAGE_PACKAGES = ("harvest", "transform", "index", "portal", "circulation")
+STAGE_PACKAGES = ("harvest", "transform", "index", "libraries", "portal", "circulation")
 
 _ENV_DIR = Path(__file__).with_name("migrations")
 
@@ -60,5 +66,30 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring every stage's tables to their newest version; safe to call on every start."""
-    command.upgrade(alembic_config(engine), "heads")
+    """Bring every stage's tables to their newest version; safe to call on every start, also from several
+    processes at once (gunicorn's workers on a fresh installation): one migrates, the others wait for it."""
+    with _migration_lock(engine):
+        command.upgrade(alembic_config(engine), "heads")
+
+
+@contextmanager
+def _migration_lock(engine: Engine):
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    fd = os.open(database + ".migrate-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)

@@ -1,0 +1,91 @@
+"""The one process that brings the search index up to the SQL truth, as changes land.
+
+Copies change (the circulation desk, a re-harvest), records are converted, works are re-clustered: each
+is a row written in its own SQL transaction with a timestamp (`copies.updated_at`, `transform_records.
+updated_at`): that is the outbox. The applier polls it every few seconds and, when anything is newer than
+the last completed index run, runs the incremental index under the data directory's writer lock
+(`core.locks`), so it never races a CLI run or another applier for the index's single writer. It holds
+no writer between rounds.
+
+On the embedded default `grenselos serve` runs it in a background thread, so one command serves a site
+whose search follows the desk within seconds; in production it runs on its own (`grenselos apply`, one
+process for the installation).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timezone
+
+from sqlalchemy import func, inspect as sa_inspect, select
+
+from core.locks import Busy, writer_lock
+
+log = logging.getLogger(__name__)
+
+
+class Applier:
+    def __init__(self, settings, every: float = 2.0):
+        self.settings = settings
+        self.every = every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.rounds = 0                       # index runs made (for tests and the health page)
+
+    def pending(self, store) -> bool:
+        """Anything written since the last completed index run?"""
+        from index.indexer import Indexer
+        from index.pipeline import target_name
+        last = Indexer(store.engine, None, target_name(self.settings)).last_success()
+        if last is None:
+            return True
+        newest = []
+        tables = set(sa_inspect(store.engine).get_table_names())
+        with store.engine.connect() as conn:
+            if "copies" in tables:
+                from transform.copies import copies
+                newest.append(conn.execute(select(func.max(copies.c.updated_at))).scalar())
+            if "transform_records" in tables:
+                from transform.tables import transform_records
+                newest.append(conn.execute(select(func.max(transform_records.c.updated_at))).scalar())
+        stamps = [s.replace(tzinfo=timezone.utc) if s.tzinfo is None else s for s in newest if s is not None]
+        return any(s > last for s in stamps)
+
+    def apply_once(self):
+        """One round: index what changed, unless nothing did or another writer is at work. The summary, or None."""
+        from harvest.store import RecordStore
+        from index.pipeline import index_changes
+        store = RecordStore(self.settings.database_url, migrate=False)
+        try:
+            if not self.pending(store):
+                return None
+            try:
+                with writer_lock(self.settings.data_dir, wait=0):
+                    summary = index_changes(self.settings, store)
+            except Busy:
+                return None
+            self.rounds += 1
+            if summary.failed or summary.errors:
+                log.warning("applier: %s", summary.line())
+            return summary
+        finally:
+            store.close()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.apply_once()
+            except Exception:  # noqa: BLE001 - a failed round is logged and tried again next time
+                log.exception("applier round failed")
+            self._stop.wait(self.every)
+
+    def start(self) -> "Applier":
+        self._thread = threading.Thread(target=self.run, name="grenselos-applier", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)

@@ -1,0 +1,157 @@
+"""One writer per store: the writer lock across processes, and the applier that brings search up to the
+copies table (in its own round, and inside `grenselos serve`, a real process on a loopback port)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from core.locks import Busy, writer_lock
+from core import settings as settings_mod
+from grenselos.applier import Applier
+from harvest.files import import_files
+from harvest.store import RecordStore
+from index.pipeline import index_changes
+from transform import copies as copies_store
+from transform.pipeline import run_transform
+from transform.tables import transform_records
+
+KOHA = "koha-misc4dev/koha_sample_biblios_with_952_items.marcxml"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write_config(tmp_path):
+    path = tmp_path / "grenselos.toml"
+    path.write_text(f'''data_dir = "{tmp_path / 'data'}"
+base_uri = "http://data.grenselos.test"
+
+[[sources]]
+id = "tromso"
+name = "Tromsø bibliotek"
+municipality = "Tromsø"
+isil = "NO-1902000"
+holdings = "koha-952"
+''', encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def catalogue(tmp_path, shared_data):
+    path = write_config(tmp_path)
+    settings = settings_mod.load(path)
+    store = RecordStore(settings.database_url)
+    import_files(store, settings.source("tromso"), [shared_data / KOHA])
+    run_transform(settings, store, progress=False)
+    index_changes(settings, store)
+    yield path, settings, store
+    store.close()
+
+
+class LockHolder:
+    """Another process holding the data directory's writer lock until told to stop."""
+
+    def __init__(self, data_dir):
+        code = textwrap.dedent(f"""
+            import sys, time
+            from core.locks import writer_lock
+            with writer_lock({str(data_dir)!r}):
+                print("held", flush=True)
+                sys.stdin.readline()
+        """)
+        self.process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout.readline().strip() == "held"
+
+    def release(self):
+        self.process.stdin.write("\n")
+        self.process.stdin.flush()
+        self.process.wait(10)
+
+
+def test_the_writer_lock_serialises_processes_and_is_reentrant(tmp_path):
+    holder = LockHolder(tmp_path)
+    try:
+        started = time.monotonic()
+        with pytest.raises(Busy), writer_lock(tmp_path, wait=0.3):
+            pass
+        assert time.monotonic() - started >= 0.3
+    finally:
+        holder.release()
+    with writer_lock(tmp_path, wait=0), writer_lock(tmp_path, wait=0):     # re-entrant in one thread
+        pass
+
+
+def copy_and_doc(settings, store):
+    with store.engine.connect() as conn:
+        copy = next(r for r in conn.execute(select(copies_store.copies)) if r.status == "available")
+        record_id = conn.execute(select(transform_records.c.record_id).where(
+            transform_records.c.identifier == copy.identifier)).scalar()
+    return copy, f"tromso-{record_id}"
+
+
+def test_the_applier_indexes_a_status_change_once_and_waits_for_another_writer(catalogue):
+    _path, settings, store = catalogue
+    applier = Applier(settings)
+    assert applier.apply_once() is None                        # nothing changed since the index run
+    copy, _doc = copy_and_doc(settings, store)
+    with store.engine.begin() as conn:
+        copies_store.set_status(conn, copy.id, "on_loan", "2026-12-24")
+    holder = LockHolder(settings.data_dir)
+    try:
+        assert applier.apply_once() is None                    # busy: it does not wait, nothing is lost
+    finally:
+        holder.release()
+    summary = applier.apply_once()
+    assert summary is not None and summary.indexed == 1
+    assert applier.apply_once() is None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_keeps_search_up_to_the_copies_table(catalogue):
+    path, settings, store = catalogue
+    copy, doc_id = copy_and_doc(settings, store)
+    port = free_port()
+    env = {**os.environ, "GRENSELOS_CONFIG": str(path)}
+    server = subprocess.Popen([sys.executable, "-m", "grenselos.cli", "serve", "--port", str(port)], cwd=ROOT,
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}/api/record/{doc_id}"
+
+    def status():
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            body = json.load(resp)
+        return next(c["status"] for h in body["record"]["holdings"] for c in h["copies"] if c["id"] == copy.id)
+
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                assert status() == "available"
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode()
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        with store.engine.begin() as conn:
+            copies_store.set_status(conn, copy.id, "on_loan", "2026-12-24")
+        written = time.monotonic()
+        while status() != "on_loan":
+            assert time.monotonic() - written < 10, "the status never reached search"
+            time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(15)
