@@ -123,7 +123,8 @@ def parts(config: Path) -> dict:
             .where(transform_records.c.status == "ok"))}
         packed = {(r.source, r.identifier): r.description for r in conn.execute(
             select(descriptions.record_descriptions))}
-    rows = [r for r in store.iter_records(record_type="bib", include_deleted=False) if (r.source, r.identifier) in minted]
+    rows = [r for r in store.iter_records(record_type="bib", include_deleted=False)
+            if (r.source, r.identifier) in minted]
     sources = {s.id: s for s in settings.sources}
     graph, projection, converter = open_graph(settings), default(), Converter(settings.base_uri)
     clock = time.process_time
@@ -141,7 +142,8 @@ def parts(config: Path) -> dict:
         description = Description.from_packed(packed[key])
         spent.append(clock() - t)
         t = clock()
-        Description.from_triples(converter.convert(to_pymarc(row.marcxml), ConvertContext(row.source, record_id)).triples)
+        conversion = converter.convert(to_pymarc(row.marcxml), ConvertContext(row.source, record_id))
+        Description.from_triples(conversion.triples)
         spent.append(clock() - t)
         t = clock()
         record = to_pymarc(row.marcxml, tags=consumed(sources[row.source].holdings))
@@ -181,7 +183,8 @@ def main(argv=None) -> int:
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--copies", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--baseline", default="", help="another checkout to measure alike (with its .venv, if it has one)")
+    parser.add_argument("--baseline", default="",
+                        help="another checkout to measure alike (with its .venv, if it has one)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--measure", default="", help=argparse.SUPPRESS)
     parser.add_argument("--index-dir", default="", help=argparse.SUPPRESS)

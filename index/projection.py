@@ -12,8 +12,12 @@ linked data cannot disagree.
 
 The table is checked when it is loaded, like the mapping tables: an unknown document field, BIBFRAME
 term, class or step raises `ProjectionError` with the file and line. A projection depends only on the
-set of triples, never on their order (the graph store does not keep it): multi-valued properties are
-read in the order `Description.objects` defines.
+set of triples, never on their order (the graph store does not keep it): a property's values are read in
+record order where the mapping minted their resources (`transform.descriptions.record_order`).
+
+The index stage reads each record's description as the transform stage packed it in SQL
+(`Description.from_packed`), or from the record's named graph (`Description.from_triples` of
+`GraphStore.record_triples`); both give the same document.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 A step takes the values a row's path reached (resources of the description as IRI strings, or the text
 of literals as `Text`) and the `Context` (the record's `Description`, the index stage's detected
-languages) and returns new values: text, numbers, or (vocabulary, heading) pairs for the subjects. Steps only read; they never strip ISBD
-punctuation (the mapping's `clean` step did that once) and never read MARC. Where a step turns coded
-values into the portal's terms, the terms come from `vocab/` (genres, relators, languages).
+languages) and returns new values: text, numbers, or (vocabulary, heading) pairs for the subjects. Steps
+only read; they never strip ISBD punctuation (the mapping's `clean` step did that once) and never read
+MARC. Where a step turns coded values into the portal's terms, the terms come from `vocab/` (genres,
+relators, languages).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from vocab import languages as language_vocab
 from vocab import relators
 
 STEPS: dict[str, tuple] = {}   # name -> (function, or a factory given the argument; False, True or "optional")
+
 
 def _T(name: str) -> str:
     return bibframe.term(name).value

@@ -156,8 +156,8 @@ class SolrBackend(SearchBackend):
                 p["fq"].append(("-" if f.exclude else "") + clause)
         # Grouping by work: collapse each work to its best-placed edition under the query's own sort (ties
         # broken by sort_rank, exactly as tantivy walks its hits; a work's editions share a shard), which
-        # places the work; `_editions` then fetches the page's works' editions in one query. Facets and the edition total
-        # ignore the collapse (`ex`), so they count editions, as on tantivy.
+        # places the work; `_editions` then fetches the page's works' editions in one query. Facets and the
+        # edition total ignore the collapse (`ex`), so they count editions, as on tantivy.
         ex = ""
         if query.group:
             ex = f"ex={COLLAPSE} "

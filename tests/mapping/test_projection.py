@@ -11,7 +11,6 @@ from pyoxigraph import NamedNode, Quad, Store
 from harvest.marcxml import to_pymarc
 from index.projection import default
 from tests.mapping import graph_facts
-from tests.mapping.conftest import convert
 from transform.convert import ConvertContext
 from transform.marcfiles import read_file
 

@@ -21,7 +21,8 @@ def test_every_indexed_document_is_its_graph(demo_settings):
         assert all(graph.has_graph(name) for name in names.values())
         # asked per named graph (GRAPH ?g): agents are shared resources whose labels differ between the
         # records that name them, so the union of all graphs would mix them
-        facts = graph_facts.titles(graph.store), graph_facts.contributors(graph.store), graph_facts.subjects(graph.store)
+        store = graph.store
+        facts = graph_facts.titles(store), graph_facts.contributors(store), graph_facts.subjects(store)
         problems = [f"{doc.id}: {p}" for doc in docs for p in graph_facts.compare(doc, names[doc.id].value, *facts)]
         assert problems == []
     finally:

@@ -312,3 +312,9 @@ def test_the_packed_description_reads_as_the_triples(shared_data):
     from_graph = default().document(triples, id="tromso-20", work_id="w", source="tromso")
     from_sql = default().document(Description.from_packed(packed), id="tromso-20", work_id="w", source="tromso")
     assert from_graph == from_sql and len(packed) < sum(len(str(t)) for t in triples) / 4
+
+
+def test_every_projection_step_says_what_it_reads():
+    from index.projection_steps import STEPS
+    undocumented = [name for name, (fn, _arg) in STEPS.items() if not (fn.__doc__ or "").strip()]
+    assert undocumented == []
