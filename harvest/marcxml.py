@@ -163,19 +163,24 @@ def parse_record(xml: str | bytes):
         root = etree.fromstring(xml, _PARSER)
     except etree.XMLSyntaxError as exc:
         raise MarcError(f"not well-formed XML: {exc}") from None
+    if is_marc_record(root) and any(local(child.tag) in ("leader", "controlfield", "datafield") for child in root):
+        return root          # what the record store keeps: no need to walk every field and subfield
     found = find_records(root)
     if not found:
         raise MarcError("no MARC record element found")
     return found[0]
 
 
-def to_pymarc(element_or_xml) -> Record:
-    """Build a pymarc Record from a record element (or its XML text)."""
+def to_pymarc(element_or_xml, tags: frozenset[str] | set[str] | None = None) -> Record:
+    """Build a pymarc Record from a record element (or its XML text). With `tags`, only the fields with
+    those tags (and the leader): a reader of a few fields (the index's holdings) need not build forty."""
     element = element_or_xml if etree.iselement(element_or_xml) else parse_record(element_or_xml)
     inspect(element)
     record = Record(force_utf8=True)
     for child in element:
         name = local(child.tag)
+        if tags is not None and name != "leader" and child.get("tag") not in tags:
+            continue
         if name == "leader":
             record.leader = _text(child)
         elif name == "controlfield":

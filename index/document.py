@@ -65,6 +65,8 @@ class Document:
     subtitle: str = ""
     title_variants: tuple[str, ...] = ()
     uniform_title: str = ""
+    #: the statement of responsibility as catalogued (245 $c): "Kari Nordmo ; jorgalan Ánte Somby".
+    statement_of_responsibility: str = ""
     contributors: tuple[str, ...] = ()
     #: relator codes per contributor (same order), comma-separated: "aut", "ill,aut", "" when unknown.
     contributor_roles: tuple[str, ...] = ()
@@ -79,7 +81,11 @@ class Document:
     issns: tuple[str, ...] = ()
     other_identifiers: tuple[str, ...] = ()
     publishers: tuple[str, ...] = ()
+    #: places of publication as catalogued (260/264 $a).
+    places: tuple[str, ...] = ()
     year: int | None = None
+    #: extent as catalogued (300 $a): "287 s.".
+    extent: str = ""
     #: every language of the record (text, original, subtitles), ISO 639-3 / MARC codes.
     languages: tuple[str, ...] = ()
     #: the languages among `languages` that come from detection, not from the record's codes.
@@ -88,6 +94,7 @@ class Document:
     #: adult, young_adult, children
     audiences: tuple[str, ...] = ()
     holdings: tuple[Holding, ...] = ()
+    #: summary and contents notes (520, 505): the record page's summary, searched as notes.
     notes: str = ""
     #: how many libraries hold any edition of the work (set by clustering; used for ranking).
     work_libraries: int = 0

@@ -61,6 +61,8 @@ FIELDS = (
     Field("year", "int", multi=False, help="Year of publication; range facet."),
     Field("work_libraries", "int", multi=False, help="Libraries holding any edition of the work."),
     Field("rank", "float", multi=False, help="Static rank: libraries holding the work, then recency."),
+    Field("sort_rank", "string", multi=False, help="The order of editions and of tied hits (`edition_order`): "
+                                                  "libraries holding the work, then this edition, newest, id."),
     Field("sort_title", "string", multi=False, help="Sort key: title, then id."),
     Field("sort_newest", "string", multi=False, help="Sort key: newest year first, then title, then id."),
     Field("contributor_facet", "string", facet=True, help="Contributors as facet values."),
@@ -133,6 +135,16 @@ def rank(doc: Document) -> float:
     return float(doc.work_libraries) + recency
 
 
+def edition_order(doc: Document) -> str:
+    """The one rule, stated here rather than left to an engine, for which edition heads its work in a
+    grouped search and how hits that tie are ordered: works held by more libraries first, then the
+    edition held by more libraries, then the newest, then the document id. tantivy and Solr compute
+    scores differently; both sort by this key (`sort_rank`) where scores tie, and both show a work's
+    matching editions in this order (under the relevance sort), so they answer alike."""
+    return (f"{999_999 - min(doc.work_libraries, 999_999):06d}{999_999 - min(len(doc.libraries), 999_999):06d}"
+            f"{9999 - min(max(doc.year or 0, 0), 9999):04d}\u0001{doc.id}")
+
+
 def _unique(values) -> list[str]:
     seen, out = set(), []
     for v in values:
@@ -183,6 +195,7 @@ def flatten(doc: Document) -> dict[str, object]:
         "identifier": _unique(identifiers),
         "work_libraries": doc.work_libraries,
         "rank": rank(doc),
+        "sort_rank": edition_order(doc),
         "sort_title": sort_key(doc, "title"),
         "sort_newest": sort_key(doc, "newest"),
         "contributor_facet": _unique(doc.contributors),

@@ -1,9 +1,13 @@
-"""Search documents built from the record store: the SQL truth every index is derived from.
+"""Search documents built from the SQL truth every index is derived from.
 
 One way from a stored record to its search document, used by `grenselos index` (`index.pipeline`) and
 by the portal when the index cannot answer (`RecordDocuments`): a record page rebuilt from the record
 store and the transform stage's tables is the page the index would have served, because it is the
-same document. Public ids are `{source}-{record_id}`, record_id as the transform stage minted it
+same document. The document is a projection of the record's BIBFRAME description (`index.projection`),
+which the transform stage keeps packed in SQL (`transform.descriptions`; reading a graph back from
+Oxigraph costs a string-table lookup per term, ~1.5 ms a record, unpacking ~0.03 ms), read from the
+graph store for a record converted before descriptions were packed; holdings come from the copies table.
+A record the transform stage has not converted has no description and no document. Public ids are `{source}-{record_id}`, record_id as the transform stage minted it
 (`transform_records.record_id`, the instance URI's tail); before the transform stage has run,
 `transform.pipeline.local_id`'s collision-free form stands in (`fallback_record_id`).
 """
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Iterable
 from urllib.parse import quote, unquote
 
@@ -20,7 +25,10 @@ from sqlalchemy import distinct, func, inspect as sa_inspect, select
 from harvest.marcxml import to_pymarc
 from index.copies import holdings_from_copies
 from index.document import Document
-from index.from_marc import document_from_marc, fallback_work_id
+from index.holdings import holdings_of
+from index.projection import Description, default as default_projection, work_id_of
+from transform import holdings as holdings_profile
+from transform.graphstore import GraphStore
 from vocab import libraries as libraries_vocab
 
 CHUNK = 500
@@ -58,6 +66,7 @@ class TransformFacts:
     def __init__(self, engine):
         self.engine = engine
         self.table = self.detections = self.copy_table = None
+        self.packed = False
         try:
             names = set(sa_inspect(engine).get_table_names())
         except Exception:  # noqa: BLE001 - without the transform stage the fallbacks serve
@@ -70,6 +79,20 @@ class TransformFacts:
         if "copies" in names:
             from transform import copies as copies_store
             self.copy_table = copies_store
+        self.packed = "record_descriptions" in names
+
+    def descriptions(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], bytes]:
+        """Each record's description as the transform stage packed it (`transform.descriptions`);
+        records converted before it kept them are missing (read from the graph store instead)."""
+        if not self.packed or not keys:
+            return {}
+        from transform import descriptions
+        out = {}
+        with self.engine.connect() as conn:
+            for source in {s for s, _ in keys}:
+                found = descriptions.packed_many(conn, source, [i for s, i in keys if s == source])
+                out.update({(source, identifier): packed for identifier, packed in found.items()})
+        return out
 
     def minted(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Minted]:
         if self.table is None or not keys:
@@ -170,24 +193,48 @@ def public_id(row, minted: Minted | None) -> str:
     return document_id(row.source, minted.record_id if minted else fallback_record_id(row.identifier))
 
 
-def buildable(row, source) -> bool:
-    """Whether a stored row has a search document at all: not deleted, with MARC, of a configured source
-    (a record kept with a harvest warning is indexed as it was converted)."""
-    return not (row.deleted or not row.marcxml or source is None)
+def buildable(row, source, minted: Minted | None) -> bool:
+    """Whether a stored row has a search document at all: not deleted, of a configured source, converted
+    by the transform stage (a record kept with a harvest warning is indexed as it was converted)."""
+    return not (row.deleted or not row.marcxml or source is None or minted is None or minted.status != "ok")
 
 
-def build_document(store, source, row, doc_id: str, minted: Minted | None, languages, directory,
-                   copies=None) -> Document:
-    """The search document of one stored bibliographic row; raises when its MARC cannot be read.
-    `copies`: the record's rows of the copies table (None when the transform stage keeps none)."""
-    record = to_pymarc(row.marcxml)
-    work = (minted.cluster_id if minted and minted.cluster_id else None) or fallback_work_id(record)
-    holdings = None          # from the MARC, for a record the transform stage has not seen yet
-    if minted is not None and copies is not None:
+def open_graph(settings) -> GraphStore:
+    """The graph store read-only (for descriptions not packed in SQL), or an empty one when the transform
+    stage never ran."""
+    path = Path(settings.data_dir) / "graph"
+    if not path.is_dir():
+        return GraphStore(None, settings.base_uri)
+    return GraphStore(path, settings.base_uri, read_only=True)
+
+
+def description_of(packed: bytes | None, graph: GraphStore, source: str, record_id: str) -> Description:
+    """A record's description: as the transform stage packed it, else read from its named graph."""
+    if packed is not None:
+        return Description.from_packed(packed)
+    triples = graph.record_triples(source, record_id)
+    if not triples:
+        raise LookupError("the graph store holds no description of it (run `grenselos transform`)")
+    return Description.from_triples(triples)
+
+
+def build_document(store, source, row, doc_id: str, minted: Minted, languages, directory, *, packed, graph,
+                   copies=None, popularity: int = 0, projection=None) -> Document:
+    """The search document of one converted bibliographic row, projected from its description.
+    `copies`: the record's rows of the copies table (None on a store from before it: then the holdings
+    fields of the MARC, nothing else, are read)."""
+    description = description_of(packed, graph, row.source, minted.record_id)
+    if copies is not None:
         holdings = holdings_from_copies(copies, source, directory)
-    return document_from_marc(record, source, doc_id, work, holdings, languages=languages, identifier=row.identifier,
-                              directory=directory,
-                              holdings_records=() if holdings else holdings_records(store, source, row))
+    else:
+        record = to_pymarc(row.marcxml, tags=holdings_profile.consumed(source.holdings))
+        holdings = holdings_of(record, source, holdings_records(store, source, row), directory)
+    work = minted.cluster_id or work_id_of(description, graph.base_uri)
+    own = len({h.library for h in holdings if h.region})
+    return (projection or default_projection()).document(
+        description, id=doc_id, work_id=work, source=source.id, identifier=row.identifier, holdings=holdings,
+        languages=languages, work_libraries=max(own, popularity),
+        instance=graph.instance_uri(row.source, minted.record_id).value)
 
 
 def with_popularity(docs: list[Document], transform: TransformFacts) -> list[Document]:
@@ -200,10 +247,11 @@ def with_popularity(docs: list[Document], transform: TransformFacts) -> list[Doc
 class RecordDocuments:
     """Documents for the portal straight from the record store, for when the search index is down.
 
-    Slower than the index (a MARC parse per record) but fine for one record page and its work's
+    Slower than the index (a description unpacked and projected per record) but fine for one record page and its work's
     editions; nothing is written (a record that cannot be built is simply not found here)."""
 
     def __init__(self, settings, store):
+        self.settings = settings
         self.sources = {s.id: s for s in settings.sources}
         self.directory = libraries_vocab.directory(settings)
         self.store = store
@@ -223,20 +271,26 @@ class RecordDocuments:
         return keys
 
     def _build(self, rows: Iterable) -> list[Document]:
-        rows = [r for r in rows if r is not None and r.record_type == "bib"
-                and buildable(r, self.sources.get(r.source))]
+        rows = [r for r in rows if r is not None and r.record_type == "bib"]
         keys = [(r.source, r.identifier) for r in rows]
         minted, languages = self.transform.minted(keys), self.transform.languages(keys)
-        copy_rows = self.transform.copies(keys)
+        rows = [r for r in rows if buildable(r, self.sources.get(r.source), minted.get((r.source, r.identifier)))]
+        keys = [(r.source, r.identifier) for r in rows]
+        copy_rows, packed = self.transform.copies(keys), self.transform.descriptions(keys)
         docs = []
-        for row in rows:
-            key = (row.source, row.identifier)
-            try:
-                docs.append(build_document(self.store, self.sources[row.source], row,
-                                           public_id(row, minted.get(key)), minted.get(key), languages.get(key),
-                                           self.directory, None if copy_rows is None else copy_rows.get(key, [])))
-            except Exception:  # noqa: BLE001 - quarantined by the next index run, not by a page view
-                continue
+        graph = open_graph(self.settings) if len(packed) < len(keys) else GraphStore(None, self.settings.base_uri)
+        try:
+            for row in rows:
+                key = (row.source, row.identifier)
+                try:
+                    docs.append(build_document(
+                        self.store, self.sources[row.source], row, public_id(row, minted[key]), minted[key],
+                        languages.get(key), self.directory, packed=packed.get(key), graph=graph,
+                        copies=None if copy_rows is None else copy_rows.get(key, [])))
+                except Exception:  # noqa: BLE001 - quarantined by the next index run, not by a page view
+                    continue
+        finally:
+            graph.close()
         # As the index stores and returns it (a JSON round trip sorts the subject vocabularies, say).
         return [Document.from_json(d.to_json()) for d in with_popularity(docs, self.transform)]
 

@@ -1,15 +1,18 @@
-"""`grenselos index`: from the record store (and the transform stage's record ids, work clusters and
-language detections, when it has run) to search documents, through the Indexer, touching only what
-changed since the last completed run.
+"""`grenselos index`: search documents projected from the BIBFRAME descriptions the transform stage
+wrote (`index.projection`), with holdings per library from the copies table, the transform stage's record
+ids, work clusters and language detections, touching only what changed since the last completed run.
+
+The transform stage runs first (`grenselos run` is harvest → transform → index): a record's document is
+its description projected (`index.from_store.build_document`, the one way, which the portal also uses
+when the index is down), so the index shows exactly what the linked data says. A record the transform
+stage could not convert (or has not converted yet) has no description and is not indexed; the transform
+stage quarantined it already.
 
 Changed means: a bibliographic record new, changed or deleted in the record store; a separate holdings
-record changed (its bibliographic record is rebuilt); a record the transform stage re-clustered; and
-every other edition of a work that gained or lost an edition (its `work_libraries`, the popularity
-signal of ranking, changed). The first run, and `--full`, compare against everything and remove what
-is no longer there.
-
-Document ids are the public record ids (`index.from_store.public_id`), and each document is built the
-one way `index.from_store` builds it, which the portal also uses when the index is down.
+record changed (its bibliographic record is rebuilt); a record the transform stage converted again or
+re-clustered; a record whose copies changed (a status write); and every other edition of a work that
+gained or lost an edition (its `work_libraries`, the popularity signal of ranking, changed). The first
+run, and `--full`, compare against everything and remove what is no longer there.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from index.backend import SearchBackend
 from index.backends import open_backend
 from index.document import Document
 from index.from_store import (CHUNK, TransformFacts, build_document, buildable, document_id,  # noqa: F401
-                              fallback_record_id, public_id, with_popularity)
+                              fallback_record_id, open_graph, public_id)
+from index.projection import default as default_projection
 from index.indexer import Indexer, Summary
 from core.locks import writer_lock
 from index.tables import index_state
@@ -79,9 +83,12 @@ def _aware(stamp: datetime) -> datetime:
 
 
 def documents(settings, store, since: datetime | None, summary_errors: list[str],
-              target: str = "tantivy") -> tuple[Iterator[Document], list[str]]:
-    """Documents to upsert and ids to delete. Unparseable records are quarantined (stage 'index')."""
+              target: str = "tantivy", graph=None) -> tuple[Iterator[Document], list[str]]:
+    """Documents to upsert and ids to delete. A record whose document cannot be built is quarantined
+    (stage 'index'). `graph` is the graph store holding descriptions not packed in SQL (`open_graph`)."""
     sources = {s.id: s for s in settings.sources}
+    projection = default_projection()
+    graph = graph if graph is not None else open_graph(settings)
     directory = libraries_vocab.directory(settings)
     transform = TransformFacts(store.engine)
     deletes: list[str] = []
@@ -108,6 +115,7 @@ def documents(settings, store, since: datetime | None, summary_errors: list[str]
         keys = [(r.source, r.identifier) for r in rows]
         minted = transform.minted(keys)
         languages = transform.languages(keys)
+        packed = transform.descriptions(keys)
         copy_rows = transform.copies(keys)
         ids, stale = {}, {}
         for row in rows:
@@ -121,25 +129,29 @@ def documents(settings, store, since: datetime | None, summary_errors: list[str]
             deletes.extend(document_id(source_id, f) for f in fallbacks if f not in taken)
         old_works = _indexed_works(store.engine, target, list(ids.values())) if since is not None else {}
         touched_works.update(old_works.values())
-        prepared = []
+        popularity = transform.libraries_per_work({m.cluster_id for m in minted.values() if m.cluster_id})
         for row in rows:
             key = (row.source, row.identifier)
             built.add(key)
             doc_id = ids[key]
             source = sources.get(row.source)
-            if not buildable(row, source):
+            m = minted.get(key)
+            if not buildable(row, source, m):      # deleted, or without a description
                 deletes.append(doc_id)
                 continue
             try:
-                prepared.append(build_document(store, source, row, doc_id, minted.get(key), languages.get(key),
-                                               directory, None if copy_rows is None else copy_rows.get(key, [])))
+                doc = build_document(store, source, row, doc_id, m, languages.get(key), directory,
+                                     packed=packed.get(key), graph=graph,
+                                     copies=None if copy_rows is None else copy_rows.get(key, []),
+                                     popularity=popularity.get(m.cluster_id, 0), projection=projection)
             except Exception as exc:  # noqa: BLE001 - one bad record never stops the batch
                 cause = f"cannot build search document: {type(exc).__name__}: {exc}"
                 summary_errors.append(f"{row.source} {row.identifier}: {cause}")
                 store.quarantine(row.source, cause, stage="index", identifier=row.identifier)
                 deletes.append(doc_id)
-        touched_works.update(d.work_id for d in prepared)
-        yield from with_popularity(prepared, transform)
+                continue
+            touched_works.add(doc.work_id)
+            yield doc
 
     return generate(), deletes
 
@@ -154,19 +166,20 @@ def index_changes(settings, store, backend: SearchBackend | None = None, *, full
 
 def _index_changes(settings, store, backend, *, full, batch, progress) -> Summary:
     own = backend is None
-    backend = backend or open_backend(settings)
+    backend = backend or open_backend(settings, rebuild=full)
 
     def show(s: Summary):
         if progress:
             print(f"\rindexed {s.indexed}, unchanged {s.unchanged} ({s.seconds:.0f} s)", end="", file=sys.stderr)
 
+    graph = open_graph(settings)
     try:
         target = target_name(settings)
         indexer = Indexer(store.engine, backend, target, batch=batch, progress=show,
                           patience=float(settings.search.retry_seconds))
         since = None if full else indexer.last_success()
         errors: list[str] = []
-        docs, deletes = documents(settings, store, since, errors, target)
+        docs, deletes = documents(settings, store, since, errors, target, graph)
 
         class _Deletes:  # read after the documents were generated
             def __iter__(self):
@@ -179,5 +192,6 @@ def _index_changes(settings, store, backend, *, full, batch, progress) -> Summar
             print(file=sys.stderr)
         return summary
     finally:
+        graph.close()
         if own:
             backend.close()

@@ -8,7 +8,11 @@ work); a backend translates it. Semantics both backends keep:
   values sort by count, then value; `always` values are listed even below the `limit` cut when the
   matching set has them (the Sami languages and Kven in the language facet);
 - grouping returns one hit per work, ordered by its best edition under the chosen sort, with the
-  work's matching editions (up to `group_limit`) and their holding libraries.
+  work's matching editions (up to `group_limit`) and their holding libraries;
+- the projection, not the engine, decides what scores cannot: hits whose scores (or sort keys) tie are
+  in `index.fields.edition_order`, a relevance query without free text is in that order, and a work's
+  editions under the relevance sort are too, so the first of them (the one that heads the work) is the
+  same on every backend.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field
 from index.document import Document
 from index.errors import QueryError
 from index.fields import BY_NAME, FACETS, FIELDED, MINORITY_ALWAYS  # noqa: F401 (re-exported)
+from index.text import split_query
 
 SORTS = ("relevance", "newest", "title")
 
@@ -82,6 +87,16 @@ class Query:
             if isinstance(facet, RangeFacet) and BY_NAME.get(facet.field, None) is None:
                 raise QueryError(f"cannot range-facet on {facet.field!r}")
         return self
+
+
+def scored(query: Query) -> bool:
+    """Whether a relevance-sorted query is ordered by score: it has free text (words or identifiers).
+    Without it (browsing, fielded terms, filters) the order is `index.fields.edition_order`, and so it
+    is among hits whose scores tie, on every backend."""
+    if not query.text.strip():
+        return False
+    words, identifiers = split_query(query.text)
+    return bool(words or identifiers)
 
 
 def language_facet(limit: int = 10) -> Facet:

@@ -39,8 +39,10 @@ COLLAPSE = "gl_collapse"
 LOW_CARDINALITY = ("language", "format", "audience", "library", "municipality", "library_kind", "availability",
                    "genre_facet", "source")
 
-SORTS = {"relevance": "score desc,rank desc,sort_title asc", "newest": "sort_newest asc",
-         "title": "sort_title asc"}
+#: Ties are broken by the projection's edition order (`sort_rank`, index.fields.edition_order), as on
+#: tantivy; a relevance query without free text is in that order alone (EDITION_ORDER).
+SORTS = {"relevance": "score desc,sort_rank asc", "newest": "sort_newest asc", "title": "sort_title asc"}
+EDITION_ORDER = "sort_rank asc"
 
 
 def route_key(work_id: str) -> str:
@@ -156,7 +158,7 @@ class SolrBackend(SearchBackend):
             if key:
                 p["bq"] = f"title_exact:{quote(key)}^{EXACT_TITLE_BOOST:g}"
         elif query.sort == "relevance":
-            p["sort"] = "rank desc,sort_title asc"
+            p["sort"] = EDITION_ORDER
         for n, (name, value) in enumerate(query.fielded):
             field = FIELDED[name]
             if field == "identifier":
@@ -175,13 +177,14 @@ class SolrBackend(SearchBackend):
             else:
                 clause = f"{f.field}:(" + " OR ".join(quote(v) for v in filter_values(f.field, f.values)) + ")"
                 p["fq"].append(("-" if f.exclude else "") + clause)
-        # Grouping by work: collapse to the best edition of each work (a work's editions share a shard);
-        # `editions` then fetches the page's works' editions in one query. Facets and the edition total
-        # ignore the collapse (`ex`), so they count editions, as on tantivy.
+        # Grouping by work: collapse each work to its best-placed edition under the query's own sort (ties
+        # broken by sort_rank, exactly as tantivy walks its hits; a work's editions share a shard), which
+        # places the work; `_editions` then fetches the page's works' editions in one query. Facets and the
+        # edition total ignore the collapse (`ex`), so they count editions, as on tantivy.
         ex = ""
         if query.group:
             ex = f"ex={COLLAPSE} "
-            p["fq"].append(f"{{!collapse tag={COLLAPSE} field=work_id hint=top_fc{self._head(query, bool(words or identifiers))}}}")
+            p["fq"].append(f"{{!collapse tag={COLLAPSE} field=work_id hint=top_fc sort='{p['sort']}'}}")
             p.update({"facet": "true", "facet.query": [f"{{!key=gl_total {ex}}}*:*"]})
         if query.facets:
             p.update({"facet": "true", "facet.mincount": 1, "facet.field": []})
@@ -199,19 +202,13 @@ class SolrBackend(SearchBackend):
                         p["facet.query"].append(f"{{!key=r{n}_{i} {ex}}}{facet.field}:[{lo_s} TO {hi_s}]")
         return q, p
 
-    @staticmethod
-    def _head(query: Query, scored: bool) -> str:
-        """Which edition heads its work: the best score, else the sort's first (numeric selectors are
-        fast; a sort string is exact but slow, so only the title sort uses one)."""
-        if query.sort == "relevance":
-            return "" if scored else " max=rank"
-        if query.sort == "newest":
-            return " max=year"
-        return f" sort='{SORTS[query.sort]}'"
-
-    def _editions(self, q: str, params: dict, work_ids: list[str], group_limit: int):
-        """The matching editions of the page's works in sort order, and how many each work has."""
+    def _editions(self, q: str, params: dict, work_ids: list[str], group_limit: int, relevance: bool):
+        """The matching editions of the page's works, and how many each work has: in the projection's
+        edition order under the relevance sort (never by score, so that the edition heading a work is the
+        same on every backend), otherwise in the sort's order."""
         p = {k: v for k, v in params.items() if not k.startswith(("facet", "f."))}
+        if relevance:
+            p["sort"] = EDITION_ORDER
         p["fq"] = [f for f in params["fq"] if COLLAPSE not in f] + [
             "work_id:(" + " OR ".join(quote(w) for w in work_ids) + ")"]
         p.update({"start": 0, "rows": min(len(work_ids) * group_limit * 4, 2000), "facet": "true",
@@ -238,20 +235,17 @@ class SolrBackend(SearchBackend):
             heads = [hit(d) for d in raw.docs]
             hits, counts = [], {}
             if heads:
-                docs, counts = self._editions(q, params, [h.work_id for h in heads], query.group_limit)
+                docs, counts = self._editions(q, params, [h.work_id for h in heads], query.group_limit, relevance)
                 by_work: dict[str, list[Hit]] = {h.work_id: [] for h in heads}
                 for d in docs:
                     if d["work_id"] in by_work and len(by_work[d["work_id"]]) < query.group_limit:
                         by_work[d["work_id"]].append(hit(d))
                 for work, found in by_work.items():  # a work with very many editions: ask for it alone
                     if len(found) < min(counts.get(work, 0), query.group_limit):
-                        alone, _c = self._editions(q, params, [work], query.group_limit)
+                        alone, _c = self._editions(q, params, [work], query.group_limit, relevance)
                         by_work[work] = [hit(d) for d in alone[:query.group_limit]]
-                for head in heads:
-                    editions = by_work[head.work_id] or [head]
-                    if head.id not in {e.id for e in editions}:  # a tie chosen differently: keep the head
-                        editions = [head] + editions[:query.group_limit - 1]
-                    hits += editions
+                for head in heads:   # the collapse's head places the work; its first edition heads it
+                    hits += by_work[head.work_id] or [head]
             total = int((raw.facets or {}).get("facet_queries", {}).get("gl_total", raw.hits))
             result = Result(total=total, groups=group_hits(hits, counts, query.group_limit), total_groups=raw.hits)
         else:

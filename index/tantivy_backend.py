@@ -8,11 +8,13 @@ a narrower query is counted by aggregations, whose cost follows the number of ma
 
 Folding is done in Python (`index.text.fold`) into `<field>_fold` twins, for documents and queries
 alike; stemming and lower-casing are tantivy's own analysers. Static rank (libraries holding the work,
-then recency) multiplies the BM25 score through tantivy's `weight_by_field`.
+then recency) multiplies the BM25 score through tantivy's `weight_by_field`. Hits whose scores tie are put
+in the projection's order (`sort_rank`, see `index.fields.edition_order`) here, as Solr does by its sort.
 """
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections import Counter, OrderedDict
 from pathlib import Path
@@ -27,9 +29,9 @@ from index.document import Document
 from index.errors import BackendError, FatalBackendError, SearchUnavailable
 from index import spelling
 from index.fields import (EXACT_TITLE_BOOST, FIELDED, FIELDS, FOLD_FACTOR, FOLDED, FREE_TEXT_BOOSTS,
-                          IDENTIFIER_BOOST, filter_values, flatten, sort_key)
+                          IDENTIFIER_BOOST, edition_order, filter_values, flatten, sort_key)
 from index.query import (Facet, FacetValue, Filter, Hit, Query, Range, RangeFacet, Result, bucket_key,
-                         cut_facet, group_hits)
+                         cut_facet, group_hits, scored)
 
 STEMMERS = {"stem_no": "norwegian", "stem_fi": "finnish", "stem_ru": "russian", "stem_en": "english"}
 EXACT = "gl_exact"
@@ -47,6 +49,10 @@ DECADE = "decade"
 TERM_WALK_FROM = 80_000
 #: The editions of a result page's works fetched in one query (see _editions); more are counted apart.
 IN_PAGE = 200
+#: Hits fetched beyond a page to see whether the page's last score ties with the next ones.
+TIE_MARGIN = 8
+#: Sort field of each order (`_order`); "scored" is BM25 × rank, its ties broken by `sort_rank`.
+ORDER_FIELDS = {"rank": "sort_rank", "newest": "sort_newest", "title": "sort_title"}
 
 
 def _analyzers() -> dict[str, tantivy.TextAnalyzer]:
@@ -105,21 +111,31 @@ class DecodedDocuments:
         return doc
 
 
-class _Counted:
-    """A search result with a count and no hits (tantivy has no limit-0 search)."""
-    hits: list = []
+class _Found:
+    """Hits as (order key, address) and the count of matching documents."""
 
-    def __init__(self, count: int):
-        self.count = count
+    def __init__(self, count: int, hits: list | None = None):
+        self.count, self.hits = count, hits or []
+
+
+def _order(query: Query) -> str:
+    """How hits are ordered: by score (relevance with free text), by the projection's edition order
+    (relevance without it), or by the newest/title sort key."""
+    if query.sort == "relevance":
+        return "scored" if scored(query) else "rank"
+    return query.sort
 
 
 class TantivyBackend(SearchBackend):
     name = "tantivy"
 
     def __init__(self, path: Path | str, *, writer_heap: int = 256_000_000, writer_threads: int = 0,
-                 facet_cache_seconds: float = 30.0, term_walk_from: int = TERM_WALK_FROM, create: bool = True):
+                 facet_cache_seconds: float = 30.0, term_walk_from: int = TERM_WALK_FROM, create: bool = True,
+                 rebuild: bool = False):
         """Open the index at `path`, creating an empty one there unless `create` is False: a reader (the
-        portal) leaves a directory no index run has written yet alone, rather than make an index of its own."""
+        portal) leaves a directory no index run has written yet alone, rather than make an index of its own.
+        `rebuild`: an index written with another field table (an older version) is emptied and made anew
+        instead of refused; `grenselos index --full` passes it, since it resends everything."""
         self.path = Path(path)
         if not create and not (self.path.is_dir() and tantivy.Index.exists(str(self.path))):
             raise BackendError(f"no search index at {self.path} yet (`grenselos index` builds it)")
@@ -130,8 +146,12 @@ class TantivyBackend(SearchBackend):
         try:
             self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         except ValueError as exc:
-            raise FatalBackendError(f"tantivy index at {self.path} cannot be opened ({exc}); "
-                                    "rebuild it with `grenselos index --full`") from exc
+            if not rebuild or "schema does not match" not in str(exc):
+                raise FatalBackendError(f"tantivy index at {self.path} cannot be opened ({exc}); "
+                                        "rebuild it with `grenselos index --full`") from exc
+            shutil.rmtree(self.path)
+            self.path.mkdir(parents=True)
+            self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         self.analyzers = _analyzers()
         for name, analyzer in self.analyzers.items():
             self.index.register_tokenizer(name, analyzer)
@@ -274,31 +294,57 @@ class TantivyBackend(SearchBackend):
         clauses += extra or []
         return TQuery.boolean_query(clauses)
 
-    def _search(self, searcher, q: TQuery, sort: str, limit: int, offset: int = 0):
+    def _search(self, searcher, q: TQuery, order: str, limit: int, offset: int = 0) -> _Found:
         if limit == 0:  # tantivy needs a positive limit; a count-only search keeps no hits
-            found = searcher.search(q, 1, count=True)
-            return _Counted(found.count)
-        if sort == "relevance":
-            return searcher.search(q, limit, count=True, offset=offset, weight_by_field="rank")
-        field = "sort_newest" if sort == "newest" else "sort_title"
-        return searcher.search(q, limit, count=True, offset=offset, order_by_field=field,
-                               order=tantivy.Order.Asc)
+            return _Found(searcher.search(q, 1, count=True).count)
+        if order == "scored":
+            return self._scored(searcher, q, limit, offset)
+        found = searcher.search(q, limit, count=True, offset=offset, order_by_field=ORDER_FIELDS[order],
+                                order=tantivy.Order.Asc)
+        return _Found(found.count, found.hits)
 
-    def _hit(self, searcher, score, address, relevance: bool) -> Hit:
+    def _scored(self, searcher, q: TQuery, limit: int, offset: int) -> _Found:
+        """Hits by score, those whose scores tie in `sort_rank` order: fetched from the top (tantivy
+        collects offset + limit hits for any page anyway) until the page's last score no longer ties
+        with the hits after it, so that a run of equal scores is ordered whole."""
+        want = offset + limit
+        fetch = want + TIE_MARGIN
+        while True:
+            found = searcher.search(q, fetch, count=True, weight_by_field="rank")
+            hits = found.hits
+            if len(hits) < fetch or hits[-1][0] != hits[want - 1][0]:
+                break
+            fetch *= 2
+        return _Found(found.count, self._break_ties(searcher, hits)[offset:want])
+
+    def _break_ties(self, searcher, hits: list) -> list:
+        out, start = [], 0
+        while start < len(hits):
+            end = start + 1
+            while end < len(hits) and hits[end][0] == hits[start][0]:
+                end += 1
+            run = hits[start:end]
+            if len(run) > 1:
+                run.sort(key=lambda hit: edition_order(self._documents.decode(searcher.doc(hit[1]).get_first("doc"))))
+            out += run
+            start = end
+        return out
+
+    def _hit(self, searcher, score, address, scored_: bool) -> Hit:
         doc = self._documents.decode(searcher.doc(address).get_first("doc"))
-        return Hit(doc.id, doc.work_id, float(score) if relevance else None, doc)
+        return Hit(doc.id, doc.work_id, float(score) if scored_ else None, doc)
 
     def search(self, query: Query) -> Result:
         query.validate()
         q = self._full_query(query)
-        relevance = query.sort == "relevance"
+        order = _order(query)
         try:
             searcher = self.index.searcher()
             if query.group:
                 result = self._grouped(searcher, q, query)
             else:
-                found = self._search(searcher, q, query.sort, query.limit, query.offset)
-                hits = [self._hit(searcher, s, a, relevance) for s, a in found.hits]
+                found = self._search(searcher, q, order, query.limit, query.offset)
+                hits = [self._hit(searcher, s, a, order == "scored") for s, a in found.hits]
                 result = Result(total=found.count, hits=hits)
             facets = self.facet_cache.get(query)
             if facets is None:
@@ -311,14 +357,15 @@ class TantivyBackend(SearchBackend):
 
     def _grouped(self, searcher, q: TQuery, query: Query) -> Result:
         wanted = query.offset + query.limit
+        order_by = _order(query)
         order: list[tuple[int, object]] = []
         seen: set[int] = set()
         # A string sort costs per hit kept (its ordinals are resolved segment by segment), so the first
-        # chunk is smaller there; a relevance chunk costs little more at 200 than at 20.
-        first = max(200, wanted * 4) if query.sort == "relevance" else max(40, wanted * 2)
+        # chunk is smaller there; a scored chunk costs little more at 200 than at 20.
+        first = max(200, wanted * 4) if order_by == "scored" else max(40, wanted * 2)
         position, chunk, total = 0, first, None
         while len(order) < wanted:
-            found = self._search(searcher, q, query.sort, chunk, position)
+            found = self._search(searcher, q, order_by, chunk, position)
             total = found.count if total is None else total
             if not found.hits:
                 break
@@ -332,31 +379,33 @@ class TantivyBackend(SearchBackend):
                 break
             chunk *= 2
         if total is None:  # a count-only grouped query (limit 0)
-            total = self._search(searcher, q, query.sort, 0).count
+            total = self._search(searcher, q, order_by, 0).count
         page = order[query.offset:wanted]
-        relevance = query.sort == "relevance"
-        hits, counts = self._editions(searcher, q, query, [address for _h, address in page], relevance)
+        hits, counts = self._editions(searcher, q, query, [address for _h, address in page])
         return Result(total=total, groups=group_hits(hits, counts, query.group_limit),
                       total_groups=self._count_groups(searcher, q, total, len(seen), position))
 
-    def _editions(self, searcher, q: TQuery, query: Query, firsts: list, relevance: bool):
-        """The matching editions of the page's works (best first, up to group_limit each) and their counts:
-        one query for all works, counted from its own hits when they are all in hand, and a query per
-        work only where that one did not reach far enough."""
+    def _editions(self, searcher, q: TQuery, query: Query, firsts: list):
+        """The matching editions of the page's works (up to group_limit each, the first heading the work)
+        and their counts: one query for all works, counted from its own hits when they are all in hand,
+        and a query per work only where that one did not reach far enough. Under the relevance sort a
+        work's editions are in the projection's edition order (`sort_rank`), never by score, so which
+        edition heads a work does not depend on how an engine scores; otherwise in the sort's order."""
         if not firsts:
             return [], {}
         work_ids = [searcher.doc(a).get_first("work_id") for a in firsts]
         by_hash = {work_hash(w): w for w in work_ids}
         in_page = TQuery.boolean_query([(Occur.Must, q), (Occur.Must, TQuery.const_score_query(
             TQuery.term_set_query(self.schema, "work_id", work_ids), 0.0))])
-        # Relevance keeps the index's order; otherwise the editions come in year order (an integer sort,
-        # cheap) and are put in title or newest order here, by the key the index itself sorts by,
-        # rather than resolving string sort ordinals for every one.
-        order = {"weight_by_field": "rank"} if relevance else {"order_by_field": "year"}
-        found = searcher.search(in_page, IN_PAGE, count=True, **order)
+        # The editions come in edition order (relevance) or in year order (an integer sort, cheap) and are
+        # put in title or newest order here, by the key the index itself sorts by, rather than resolving
+        # string sort ordinals for every one.
+        order_by = "rank" if query.sort == "relevance" else query.sort
+        found = searcher.search(in_page, IN_PAGE, count=True, order_by_field="sort_rank" if order_by == "rank"
+                                else "year", order=tantivy.Order.Asc if order_by == "rank" else tantivy.Order.Desc)
         hashes = searcher.fast_field_values("work_hash", [a for _s, a in found.hits])
-        in_hand = [(by_hash[h], score, address) for h, (score, address) in zip(hashes, found.hits) if h in by_hash]
-        held = Counter(work for work, _s, _a in in_hand)
+        in_hand = [(by_hash[h], address) for h, (_s, address) in zip(hashes, found.hits) if h in by_hash]
+        held = Counter(work for work, _a in in_hand)
         if found.count <= len(found.hits):
             counts = held
         else:   # works with very many editions: count them in the index
@@ -365,14 +414,13 @@ class TantivyBackend(SearchBackend):
             counts = Counter({b["key"]: b["doc_count"] for b in agg["w"]["buckets"]})
         wanted = {w: min(counts.get(w, 0), query.group_limit) for w in work_ids}
         by_work: dict[str, list[Hit]] = {w: [] for w in work_ids}
-        if relevance:
-            for work, score, address in in_hand:
+        if order_by == "rank":   # in edition order already; each work's hits in hand are its first ones
+            for work, address in in_hand:
                 if len(by_work[work]) < wanted[work]:
-                    by_work[work].append(self._hit(searcher, score, address, True))
+                    by_work[work].append(self._hit(searcher, None, address, False))
         else:   # the works whose editions are all in hand; the others are asked for alone below
-            hits = sorted((self._hit(searcher, None, address, False) for work, _s, address in in_hand
-                           if held[work] == counts.get(work, 0)),
-                          key=lambda hit: sort_key(hit.document, query.sort))
+            hits = sorted((self._hit(searcher, None, address, False) for work, address in in_hand
+                           if held[work] == counts.get(work, 0)), key=lambda hit: sort_key(hit.document, query.sort))
             for hit in hits:
                 if len(by_work[hit.work_id]) < wanted[hit.work_id]:
                     by_work[hit.work_id].append(hit)
@@ -380,8 +428,8 @@ class TantivyBackend(SearchBackend):
             if len(by_work[work]) < wanted[work]:  # a work with very many editions: ask for it alone
                 alone = TQuery.boolean_query([(Occur.Must, q), (Occur.Must, TQuery.const_score_query(
                     TQuery.term_query(self.schema, "work_id", work), 0.0))])
-                by_work[work] = [self._hit(searcher, s, a, relevance)
-                                 for s, a in self._search(searcher, alone, query.sort, query.group_limit).hits]
+                by_work[work] = [self._hit(searcher, None, a, False)
+                                 for _s, a in self._search(searcher, alone, order_by, query.group_limit).hits]
         return [h for w in work_ids for h in by_work[w]], dict(counts)
 
     def _count_groups(self, searcher, q: TQuery, total: int, seen: int, scanned: int) -> int:

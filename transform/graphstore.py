@@ -134,12 +134,15 @@ class GraphStore:
 
     # -- reading -------------------------------------------------------------------------------
 
+    def record_triples(self, source: str, record_id: str) -> list[Triple]:
+        """The triples of one record's named graph (its description), in no particular order: what the
+        search index projects a document from (`index.projection`). Empty when the graph does not exist."""
+        graph = self.record_graph(source, record_id)
+        return [q.triple for q in self.store.quads_for_pattern(None, None, None, graph)]
+
     def graph_for(self, source: str, record_id: str) -> list[Triple]:
         """The triples converted from one source record, in a stable order."""
-        graph = self.record_graph(source, record_id)
-        triples = [Triple(q.subject, q.predicate, q.object)
-                   for q in self.store.quads_for_pattern(None, None, None, graph)]
-        return sorted(triples, key=str)
+        return sorted(self.record_triples(source, record_id), key=str)
 
     def work_graph_triples(self, cluster_id: str) -> list[Triple]:
         graph = self.work_graph(cluster_id)

@@ -26,7 +26,7 @@ from urllib.parse import quote
 from sqlalchemy import bindparam, insert, select, update
 
 from harvest.marcxml import to_pymarc
-from transform import changes as change_log, library_graph
+from transform import changes as change_log, descriptions, library_graph
 from transform.cluster_keys import keys_for
 from transform.cluster_rules import load_ignore_list
 from transform.clusters import ClusterChanges, Clusterer, Member, _chunks
@@ -238,7 +238,7 @@ class Pipeline:
             else:
                 assigned = ClusterChanges(assigned={m.key: m.cluster_id for m in members})
 
-            graphs, results = {}, []
+            graphs, results, packed = {}, [], {}
             for row, digest, old, record, keys in parsed:
                 work = assigned.assigned[(source.id, row.identifier)]
                 try:
@@ -247,6 +247,7 @@ class Pipeline:
                     errors.append((row, digest, f"conversion failed: {type(exc).__name__}: {exc}"))
                     continue
                 graphs[self.graph.record_graph(source.id, ids[row.identifier])] = triples
+                packed[row.identifier] = descriptions.pack(triples)
                 results.append((row, digest, old, work, len(triples)))
             failed = [(source.id, row.identifier) for row, _, _ in errors]
             if failed:
@@ -264,6 +265,7 @@ class Pipeline:
                                      if r.identifier in self._languages])
             stats.replace_facts(conn, source.id, [row.identifier for _kind, row, *_ in batch],
                                 {r.identifier: self._facts[r.identifier] for r, *_ in results})
+            descriptions.replace(conn, source.id, [row.identifier for _kind, row, *_ in batch], packed)
             copies_store.sync(conn, source.id, [row.identifier for _kind, row, *_ in batch],
                               {r.identifier: self._copies[r.identifier] for r, *_ in results},
                               libraries_vocab.directory(self.settings), stamp)

@@ -49,7 +49,7 @@ def nfc(text: str) -> str:
 _TRAILING = re.compile(r"[\s/:;,=+]+$")
 _KEEP_PERIOD = re.compile(r"(?:\b[A-ZÆØÅÄÖÜ]|\b(?:Jr|Sr|Dr|St|Mr|Mrs|etc|ed|eds|Co|Inc|Ltd|pp|p|cm|ill|"
                           r"illus|v|vol|vols|no|nr|bd|utg|opl|s|mm|min|col|ca|c|Ph\.D|i\.e|e\.g|jr|red|"
-                          r"uitg|forl|Universitetsforl|dr|fig|sp|pl|nos|Bros|Corp|Univ|Dept|Ltd|d)\.)$")
+                          r"uitg|forl|Universitetsforl|dr|fig|sp|pl|nos|Bros|Corp|Univ|Dept|Ltd|d))\.$")
 
 
 def clean_text(value: str) -> str:
@@ -232,6 +232,18 @@ def isbn(values, env):
             if kept:
                 env.warn(f"invalid ISBN {v!r} kept as catalogued")
                 out.append(kept)
+    return out
+
+
+@value_step("catalogued")
+def catalogued(values, env):
+    """An identifier as catalogued, without the qualifier that may follow it: `0-19-852663-6 (pbk.)`
+    → `0-19-852663-6` (the form printed in the book, kept beside the normalised one)."""
+    out = []
+    for v in values:
+        kept = re.split(r"\s*[(:;]", v.strip(), 1)[0].split()
+        if kept:
+            out.append(kept[0])
     return out
 
 

@@ -1,8 +1,10 @@
-"""Genre/form and audience terms the portal shows, and how a MARC record maps to them.
+"""Genre/form and audience terms the portal shows, and how a record's description maps to them.
 
-Sources, strongest first: 008/33 (literary form) and 008/22 (target audience) for the record types that
-carry them, then 655 genre/form terms and 521 audience notes as free text (`data/genre_terms.tsv`).
-Labels in nb, nn, se and en come from `data/genres.tsv`.
+The search index reads them from the BIBFRAME description (`index/projection.map`), never from MARC:
+the literary form the mapping tables keep as a coded `bf:GenreForm` (008/33, `bf:code`), the target
+audience as an id.loc.gov audience IRI (008/22), and the free-text genre/form terms (655) and audience
+notes (521) as catalogued (`data/genre_terms.tsv`). Coded values are strongest. Labels in nb, nn, se
+and en come from `data/genres.tsv`.
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ from functools import lru_cache
 
 from vocab.languages import DATA, UI_LANGUAGES, _read_tsv, _ui
 
-# 008/33 literary form (books) -> genre ids.
+#: 008/33 literary form (books), the `bf:code` of the description's coded genre/form -> genre ids.
 LITERARY_FORM = {"0": ["nonfiction"], "1": ["fiction"], "c": ["fiction", "comics"], "d": ["fiction", "drama"],
                  "e": ["essays"], "f": ["fiction", "novels"], "h": ["fiction", "humour"], "i": ["letters"],
                  "j": ["fiction", "short_stories"], "m": ["fiction"], "p": ["fiction", "poetry"],
                  "s": ["speeches"]}
-# 008/22 target audience -> audience id.
-TARGET_AUDIENCE = {"a": "children", "b": "children", "c": "children", "j": "children", "d": "young_adult",
-                   "e": "adult", "f": "adult", "g": "adult"}
+#: Target audience as an id.loc.gov/vocabulary/maudience code (008/22 in the description) -> audience id.
+MARC_AUDIENCE = {"pre": "children", "pri": "children", "pad": "children", "juv": "children",
+                 "ado": "young_adult", "adu": "adult", "spe": "adult", "gen": "adult"}
 _AGE = re.compile(r"(?:\b(?:fra|from|ages?|alder|over|yli)\s+(\d{1,2})"
                   r"|(\d{1,2})\s*(?:[-–]\s*\d{1,2}\s*)?(?:år|years?|vuotiaille|\+))", re.IGNORECASE)
 
@@ -35,13 +37,6 @@ class Term:
 
     def label(self, ui_lang: str = "en") -> str:
         return self.labels.get(_ui(ui_lang)) or self.labels["en"]
-
-
-@dataclass
-class Classification:
-    genres: list[str] = field(default_factory=list)
-    audience: str | None = None
-    evidence: list[str] = field(default_factory=list)
 
 
 @lru_cache(maxsize=1)
@@ -72,8 +67,14 @@ def terms(kind: str | None = None) -> list[Term]:
 
 def from_text(text: str) -> list[str]:
     """Term ids named in a free-text genre or audience phrase."""
-    clean = unicodedata.normalize("NFC", text or "").lower()
-    return [term_id for regex, term_id in _tables()[1] if regex.search(clean)]
+    return list(_from_text(text or ""))
+
+
+@lru_cache(maxsize=8192)
+def _from_text(text: str) -> tuple[str, ...]:
+    """The same phrases recur in record after record (655 "Romaner", 521 "Fra 6 år"): matched once."""
+    clean = unicodedata.normalize("NFC", text).lower()
+    return tuple(term_id for regex, term_id in _tables()[1] if regex.search(clean))
 
 
 def audience_from_age(text: str) -> str | None:
@@ -85,42 +86,32 @@ def audience_from_age(text: str) -> str | None:
     return "children" if age < 13 else "young_adult" if age < 18 else "adult"
 
 
-def _has_literary_form(leader: str) -> bool:
-    return len(leader) > 7 and leader[6] in "at" and leader[7] in "acdm"
-
-
-def classify(record) -> Classification:
-    """Genres and audience of a pymarc record, with where each came from."""
-    out = Classification()
-    leader = str(record.leader or "")
-    f008 = record.get("008")
-    data = getattr(f008, "data", "") or ""
-    if len(data) >= 34 and _has_literary_form(leader) and data[33] in LITERARY_FORM:
-        out.genres += LITERARY_FORM[data[33]]
-        out.evidence.append(f"008/33 {data[33]!r}")
-    if len(data) >= 23 and leader[6:7] in "acdegijkmot" and data[22] in TARGET_AUDIENCE:
-        out.audience = TARGET_AUDIENCE[data[22]]
-        out.evidence.append(f"008/22 {data[22]!r}")
-    for f in record.get_fields("655"):
-        text = " ".join(f.get_subfields("a", "v"))
-        for term_id in from_text(text):
-            term = get(term_id)
-            if term.kind == "genre" and term_id not in out.genres:
-                out.genres.append(term_id)
-                out.evidence.append(f"655 {text!r}")
-            elif term.kind == "audience" and out.audience is None:
-                out.audience = term_id
-                out.evidence.append(f"655 {text!r}")
-    if out.audience is None:
-        for f in record.get_fields("521"):
-            text = " ".join(f.get_subfields("a"))
-            found = audience_from_age(text) or next((t for t in from_text(text) if get(t).kind == "audience"), None)
-            if found:
-                out.audience = found
-                out.evidence.append(f"521 {text!r}")
-                break
-    if "picture_books" in out.genres and out.audience is None:
-        out.audience = "children"
-    if "fiction" not in out.genres and set(out.genres) & {"novels", "short_stories", "poetry", "drama", "comics"}:
-        out.genres.insert(0, "fiction")
+def genres_of(literary_forms=(), terms=()) -> list[str]:
+    """Genre ids of a description: its coded literary forms (008/33) first, then the genre ids its
+    free-text genre/form terms (655) name; a novel, short story, poem, play or comic is also fiction."""
+    out: list[str] = []
+    for code in literary_forms:
+        out += [g for g in LITERARY_FORM.get(code, ()) if g not in out]
+    for text in terms:
+        out += [t for t in from_text(text) if get(t).kind == "genre" and t not in out]
+    if "fiction" not in out and set(out) & {"novels", "short_stories", "poetry", "drama", "comics"}:
+        out.insert(0, "fiction")
     return out
+
+
+def audience_of(coded=(), terms=(), notes=(), genres=()) -> str | None:
+    """The audience of a description, strongest first: a coded target audience (maudience codes, from
+    008/22), a genre/form term naming one (655 "Barnebøker"), an audience note (521: an age such as
+    "Fra 6 år", or a term); picture books without any of these are for children."""
+    for code in coded:
+        if code in MARC_AUDIENCE:
+            return MARC_AUDIENCE[code]
+    for text in terms:
+        found = next((t for t in from_text(text) if get(t).kind == "audience"), None)
+        if found:
+            return found
+    for text in notes:
+        found = audience_from_age(text) or next((t for t in from_text(text) if get(t).kind == "audience"), None)
+        if found:
+            return found
+    return "children" if "picture_books" in genres else None

@@ -76,3 +76,26 @@ ALL = CORPUS + FILLER
 CORPUS.append(d("tromso-77", "w-gamle-dager", "Tromsø i gamle dager", languages=("nob",), year=1975,
                 formats=("book",), holdings=(TROMSO,), identifier="oai:tromso:77"))
 ALL = CORPUS + FILLER
+
+#: Editions whose text is the same, so their scores tie wherever their static rank (libraries holding
+#: the work, year) does: which edition heads a work and how tied hits are ordered is the projection's
+#: rule (index.fields.edition_order), never the engine's. Kept apart from ALL (its own index).
+NORDLYSETS_BY = "Nordlysets by"
+TIES = [
+    # one work in three libraries: the newest edition scores highest, but the edition two libraries
+    # hold heads the work (more libraries first)
+    d("by-1", "w-by", NORDLYSETS_BY, languages=("nob",), year=2012, formats=("book",), holdings=(TROMSO,),
+      work_libraries=3),
+    d("by-2", "w-by", NORDLYSETS_BY, languages=("nob",), year=2012, formats=("book",), holdings=(ALTA, VADSO),
+      work_libraries=3),
+    d("by-3", "w-by", NORDLYSETS_BY, languages=("nob",), year=2019, formats=("book",), holdings=(KARASJOK,),
+      work_libraries=3),
+    # three one-edition works tied on score (same libraries and year): newest, then id decide nothing,
+    # the edition's libraries do, then the id
+    d("by-b", "w-by-b", NORDLYSETS_BY, languages=("nob",), year=2015, formats=("book",), holdings=(TROMSO,),
+      work_libraries=2),
+    d("by-a", "w-by-a", NORDLYSETS_BY, languages=("nob",), year=2015, formats=("book",), holdings=(ALTA,),
+      work_libraries=2),
+    d("by-c", "w-by-c", NORDLYSETS_BY, languages=("nob",), year=2015, formats=("book",), holdings=(ALTA, TROMSO),
+      work_libraries=2),
+]

@@ -7,10 +7,11 @@ import dataclasses
 
 import pytest
 
+from index.fields import edition_order, rank
 from index.query import Facet, Filter, Query, Range, RangeFacet, language_facet
 from index.text import isbn_forms
 from tests.peers.search_backends import BACKENDS, open_test_backend
-from tests.peers.search_corpus import ALL, CORPUS, FILLER
+from tests.peers.search_corpus import ALL, CORPUS, FILLER, NORDLYSETS_BY, TIES
 
 SAMI_IDS = {"sme-1", "sme-3", "smj-1", "sma-1", "smn-1", "sms-1"}
 
@@ -289,3 +290,44 @@ def test_grouping_keeps_facets_and_totals_of_editions(backend):
         assert grouped.total == flat.total and grouped.facets == flat.facets, text
         assert grouped.total_groups == len({h.work_id for h in search(backend, text, limit=100).hits})
         assert all(1 <= len(g.editions) <= 2 and g.edition_count >= len(g.editions) for g in grouped.groups)
+
+
+# -- the projection decides what scores cannot: the edition heading a work, the order of ties ---------
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def tied(request, tmp_path_factory):
+    with open_test_backend(request.param, tmp_path_factory.mktemp("ties")) as b:
+        b.add(TIES)
+        b.commit()
+        yield b
+
+
+def by_rule(docs) -> list[str]:
+    """Identical text scores alike, times the static rank; ties then go by the projection's order."""
+    return [d.id for d in sorted(docs, key=lambda d: (-rank(d), edition_order(d)))]
+
+
+def test_tied_hits_are_in_the_projections_order(tied):
+    result = tied.search(Query(text=NORDLYSETS_BY, limit=20))
+    assert ids(result) == by_rule(TIES) == ["by-3", "by-2", "by-1", "by-c", "by-a", "by-b"]
+    browse = tied.search(Query(limit=20))                   # no free text: the projection's order alone
+    assert ids(browse) == [d.id for d in sorted(TIES, key=edition_order)]
+    paged = [h.id for offset in range(0, 6, 2)
+             for h in tied.search(Query(text=NORDLYSETS_BY, offset=offset, limit=2)).hits]
+    assert paged == ids(result)                             # a tie across a page boundary stays in order
+
+
+def test_the_projection_chooses_the_edition_that_heads_a_work(tied):
+    for query in (Query(text=NORDLYSETS_BY, group=True), Query(group=True), Query(text="nordlysets", group=True),
+                  Query(fielded=(("title", NORDLYSETS_BY),), group=True)):
+        result = tied.search(query)
+        work = next(g for g in result.groups if g.work_id == "w-by")
+        # by-3 scores highest (the newest), but by-2 is held by two libraries: it heads the work
+        assert [e.id for e in work.editions] == ["by-2", "by-3", "by-1"], query
+        assert work.edition_count == 3
+    scored = tied.search(Query(text=NORDLYSETS_BY, group=True))
+    assert [g.work_id for g in scored.groups] == ["w-by", "w-by-c", "w-by-a", "w-by-b"]
+    one_each = tied.search(Query(text=NORDLYSETS_BY, group=True, group_limit=1, limit=2))
+    assert [[e.id for e in g.editions] for g in one_each.groups] == [["by-2"], ["by-c"]]
+    newest = tied.search(Query(text=NORDLYSETS_BY, group=True, sort="newest"))
+    assert [e.id for e in newest.groups[0].editions] == ["by-3", "by-1", "by-2"]

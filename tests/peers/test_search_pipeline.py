@@ -10,7 +10,7 @@ from lxml import etree
 from core import settings as settings_mod
 from harvest.files import import_files
 from harvest.store import RecordStore
-from index.pipeline import fallback_record_id, index_changes
+from index.pipeline import index_changes
 from index.query import Facet, Filter, Query
 from index.tantivy_backend import TantivyBackend
 
@@ -33,6 +33,7 @@ holdings = "koha-952"
 
 
 def test_index_from_the_record_store(shared_data, db_url, tmp_path):
+    from transform.pipeline import run_transform
     settings = settings_mod.load(config(tmp_path, db_url))
     store = RecordStore(db_url)
     import_files(store, settings.source("tromso"), [shared_data / KOHA])
@@ -40,6 +41,9 @@ def test_index_from_the_record_store(shared_data, db_url, tmp_path):
     assert total > 400
 
     backend = TantivyBackend(settings.data_dir / "index", writer_heap=50_000_000, writer_threads=1)
+    before = index_changes(settings, store, backend)
+    assert before.failed is None and before.indexed == 0       # nothing has a description before transform
+    run_transform(settings, store, None, full=False, progress=False)
     first = index_changes(settings, store, backend)
     assert first.failed is None and first.indexed + first.errors == total
     result = backend.search(Query(text="springsteen", facets=(Facet("library"), Facet("municipality"))))
@@ -52,7 +56,7 @@ def test_index_from_the_record_store(shared_data, db_url, tmp_path):
 
     hit = result.hits[0]
     victim = hit.document.identifier
-    assert hit.id == f"tromso-{fallback_record_id(victim)}"        # no transform yet: the id it would mint
+    assert hit.id == f"tromso-{victim.rsplit(':', 1)[-1]}"          # the record id the transform stage minted
     assert backend.get(hit.id).identifier == victim and backend.get(f"tromso:{victim}").id == hit.id
     store.mark_deleted("tromso", [victim])
     third = index_changes(settings, store, backend)
@@ -72,6 +76,7 @@ def test_cli_index_and_status(shared_data, tmp_path):
     runner = CliRunner()
     path = str(config(tmp_path, f"sqlite:///{tmp_path / 'records.sqlite'}"))
     assert runner.invoke(cli, ["--config", path, "import", "--source", "tromso", str(shared_data / KOHA)]).exit_code == 0
+    assert runner.invoke(cli, ["--config", path, "transform", "-q"]).exit_code == 0
     done = runner.invoke(cli, ["--config", path, "index", "-q"])
     assert done.exit_code == 0, done.output
     assert "indexed" in done.output and "ok" in done.output
@@ -105,6 +110,7 @@ def test_solr_init_and_index_into_solrcloud(shared_data, tmp_path):
         assert again.exit_code == 0 and "exists" in again.output
         assert runner.invoke(cli, ["--config", path, "import", "--source", "tromso",
                                    str(shared_data / KOHA)]).exit_code == 0
+        assert runner.invoke(cli, ["--config", path, "transform", "-q"]).exit_code == 0
         done = runner.invoke(cli, ["--config", path, "index", "-q"])
         assert done.exit_code == 0, done.output
         solr = SolrBackend(url)
@@ -198,5 +204,62 @@ holdings = "koha-952"
     left = index_changes(settings, store, backend)
     assert left.failed is None and left.deleted == 1 and left.indexed == 1
     assert backend.get(own.id).work_libraries == 1 and backend.get(theirs[0].id) is None
+    backend.close()
+    store.close()
+
+
+def test_full_run_rebuilds_an_index_written_with_an_older_field_table(shared_data, tmp_path):
+    """A new field (the projection's `sort_rank`) changes tantivy's schema: an incremental run refuses the
+    old index and says to run --full, and --full makes it anew."""
+    import pytest
+    import tantivy
+
+    from index.errors import FatalBackendError
+    from transform.pipeline import run_transform
+    db_url = f"sqlite:///{tmp_path / 'records.sqlite'}"
+    settings = settings_mod.load(config(tmp_path, db_url))
+    old = tantivy.SchemaBuilder()
+    old.add_text_field("id", stored=True)
+    (settings.data_dir / "index").mkdir(parents=True)
+    tantivy.Index(old.build(), path=str(settings.data_dir / "index"), reuse=False)
+    store = RecordStore(db_url)
+    import_files(store, settings.source("tromso"), [shared_data / KOHA])
+    run_transform(settings, store, None, full=False, progress=False)
+    with pytest.raises(FatalBackendError, match="index --full"):
+        index_changes(settings, store)
+    assert index_changes(settings, store, full=True).indexed > 400
+    store.close()
+
+
+def test_documents_come_from_the_packed_descriptions_or_else_the_graph_store(shared_data, tmp_path):
+    """The transform stage keeps each converted record's description packed in SQL; the index reads it
+    there, and from the graph store for a record converted before (the same documents either way)."""
+    from sqlalchemy import delete, func, select
+    from transform.descriptions import record_descriptions
+    from transform.pipeline import run_transform
+    from transform.tables import transform_records
+    db_url = f"sqlite:///{tmp_path / 'records.sqlite'}"
+    settings = settings_mod.load(config(tmp_path, db_url))
+    store = RecordStore(db_url)
+    import_files(store, settings.source("tromso"), [shared_data / KOHA])
+    run_transform(settings, store, None, full=False, progress=False)
+    with store.engine.connect() as conn:
+        converted = conn.execute(select(func.count()).select_from(transform_records)
+                                 .where(transform_records.c.status == "ok")).scalar()
+        assert conn.execute(select(func.count()).select_from(record_descriptions)).scalar() == converted
+    backend = TantivyBackend(settings.data_dir / "index", writer_heap=50_000_000, writer_threads=1)
+    assert index_changes(settings, store, backend).failed is None
+    packed = {h.id: h.document for h in backend.search(Query(limit=1000)).hits}
+    with store.engine.begin() as conn:
+        conn.execute(delete(record_descriptions))
+    again = index_changes(settings, store, backend, full=True)
+    assert again.failed is None and again.errors == 0 and again.indexed == len(packed)
+    assert {h.id: h.document for h in backend.search(Query(limit=1000)).hits} == packed
+    victim = next(iter(packed.values())).identifier
+    store.mark_deleted("tromso", [victim])
+    run_transform(settings, store, None, full=False, progress=False)
+    with store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(record_descriptions).where(
+            record_descriptions.c.identifier == victim)).scalar() == 0
     backend.close()
     store.close()

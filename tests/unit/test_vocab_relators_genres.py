@@ -1,6 +1,5 @@
-"""Relator codes and terms, genre and audience terms: labels in four languages, mapping from MARC."""
+"""Relator codes and terms, genre and audience terms: labels in four languages, and how a description maps to them."""
 
-import pymarc
 import pytest
 
 from vocab import genres, relators
@@ -27,30 +26,21 @@ def test_relator_labels_in_four_languages_with_se_fallback():
     assert "se" in relators.get("cnd").needs_review
 
 
-def record(leader6="a", f008_22=" ", f008_33=" ", fields=()):
-    r = pymarc.Record(leader=f"00000n{leader6}m a2200000 i 4500")
-    data = list("200101s2020    no            000 0 nob d")
-    data[22], data[33] = f008_22, f008_33
-    r.add_field(pymarc.Field(tag="008", data="".join(data)))
-    for tag, sub in fields:
-        r.add_field(pymarc.Field(tag=tag, indicators=pymarc.Indicators(" ", "7"),
-                                 subfields=[pymarc.Subfield("a", sub)]))
-    return r
+def test_genre_and_audience_from_coded_values():
+    """Coded values as the description carries them: 008/33 as bf:code, 008/22 as a maudience code."""
+    assert genres.genres_of(["p"]) == ["fiction", "poetry"]
+    assert genres.audience_of(["juv"]) == "children"
+    assert genres.genres_of(["0"]) == ["nonfiction"] and genres.audience_of(["ado"]) == "young_adult"
+    assert genres.audience_of(["adu"]) == "adult" and genres.audience_of(["xyz"]) is None
 
 
-def test_genre_and_audience_from_fixed_fields():
-    c = genres.classify(record(f008_22="j", f008_33="p"))
-    assert c.genres == ["fiction", "poetry"] and c.audience == "children"
-    c = genres.classify(record(f008_22="d", f008_33="0"))
-    assert c.genres == ["nonfiction"] and c.audience == "young_adult"
-    assert genres.classify(record(f008_22="e", f008_33="1")).audience == "adult"
-
-
-def test_picture_books_and_comics_from_655_and_age_from_521():
-    c = genres.classify(record(fields=[("655", "Bildebøker")]))
-    assert c.genres == ["picture_books"] and c.audience == "children"
-    c = genres.classify(record(fields=[("655", "Tegneserier"), ("521", "Fra 14 år")]))
-    assert c.genres == ["fiction", "comics"] and c.audience == "young_adult"
+def test_picture_books_and_comics_from_terms_and_age_from_notes():
+    found = genres.genres_of(terms=["Bildebøker"])
+    assert found == ["picture_books"] and genres.audience_of(genres=found) == "children"
+    found = genres.genres_of(terms=["Tegneserier"])
+    assert found == ["fiction", "comics"] and genres.audience_of(notes=["Fra 14 år"], genres=found) == "young_adult"
+    assert genres.audience_of(["juv"], terms=["ungdomsbøker"]) == "children"     # the coded audience first
+    assert genres.audience_of(terms=["Barnebøker"], notes=["Fra 14 år"]) == "children"
     assert genres.audience_from_age("Ages 4-8") == "children"
     assert genres.audience_from_age("ingen alder") is None
 
