@@ -29,7 +29,7 @@ from index.solr_nodes import SolrNodes
 from index import solr_health, spelling
 from index.fields import (EXACT_TITLE_BOOST, FIELDED, FOLD_FACTOR, FOLDED, FREE_TEXT_BOOSTS,
                           IDENTIFIER_BOOST, filter_values, flatten)
-from index.query import (Facet, FacetValue, Filter, Hit, Query, Range, Result, bucket_key, cut_facet,
+from index.query import (Facet, FacetValue, Hit, Query, Range, Result, bucket_key, cut_facet,
                          group_hits)
 
 #: Tag of the collapse filter (grouping by work), excluded from facet counts.
