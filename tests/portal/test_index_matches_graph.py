@@ -5,7 +5,7 @@ asked by SPARQL (tests/mapping/graph_facts.py). What patrons find and what the l
 
 from __future__ import annotations
 
-from index.backend import open_backend
+from index.backends import open_backend
 from index.query import Query
 from tests.mapping import graph_facts
 from transform.graphstore import GraphStore
