@@ -12,12 +12,14 @@ from functools import lru_cache
 
 from index import text as textmod
 from index.document import Document
+from vocab import languages as vocab_languages
 
-#: The Sami languages, Kven and Meänkieli: kept distinct, always shown in the language facet.
-SAMI = ("sme", "smj", "sma", "smn", "sms", "sju", "sjd", "sje", "sjt", "sjk")
+#: The Sami languages (from vocab, their one home), each kept distinct in the language facet.
+SAMI = tuple(sorted(vocab_languages.SAMI_GROUP - {"smi"}))
 #: The group value for "Sami languages" (the collective ISO 639-2 / MARC code).
 SAMI_GROUP = "smi"
-MINORITY_ALWAYS = ("smi", "sme", "smj", "sma", "smn", "sms", "fkv", "fit")
+#: Always listed in the language facet: the Sami group and the county's minority languages.
+MINORITY_ALWAYS = (SAMI_GROUP, *vocab_languages.MINORITY_LANGUAGES)
 
 #: Languages whose text goes into each stemmed field (the rest is searched unstemmed only).
 STEM_LANGUAGES = {

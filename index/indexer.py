@@ -30,6 +30,9 @@ from index.document import Document
 from index.errors import BackendError, SearchUnavailable
 from index.tables import index_runs, index_state
 
+#: The status of a full run that did not finish (see `Indexer.last_success`).
+FAILED_FULL = "failed_full"
+
 log = logging.getLogger(__name__)
 
 
@@ -82,10 +85,16 @@ class Indexer:
     # -- runs -------------------------------------------------------------------------------
 
     def last_success(self) -> datetime | None:
-        """Start time of the newest completed run: the next incremental run looks from there."""
+        """Start time of the newest completed run: the next incremental run looks from there. None (the
+        next run is a full one) when a full run failed after it: that run already recorded the new works of
+        what it sent, so an incremental run could no longer tell which works lost an edition."""
         with self.engine.connect() as conn:
             value = conn.execute(select(func.max(index_runs.c.started_at)).where(
                 index_runs.c.target == self.target, index_runs.c.status == "ok")).scalar()
+            if value is not None and conn.execute(select(index_runs.c.id).where(
+                    index_runs.c.target == self.target, index_runs.c.status == FAILED_FULL,
+                    index_runs.c.started_at > value)).first() is not None:
+                return None
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return value
@@ -120,7 +129,7 @@ class Indexer:
             status, message = "ok", None
         except BackendError as exc:
             summary.failed = str(exc)
-            status, message = "failed", str(exc)
+            status, message = FAILED_FULL if complete else "failed", str(exc)
         summary.seconds = time.perf_counter() - t0
         with self.engine.begin() as conn:
             conn.execute(update(index_runs).where(index_runs.c.id == run_id).values(

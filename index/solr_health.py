@@ -93,12 +93,16 @@ def check(urls: Sequence[str]) -> dict:
     shards = []
     if cluster is not None:
         live, layout = cluster
+        silent = {node["_name"] for node in nodes if node["status"] == "down"}
         for node in nodes:
             if node["status"] == "ok" and node["_name"] not in live:   # answers, but left the cluster
                 node["status"] = "degraded"
         for shard, info in sorted(layout.items()):
             replicas = list((info.get("replicas") or {}).values())
-            serving = [r for r in replicas if r.get("state") == "active" and r.get("node_name") in live]
+            # A replica serves when ZooKeeper lists it active on a live node and its node answers us: right
+            # after a node dies ZooKeeper still counts it live until its session times out.
+            serving = [r for r in replicas if r.get("state") == "active" and r.get("node_name") in live
+                       and r.get("node_name") not in silent]
             status = "ok" if len(serving) == len(replicas) else "degraded" if serving else "down"
             shards.append({"shard": shard, "status": status, "replicas": len(replicas), "active": len(serving)})
     for node in nodes:

@@ -23,7 +23,7 @@ from vocab import languages as vocab
 bp = Blueprint("languages", __name__)
 
 #: The languages promoted on their own pages, in display order (minority languages first).
-PROMOTED = ("sme", "smj", "sma", "smn", "sms", "fkv", "fit", "fin", "rus")
+PROMOTED = (*vocab.MINORITY_LANGUAGES, "fin", "rus")
 NEWEST = 8
 FEED_SIZE = 50
 
