@@ -11,14 +11,6 @@ from index.document import Copy, Holding
 from vocab import statuses
 
 
-def _summary(copies: list[Copy]) -> tuple[str, str]:
-    if not copies:
-        return "unknown", ""
-    status = statuses.best([c.status for c in copies])
-    due = min((c.due_date for c in copies if c.status == "on_loan" and c.due_date), default="")
-    return status, due if status == "on_loan" else ""
-
-
 def holdings_of(record, source, holdings_records=(), directory=None) -> tuple[Holding, ...]:
     """Holdings per library from the items the source's holdings profile reports (transform.holdings),
     each filed under the library that holds it (`vocab.libraries.Directory.resolve`): a copy naming another
@@ -34,19 +26,24 @@ def holdings_of(record, source, holdings_records=(), directory=None) -> tuple[Ho
         grouped.setdefault(key, (found.library, found.code, []))[2].append(item)
     if not grouped:
         own = directory.resolve("", source.id).library
-        return (_holding(own, "", []),)
-    return tuple(_holding(library, code, items) for library, code, items in grouped.values())
+        return (holding(own, "", ()),)
+    return tuple(holding(library, code, tuple(Copy(i.status, i.due_date, i.location, i.call_number) for i in items))
+                 for library, code, items in grouped.values())
 
 
-def _holding(library, code: str, items: list) -> Holding:
-    copies = [Copy(i.status, i.due_date, i.location, i.call_number) for i in items]
-    status, due = _summary(copies)
-    if library is None:                  # an unknown code: shown as the code, outside every library facet
-        return Holding(code, items=len(items), available=0, status=status, due_date=due, copies=tuple(copies),
-                       name=code, region=False, known=False, kind="")
-    return Holding(
-        library.id, library.municipality, library.kind, items=max(1, len(items)),
-        available=sum(1 for c in copies if statuses.get(c.status).available_now),
-        call_number=next((c.call_number for c in copies if c.call_number), ""), isil=library.isil,
-        location=next((c.location for c in copies if c.location), ""), status=status, due_date=due,
-        copies=tuple(copies), name=library.name, region=library.in_region)
+def holding(library, code: str, copies: tuple[Copy, ...]) -> Holding:
+    """One library's holding from its copies, summarised for a hit list: the best status (on loan: the
+    earliest due date), copies available now, the first call number and location. `library` None: a code
+    nobody knows, shown as that code and outside every library facet. No copies: one holding, status unknown.
+    The one summary for copies read from the copies table (`index.copies`) and from MARC (here)."""
+    best = statuses.best([c.status for c in copies])
+    due = min((c.due_date for c in copies if c.status == "on_loan" and c.due_date), default="")
+    common = {"status": best, "due_date": due if best == "on_loan" else "", "copies": copies,
+              "call_number": next((c.call_number for c in copies if c.call_number), ""),
+              "location": next((c.location for c in copies if c.location), "")}
+    if library is None:
+        return Holding(code, kind="", items=len(copies), available=0, name=code, region=False, known=False,
+                       **common)
+    return Holding(library.id, library.municipality, library.kind, items=max(1, len(copies)),
+                   available=sum(1 for c in copies if statuses.get(c.status).available_now), isil=library.isil,
+                   name=library.name, region=library.in_region, **common)

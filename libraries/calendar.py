@@ -39,13 +39,17 @@ def main_point(conn, library: str) -> int | None:
                                                           service_points.c.code == "main")).scalar()
 
 
+def _closed(conn, point: int, day: date) -> bool:
+    """A closed day of the point, or of its whole library."""
+    library = conn.execute(select(service_points.c.library).where(service_points.c.id == point)).scalar()
+    return conn.execute(select(closed_days.c.id).where(
+        closed_days.c.library == library, closed_days.c.day == day,
+        or_(closed_days.c.service_point.is_(None), closed_days.c.service_point == point))).first() is not None
+
+
 def hours_on(conn, point: int, day: date) -> list[Hours]:
     """Opening hours of a service point on a day (none when closed that day or no hours apply)."""
-    library = conn.execute(select(service_points.c.library).where(service_points.c.id == point)).scalar()
-    closed = conn.execute(select(closed_days.c.id).where(
-        closed_days.c.library == library, closed_days.c.day == day,
-        or_(closed_days.c.service_point.is_(None), closed_days.c.service_point == point))).first()
-    if closed is not None:
+    if _closed(conn, point, day):
         return []
     rows = conn.execute(select(opening_hours).where(
         opening_hours.c.service_point == point, opening_hours.c.weekday == day.weekday(),
@@ -61,10 +65,7 @@ def has_hours(conn, point: int) -> bool:
 def is_open(conn, point: int, day: date) -> bool:
     """Open on `day`: not a closed day and, once any hours are entered for the point, hours that day."""
     if not has_hours(conn, point):
-        library = conn.execute(select(service_points.c.library).where(service_points.c.id == point)).scalar()
-        return conn.execute(select(closed_days.c.id).where(
-            closed_days.c.library == library, closed_days.c.day == day,
-            or_(closed_days.c.service_point.is_(None), closed_days.c.service_point == point))).first() is None
+        return not _closed(conn, point, day)
     return bool(hours_on(conn, point, day))
 
 

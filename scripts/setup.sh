@@ -20,6 +20,7 @@ fi
 if [ "${GRENSELOS_WITH_PROXY:-0}" = 1 ]; then
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
   command -v openssl >/dev/null || need_apt+=(openssl)
+  command -v systemd-analyze >/dev/null || need_apt+=(systemd)     # test_deploy verifies the shipped unit
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_apt[*]}"
