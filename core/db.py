@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 MIGRATION_LOCK_KEY = 47367356
 
 #: Packages that may own tables, in dependency order.
-STAGE_PACKAGES = ("harvest", "transform", "index", "libraries", "portal", "circulation")
+STAGE_PACKAGES = ("harvest", "transform", "index", "libraries", "accounts", "portal", "circulation", "lists")
 
 _ENV_DIR = Path(__file__).with_name("migrations")
 
