@@ -198,6 +198,17 @@ def autonym(code) -> str | None:
     return lang.autonym if lang else None
 
 
+def bcp47(code) -> str | None:
+    """The tag an HTML `lang` attribute (or `xml:lang`) takes for content in this language: the ISO 639-1
+    code where there is one (`se` for Northern Sami, `nb`), else ISO 639-3 (`smj`, `sma`, `fkv`). None for
+    no language or one the vocabulary does not know, so a caller leaves the surrounding language alone
+    rather than claim a wrong one."""
+    lang = get(code)
+    if lang is None:
+        return None
+    return lang.iso639_1 or lang.iso639_3 or lang.code
+
+
 def is_sami(code) -> bool:
     lang = get(code)
     return lang is not None and lang.code in SAMI_GROUP

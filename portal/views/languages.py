@@ -35,11 +35,7 @@ def language_name(code: str) -> str:
 
 
 def html_lang(code: str) -> str:
-    """The BCP 47 tag for a content language (`se` for Northern Sami, else the ISO 639-3 code)."""
-    lang = vocab.get(code)
-    if lang is None:
-        return code
-    return lang.iso639_1 or lang.iso639_3 or lang.code
+    return vocab.bcp47(code) or code
 
 
 def _known(code: str) -> bool:
