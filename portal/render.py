@@ -83,11 +83,21 @@ def render(template: str, data: dict, status: int = 200, headers: dict | None = 
     return response
 
 
+def negotiated() -> None:
+    """Mark this request's URL as content-negotiated (its answer depends on Accept), whatever this
+    particular answer is, so that caches keep the HTML and the RDF of one URL apart."""
+    g.negotiated = True
+
+
 def _timing(response):
     started = g.get("started")
     if started is not None:
         response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
-    response.headers.setdefault("Vary", "Cookie")
+    # Every page depends on the language and library cookies; a negotiated URL on Accept too. Added to what
+    # a view set, never instead of it.
+    response.vary.add("Cookie")
+    if g.get("negotiated"):
+        response.vary.add("Accept")
     return response
 
 
