@@ -93,9 +93,10 @@ def _timing(response):
     started = g.get("started")
     if started is not None:
         response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
-    # Every page depends on the language and library cookies; a negotiated URL on Accept too. Added to what
-    # a view set, never instead of it.
-    response.vary.add("Cookie")
+    # A page depends on the language and library cookies (an answer whose view set Vary itself, such as
+    # RDF, does not); a negotiated URL depends on Accept too, whatever this answer is.
+    if "Vary" not in response.headers:
+        response.vary.add("Cookie")
     if g.get("negotiated"):
         response.vary.add("Accept")
     return response

@@ -115,7 +115,6 @@ def _serve(kind: str, raw: str):
               if r["subject"] == resource.uri and r["predicate"].endswith(("#label", "/name"))]
     response = make_response(render_template("resource.html", resource=resource, rows=rows, alternates=alternates,
                                              label=labels[0] if labels else resource.uri))
-    response.headers["Vary"] = "Accept"
     response.headers["Link"] = ", ".join(f'<{a["href"]}>; rel="alternate"; type="{a["type"]}"' for a in alternates)
     return response
 

@@ -145,9 +145,7 @@ def _page(query: str = "", result: dict | None = None, error: dict | None = None
                            examples=[{"id": key, "title": title, "query": text.strip()}
                                      for key, title, text in EXAMPLES],
                            timeout=settings.sparql.timeout, max_rows=settings.sparql.max_rows)
-    response = make_response(html, status)
-    response.headers["Vary"] = "Accept"
-    return response
+    return make_response(html, status)      # Vary: Cookie (the language) and Accept, from portal.render
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
