@@ -105,3 +105,14 @@ def test_what_the_command_line_does_is_audited_as_cli(config, accounts):
         events = recent(conn, ["kautokeino"])
     assert [(e["event"], e["principal"], e["target"]) for e in events] == [("user_disabled", "cli", "ann"),
                                                                            ("user_added", "cli", "ann")]
+
+
+def test_the_demo_makes_a_librarian_with_a_new_random_password_each_run(config, accounts):
+    from grenselos.demo import staff_user
+    settings = settings_mod.load(config)
+    said = []
+    user, first = staff_user(settings, say=said.append)
+    assert user == "demo-librarian" and len(first) >= 16 and first in said[0] and user in said[0]
+    assert accounts.authenticate(user, first).principal.library == "kautokeino"
+    _, second = staff_user(settings, say=said.append)
+    assert second != first and accounts.authenticate(user, second).ok and not accounts.authenticate(user, first).ok
