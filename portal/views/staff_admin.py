@@ -19,7 +19,7 @@ from portal import services
 from portal.render import render, split_format
 from portal.staff import access
 from portal.staff.api_auth import require_api_staff
-from portal.views.staff import staff_page
+from portal.views.staff import negotiate, staff_page
 
 bp = Blueprint("staff_admin", __name__)
 
@@ -31,6 +31,9 @@ AUDIT_PAGE = 100
 def _private(response):
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+bp.before_request(negotiate)
 
 
 def _message(exc: AccountError) -> str:

@@ -218,3 +218,12 @@ def test_new_staff_pages_are_translated(staff_app):
         assert word in html, lang
     assert re.search(r'<label for="username">Brukernavn</label>',
                      staff_app.test_client().get("/staff/login?lang=nb").get_data(as_text=True))
+
+
+def test_staff_pages_answer_json_to_accept_as_to_the_json_twin(staff_app):
+    client = signed_in(staff_app, "karasjok-admin")
+    for path in ("/staff", "/staff/users", "/staff/tokens", "/staff/account", "/staff/audit"):
+        asked = client.get(path, headers={"Accept": "application/json"})
+        assert asked.mimetype == "application/json" and asked.get_json() == client.get(path + ".json").get_json(), path
+        assert client.get(path, headers={"Accept": "text/html,*/*;q=0.8"}).mimetype == "text/html", path
+    assert staff_app.test_client().get("/staff/users", headers={"Accept": "application/json"}).status_code == 401
