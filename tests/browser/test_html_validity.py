@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests import staff_signin
 from tests.conftest import require
 
 NU = Path(os.environ.get("GRENSELOS_NU_CHECKER", Path(__file__).resolve().parent / "nu"))
 LANGS = ["nb", "nn", "se", "en"]
-STAFF_TOKEN = "kautokeino-nu-checker-token-0123456"
 BROKEN = "planted-broken"
 #: The checker reports some things as errors that are not about the markup (none expected today).
 IGNORED = ()
@@ -70,20 +69,17 @@ def _pages(client) -> dict[str, str]:
         "staff-login": "/staff/login",
         "staff-signed-in": "/staff",
         "staff-languages": "/staff/languages",
+        "staff-users": "/staff/users",
+        "staff-user": f"/staff/users/{staff_signin.USER}",
+        "staff-tokens": "/staff/tokens",
+        "staff-account": "/staff/account",
+        "staff-audit": "/staff/audit",
     }
 
 
 def _quote(text: str) -> str:
     from urllib.parse import quote
     return quote(text)
-
-
-def _sign_in(client) -> None:
-    form = client.get("/staff/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-    response = client.post("/staff/login", data={"library": "kautokeino", "token": STAFF_TOKEN,
-                                                  "csrf_token": token})
-    assert response.status_code == 303, response.status_code
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +93,8 @@ def checked(tmp_path_factory):
     from portal.app import create_app
     settings, store = build(tmp_path_factory.mktemp("nu-demo"), "http://127.0.0.1:5000", say=lambda *_: None)
     store.close()
-    app = create_app(settings, {"TESTING": True, "SECRET_KEY": "nu-checker-key-" + "n" * 32,
-                                "STAFF_TOKENS": {"kautokeino": STAFF_TOKEN}})
+    staff_signin.add(settings.database_url, role="library-admin")
+    app = create_app(settings, {"TESTING": True, "SECRET_KEY": "nu-checker-key-" + "n" * 32})
     out = tmp_path_factory.mktemp("nu-pages")
     client = app.test_client()
     pages = _pages(client)
@@ -107,7 +103,7 @@ def checked(tmp_path_factory):
         client = app.test_client()
         for name, url in pages.items():
             if name == "staff-signed-in":
-                _sign_in(client)
+                staff_signin.sign_in_client(client)
             response = client.get(url + ("&" if "?" in url else "?") + f"lang={lang}", headers=BROWSER)
             assert response.mimetype == "text/html", (name, lang, response.status_code, response.mimetype)
             assert response.status_code < 500, (name, lang, response.status_code)
