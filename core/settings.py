@@ -377,6 +377,14 @@ def load(path: str | os.PathLike, allowed: Mapping[str, Collection[str]] | None 
     return from_dict(data, path=path.resolve(), allowed=allowed)
 
 
+def meaning(setting: Setting) -> str:
+    """A setting's help with what the table says of its allowed values (the reference and `grenselos init`)."""
+    extra = f" One of: {', '.join(setting.choices)}." if setting.choices else ""
+    extra += f" At least {setting.minimum:g}." if setting.minimum is not None else ""
+    extra += " An http:// or https:// URL." if setting.url else ""
+    return setting.help + extra
+
+
 def reference() -> str:
     """The configuration reference as Markdown, generated from the tables above."""
     lines = []
@@ -385,8 +393,6 @@ def reference() -> str:
         lines += [f"#### {title}", "", "| key | default | meaning |", "|---|---|---|"]
         for s in spec:
             default = "(required)" if s.required else repr(list(s.default) if s.item else s.default)
-            extra = f" One of: {', '.join(s.choices)}." if s.choices else ""
-            extra += f" At least {s.minimum:g}." if s.minimum is not None else ""
-            lines.append(f"| `{s.name}` | `{default}` | {s.help}{extra} |")
+            lines.append(f"| `{s.name}` | `{default}` | {meaning(s)} |")
         lines.append("")
     return "\n".join(lines)
