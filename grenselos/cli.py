@@ -71,6 +71,8 @@ def harvest(ctx, source_ids, full, quiet):
     from harvest.oai import harvest_sources
     summaries = harvest_sources(ctx.settings, ctx.store, ctx.sources(source_ids) or None, full=full,
                                 progress=not quiet)
+    if not summaries:
+        click.echo("nothing to harvest: no configured source has an oai_url")
     failed = [s for s in summaries if s.failed]
     sys.exit(1 if failed else 0)
 
