@@ -219,7 +219,8 @@ def settings_cmd():
               "(what the verb does; the flag is kept for scripts that pass it).")
 @click.option("--source", "source_ids", multiple=True, help="Only this source (repeatable).")
 @click.option("--no-detect", is_flag=True, help="Read codes only; no language detection.")
-@click.option("--ui", "ui_lang", default="en", show_default=True, help="Label language: nb, nn, se, en.")
+@click.option("--ui", "ui_lang", default="en", show_default=True, callback=lambda c, p, v: _ui_language(p, v),
+              help="Label language: nb, nn, se, en.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_ctx
 def languages(ctx, report, source_ids, no_detect, ui_lang, as_json):
@@ -227,6 +228,9 @@ def languages(ctx, report, source_ids, no_detect, ui_lang, as_json):
     from transform.language_report import build_report, format_report
     data = build_report(ctx.store, ctx.settings.sources, detect=not no_detect,
                         source_filter=ctx.sources(source_ids) or None)
+    if not data and not as_json:
+        click.echo("no records to report on")
+        return
     click.echo(json.dumps(data, indent=2, ensure_ascii=False) if as_json else format_report(data, ui_lang))
 
 
@@ -279,7 +283,10 @@ def transform(ctx, full, source_ids, quiet):
 def dump(ctx, source_ids):
     """Write gzipped N-Triples dumps (whole dataset and per source) into data_dir/dumps/."""
     from transform.dumps import write_dumps
-    for d in write_dumps(ctx.settings, sources=ctx.sources(source_ids) or None, whole=not source_ids):
+    sources = ctx.sources(source_ids)
+    if not (ctx.settings.data_dir / "graph").is_dir():
+        raise FatalError(f"no graph store in {ctx.settings.data_dir} yet: `grenselos transform` makes it")
+    for d in write_dumps(ctx.settings, sources=sources or None, whole=not source_ids):
         click.echo(f"dump {d.name}: {d.triples} triples from {d.graphs} graphs, {d.bytes} bytes, {d.seconds:.1f} s")
     sys.exit(0)
 
@@ -507,6 +514,14 @@ def _allowed(param, value, allowed: str):
         shown = values.describe() if hasattr(values, "describe") else ", ".join(values)
         raise click.BadParameter(f"{value!r} is not one of the {allowed} ({shown})"
                                  f"{settings_mod.did_you_mean(value, values)}", param=param)
+    return value
+
+
+def _ui_language(param, value):
+    from vocab.languages import UI_LANGUAGES
+    if value not in UI_LANGUAGES:
+        raise click.BadParameter(f"{value!r} is not an interface language ({', '.join(UI_LANGUAGES)})"
+                                 f"{settings_mod.did_you_mean(value, UI_LANGUAGES)}", param=param)
     return value
 
 

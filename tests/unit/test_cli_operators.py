@@ -136,12 +136,21 @@ def test_unknown_source_ids_are_refused(config, capsys, args):
     assert not (config.parent / "data" / "dumps").exists()
 
 
+def test_dump_before_any_transform_says_what_to_run(config, capsys):
+    code, _, err = call(capsys, "--config", str(config), "dump")
+    assert code == 2 and err == f"grenselos: no graph store in {config.parent / 'data'} yet: `grenselos transform` makes it\n"
+
+
 def test_command_line_values_are_checked_like_settings(config, capsys):
     code, _, err = call(capsys, "--config", str(config), "import", "--source", "tromso", "--encoding",
                         "latin-99", __file__)
     assert code == 2 and "did you mean 'latin9'?" in err
     code, _, err = call(capsys, "convert", "--holdings", "koha952", __file__)
     assert code == 2 and "did you mean 'koha-952'?" in err
+    code, _, err = call(capsys, "--config", str(config), "languages", "--ui", "sme")
+    assert code == 2 and "'sme' is not an interface language (nb, nn, se, en); did you mean 'se'?" in err
+    code, out, _ = call(capsys, "--config", str(config), "languages", "--ui", "se")
+    assert (code, out) == (0, "no records to report on\n")
 
 
 def test_init_writes_a_starter_that_loads_and_keeps_an_existing_file(tmp_path, capsys):
