@@ -68,3 +68,23 @@ def test_status_with_an_unreachable_solr_says_it_once(write_config, tmp_path, cl
     entry = json.loads(capsys.readouterr().out)["x"]
     assert entry["index_error"] == (f"no Solr node answers (search): "
                                     f"http://127.0.0.1:{closed_port}/solr/g: connection refused")
+
+
+def test_a_metadata_prefix_the_provider_refuses_names_what_it_offers(write_config, tmp_path, capsys):
+    """The allowed prefixes are the provider's, so they are known only when it answers: then they are said."""
+    from harvest.loopback import LoopbackRecord, serve
+    record = ('<record xmlns="http://www.loc.gov/MARC21/slim"><leader>00000nam a2200000 a 4500</leader>'
+              '<controlfield tag="001">1</controlfield></record>')
+    provider = serve([LoopbackRecord("oai:x:1", "2026-01-01T00:00:00Z", record)])
+    try:
+        config = write_config(f'data_dir = "{tmp_path / "data"}"\n[[sources]]\nid = "x"\nname = "X"\n'
+                              f'oai_url = "{provider.url}"\nmetadata_prefix = "marc-21"\n')
+        with pytest.raises(SystemExit) as exit_:
+            main(["--config", str(config), "harvest", "-q"])
+    finally:
+        provider.stop()
+    assert exit_.value.code == 1
+    line = capsys.readouterr().out
+    assert line.rstrip().endswith("cannotDisseminateFormat: metadataPrefix 'marc-21' is not served (the provider "
+                                  "offers marc21, marcxchange: set metadata_prefix of source 'x'; did you mean "
+                                  "'marc21'?)")
