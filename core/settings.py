@@ -82,7 +82,7 @@ SEARCH = (
 SOURCE = (
     Setting("id", str, None, "Short stable id of the source, used in URIs and on the command line.", required=True),
     Setting("name", str, None, "Name of the library or service as patrons know it.", required=True),
-    Setting("isil", str, "", "ISIL of the library, e.g. NO-2030000."),
+    Setting("isil", str, "", "ISIL of the library, e.g. NO-2030000.", allowed="ISILs"),
     Setting("kind", str, "public", "Kind of library.", choices=SOURCE_KINDS),
     Setting("municipality", str, "", "Municipality the library serves."),
     Setting("library", str, "", "Id of the library this source is (the library facet value and "
@@ -210,12 +210,14 @@ def did_you_mean(value, candidates) -> str:
     return f"; did you mean {found[0]!r}?" if found else ""
 
 
-def _shown(values, limit: int = 12) -> str:
-    """The allowed values as a person reads them (a large set describes itself)."""
+def allowed_values(values, limit: int = 12) -> str:
+    """What a value must be, as a person reads it: "one of the allowed values (a, b, c)", or the phrase of a
+    set too large or too open to list (character sets, ISILs), which then describes itself."""
     if hasattr(values, "describe"):
         return values.describe()
     values = [str(v) for v in values]
-    return ", ".join(values) if len(values) <= limit else ", ".join(values[:limit]) + ", …"
+    shown = ", ".join(values) if len(values) <= limit else ", ".join(values[:limit]) + ", …"
+    return f"one of the allowed values ({shown})"
 
 
 def _url_problem(value: str) -> str | None:
@@ -269,8 +271,8 @@ def _check_table(table: dict, spec: tuple[Setting, ...], problems: _Problems, wh
         if setting.allowed is not None:
             choices = allowed.get(setting.allowed, choices)
         if choices is not None and not (value == "" and setting.default == "") and value not in choices:
-            problems.add(where, setting.name, f"{name} = {value!r} is not one of the allowed values "
-                         f"({_shown(choices)}){did_you_mean(value, choices)}")
+            problems.add(where, setting.name, f"{name} = {value!r} is not {allowed_values(choices)}"
+                                              f"{did_you_mean(value, choices)}")
             continue
         if setting.minimum is not None and value < setting.minimum:
             problems.add(where, setting.name, f"{name} must be at least {setting.minimum:g}; got {value!r}")

@@ -511,8 +511,7 @@ def _allowed(param, value, allowed: str):
     from transform.setting_values import ALLOWED
     values = ALLOWED[allowed]
     if value not in values:
-        shown = values.describe() if hasattr(values, "describe") else ", ".join(values)
-        raise click.BadParameter(f"{value!r} is not one of the {allowed} ({shown})"
+        raise click.BadParameter(f"{value!r} is not {settings_mod.allowed_values(values)}"
                                  f"{settings_mod.did_you_mean(value, values)}", param=param)
     return value
 

@@ -144,6 +144,9 @@ def decode_utf8(data: bytes, problems: list[str]) -> str:
         return data.decode("utf-8", errors="replace")
 
 
+CHARSET_EXAMPLES = "utf-8, marc-8 or a code page such as cp1251, cp866, iso8859-1"
+
+
 class CharsetNames:
     """Every character set name `Charset` accepts, as a collection the settings check can ask (`in`) and
     draw "did you mean" suggestions from (the names and aliases of Python's codecs, and MARC-8)."""
@@ -167,7 +170,7 @@ class CharsetNames:
         return sum(1 for _ in self)
 
     def describe(self) -> str:
-        return "utf-8, marc-8 or a code page such as cp1251, cp866, iso8859-1"
+        return f"a character set Grenseløs reads ({CHARSET_EXAMPLES})"
 
 
 CHARSET_NAMES = CharsetNames()
@@ -184,7 +187,7 @@ class Charset:
         try:
             self.name = codecs.lookup(key).name
         except LookupError:
-            raise EncodingError(f"unknown character set {name!r} (use {CharsetNames().describe()})") from None
+            raise EncodingError(f"unknown character set {name!r} (use {CHARSET_EXAMPLES})") from None
         self._marc8 = None
 
     def decode(self, data: bytes, problems: list[str]) -> str:

@@ -64,7 +64,7 @@ def test_a_wrong_config_is_one_message_exit_2_no_traceback(write_config):
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith(f"grenselos: {path}: 4 problems:")
     for expected in ("did you mean 'timeout'?", "did you mean 'koha-952'?", "did you mean 'YYYY-MM-DD'?",
-                     "'latin-99' is not one of the allowed values"):
+                     "'latin-99' is not a character set Grenseløs reads"):
         assert expected in result.stderr
 
 

@@ -41,7 +41,7 @@ def test_every_problem_is_reported_at_once_with_table_key_and_nearest_value(writ
     assert "did you mean 'koha-952'?" in problems[source, "holdings"]
     assert "koha-952, marc-852, marcxchange-holdings" in problems[source, "holdings"]
     assert "did you mean 'YYYY-MM-DD'?" in problems[source, "granularity"]
-    assert "'latin-99' is not one of the allowed values (utf-8, marc-8" in problems[source, "encoding"]
+    assert "'latin-99' is not a character set Grenseløs reads (utf-8, marc-8" in problems[source, "encoding"]
     assert "did you mean 'public'?" in problems[source, "kind"]
     assert "did you mean 'timeout'?" in problems["[harvest]", "timeot"]
     text = str(err.value)
@@ -52,7 +52,7 @@ def test_every_problem_is_reported_at_once_with_table_key_and_nearest_value(writ
 @pytest.mark.parametrize("line", ['holdings = "koha-952"', 'holdings = "marcxchange-holdings"', 'encoding = "cp1251"',
                                   'encoding = "MARC-8"', 'encoding = "iso8859-1"', 'encoding = ""',
                                   'granularity = "YYYY-MM-DDThh:mm:ssZ"', 'granularity = ""',
-                                  'oai_url = "https://x.example/oai"'])
+                                  'oai_url = "https://x.example/oai"', 'isil = "NO-1902000"', 'isil = ""'])
 def test_allowed_values_load(write_config, line):
     setting_values.load(write_config(SOURCE + line + "\n"))
 
@@ -66,6 +66,7 @@ def test_allowed_values_load(write_config, line):
     ("[sparql]\nper_client = 0", "[sparql]", "per_client"),
     ("[oai]\npage_size = 0", "[oai]", "page_size"),
     ('database_url = "not a url"', "top level", "database_url"),
+    (SOURCE + 'isil = "NO1902000"', "[[sources]] #1 (id 'x')", "isil"),
 ])
 def test_numbers_in_range_and_urls(write_config, text, table, key):
     with pytest.raises(ConfigError) as err:
