@@ -62,7 +62,12 @@ def reason(exc: BaseException) -> str:
         if not isinstance(inner, BaseException):
             inner = next((a for a in getattr(exc, "args", ()) if isinstance(a, BaseException)), None)
         if inner is None:
-            inner = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+            inner = exc.__cause__
+        if inner is None and not exc.__suppress_context__ and exc.__context__ is not None:
+            # an error raised while handling another is that one wrapped only if it repeats its text
+            # (pysolr does so); otherwise the two are unrelated and the outer one is the answer
+            context = exc.__context__
+            inner = context if str(context) and str(context) in str(exc) else None
         if inner is None:
             break
         exc = inner

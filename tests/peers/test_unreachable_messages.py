@@ -88,3 +88,13 @@ def test_a_metadata_prefix_the_provider_refuses_names_what_it_offers(write_confi
     assert line.rstrip().endswith("cannotDisseminateFormat: metadataPrefix 'marc-21' is not served (the provider "
                                   "offers marc21, marcxchange: set metadata_prefix of source 'x'; did you mean "
                                   "'marc21'?)")
+
+
+def test_reason_keeps_an_unrelated_error_raised_while_handling_another():
+    try:
+        try:
+            raise ValueError("first")
+        except ValueError:
+            raise KeyError("the real one")
+    except KeyError as exc:
+        assert reason(exc) == "'the real one'"
