@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, make_dataclass
@@ -30,7 +31,7 @@ class Setting:
     default: Any
     help: str
     required: bool = False
-    choices: tuple[str, ...] | None = None
+    choices: tuple[str, ...] | Shape | None = None
     #: For a list setting: the type of each element (the value is kept as a tuple).
     item: type | None = None
     minimum: float | None = None
@@ -39,6 +40,26 @@ class Setting:
     allowed: str | None = None
     #: The value is an http(s) URL (or empty).
     url: bool = False
+
+
+class Shape:
+    """The allowed values of a setting with a shape rather than a list (an e-mail address, an ISIL), as the
+    check asks them (`in`, `describe`). It offers no "did you mean": the right value is the operator's."""
+
+    def __init__(self, pattern: str | re.Pattern, what: str):
+        self.pattern, self.what = re.compile(pattern), what
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, str) and bool(self.pattern.fullmatch(value))
+
+    def __iter__(self):
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def describe(self) -> str:
+        return self.what
 
 
 SOURCE_KINDS = ("public", "school", "national")
@@ -114,7 +135,8 @@ SPARQL = (
 
 OAI = (
     Setting("repository_name", str, "Grenseløs", "repositoryName the OAI-PMH provider (/oai) reports in Identify."),
-    Setting("admin_email", str, "", "adminEmail of the OAI-PMH provider; empty means postmaster@ the base_uri's host."),
+    Setting("admin_email", str, "", "adminEmail of the OAI-PMH provider; empty means postmaster@ the base_uri's host.",
+            choices=Shape(r"\S+@(\S+\.)+\S+", "an e-mail address (OAI-PMH's emailType)")),
     Setting("page_size", int, 100, "Records (or headers) per OAI-PMH response before a resumptionToken.",
             minimum=1),
 )
@@ -381,7 +403,10 @@ def load(path: str | os.PathLike, allowed: Mapping[str, Collection[str]] | None 
 
 def meaning(setting: Setting) -> str:
     """A setting's help with what the table says of its allowed values (the reference and `grenselos init`)."""
-    extra = f" One of: {', '.join(setting.choices)}." if setting.choices else ""
+    if isinstance(setting.choices, Shape):
+        extra = f" Must be {setting.choices.describe()}."
+    else:
+        extra = f" One of: {', '.join(setting.choices)}." if setting.choices else ""
     extra += f" At least {setting.minimum:g}." if setting.minimum is not None else ""
     extra += " An http:// or https:// URL." if setting.url else ""
     return setting.help + extra

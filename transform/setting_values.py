@@ -16,28 +16,9 @@ from harvest import oai
 from harvest.encodings import CHARSET_NAMES
 from transform import holdings
 
-class _Shaped:
-    """The values of a setting with a shape rather than a list (an ISIL), as the loader asks: `in`."""
-
-    def __init__(self, pattern, what: str):
-        self.pattern, self.what = pattern, what
-
-    def __contains__(self, value: object) -> bool:
-        return isinstance(value, str) and bool(self.pattern.fullmatch(value))
-
-    def __iter__(self):                 # nothing to suggest: the right value is the operator's to know
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
-
-    def describe(self) -> str:
-        return self.what
-
-
 ALLOWED = {
     "holdings profiles": holdings.PROFILES,
-    "ISILs": _Shaped(holdings.ISIL, "an ISIL (such as NO-1902000: country or agency, hyphen, code)"),
+    "ISILs": settings_mod.Shape(holdings.ISIL, "an ISIL (such as NO-1902000: country or agency, hyphen, code)"),
     "character sets": CHARSET_NAMES,
     "granularities": (oai.DAY, oai.SECONDS),
 }

@@ -66,6 +66,7 @@ def test_allowed_values_load(write_config, line):
     ("[sparql]\nper_client = 0", "[sparql]", "per_client"),
     ("[oai]\npage_size = 0", "[oai]", "page_size"),
     ('database_url = "not a url"', "top level", "database_url"),
+    ('[oai]\nadmin_email = "postmaster"', "[oai]", "admin_email"),
     (SOURCE + 'isil = "NO1902000"', "[[sources]] #1 (id 'x')", "isil"),
 ])
 def test_numbers_in_range_and_urls(write_config, text, table, key):
