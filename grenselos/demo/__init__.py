@@ -95,6 +95,8 @@ def build(data_dir: Path, base_uri: str, say=print) -> tuple[settings_mod.Settin
     say("demo: indexing")
     say(f"  {index_changes(settings, store, progress=False).line()}")
     say(f"demo: ready in {time.monotonic() - started:.1f} s")
+    say("demo: for your own libraries, `grenselos init` writes a starter grenselos.toml with these sources "
+        "as examples")
     return settings, store
 
 
