@@ -92,7 +92,7 @@ SEARCH = (
     Setting("solr_urls", list, (), "The same SolrCloud collection's URL on other nodes, e.g. "
             "[\"http://solr2:8983/solr/grenselos\", \"http://solr3:8983/solr/grenselos\"]. Requests go to the "
             "node that answered last (solr_url first) and move on to the next when a node does not answer, "
-            "so losing one node does not lose search or indexing.", item=str),
+            "so losing one node does not lose search or indexing.", item=str, url=True),
     Setting("retry_seconds", (int, float), 120.0, "Seconds `grenselos index` keeps retrying a batch while the "
             "search index is unavailable (a Solr node restarting, a shard without a leader) before it stops; "
             "what it did not send stays pending and the next run sends it.", minimum=0),
@@ -299,8 +299,10 @@ def _check_table(table: dict, spec: tuple[Setting, ...], problems: _Problems, wh
         if setting.minimum is not None and value < setting.minimum:
             problems.add(where, setting.name, f"{name} must be at least {setting.minimum:g}; got {value!r}")
             continue
-        if setting.url and value and _url_problem(value):
-            problems.add(where, setting.name, f"{name} {_url_problem(value)}; got {value!r}")
+        bad_urls = [v for v in (value if isinstance(value, tuple) else (value,)) if v and _url_problem(v)] \
+            if setting.url else []
+        if bad_urls:
+            problems.add(where, setting.name, f"{name} must hold http:// or https:// URLs; got {bad_urls[0]!r}")
             continue
         values[setting.name] = value
     return values
@@ -408,7 +410,7 @@ def meaning(setting: Setting) -> str:
     else:
         extra = f" One of: {', '.join(setting.choices)}." if setting.choices else ""
     extra += f" At least {setting.minimum:g}." if setting.minimum is not None else ""
-    extra += " An http:// or https:// URL." if setting.url else ""
+    extra += (" http:// or https:// URLs." if setting.item else " An http:// or https:// URL.") if setting.url else ""
     return setting.help + extra
 
 

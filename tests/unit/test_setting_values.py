@@ -62,6 +62,7 @@ def test_allowed_values_load(write_config, line):
     ("[harvest]\nbackoff = -1", "[harvest]", "backoff"),
     ("[search]\nfacet_cache_seconds = -5", "[search]", "facet_cache_seconds"),
     ('[search]\nsolr_url = "localhost:8983/solr/g"', "[search]", "solr_url"),
+    ('[search]\nsolr_urls = ["http://a:8983/solr/g", "b:8983/solr/g"]', "[search]", "solr_urls"),
     ("[sparql]\nmax_rows = 0", "[sparql]", "max_rows"),
     ("[sparql]\nper_client = 0", "[sparql]", "per_client"),
     ("[oai]\npage_size = 0", "[oai]", "page_size"),
