@@ -242,11 +242,9 @@ def allowed_values(values, limit: int = 12) -> str:
     return f"one of the allowed values ({shown})"
 
 
-def _url_problem(value: str) -> str | None:
+def _url_problem(value: str) -> bool:
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return "must be an http:// or https:// URL"
-    return None
+    return parts.scheme not in ("http", "https") or not parts.netloc
 
 
 class _Problems:
@@ -302,7 +300,8 @@ def _check_table(table: dict, spec: tuple[Setting, ...], problems: _Problems, wh
         bad_urls = [v for v in (value if isinstance(value, tuple) else (value,)) if v and _url_problem(v)] \
             if setting.url else []
         if bad_urls:
-            problems.add(where, setting.name, f"{name} must hold http:// or https:// URLs; got {bad_urls[0]!r}")
+            what = "hold http:// or https:// URLs" if setting.item else "be an http:// or https:// URL"
+            problems.add(where, setting.name, f"{name} must {what}; got {bad_urls[0]!r}")
             continue
         values[setting.name] = value
     return values
