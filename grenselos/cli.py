@@ -343,9 +343,14 @@ def cluster_list(ctx):
     """List the manual overrides."""
     from transform.explain import list_overrides
     with ctx.store.engine.connect() as conn:
-        for o in list_overrides(conn):
-            other = f" {o['other_source']}:{o['other_identifier']}" if o["other_source"] else ""
-            click.echo(f"#{o['id']}\t{o['kind']}\t{o['source']}:{o['identifier']}{other}\t{o['note'] or ''}")
+        overrides = list(list_overrides(conn))
+    if not overrides:
+        click.echo("no clustering overrides")
+        return
+    click.echo("id\tkind\trecord\tnote")
+    for o in overrides:
+        other = f" {o['other_source']}:{o['other_identifier']}" if o["other_source"] else ""
+        click.echo(f"#{o['id']}\t{o['kind']}\t{o['source']}:{o['identifier']}{other}\t{o['note'] or ''}")
 
 
 @cli.command()

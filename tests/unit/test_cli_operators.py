@@ -79,7 +79,7 @@ def test_config_after_the_verb_is_the_one_used(config, capsys, tmp_path):
     assert code == 0, err
     assert out.splitlines()[1].startswith("tromso ")
     code, out, err = call(capsys, "cluster", "list", "--config", str(config))
-    assert code == 0, err
+    assert (code, out) == (0, "no clustering overrides\n"), err
     code, _, err = call(capsys, "status", "--config", str(tmp_path / "missing.toml"))
     assert code == 2 and "missing.toml: configuration file not found" in err
 
@@ -211,3 +211,14 @@ def test_a_data_dir_that_cannot_be_made_is_one_line(write_config, tmp_path):
 def test_config_error_keeps_first_problem_for_callers():
     err = ConfigError("x must be y", table="[harvest]", key="x")
     assert err.problems[0].key == "x"
+
+
+def test_cluster_list_has_a_header_over_its_overrides(config, capsys, tmp_path):
+    good = tmp_path / "good.xml"
+    good.write_text(GOOD)
+    assert call(capsys, "--config", str(config), "import", "--source", "tromso", str(good))[0] == 0
+    assert call(capsys, "--config", str(config), "transform", "-q")[0] == 0
+    code, out, err = call(capsys, "--config", str(config), "cluster", "split", "tromso:1", "--note", "own work")
+    assert code == 0, err
+    code, out, _ = call(capsys, "cluster", "list", "--config", str(config))
+    assert code == 0 and out.splitlines() == ["id\tkind\trecord\tnote", "#1\tsplit\ttromso:1\town work"]
