@@ -138,7 +138,8 @@ def test_unknown_source_ids_are_refused(config, capsys, args):
 
 def test_dump_before_any_transform_says_what_to_run(config, capsys):
     code, _, err = call(capsys, "--config", str(config), "dump")
-    assert code == 2 and err == f"grenselos: no graph store in {config.parent / 'data'} yet: `grenselos transform` makes it\n"
+    assert code == 2
+    assert err == f"grenselos: no graph store in {config.parent / 'data'} yet: `grenselos transform` makes it\n"
 
 
 def test_command_line_values_are_checked_like_settings(config, capsys):
