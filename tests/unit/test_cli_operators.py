@@ -223,3 +223,13 @@ def test_cluster_list_has_a_header_over_its_overrides(config, capsys, tmp_path):
     assert code == 0, err
     code, out, _ = call(capsys, "cluster", "list", "--config", str(config))
     assert code == 0 and out.splitlines() == ["id\tkind\trecord\tnote", "#1\tsplit\ttromso:1\town work"]
+
+
+def test_the_portal_refuses_a_config_file_named_but_missing(monkeypatch, tmp_path):
+    from portal.app import load_settings
+    monkeypatch.setenv("GRENSELOS_CONFIG", str(tmp_path / "grenselos.tmol"))
+    with pytest.raises(ConfigError, match="grenselos.tmol: configuration file not found"):
+        load_settings()
+    monkeypatch.delenv("GRENSELOS_CONFIG")
+    monkeypatch.chdir(tmp_path)
+    assert load_settings().sources == ()                   # no file at all: the defaults, as before
