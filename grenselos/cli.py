@@ -355,7 +355,8 @@ def cluster_list(ctx):
 
 @cli.command()
 @click.option("--full", is_flag=True, help="Rebuild the whole index.")
-@click.option("--batch", default=1000, show_default=True, help="Documents per backend commit.")
+@click.option("--batch", default=1000, show_default=True, type=click.IntRange(min=1),
+              help="Documents per backend commit.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress line, only the summary.")
 @pass_ctx
 def index(ctx, full, batch=1000, quiet=False):
@@ -373,8 +374,10 @@ def solr():
 
 @solr.command("init")
 @click.option("--url", default=None, help="Core/collection URL (default: [search] solr_url).")
-@click.option("--shards", default=2, show_default=True, help="Shards of a new SolrCloud collection.")
-@click.option("--replicas", default=1, show_default=True, help="Replicas per shard (SolrCloud).")
+@click.option("--shards", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Shards of a new SolrCloud collection.")
+@click.option("--replicas", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Replicas per shard (SolrCloud).")
 @pass_ctx
 def solr_init(ctx, url, shards, replicas):
     """Create the core (standalone) or upload the configset and create the collection (SolrCloud)."""
@@ -461,7 +464,7 @@ def rebuild(ctx, yes):
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--no-apply", is_flag=True, help="Do not keep the index up to date from this process.")
 @pass_ctx
 def serve(ctx, host, port, no_apply):
@@ -480,7 +483,8 @@ def serve(ctx, host, port, no_apply):
 
 
 @cli.command()
-@click.option("--every", default=2.0, show_default=True, help="Seconds between looks at what changed.")
+@click.option("--every", default=2.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds between looks at what changed.")
 @click.option("--once", is_flag=True, help="One round, then exit.")
 @pass_ctx
 def apply(ctx, every, once):
@@ -501,7 +505,7 @@ def apply(ctx, every, once):
 @click.option("--data-dir", default="demo-data", show_default=True, type=click.Path(file_okay=False),
               help="Where the demo keeps its stores (kept between runs; re-running is incremental).")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--no-serve", is_flag=True, help="Build everything, then exit instead of serving the portal.")
 def demo(data_dir, host, port, no_serve):
     """Serve sample libraries over OAI-PMH on loopback, harvest, convert, index, and serve the portal."""

@@ -148,6 +148,10 @@ def test_command_line_values_are_checked_like_settings(config, capsys):
     assert code == 2 and "did you mean 'latin9'?" in err
     code, _, err = call(capsys, "convert", "--holdings", "koha952", __file__)
     assert code == 2 and "did you mean 'koha-952'?" in err
+    for args in (("index", "--batch", "0"), ("apply", "--every", "0"), ("serve", "--port", "70000"),
+                 ("solr", "init", "--shards", "0")):
+        code, _, err = call(capsys, "--config", str(config), *args)
+        assert code == 2 and "Invalid value" in err, args
     code, _, err = call(capsys, "--config", str(config), "languages", "--ui", "sme")
     assert code == 2 and "'sme' is not an interface language (nb, nn, se, en); did you mean 'se'?" in err
     code, out, _ = call(capsys, "--config", str(config), "languages", "--ui", "se")
