@@ -242,7 +242,8 @@ def allowed_values(values, limit: int = 12) -> str:
     return f"one of the allowed values ({shown})"
 
 
-def _url_problem(value: str) -> bool:
+def not_http_url(value: str) -> bool:
+    """True unless `value` is an absolute http:// or https:// URL (with a host)."""
     parts = urlsplit(value)
     return parts.scheme not in ("http", "https") or not parts.netloc
 
@@ -297,7 +298,7 @@ def _check_table(table: dict, spec: tuple[Setting, ...], problems: _Problems, wh
         if setting.minimum is not None and value < setting.minimum:
             problems.add(where, setting.name, f"{name} must be at least {setting.minimum:g}; got {value!r}")
             continue
-        bad_urls = [v for v in (value if isinstance(value, tuple) else (value,)) if v and _url_problem(v)] \
+        bad_urls = [v for v in (value if isinstance(value, tuple) else (value,)) if v and not_http_url(v)] \
             if setting.url else []
         if bad_urls:
             what = "hold http:// or https:// URLs" if setting.item else "be an http:// or https:// URL"

@@ -238,6 +238,7 @@ def languages(ctx, report, source_ids, no_detect, ui_lang, as_json):
 @click.option("--format", "fmt", type=click.Choice(["nt", "ttl", "jsonld", "xml"]), default="nt",
               show_default=True, help="RDF serialization written to stdout.")
 @click.option("--base-uri", default="http://localhost:5000", show_default=True,
+              callback=lambda c, p, v: _http_url(p, v),
               help="Base of the minted URIs (the config's base_uri in the pipeline).")
 @click.option("--source", "source_id", default="local", show_default=True, help="Source id used in URIs.")
 @click.option("--holdings", "holdings_profile", default="auto", show_default=True,
@@ -523,6 +524,12 @@ def _allowed(param, value, allowed: str):
         raise click.BadParameter(f"{value!r} is not {settings_mod.allowed_values(values)}"
                                  f"{settings_mod.did_you_mean(value, values)}", param=param)
     return value
+
+
+def _http_url(param, value):
+    if settings_mod.not_http_url(value):
+        raise click.BadParameter(f"{value!r} is not an http:// or https:// URL", param=param)
+    return value.rstrip("/")
 
 
 def _ui_language(param, value):

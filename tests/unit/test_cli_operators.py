@@ -146,6 +146,8 @@ def test_command_line_values_are_checked_like_settings(config, capsys):
     code, _, err = call(capsys, "--config", str(config), "import", "--source", "tromso", "--encoding",
                         "latin-99", __file__)
     assert code == 2 and "did you mean 'latin9'?" in err
+    code, _, err = call(capsys, "convert", "--base-uri", "data.grenselos.no", __file__)
+    assert code == 2 and "'data.grenselos.no' is not an http:// or https:// URL" in err
     code, _, err = call(capsys, "convert", "--holdings", "koha952", __file__)
     assert code == 2 and "did you mean 'koha-952'?" in err
     for args in (("index", "--batch", "0"), ("apply", "--every", "0"), ("serve", "--port", "70000"),
