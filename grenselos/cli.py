@@ -14,6 +14,7 @@ import click
 
 from core import settings as settings_mod
 from core.errors import FatalError, GrenselosError, reason
+from grenselos.cli_values import accept_config_everywhere, allowed, http_url, ui_language
 
 
 class Context:
@@ -79,7 +80,7 @@ def harvest(ctx, source_ids, full, quiet):
 
 @cli.command("import")
 @click.option("--source", "source_id", required=True, help="Source the records belong to.")
-@click.option("--encoding", default=None, callback=lambda c, p, v: _allowed(p, v, "character sets"),
+@click.option("--encoding", default=None, callback=lambda c, p, v: allowed(p, v, "character sets"),
               help="Override the character set of ISO 2709 files (cp1251, ...).")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @pass_ctx
@@ -219,7 +220,7 @@ def settings_cmd():
               "(what the verb does; the flag is kept for scripts that pass it).")
 @click.option("--source", "source_ids", multiple=True, help="Only this source (repeatable).")
 @click.option("--no-detect", is_flag=True, help="Read codes only; no language detection.")
-@click.option("--ui", "ui_lang", default="en", show_default=True, callback=lambda c, p, v: _ui_language(p, v),
+@click.option("--ui", "ui_lang", default="en", show_default=True, callback=lambda c, p, v: ui_language(p, v),
               help="Label language: nb, nn, se, en.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_ctx
@@ -238,11 +239,11 @@ def languages(ctx, report, source_ids, no_detect, ui_lang, as_json):
 @click.option("--format", "fmt", type=click.Choice(["nt", "ttl", "jsonld", "xml"]), default="nt",
               show_default=True, help="RDF serialization written to stdout.")
 @click.option("--base-uri", default="http://localhost:5000", show_default=True,
-              callback=lambda c, p, v: _http_url(p, v),
+              callback=lambda c, p, v: http_url(p, v),
               help="Base of the minted URIs (the config's base_uri in the pipeline).")
 @click.option("--source", "source_id", default="local", show_default=True, help="Source id used in URIs.")
 @click.option("--holdings", "holdings_profile", default="auto", show_default=True,
-              callback=lambda c, p, v: v if v == "auto" else _allowed(p, v, "holdings profiles"),
+              callback=lambda c, p, v: v if v == "auto" else allowed(p, v, "holdings profiles"),
               help="How items are read: a holdings profile (koha-952, marc-852, ...); auto picks by the records.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 def convert(fmt, base_uri, source_id, holdings_profile, files):
@@ -514,49 +515,6 @@ def demo(data_dir, host, port, no_serve):
     sys.exit(run_demo(Path(data_dir), host=host, port=port, serve_portal=not no_serve))
 
 
-def _allowed(param, value, allowed: str):
-    """A command-line value checked against the same allowed set as the setting it overrides."""
-    if value is None:
-        return value
-    from transform.setting_values import ALLOWED
-    values = ALLOWED[allowed]
-    if value not in values:
-        raise click.BadParameter(f"{value!r} is not {settings_mod.allowed_values(values)}"
-                                 f"{settings_mod.did_you_mean(value, values)}", param=param)
-    return value
-
-
-def _http_url(param, value):
-    if settings_mod.not_http_url(value):
-        raise click.BadParameter(f"{value!r} is not an http:// or https:// URL", param=param)
-    return value.rstrip("/")
-
-
-def _ui_language(param, value):
-    from vocab.languages import UI_LANGUAGES
-    if value not in UI_LANGUAGES:
-        raise click.BadParameter(f"{value!r} is not an interface language ({', '.join(UI_LANGUAGES)})"
-                                 f"{settings_mod.did_you_mean(value, UI_LANGUAGES)}", param=param)
-    return value
-
-
-def _config_after_verb(ctx, param, value):
-    if value is not None:
-        ctx.find_object(Context).config_path = value
-
-
-def _accept_config_everywhere(group: click.Group) -> None:
-    """`--config` after the verb too (`grenselos status --config x.toml`), on every verb and sub-verb, so
-    the option works wherever a person types it."""
-    for command in group.commands.values():
-        if not any(p.name == "config" for p in command.params):
-            command.params.append(click.Option(
-                ["--config"], expose_value=False, callback=_config_after_verb, metavar="FILE",
-                help="Configuration file (TOML); the same as `grenselos --config FILE <verb>`."))
-        if isinstance(command, click.Group):
-            _accept_config_everywhere(command)
-
-
 def main(argv=None):
     try:
         cli.main(args=argv, prog_name="grenselos", standalone_mode=False)
@@ -578,7 +536,7 @@ def main(argv=None):
     return 0
 
 
-_accept_config_everywhere(cli)
+accept_config_everywhere(cli)
 
 
 if __name__ == "__main__":
