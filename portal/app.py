@@ -14,13 +14,16 @@ from flask import Flask
 
 from core import settings as settings_mod
 from portal.json_provider import OrjsonProvider
+from transform import setting_values
 
 
 def load_settings() -> settings_mod.Settings:
-    """Settings from $GRENSELOS_CONFIG or ./grenselos.toml; an installation without a file gets the defaults."""
-    path = Path(os.environ.get("GRENSELOS_CONFIG", "grenselos.toml"))
-    if path.is_file():
-        return settings_mod.load(path)
+    """Settings from $GRENSELOS_CONFIG or ./grenselos.toml; an installation without a file gets the defaults,
+    but a file named in $GRENSELOS_CONFIG must exist (a typo there would otherwise serve an empty catalogue)."""
+    named = os.environ.get("GRENSELOS_CONFIG")
+    path = Path(named or "grenselos.toml")
+    if path.is_file() or named:
+        return setting_values.load(path)
     return settings_mod.from_dict({})
 
 
