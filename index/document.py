@@ -70,6 +70,8 @@ class Document:
     contributors: tuple[str, ...] = ()
     #: relator codes per contributor (same order), comma-separated: "aut", "ill,aut", "" when unknown.
     contributor_roles: tuple[str, ...] = ()
+    #: the agent page id per contributor (same order), `person/nordmo-kari`; "" when it has none.
+    contributor_ids: tuple[str, ...] = ()
     #: vocabulary code (humord, lcsh, yso, ...) -> headings; "" for headings without a vocabulary.
     subjects: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: genre/form ids of vocab.genres (fiction, novels, picture_books, ...): the facet's values.
@@ -111,9 +113,10 @@ class Document:
         return f"{self.source}:{self.identifier}".replace("!", "%21") if self.identifier else ""
 
     def contributor_list(self) -> list[dict]:
-        """[{"name", "roles": [relator codes]}] in catalogue order."""
-        roles = self.contributor_roles
-        return [{"name": name, "roles": [r for r in (roles[n] if n < len(roles) else "").split(",") if r]}
+        """[{"name", "id", "roles": [relator codes]}] in catalogue order (`id`: the agent page's, or "")."""
+        roles, ids = self.contributor_roles, self.contributor_ids
+        return [{"name": name, "id": ids[n] if n < len(ids) else "",
+                 "roles": [r for r in (roles[n] if n < len(roles) else "").split(",") if r]}
                 for n, name in enumerate(self.contributors)]
 
     def to_dict(self) -> dict:

@@ -109,10 +109,15 @@ def role_label(code: str) -> str:
 
 
 def contributors(entries: list[dict]) -> list[dict]:
-    """Contributors with their relator roles labelled in the interface language:
-    [{"name", "roles": [{"code", "label"}]}], from entries carrying relator codes in `roles`."""
-    return [{"name": c.get("name", ""), "roles": [{"code": r, "label": role_label(r)}
-                                                  for r in c.get("roles") or () if r]} for c in entries]
+    """Contributors as every page and API shows them: [{"name", "id", "roles": [{"code", "label"}]}],
+    the roles labelled in the interface language; `id` names the agent page ("" when there is none).
+    Entries carry relator codes in `roles` (or roles already labelled: this is safe to apply twice)."""
+    out = []
+    for c in entries:
+        codes = [r.get("code", "") if isinstance(r, dict) else r for r in c.get("roles") or ()]
+        out.append({"name": c.get("name", ""), "id": c.get("id", ""),
+                    "roles": [{"code": code, "label": role_label(code)} for code in codes if code]})
+    return out
 
 
 def is_sami(code: str) -> bool:

@@ -15,6 +15,7 @@ from flask import request, url_for
 
 from index.text import fold
 from portal import i18n, labels, services
+from portal.editions import edition_count, edition_key, same_edition
 from portal.search_service import SearchRequest
 from portal.urls import external_url
 from vocab import statuses
@@ -23,21 +24,6 @@ from vocab import statuses
 MAX_RELATED = 20
 #: relator code -> schema.org property of a Book (a contributor without a role is its author).
 SCHEMA_ROLES = {"aut": "author", "trl": "translator", "ill": "illustrator", "edt": "editor"}
-
-
-def edition_key(doc: dict) -> tuple:
-    isbns = (doc.get("identifiers") or {}).get("isbn") or []
-    if isbns:
-        return ("isbn", tuple(sorted({i.replace("-", "") for i in isbns})))
-    return ("desc", tuple(doc.get("languages") or ())[:1], doc.get("year"), doc.get("format"),
-            fold(doc.get("title") or ""))
-
-
-def same_edition(a: dict, b: dict) -> bool:
-    ka, kb = edition_key(a), edition_key(b)
-    if ka[0] == kb[0] == "isbn":
-        return bool(set(ka[1]) & set(kb[1]))
-    return ka == kb
 
 
 def holdings_items(docs: list[dict]) -> list[dict]:
@@ -202,7 +188,7 @@ def record_data(record: dict, mine: str, service=None) -> dict:
     return {
         "record": record,
         "work": {"id": work_id, "title": (work or {}).get("title", ""),
-                 "editions": len(others) + 1, "records": len(members)} if work_id else None,
+                 "editions": edition_count(members), "records": len(members)} if work_id else None,
         "other_editions": list(others.values()),
         "related": relation_entries,
         "holdings": holdings,

@@ -77,6 +77,26 @@ def join(values, env):
     return [" ".join(v.strip() for v in values if isinstance(v, str) and v.strip())]
 
 
+#: A name's dates (100 $d): `1963-`, `1819-1891`, `ca. 1600`, `b. 1950`, `fl. 1200`, `d. 1066`.
+_NAME_DATES = re.compile(r"^(?:\d|(?:ca|b|d|fl)\.\s*\d|\[?\d)", re.I)
+
+
+@value_step("name")
+def name(values, env):
+    """A name's parts joined as a person reads them: `Hillstrom, Kevin` + `1963-` → `Hillstrom, Kevin,
+    1963-` (the comma before the dates is often left out of $a); `join` for everything else."""
+    text = ""
+    for v in values:
+        v = v.strip() if isinstance(v, str) else ""
+        if not v:
+            continue
+        if text and _NAME_DATES.match(v) and not text.endswith((",", "(")):
+            text = text.rstrip(" .") if not _KEEP_PERIOD.search(text) else text
+            text += ","
+        text = f"{text} {v}" if text else v
+    return [text] if text else []
+
+
 @value_step("first")
 def first(values, env):
     return values[:1]
