@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 #: portal filter/facet name -> index field
 FIELD_MAP = {"language": "language", "format": "format", "audience": "audience", "library": "library",
              "municipality": "municipality", "kind": "library_kind", "subject": "subject_facet",
-             "genre": "genre_facet", "available": "availability", "year": "year"}
+             "genre": "genre_facet", "available": "availability", "year": "year",
+             "contributor": "contributor_facet"}
 
 
 def _holding(h, copies: bool = True) -> dict:

@@ -25,6 +25,7 @@ FACET_LABELS = {
     "subject": _l("Subject"),
     "genre": _l("Genre"),
     "available": _l("Availability"),
+    "contributor": _l("Person"),
 }
 
 KIND_LABELS = {

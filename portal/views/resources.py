@@ -13,8 +13,10 @@ from urllib.parse import quote
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 
+from portal import agent_page
 from portal.ld_resources import KINDS, body, context_document, etag, resolve
 from portal.ld_store import stores
+from portal.render import render
 
 bp = Blueprint("resources", __name__)
 
@@ -104,6 +106,13 @@ def _serve(kind: str, raw: str):
             response.headers["Vary"] = "Accept"
             return response
     alternates = [{"type": CONTENT_TYPES[f].split(";")[0], "href": request.path + EXTENSION[f]} for f in MEDIA.values()]
+    if kind == "agent":          # a person's page: who they are and their works; the triples one click away
+        response = render("agent.html", agent_page.agent_data(resource, resource.uri.split("/agent/", 1)[1],
+                                                              alternates))
+        response.headers["Vary"] = "Accept, Cookie"
+        response.headers["Link"] = ", ".join([response.headers["Link"]] + [
+            f'<{a["href"]}>; rel="alternate"; type="{a["type"]}"' for a in alternates])
+        return response
     rows = [{"subject": t.subject.value if hasattr(t.subject, "value") else str(t.subject),
              "predicate": t.predicate.value, "object": getattr(t.object, "value", str(t.object)),
              "link": t.object.__class__.__name__ == "NamedNode" and t.object.value.startswith(("http://", "https://"))}

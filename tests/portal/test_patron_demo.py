@@ -1,0 +1,56 @@
+"""The first ten minutes of a patron, over the real pipeline (the demo harvested over loopback OAI-PMH,
+transformed and indexed): the work page, the agent page, what a search for a language or place finds."""
+
+from __future__ import annotations
+
+NOB = "tromso-trb-ill-nob-001"          # "Nordlys over vidda", one edition sent by three libraries
+SME = "kautokeino-kau-ill-sme-002"      # its Northern Sami translation
+
+
+def test_work_page_lists_each_edition_once_with_its_libraries_and_the_translation(demo_client):
+    work_id = demo_client.get(f"/api/record/{NOB}").get_json()["record"]["work_id"]
+    page = demo_client.get(f"/work/{work_id}.json").get_json()
+    assert page["work"]["editions"] == len(page["editions"]) == 1 and page["work"]["records"] == 3
+    libraries = {h["name"] for h in page["editions"][0]["holdings"]}
+    assert len(libraries) == 3
+    translations = [e for e in page["related"] if e["relation"] == "translation"]
+    assert len(translations) == 1 and translations[0]["id"].endswith("ill-sme-002")      # one edition, two records
+    assert {h["library"] for h in translations[0]["holdings"]} == {"kautokeino", "alta-vgs"}
+    html = demo_client.get(f"/work/{work_id}?lang=en").get_data(as_text=True)
+    assert html.count("Nordlys over vidda</a>") == 1
+    assert "Guovssahasat duoddara badjel" in html and 'lang="se"' in html
+    for name in libraries:
+        assert name in html
+
+
+def test_record_and_search_count_editions_alike(demo_client):
+    record = demo_client.get(f"/api/record/{NOB}").get_json()["work"]
+    hit = next(h for h in demo_client.get("/api/search?q=nordlys+over+vidda").get_json()["hits"]
+               if h["work"]["id"] == record["id"])
+    assert (record["editions"], record["records"]) == (hit["work"]["editions"], hit["work"]["records"]) == (1, 3)
+
+
+def test_bylines_link_the_agent_page_which_shows_the_person_and_their_works(demo_client):
+    record = demo_client.get(f"/api/record/{NOB}").get_json()["record"]
+    nordmo = next(c for c in record["contributors"] if c["name"].startswith("Nordmo"))
+    assert nordmo["id"] == "person/nordmo-kari"
+    html = demo_client.get(f"/record/{NOB}?lang=en").get_data(as_text=True)
+    assert '<a href="/agent/person/nordmo-kari" class="agent-link">Nordmo, Kari</a>' in html
+    page = demo_client.get("/agent/person/nordmo-kari?lang=en")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<h1>Nordmo, Kari" in text
+    assert "Nordlys over vidda" in text and "Guovssahasat duoddara badjel" in text
+    assert 'href="/agent/person/nordmo-kari.ttl"' in text          # the linked data, one click away
+    assert "Accept" in page.headers["Vary"]
+    data = demo_client.get("/agent/person/nordmo-kari?format=json").get_json()
+    assert data["agent"]["name"] == "Nordmo, Kari" and data["total"] >= 2
+    assert {"code": "aut", "label": "author"} in [{**r, "label": r["label"].lower()} for r in data["agent"]["roles"]]
+    turtle = demo_client.get("/agent/person/nordmo-kari", headers={"Accept": "text/turtle"})
+    assert turtle.headers["Content-Type"].startswith("text/turtle")
+
+
+def test_agent_page_names_dates_and_roles():
+    from portal.agent_page import split_dates
+    assert split_dates("Hillstrom, Kevin, 1963-") == ("Hillstrom, Kevin", "1963-")
+    assert split_dates("Melville, Herman, 1819-1891") == ("Melville, Herman", "1819-1891")
+    assert split_dates("Lewis, C. S.") == ("Lewis, C. S.", "")
