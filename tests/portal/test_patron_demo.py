@@ -54,3 +54,19 @@ def test_agent_page_names_dates_and_roles():
     assert split_dates("Hillstrom, Kevin, 1963-") == ("Hillstrom, Kevin", "1963-")
     assert split_dates("Melville, Herman, 1819-1891") == ("Melville, Herman", "1819-1891")
     assert split_dates("Lewis, C. S.") == ("Lewis, C. S.", "")
+
+
+def test_languages_and_places_are_searchable_over_the_pipeline(demo_client):
+    def ids(q):
+        return {h["id"] for h in demo_client.get("/api/search", query_string={"q": q, "page_size": 50})
+                .get_json()["hits"]}
+    assert any(i.endswith("ill-sme-001") for i in ids("samisk"))
+    assert any(i.endswith("ill-smj-001") for i in ids("Sami"))
+    assert any(i.endswith("ill-fkv-001") for i in ids("kvensk"))
+    assert any(i.endswith("ill-nob-001") for i in ids("Tromsø"))        # published in Tromsø (264 $a)
+
+
+def test_folk_tales_are_fiction(demo_client):
+    hit = next(h for h in demo_client.get("/api/search?q=máidnasat").get_json()["hits"]
+               if h["id"].endswith("ill-sme-003"))
+    assert "fiction" in hit["genres"] and "nonfiction" not in hit["genres"] and "folk_tales" in hit["genres"]

@@ -83,3 +83,13 @@ def test_record_content_is_tagged_with_its_own_language(client):
     assert 'lang="se">Guolásteaddji ja áhpi</a>' in hits
     summary = client.get("/record/tromso:1001").get_data(as_text=True)
     assert '<p class="summary" lang="nb">En roman' in summary
+
+
+def test_a_language_is_found_by_its_name_in_every_interface_language_and_its_own(client):
+    def ids(q):
+        return {h["id"] for h in client.get("/api/search", query_string={"q": q}).get_json()["hits"]}
+    for q in ("samisk", "Sami", "nordsamisk", "davvisámegiella", "sámegielat"):
+        assert "karasjok:77" in ids(q), q
+    for q in ("Kven", "kainun kieli", "kveanagiella"):
+        assert "tromso:1002" in ids(q), q
+    assert "tromso:1001" not in ids("samisk")
