@@ -86,6 +86,8 @@ class Document:
     #: places of publication as catalogued (260/264 $a).
     places: tuple[str, ...] = ()
     year: int | None = None
+    #: pictures of the cover the record links (856 whose $3 names one), as URLs.
+    covers: tuple[str, ...] = ()
     #: extent as catalogued (300 $a): "287 s.".
     extent: str = ""
     #: every language of the record (text, original, subtitles), ISO 639-3 / MARC codes.

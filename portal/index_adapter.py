@@ -54,6 +54,7 @@ def document_dict(doc, copies: bool = True) -> dict:
         "audience": list(doc.audiences), "subjects": list(dict.fromkeys(subjects)),
         "genres": list(doc.genres), "genre_terms": list(doc.genre_terms), "series": "; ".join(doc.series),
         "publisher": "; ".join(doc.publishers), "summary": doc.notes,
+        "covers": list(doc.covers),
         "identifiers": identifiers, "holdings": [_holding(h, copies) for h in doc.holdings],
         "available_now": any(h.available or h.status == "available" for h in doc.holdings),
     }

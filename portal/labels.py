@@ -64,6 +64,16 @@ SORT_LABELS = {
 
 SAMI_GROUP_LABEL = _l("All Sami languages")
 
+#: Identifiers a patron can use, by their names (the same in every language). Other numbers (local,
+#: national bibliography, publisher's) stay in the JSON, unnamed there too, and off the patron's page.
+IDENTIFIER_LABELS = {"isbn": "ISBN", "issn": "ISSN"}
+
+
+def identifier_rows(identifiers: dict) -> list[dict]:
+    """[{"scheme", "label", "values"}] for the identifiers a record page names."""
+    return [{"scheme": scheme, "label": label, "values": list(identifiers[scheme])}
+            for scheme, label in IDENTIFIER_LABELS.items() if identifiers.get(scheme)]
+
 
 def status_label(code: str) -> str:
     """A copy status in the interface language (labels live in `vocab/data/statuses.tsv`)."""

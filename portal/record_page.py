@@ -14,7 +14,7 @@ from __future__ import annotations
 from flask import request, url_for
 
 from index.text import fold
-from portal import i18n, labels, services
+from portal import covers, i18n, labels, services
 from portal.editions import edition_count, edition_key, same_edition
 from portal.search_service import SearchRequest
 from portal.urls import external_url
@@ -200,4 +200,6 @@ def record_data(record: dict, mine: str, service=None) -> dict:
         "json_ld": json_ld(record, work and {**work, "id": work_id}, examples + related["original"]
                            + related["translations"]),
         "language_labels": {c: i18n.language_label(c) for c in record.get("languages") or []},
+        "identifier_rows": labels.identifier_rows(record.get("identifiers") or {}),
+        "cover": covers.cover(record, services.settings().portal.cover_url),
     }

@@ -191,6 +191,18 @@ def uri(values, env):
     return out
 
 
+@value_step("cover", "map")
+def cover(table):
+    """856 $3 and $u together → the URL, only when $3 names a picture of the cover (`Omslagsbilde`,
+    `Thumbnail`: the code list); any other link gives nothing here (it stays an electronic locator)."""
+    def run(values, env):
+        texts = [v.strip() for v in values if isinstance(v, str)]
+        if not any(t.rstrip(" .:;,").lower() in table for t in texts):
+            return []
+        return [NamedNode(v) for v in texts if re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", v)]
+    return run
+
+
 @value_step("labelled", "class")
 def labelled(cls):
     """Each value becomes its own inner resource of the class, carrying the value as rdfs:label."""

@@ -329,3 +329,11 @@ def test_contributor_ids_name_the_agent_pages():
     assert all(i.startswith("person/") for i in doc.contributor_ids)
     assert [c["id"] for c in doc.contributor_list()] == list(doc.contributor_ids)
     assert doc.contributor_ids[0] != doc.contributor_ids[1]
+
+
+def test_a_cover_the_record_links_is_projected():
+    record = constructed(Field("856", ["4", "2"], [Subfield("3", "Omslagsbilde"),
+                                                   Subfield("u", "https://covers.example.org/Big/1.jpg")]),
+                         Field("856", ["4", "0"], [Subfield("u", "https://urn.nb.no/URN:NBN:no-nb_digibok_1")]))
+    doc = document(record, SOURCE, "1")
+    assert doc.covers == ("https://covers.example.org/Big/1.jpg",)

@@ -11,3 +11,14 @@
     sort.addEventListener("change", function () { sort.form.submit(); });
   }
 })();
+(function () {
+  "use strict";
+  // A cover picture that cannot be loaded leaves the typographic placeholder under it, never a broken image.
+  function drop(img) { if (img.parentNode) { img.parentNode.removeChild(img); } }
+  var covers = document.querySelectorAll("img.cover-image");
+  for (var i = 0; i < covers.length; i++) {
+    var img = covers[i];
+    if (img.complete && img.naturalWidth === 0) { drop(img); }
+    else { img.addEventListener("error", function (e) { drop(e.target); }); }
+  }
+})();
