@@ -70,3 +70,18 @@ def test_folk_tales_are_fiction(demo_client):
     hit = next(h for h in demo_client.get("/api/search?q=máidnasat").get_json()["hits"]
                if h["id"].endswith("ill-sme-003"))
     assert "fiction" in hit["genres"] and "nonfiction" not in hit["genres"] and "folk_tales" in hit["genres"]
+
+
+def test_identifiers_are_named_or_left_to_the_json(demo_client):
+    hits = demo_client.get("/api/search?page_size=100").get_json()["hits"]
+    other = next(h for h in hits if h["identifiers"].get("other") and not h["identifiers"].get("isbn"))
+    html = demo_client.get(f"/record/{other['id']}").get_data(as_text=True)
+    assert "<dt>OTHER</dt>" not in html and other["identifiers"]["other"][0] not in html
+    assert demo_client.get(f"/api/record/{other['id']}").get_json()["record"]["identifiers"]["other"]
+    isbn = next(h for h in hits if h["identifiers"].get("isbn"))
+    assert "<dt>ISBN</dt>" in demo_client.get(f"/record/{isbn['id']}").get_data(as_text=True)
+
+
+def test_feed_entries_carry_the_records_language(demo_client):
+    feed = demo_client.get("/language/sme/feed.atom").get_data(as_text=True)
+    assert '<title xml:lang="se">' in feed
