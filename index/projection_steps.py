@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from urllib.parse import unquote
 
 from transform import bibframe
 from transform.languages import usable_text_codes
@@ -169,12 +170,13 @@ def roles(values, ctx):
 
 @step("agent_ids")
 def agent_ids(values, ctx):
-    """Contributions → each agent's id, the tail of its IRI after `/agent/` (`person/nordmo-kari`), in
-    the order `agents` gives; "" for an agent without one. The portal's agent page is `/agent/<id>`."""
+    """Contributions → each agent's id, the tail of its IRI after `/agent/` as text (`person/hætta-mihkkal`,
+    not percent-encoded: a link encodes it once), in the order `agents` gives; "" for an agent without
+    one. The portal's agent page is `/agent/<id>`."""
     out = []
     for _name, _codes, iri in _contributions(values, ctx):
         _, found, tail = iri.partition("/agent/")
-        out.append(tail if found else "")
+        out.append(unquote(tail) if found else "")
     return out
 
 

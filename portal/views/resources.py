@@ -9,7 +9,7 @@ If-None-Match / If-Modified-Since with 304; a deleted resource answers 410 Gone,
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 
@@ -107,8 +107,8 @@ def _serve(kind: str, raw: str):
             return response
     alternates = [{"type": CONTENT_TYPES[f].split(";")[0], "href": request.path + EXTENSION[f]} for f in MEDIA.values()]
     if kind == "agent":          # a person's page: who they are and their works; the triples one click away
-        response = render("agent.html", agent_page.agent_data(resource, resource.uri.split("/agent/", 1)[1],
-                                                              alternates))
+        local_id = unquote(resource.uri.split("/agent/", 1)[1])
+        response = render("agent.html", agent_page.agent_data(resource, local_id, alternates))
         response.headers["Vary"] = "Accept, Cookie"
         response.headers["Link"] = ", ".join([response.headers["Link"]] + [
             f'<{a["href"]}>; rel="alternate"; type="{a["type"]}"' for a in alternates])

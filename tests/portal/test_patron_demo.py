@@ -85,3 +85,14 @@ def test_identifiers_are_named_or_left_to_the_json(demo_client):
 def test_feed_entries_carry_the_records_language(demo_client):
     feed = demo_client.get("/language/sme/feed.atom").get_data(as_text=True)
     assert '<title xml:lang="se">' in feed
+
+
+def test_agent_links_with_letters_beyond_ascii(demo_client):
+    hit = next(h for h in demo_client.get("/api/search?q=boazodoallu+ja+luondu").get_json()["hits"]
+               if h["id"].endswith("ill-smi-001"))
+    [haetta] = [c for c in hit["contributors"] if c["name"].startswith("Hætta")]
+    assert haetta["id"] == "person/hætta-mihkkal"
+    html = demo_client.get(f"/record/{hit['id']}").get_data(as_text=True)
+    assert 'href="/agent/person/h%C3%A6tta-mihkkal"' in html
+    page = demo_client.get("/agent/person/h%C3%A6tta-mihkkal?lang=en")
+    assert page.status_code == 200 and "BOAZODOALLU JA LUONDU" in page.get_data(as_text=True)
