@@ -15,7 +15,7 @@ from flask import request, url_for
 
 from index.text import fold
 from portal import covers, i18n, labels, services
-from portal.editions import edition_count, edition_key, same_edition
+from portal.editions import editions
 from portal.search_service import SearchRequest
 from portal.urls import external_url
 from vocab import statuses
@@ -166,15 +166,12 @@ def record_data(record: dict, mine: str, service=None) -> dict:
     members = list((work or {}).get("records") or []) or [record]
     if not any(m["id"] == record["id"] for m in members):
         members = [record] + members
-    this_edition = [m for m in members if m["id"] == record["id"] or same_edition(m, record)]
+    # the editions as every page counts them (portal.editions), this record's first
+    groups = editions([m for m in members if m["id"] == record["id"]] + [m for m in members if m["id"] != record["id"]])
+    this_edition = groups[0]
     edition_ids = {m["id"] for m in this_edition}
-    others: dict[tuple, dict] = {}
-    for m in members:
-        if m["id"] in edition_ids:
-            continue
-        key = edition_key(m)
-        entry = others.setdefault(key, _edition_entry(m, record))
-        entry["copies_records"] = entry.get("copies_records", 0) + 1
+    others = {n: {**_edition_entry(group[0], record), "copies_records": len(group)}
+              for n, group in enumerate(groups[1:])}
     related = related_works(record, work_id, service)
     relation_entries = [_edition_entry(d, record, "original") for d in related["original"]]
     relation_entries += [_edition_entry(d, record, "translation") for d in related["translations"]]
@@ -188,7 +185,7 @@ def record_data(record: dict, mine: str, service=None) -> dict:
     return {
         "record": record,
         "work": {"id": work_id, "title": (work or {}).get("title", ""),
-                 "editions": edition_count(members), "records": len(members)} if work_id else None,
+                 "editions": len(groups), "records": len(members)} if work_id else None,
         "other_editions": list(others.values()),
         "related": relation_entries,
         "holdings": holdings,
