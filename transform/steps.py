@@ -371,18 +371,22 @@ def languages(field, env, subj):
 
 @field_step("subject_label", "abcdefghklmnopqrstuvxyz")
 def subject_label(field, env, subj):
-    """Subject heading label: main part joined by spaces, subdivisions ($v $x $y $z) by `--`."""
+    """Subject heading label: main part joined by spaces (a person's name as `name` joins it, with a comma
+    before the dates), subdivisions ($v $x $y $z) by `--`."""
     parts, current = [], []
+
+    def main(values):
+        return (name(values, env) or [""])[0] if field.tag == "600" else " ".join(values)
     for sf in field.subfields:
         if sf.code in "vxyz":
             if current:
-                parts.append(clean_text(" ".join(current)))
+                parts.append(clean_text(main(current)))
                 current = []
             parts.append(clean_text(sf.value))
         elif sf.code.isalpha() and sf.code != "e":
             current.append(sf.value.strip())
     if current:
-        parts.append(clean_text(" ".join(current)))
+        parts.append(clean_text(main(current)))
     label = "--".join(p for p in parts if p)
     if not label:
         return False

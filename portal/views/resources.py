@@ -16,7 +16,7 @@ from flask import Blueprint, abort, make_response, redirect, render_template, re
 from portal import agent_page
 from portal.ld_resources import KINDS, body, context_document, etag, resolve
 from portal.ld_store import stores
-from portal.render import render
+from portal.render import render, split_format
 
 bp = Blueprint("resources", __name__)
 
@@ -68,7 +68,7 @@ def instance(local):
 
 @bp.route("/agent/<path:local>")
 def agent(local):
-    return _serve("agent", local)
+    return _serve("agent", split_format(local))       # `.json`: the person page's JSON twin
 
 
 @bp.route("/context.jsonld")

@@ -42,6 +42,8 @@ def test_bylines_link_the_agent_page_which_shows_the_person_and_their_works(demo
     assert "Nordlys over vidda" in text and "Guovssahasat duoddara badjel" in text
     assert 'href="/agent/person/nordmo-kari.ttl"' in text          # the linked data, one click away
     assert "Accept" in page.headers["Vary"]
+    assert demo_client.get("/agent/person/nordmo-kari.json").get_json()["agent"]["id"] == "person/nordmo-kari"
+    assert 'href="/agent/person/nordmo-kari.json' in text                   # the page's JSON twin answers
     data = demo_client.get("/agent/person/nordmo-kari?format=json").get_json()
     assert data["agent"]["name"] == "Nordmo, Kari" and data["total"] >= 2
     assert {"code": "aut", "label": "author"} in [{**r, "label": r["label"].lower()} for r in data["agent"]["roles"]]
