@@ -16,7 +16,7 @@ from flask import Blueprint, abort, make_response, redirect, render_template, re
 from portal import agent_page
 from portal.ld_resources import KINDS, body, context_document, etag, resolve
 from portal.ld_store import stores
-from portal.render import render, split_format
+from portal.render import negotiated, render, split_format
 
 bp = Blueprint("resources", __name__)
 
@@ -55,6 +55,7 @@ def _rdf_for_html_pages():
     parts = request.path.strip("/").split("/", 1)
     if len(parts) != 2 or parts[0] not in HTML_ELSEWHERE or not parts[1]:
         return None
+    negotiated()
     local, fmt = negotiate(parts[1])
     if fmt is None:
         return None
@@ -91,6 +92,7 @@ def _find(kind: str, local: str):
 
 
 def _serve(kind: str, raw: str):
+    negotiated()
     local, fmt = negotiate(raw)
     if fmt is not None:
         return _rdf(kind, local, fmt)
@@ -109,7 +111,6 @@ def _serve(kind: str, raw: str):
     if kind == "agent":          # a person's page: who they are and their works; the triples one click away
         local_id = unquote(resource.uri.split("/agent/", 1)[1])
         response = render("agent.html", agent_page.agent_data(resource, local_id, alternates))
-        response.headers["Vary"] = "Accept, Cookie"
         response.headers["Link"] = ", ".join([response.headers["Link"]] + [
             f'<{a["href"]}>; rel="alternate"; type="{a["type"]}"' for a in alternates])
         return response
@@ -121,7 +122,6 @@ def _serve(kind: str, raw: str):
               if r["subject"] == resource.uri and r["predicate"].endswith(("#label", "/name"))]
     response = make_response(render_template("resource.html", resource=resource, rows=rows, alternates=alternates,
                                              label=labels[0] if labels else resource.uri))
-    response.headers["Vary"] = "Accept"
     response.headers["Link"] = ", ".join(f'<{a["href"]}>; rel="alternate"; type="{a["type"]}"' for a in alternates)
     return response
 
