@@ -167,22 +167,41 @@ def _profile_for(record, holdings: Sequence, requested: str) -> str:
     return "koha-952" if record.get("952") is not None else "marc-852"
 
 
+def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
+    """Files as given; a directory stands for the MARC files below it (*.xml, *.mrc, *.marc, *.iso)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in MARC_SUFFIXES)
+        else:
+            out.append(p)
+    return out
+
+
+MARC_SUFFIXES = (".xml", ".mrc", ".marc", ".iso", ".dat", ".utf8", ".mrk")
+
+
 def convert_files(paths: Sequence[str | Path], out, err, fmt: str = "nt", base_uri: str = "http://localhost:5000",
-                  source_id: str = "local", holdings_profile: str = "auto", isil: str = "") -> tuple[int, int]:
+                  source_id: str = "local", holdings_profile: str = "auto", isil: str = "",
+                  stats=None, encoding: str | None = None) -> tuple[int, int]:
     """Convert MARC files to RDF on `out` (binary); report bad records on `err` (text).
 
     Returns (converted, bad). Holdings records in the same file are attached to their bibliographic
-    record by 004 (marcxchange-holdings); a record with 952 fields is read as Koha.
+    record by 004 (marcxchange-holdings); a record with 952 fields is read as Koha. With `stats` (a
+    `construct_stats.Tally`) nothing is written: each record's triples are counted instead.
+    `encoding` names the character set of ISO 2709 files whose leader cannot be trusted.
     """
     from transform import marcfiles
     from transform.serialize import StreamWriter
 
     converter = Converter(base_uri)
-    writer = StreamWriter(out, fmt)
-    writer.write(dataset_description(base_uri))
+    writer = None
+    if stats is None:
+        writer = StreamWriter(out, fmt)
+        writer.write(dataset_description(base_uri))
     converted = bad = 0
-    for path in paths:
-        items = list(marcfiles.read_file(path))
+    for path in expand_paths(paths):
+        items = list(marcfiles.read_file(path, encoding=encoding))
         bibs, holdings = marcfiles.group_holdings(items)
         for item in bibs:
             if item.record is None:
@@ -200,12 +219,16 @@ def convert_files(paths: Sequence[str | Path], out, err, fmt: str = "nt", base_u
                 continue
             for warning in item.warnings:
                 err.write(f"{item.where()}: warning: {warning}\n")
-            writer.write(result.triples)
+            if stats is None:
+                writer.write(result.triples)
+            else:
+                stats.add(result.triples)
             converted += 1
         known = {i.control_number for i in bibs if i.record is not None}
         for parent, records in holdings.items():
             if parent not in known:
                 err.write(f"{path}: {len(records)} holdings record(s) link by 004 to {parent or '(none)'}, "
                           "which is not in the file; not converted\n")
-    writer.close()
+    if writer is not None:
+        writer.close()
     return converted, bad

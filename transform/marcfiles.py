@@ -102,7 +102,7 @@ def _read_xml(path: Path, raw: bytes) -> Iterator[ReadRecord]:
         yield ReadRecord(path, position, record, None, warnings)
 
 
-def _read_iso2709(path: Path, raw: bytes) -> Iterator[ReadRecord]:
+def _read_iso2709(path: Path, raw: bytes, encoding: str | None = None) -> Iterator[ReadRecord]:
     import io
     reader = pymarc.MARCReader(io.BytesIO(raw), to_unicode=True, force_utf8=False, permissive=True,
                                utf8_handling="strict")
@@ -114,13 +114,13 @@ def _read_iso2709(path: Path, raw: bytes) -> Iterator[ReadRecord]:
         yield ReadRecord(path, position, record)
 
 
-def read_file(path: str | Path) -> Iterator[ReadRecord]:
+def read_file(path: str | Path, encoding: str | None = None) -> Iterator[ReadRecord]:
     path = Path(path)
     raw = path.read_bytes()
     if raw.lstrip()[:1] == b"<" or raw[:3] == b"\xef\xbb\xbf":
         yield from _read_xml(path, raw)
     else:
-        yield from _read_iso2709(path, raw)
+        yield from _read_iso2709(path, raw, encoding)
 
 
 def group_holdings(items: list[ReadRecord]) -> tuple[list[ReadRecord], dict[str, list[Record]]]:
