@@ -24,7 +24,7 @@ ROWS = (
     ("content", "content types (bf:content)"),
     ("media", "media types (bf:media)"),
     ("carrier", "carrier types (bf:carrier)"),
-    ("admin_metadata", "admin metadata (triples about bf:AdminMetadata and its parts)"),
+    ("admin_metadata", "admin metadata (triples whose subject is a bf:AdminMetadata)"),
     ("authority_iris", "authority IRIs on agents and subjects (distinct, outside the base)"),
     ("oclc_number", "bf:OclcNumber identifiers"),
     ("expression_of", "bf:expressionOf links"),
@@ -84,18 +84,9 @@ def count(triples: Iterable, base: str = "", authorities: set | None = None) -> 
                     authorities.add(iri)
             elif p == MADS + "componentList":
                 counts["subject_components"] += 1
-    # admin metadata: its own triples and those of the resources it points at (status, assigner, …)
-    seen = set()
-    frontier = list(admins)
-    while frontier:
-        node = frontier.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        for p, o in by_subject.get(node, ()):
-            counts["admin_metadata"] += 1
-            if _value(o) in by_subject and type(o).__name__ != "Literal":
-                frontier.append(_value(o))
+    # admin metadata: the triples whose subject is an AdminMetadata resource
+    for node in admins:
+        counts["admin_metadata"] += len(by_subject.get(node, ()))
     counts["authority_iris"] = len(authorities)
     return counts
 
