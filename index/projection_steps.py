@@ -126,18 +126,19 @@ def _memo(fn):
 
 @_memo
 def _contributions(values, ctx) -> list[tuple[str, list[str]]]:
-    """(agent label, relator codes) per agent in contribution order; an agent contributing twice (100 and
-    700) is one entry with every role."""
+    """(agent label, relator codes) per agent name in contribution order; an agent contributing twice (100
+    and 700) is one entry with every role."""
     d = ctx.description
     merged: dict[str, list[str]] = {}
     for contribution in _resources(values):
-        name = next((d.text(a, LABEL) for a in d.iris(contribution, AGENT) if d.text(a, LABEL)), "")
-        if not name:
-            continue
-        roles = merged.setdefault(name, [])
-        for code in _role_codes(d, contribution):
-            if code not in roles:
-                roles.append(code)
+        # every label of the agent: a name catalogued in two scripts (100 and its 880) is found by both
+        names = next((d.texts(a, LABEL) for a in d.iris(contribution, AGENT) if d.texts(a, LABEL)), [])
+        codes = _role_codes(d, contribution)
+        for name in names:
+            roles = merged.setdefault(name, [])
+            for code in codes:
+                if code not in roles:
+                    roles.append(code)
     return list(merged.items())
 
 
