@@ -41,13 +41,15 @@ def _cyrillic(data: bytes) -> tuple[str, float, float] | None:
     for codec in CYRILLIC:
         text = data.decode(codec, "replace")
         letters = [c for c in text if "\u0400" <= c <= "\u04ff"]
-        if len(letters) < 20:
-            return None
-        scores.append((sum(c in _COMMON for c in letters) / len(letters), codec))
+        scores.append((sum(c in _COMMON for c in letters) / len(letters) if len(letters) >= 20 else 0.0, codec))
     scores.sort(reverse=True)
+    if scores[0][0] == 0.0:
+        return None
     return scores[0][1], scores[0][0], scores[1][0]
 
 
+#: MARC-8 marks often written on consonants: acute, tilde, dot above, caron, cedilla, ogonek, dots below.
+_ON_CONSONANTS = frozenset((0xE2, 0xE4, 0xE7, 0xE9, 0xF0, 0xF1, 0xF2, 0xF3))
 _UTF8_MULTI = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 _HIGH_RUN = re.compile(rb"[\x80-\xff]{3,}")
 
@@ -60,15 +62,22 @@ def _fits_marc8(data: bytes) -> bool:
         return True
     if sum(len(m) for m in _HIGH_RUN.findall(data)) * 3 > high:
         return False
+    marks = plausible = 0
     for i, b in enumerate(data):
         if b <= 0x7F:
             continue
         if b not in _MARC8_SPACING and b not in _MARC8_COMBINING:
             return False
         nxt = data[i + 1] if i + 1 < len(data) else 0
-        if b in _MARC8_COMBINING and not (chr(nxt).isalpha() or nxt in _MARC8_COMBINING):
-            return False
-    return True
+        if b in _MARC8_COMBINING:
+            if not (chr(nxt).isalpha() or nxt in _MARC8_COMBINING):
+                return False
+            marks += 1
+            plausible += nxt in _MARC8_COMBINING or chr(nxt) in "aeiouyAEIOUY" or (
+                b in _ON_CONSONANTS and chr(nxt).isalpha())
+    # a MARC-8 mark stands before the letter it modifies, mostly a vowel; a Latin-1 letter (ø æ å)
+    # read as a mark is mostly followed by a consonant ("Bjørnson", "fortælling")
+    return plausible >= 0.8 * marks
 
 
 def guess(data: bytes, leader09: str) -> Guess:
