@@ -77,7 +77,7 @@ def _fits_marc8(data: bytes) -> bool:
                 b in _ON_CONSONANTS and chr(nxt).isalpha())
     # a MARC-8 mark stands before the letter it modifies, mostly a vowel; a Latin-1 letter (ø æ å)
     # read as a mark is mostly followed by a consonant ("Bjørnson", "fortælling")
-    return plausible >= 0.8 * marks
+    return plausible == marks if marks < 3 else plausible >= 0.6 * marks
 
 
 def guess(data: bytes, leader09: str) -> Guess:
@@ -94,7 +94,8 @@ def guess(data: bytes, leader09: str) -> Guess:
     if leader09 != "a" and _fits_marc8(data):
         return Guess("marc8", True, "MARC-8 as leader/09 says")
     cyr = _cyrillic(data)
-    if cyr and 0.35 <= cyr[1] <= 0.9 and cyr[1] - cyr[2] >= 0.15:   # running text, not a few symbols
+    words = sum(len(m) for m in _HIGH_RUN.findall(data)) * 2 > sum(b > 0x7F for b in data)
+    if cyr and words and 0.35 <= cyr[1] <= 0.9 and cyr[1] - cyr[2] >= 0.15:   # running text, not symbols
         return Guess(cyr[0], True, f"Cyrillic letters read as {NAMES[cyr[0]]} "
                                    f"({cyr[1]:.0%} common letters against {cyr[2]:.0%})"
                      + (" although leader/09 says UTF-8" if leader09 == "a" else ""))
