@@ -395,13 +395,16 @@ _DATE_NOISE = re.compile(r"^[\s\[\]©℗cp]*|[\s\].,;:]*$", re.I)
 
 def edtf_of(text: str) -> str | None:
     """The EDTF form of a transcribed date where it has one: `c2009` → `2009`, `[1998?]` → `1998?`,
-    `199-?` → `199X?`, `2009-2010` → `2009/2010`, `1990-` → `1990/..`; `n.d.` and prose → None."""
-    t = text.strip()
+    `199-?` → `199X?`, `ca. 1850` → `1850~`, `2009-2010` → `2009/2010`, `1990-` → `1990/..`; `n.d.` and
+    prose → None."""
+    t = text.strip().strip("[]")
+    approx = re.match(r"^(?:ca\.?|circa|approximately|omkr\.?|ok\.?)\s*", t, flags=re.I)
+    if approx:
+        t = t[approx.end():]
     uncertain = "?" in t
     t = _DATE_NOISE.sub("", t.replace("?", "")).strip()
-    t = re.sub(r"^(?:ca\.?|circa|approximately)\s*", "", t, flags=re.I)
     if re.fullmatch(r"1[0-9]{3}|20[0-9]{2}", t):
-        return t + ("?" if uncertain else "")
+        return t + ("%" if uncertain and approx else "?" if uncertain else "~" if approx else "")
     m = re.fullmatch(r"(1[0-9]{2}|20[0-9])[-u]", t)
     if m:
         return m.group(1) + "X" + ("?" if uncertain else "")
@@ -436,7 +439,7 @@ def rstrip(arg):
     return run
 
 
-_OCLC = re.compile(r"^\s*\(OCoLC\)\s*(?:ocm|ocn|on)?0*(\d+)\s*$")
+_OCLC = re.compile(r"^\s*\(OCoLC\)\s*(?:ocm|ocn|oca|on)?0*(\d+)\s*$")
 
 
 @value_step("oclc")
