@@ -30,7 +30,7 @@ ROWS = (
     ("expression_of", "bf:expressionOf links"),
     ("hub", "bf:Hub resources"),
     ("triples", "triples"),
-    ("records", "records"),
+    ("records", "Instances with bf:instanceOf (LC: also secondary Instances)"),
 )
 
 
@@ -118,7 +118,8 @@ def table(ours: Counter, theirs: Counter | None = None, reasons: dict[str, str] 
             a, b = ours.get(key, 0), theirs.get(key, 0)
             mark = "" if a >= b or key in ("triples", "records") else "  (below LC"
             if mark:
-                mark += f": {reasons[key]})" if reasons and key in reasons else ")"
+                mark += f": {reasons[key]})" if reasons and key in reasons else \
+                    f"; reason: transform/mapping/README.md, `{key}`)"
             lines.append(f"{a:>9} {b:>9}  {label}{mark}")
     head = f"{'ours':>9}  construct" if theirs is None else f"{'ours':>9} {'LC':>9}  construct"
     return "\n".join([head] + lines) + "\n"
