@@ -143,3 +143,12 @@ def test_convert_stats_prints_the_table(shared_data):
     assert result.exit_code == 0, result.output
     assert "bf:OclcNumber identifiers" in result.output and "contributions with a role" in result.output
     assert "<http" not in result.output
+
+
+@pytest.mark.parametrize("code", ["noubomn", "humord", "tekord", "ntsf", "ngl"])
+def test_norwegian_subject_systems_are_named_by_their_scheme(converter, code):
+    r = run(converter, [f"650 #7 $a Fjellvann $2 {code}", f"655 #7 $a Romaner $2 {code}"])
+    scheme = NamedNode(f"http://id.loc.gov/vocabulary/subjectSchemes/{code}")
+    assert objects(r, r.work_uri, "bf:subject/bf:source") == [scheme]
+    assert objects(r, r.work_uri, "bf:genreForm/bf:source") == [scheme]
+    assert not [w for w in r.warnings if code in w]
