@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import quote
 
-import pymarc
 from lxml import etree
 from pymarc import Field, Indicators, Record, Subfield
 
-from harvest import marcxml
+from harvest import iso2709, marcxml
+from harvest.encodings import EncodingError
+from harvest.errors import MarcError
+from harvest.marcdata import ControlField
 from transform import marc_encoding
 
 _TAG = re.compile(r"[0-9A-Za-z]{3}")
@@ -112,92 +114,61 @@ def _read_xml(path: Path, raw: bytes) -> Iterator[ReadRecord]:
 
 
 def _read_iso2709(path: Path, raw: bytes, encoding: str | None = None) -> Iterator[ReadRecord]:
-    """Records split at the record terminator, each decoded in the character set its bytes are in
-    (`transform.marc_encoding`); a record whose set is only a guess is refused, naming the guess."""
-    for position, data in enumerate(_records(raw), 1):
-        if len(data) < 25 or not data[:5].isdigit():
-            yield ReadRecord(path, position, None, f"not an ISO 2709 record (starts {data[:24]!r})")
+    """Records as the importer cuts and decodes them (`harvest.iso2709`: one broken record costs only
+    itself), each in the character set its bytes are in (`transform.marc_encoding`); a record whose set
+    is only a guess is refused, naming the guess, unless `encoding` names it."""
+    for chunk in iso2709.chunks(raw):
+        position, data = chunk.number, chunk.data
+        if chunk.cause:
+            yield ReadRecord(path, position, None, chunk.cause)
             continue
-        if data[-1:] != b"\x1d":
-            yield ReadRecord(path, position, None, f"{_control(data)}truncated: the file ends before the "
-                                                   f"record terminator ({len(data)} of {int(data[:5])} bytes)")
-            continue
-        leader09 = chr(data[9])
-        warnings = []
+        warnings = [chunk.note] if chunk.note else []
         if encoding:
-            codec = "utf-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else (
-                "marc8" if encoding.lower().replace("-", "") == "marc8" else encoding)
+            charset = encoding
             warnings.append(f"read as {encoding}, as --encoding says")
         else:
-            g = marc_encoding.guess(data, leader09)
+            g = marc_encoding.guess(data, chr(data[9]) if len(data) > 9 else " ")
             if not g.certain:
                 yield ReadRecord(path, position, None,
                                  f"{_control(data)}character set unclear: {g.reason}; not converted "
                                  f"(name it with --encoding, e.g. --encoding {g.encoding})")
                 continue
-            codec = g.encoding
-            if codec != "utf-8" and codec != "marc8" or "although" in g.reason:
-                warnings.append(f"read as {marc_encoding.NAMES.get(codec, codec)}: {g.reason}")
+            charset = {"utf-8-damaged": "utf-8", "marc8": "marc-8"}.get(g.encoding, g.encoding)
+            if charset not in ("utf-8", "marc-8") or "although" in g.reason or "damaged" in g.reason:
+                warnings.append(f"read as {marc_encoding.NAMES.get(g.encoding, g.encoding)}: {g.reason}")
         try:
-            record = _decode(data, codec)
-        except Exception as exc:  # pymarc's own errors: truncated record, bad directory, unknown codec
-            yield ReadRecord(path, position, None, f"{_control(data)}{type(exc).__name__}: {exc}")
+            data_record = iso2709.parse(data, charset)
+        except (MarcError, EncodingError) as exc:
+            yield ReadRecord(path, position, None, f"{_control(data)}{exc}")
             continue
+        record = _to_pymarc(data_record)
         if marc_encoding.is_unimarc(record):
             yield ReadRecord(path, position, None, _unimarc_message(record))
             continue
-        damaged = sorted({f.tag for f in record.fields if "\ufffd" in str(f)})
-        if damaged:
-            warnings.append(f"replacement characters (U+FFFD) in {', '.join(damaged)}: the text was already "
-                            "damaged before this file was written")
+        warnings += data_record.problems
         yield ReadRecord(path, position, record, None, warnings)
 
 
-def _records(raw: bytes) -> Iterator[bytes]:
-    """Each record's bytes: as long as its leader says when that ends at a record terminator (a
-    terminator byte may stand inside a single-byte text), else up to the next terminator."""
-    pos, end = 0, len(raw)
-    while pos < end:
-        while pos < end and raw[pos] in b"\r\n\x00 \x1a":
-            pos += 1
-        if pos >= end:
-            return
-        head = raw[pos:pos + 5]
-        length = int(head) if head.isdigit() else 0
-        if length >= 25 and raw[pos + length - 1:pos + length] == b"\x1d":
-            stop = pos + length
+def _to_pymarc(data) -> Record:
+    """A pymarc Record (what the mapping reads) from the importer's MarcData; its text is Unicode now."""
+    record = Record(force_utf8=True)
+    record.leader = data.leader[:9] + "a" + data.leader[10:]
+    for f in data.fields:
+        if isinstance(f, ControlField):
+            record.add_field(Field(tag=f.tag, data=f.data))
         else:
-            nxt = raw.find(b"\x1d", pos)
-            stop = end if nxt < 0 else nxt + 1
-        yield raw[pos:stop]
-        pos = stop
-
-
-def _decode(data: bytes, codec: str) -> Record:
-    if codec in ("utf-8", "utf-8-damaged"):
-        return Record(data=data, to_unicode=True, force_utf8=True,
-                      utf8_handling="strict" if codec == "utf-8" else "replace")
-    if codec == "marc8":
-        data = data[:9] + b" " + data[10:]
-        return Record(data=data, to_unicode=True, force_utf8=False, hide_utf8_warnings=True)
-    data = data[:9] + b" " + data[10:]          # a single-byte set: pymarc decodes with file_encoding
-    record = Record(data=data, to_unicode=True, force_utf8=False, file_encoding=codec)
-    record.leader = record.leader[:9] + "a" + record.leader[10:]   # the text is Unicode now
+            record.add_field(Field(tag=f.tag, indicators=Indicators(f.ind1, f.ind2),
+                                   subfields=[Subfield(code=c, value=v) for c, v in f.subfields]))
     return record
 
 
 def _control(data: bytes) -> str:
-    """`(001 xyz) ` from raw bytes, for a message about a record that could not be decoded."""
+    """`(001 xyz) ` for a message about a record whose text could not be decoded (001 is ASCII)."""
     try:
-        base = int(data[12:17])
-        directory = data[24:base - 1]
-        for i in range(0, len(directory) - 11, 12):
-            if directory[i:i + 3] == b"001":
-                length, start = int(directory[i + 3:i + 7]), int(directory[i + 7:i + 12])
-                return f"(001 {data[base + start:base + start + length - 1].decode('ascii', 'replace')}) "
-    except ValueError:
-        pass
-    return ""
+        value = iso2709.parse(data, "latin-1").control("001")
+    except Exception:  # the message must not fail because the record is broken
+        value = None
+    return f"(001 {value.strip()}) " if value and value.strip() else ""
 
 
 def _unimarc_message(record: Record) -> str:

@@ -12,9 +12,9 @@ import io
 import pytest
 from pyoxigraph import Literal, NamedNode
 
-from tests.mapping.conftest import BASE, convert
+from tests.mapping.conftest import BASE
 from transform import construct_stats, steps
-from transform.convert import Converter, ConvertContext, convert_files
+from transform.convert import ConvertContext, convert_files
 from transform.examples import follow, record_from_lines
 
 BF = "http://id.loc.gov/ontologies/bibframe/"
