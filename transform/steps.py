@@ -568,3 +568,22 @@ def yymmdd(values, env):
             century = "20" if int(v[:2]) < 68 else "19"
             out.append(f"{century}{v[:2]}-{v[2:4]}-{v[4:6]}")
     return out
+
+
+CLASS_G = "http://id.loc.gov/authorities/classification/G"
+
+
+@field_step("geographic_classification", "ab")
+def geographic_classification(field, env, subj):
+    """052 (LC's G schedule) → bf:geographicCoverage IRIs as LC's converter mints them: `$a 3804 $b N4`
+    → `…/classification/G3804.N4` (one per $b), else one per $a."""
+    areas = [sf.value.strip() for sf in field.subfields if sf.code == "a" and sf.value.strip()]
+    subs = [sf.value.strip() for sf in field.subfields if sf.code == "b" and sf.value.strip()]
+    iris = [f"{CLASS_G}{areas[0]}.{b}" for b in subs] if areas and subs else [CLASS_G + a for a in areas]
+    pred = bibframe.term("bf:geographicCoverage")
+    added = False
+    for iri in iris:
+        if re.fullmatch(r"[^\s<>\"{}|\\^`]+", iri):
+            env.add(subj, pred, NamedNode(iri))
+            added = True
+    return added
