@@ -8,7 +8,10 @@ caller reports it (file, position, 001, cause) and goes on with the next one.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
+import warnings as warnings_mod
 from dataclasses import dataclass, field as dc_field
 from pathlib import Path
 from typing import Iterator
@@ -138,8 +141,24 @@ def _read_iso2709(path: Path, raw: bytes, encoding: str | None = None) -> Iterat
                 warnings.append(f"read as {marc_encoding.NAMES.get(g.encoding, g.encoding)}: {g.reason}")
         try:
             data_record = iso2709.parse(data, charset)
-        except (MarcError, EncodingError) as exc:
+        except EncodingError as exc:
             yield ReadRecord(path, position, None, f"{_control(data)}{exc}")
+            continue
+        except MarcError as exc:
+            # The importer's strict directory check failed (a tag like '0 2'): pymarc reads by the
+            # directory's offsets; a field whose tag is not a tag then costs that field only.
+            record = _pymarc_fallback(data, charset)
+            if record is None:
+                yield ReadRecord(path, position, None, f"{_control(data)}{exc}")
+                continue
+            bad = [f.tag for f in record.fields if not _TAG.fullmatch(f.tag or "")]
+            record.fields = [f for f in record.fields if _TAG.fullmatch(f.tag or "")]
+            warnings.append(f"{exc}; read by the directory's offsets instead"
+                            + (f", field(s) with invalid tag {', '.join(map(repr, bad))} skipped" if bad else ""))
+            if marc_encoding.is_unimarc(record):
+                yield ReadRecord(path, position, None, _unimarc_message(record))
+                continue
+            yield ReadRecord(path, position, record, None, warnings)
             continue
         record = _to_pymarc(data_record)
         if marc_encoding.is_unimarc(record):
@@ -160,6 +179,20 @@ def _to_pymarc(data) -> Record:
             record.add_field(Field(tag=f.tag, indicators=Indicators(f.ind1, f.ind2),
                                    subfields=[Subfield(code=c, value=v) for c, v in f.subfields]))
     return record
+
+
+def _pymarc_fallback(data: bytes, charset: str) -> Record | None:
+    try:   # pymarc prints its complaints to stdout, where the RDF goes: they are caught here
+        with warnings_mod.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings_mod.simplefilter("ignore")
+            if charset == "utf-8":
+                return Record(data=data, to_unicode=True, force_utf8=True, utf8_handling="replace")
+            plain = data[:9] + b" " + data[10:]
+            if charset == "marc-8":
+                return Record(data=plain, to_unicode=True, hide_utf8_warnings=True)
+            return Record(data=plain, to_unicode=True, file_encoding=charset)
+    except Exception:  # pymarc cannot read it either: the caller reports the importer's cause
+        return None
 
 
 def _control(data: bytes) -> str:

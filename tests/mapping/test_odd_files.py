@@ -141,3 +141,24 @@ def test_convert_reports_every_odd_record_with_file_identifier_and_cause(tmp_pat
     assert "bad_tag.xml: record 1: warning: field with an invalid tag '42' skipped" in report
     nt = out.getvalue().decode("utf-8")
     assert CYRILLIC_TITLE in nt.encode("latin-1", "backslashreplace").decode("unicode_escape") or CYRILLIC_TITLE in nt
+
+
+def test_a_bad_directory_tag_costs_that_field_only():
+    [item] = read_file(DATA / "bad_indicator.dat")
+    assert item.record is not None
+    assert item.record["245"]["a"].startswith("Aristocrats of color")
+    assert any("invalid tag '0 2' skipped" in w for w in item.warnings)
+
+
+def test_every_pymarc_test_file_gives_text_or_a_clear_error():
+    """No record comes out with replacement characters or mis-decoded text without a warning saying so."""
+    for path in sorted(DATA.iterdir()):
+        if path.name == "LICENSE":
+            continue
+        for item in read_file(path):
+            if item.record is None:
+                assert item.error and len(item.error) > 20, (path.name, item.position)
+                continue
+            text = str(item.record)
+            if "\ufffd" in text or re.search("[\u0300-\u036f]{3}", text):
+                assert item.warnings, (path.name, item.position, "damaged text without a warning")
