@@ -49,6 +49,7 @@ PREFIXES = {
     "menclvl": "http://id.loc.gov/vocabulary/menclvl/",
     "descconv": "http://id.loc.gov/vocabulary/descriptionConventions/",
     "org": "http://id.loc.gov/vocabulary/organizations/",
+    "marcauthen": "http://id.loc.gov/vocabulary/marcauthen/",
 }
 
 #: Non-BIBFRAME terms the mapping may use; everything else must be in the BIBFRAME/bflc lists.
