@@ -11,6 +11,10 @@ are a separate series. A record without 001 from a Koha source (holdings profile
 record with the same 001 in one file gets `<id>#<n>`; these keep their data but carry a warning in
 `error`, since their identity is not stable across re-exports. Leader/05 'd' marks a record deleted.
 
+Reading. Files are read by `harvest.reader`, the same reader `grenselos convert` uses, so both
+take the same records from a damaged file and refuse the same ones (UNIMARC, a character set that is
+only a guess unless `--encoding` names it).
+
 Bad input. A chunk that cannot be read as a record is quarantined with its raw bytes, the file and
 byte offset, its 001 if it can be found, and the cause. A record that could be read only with
 repairs (bad bytes replaced, a wrong leader/09, a broken directory read by field terminators) is
@@ -20,35 +24,17 @@ fix it at the source; nothing is dropped silently.
 
 from __future__ import annotations
 
-import mmap
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from lxml import etree
-
-from harvest import iso2709, marcxml
-from harvest.encodings import Charset
-from harvest.errors import MarcError
-from harvest.marcdata import DataField, MarcData, from_element, to_slim
+from harvest import marcxml
+from harvest.marcdata import DataField, MarcData, to_slim
+from harvest.reader import FileRecord, read_records, sniff
 from harvest.store import IncomingRecord, RecordStore, UpsertResult, now
 
 BATCH = 500
 STAGE = "import"
-RAW_LIMIT = 1 << 20          # bytes of an unreadable file kept in quarantine
-
-
-@dataclass
-class FileRecord:
-    """One record of a file, or one piece of a file that could not be read as a record."""
-    location: str                        # "file:offset" (ISO 2709) or "file:line" (MARCXML)
-    number: int                          # 1-based position in the file
-    record: MarcData | None = None
-    cause: str | None = None             # set when unreadable
-    raw: bytes | None = None
-    identifier: str | None = None        # 001 of an unreadable record, when it can be found
-    note: str | None = None              # the stream around the record was repaired
 
 
 @dataclass
@@ -105,114 +91,6 @@ class ImportSummary:
         return (f"{self.source}: {self.records} records from {len(self.files)} file(s): {self.new} new, "
                 f"{self.changed} changed, {self.unchanged} unchanged, {self.deleted} deleted, "
                 f"{self.quarantined} quarantined ({self.unreadable} unreadable)")
-
-
-# -- reading ------------------------------------------------------------------------------------
-
-def sniff(head: bytes) -> str | None:
-    """'xml', 'iso2709' or None, from the first bytes of a file."""
-    text = head.lstrip(b"\xef\xbb\xbf\x00\r\n \t")
-    if text.startswith(b"<"):
-        return "xml"
-    if iso2709.LEADER.match(text) or b"\x1d" in head or b"\x1e" in head:
-        return "iso2709"
-    return None
-
-
-def read_records(path: Path, encoding: str | None = None) -> Iterator[FileRecord]:
-    """Every record of a MARC file, good or bad, in file order. `encoding` overrides leader/09."""
-    with open(path, "rb") as fh:
-        head = fh.read(4096)
-    kind = sniff(head)
-    if kind == "xml":
-        yield from _read_xml(path)
-    elif kind == "iso2709":
-        yield from _read_iso2709(path, encoding)
-    elif head:
-        with open(path, "rb") as fh:
-            raw = fh.read(RAW_LIMIT)
-        yield FileRecord(f"{path.name}:0", 1, cause=f"{path.name} is neither ISO 2709 nor MARCXML "
-                         f"(it starts with {head[:16]!r})", raw=raw)
-
-
-def _read_iso2709(path: Path, encoding: str | None) -> Iterator[FileRecord]:
-    if encoding:
-        Charset(encoding)                    # an unknown code page fails here, before any record
-    with open(path, "rb") as fh:
-        if fh.seek(0, 2) == 0:
-            return
-        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            for chunk in iso2709.chunks(data):
-                location = f"{path.name}:{chunk.offset}"
-                if chunk.cause:
-                    yield FileRecord(location, chunk.number, cause=chunk.cause, raw=chunk.data,
-                                     identifier=_guess_001(chunk.data))
-                    continue
-                try:
-                    record = iso2709.parse(chunk.data, encoding)
-                except MarcError as exc:
-                    yield FileRecord(location, chunk.number, cause=exc.cause, raw=chunk.data,
-                                     identifier=_guess_001(chunk.data), note=chunk.note)
-                    continue
-                if chunk.note:
-                    record.problems.insert(0, chunk.note)
-                yield FileRecord(location, chunk.number, record=record, note=chunk.note)
-
-
-def _guess_001(chunk: bytes) -> str | None:
-    """The 001 of a record that could not be parsed, if its directory still points at it."""
-    match = re.match(rb"\d{5}.{7}(\d{5})", chunk, re.S)
-    end = chunk.find(b"\x1e", 24)
-    if not match or end < 0:
-        return None
-    base = int(match.group(1))
-    for i in range(24, end - 11, 12):
-        entry = chunk[i:i + 12]
-        if entry[:3] == b"001" and entry[3:].isdigit():
-            start = base + int(entry[7:12])
-            value = chunk[start:start + int(entry[3:7])].rstrip(b"\x1e").strip()
-            text = value.decode("ascii", errors="replace")
-            return text if value and text.isprintable() else None
-    return None
-
-
-def _read_xml(path: Path) -> Iterator[FileRecord]:
-    raw = path.read_bytes()
-    try:
-        root = etree.fromstring(raw, marcxml._PARSER)
-    except etree.XMLSyntaxError as exc:
-        yield from _salvage_xml(path, raw, exc)
-        return
-    for number, element in enumerate(marcxml.find_records(root), 1):
-        yield _from_element(path, number, element, f"{path.name}:line {element.sourceline}")
-
-
-def _salvage_xml(path: Path, raw: bytes, exc: Exception) -> Iterator[FileRecord]:
-    number = 0
-    for number, (element, piece, error) in enumerate(marcxml.salvage_records(raw), 1):
-        line = raw[:raw.find(piece)].count(b"\n") + 1
-        location = f"{path.name}:line {line}"
-        if error is not None:
-            found = re.search(rb'tag=["\']001["\'][^>]*>([^<]{1,128})<', piece)
-            yield FileRecord(location, number, cause=f"{error.cause} (file is not well-formed XML)",
-                             raw=piece, identifier=found.group(1).decode("utf-8", "replace").strip()
-                             if found else None)
-        else:
-            yield _from_element(path, number, element, location)
-    if number == 0:
-        yield FileRecord(f"{path.name}:0", 1, cause=f"not well-formed XML and no MARC record could be cut "
-                         f"out of it: {exc}", raw=raw[:RAW_LIMIT])
-
-
-def _from_element(path: Path, number: int, element, location: str) -> FileRecord:
-    try:
-        marcxml.inspect(element)
-        record = from_element(element)
-    except MarcError as exc:
-        found = element.xpath("./*[local-name()='controlfield'][@tag='001']/text()")
-        return FileRecord(location, number, cause=exc.cause, raw=etree.tostring(element),
-                          identifier=found[0].strip() if found else None)
-    return FileRecord(location, number, record=record)
 
 
 # -- importing ----------------------------------------------------------------------------------

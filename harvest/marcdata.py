@@ -11,13 +11,16 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from pymarc import Field, Indicators, Record, Subfield
+
 from harvest.encodings import REPLACEMENT, mojibake
-from harvest.errors import MarcError
-from harvest.marcxml import ILLEGAL_XML, SLIM, local
+from harvest.marcxml import ILLEGAL_XML, OAI_LEFTOVERS, SLIM, local
 
 #: A MARCXML tag: three letters or digits (MARC 21 tags are digits; Aleph and others add FMT, LKR, ...).
 TAG = re.compile(r"[0-9A-Za-z]{3}\Z")
 HOLDINGS_TYPES = set("uvxy")
+#: Assumed for a MARCXML record that has none (language material, monograph), with a warning.
+DEFAULT_LEADER = "     nam a22     uu 4500"
 RECORD_TYPES = {"Bibliographic", "Authority", "Holdings", "Classification", "Community"}
 
 
@@ -55,6 +58,26 @@ class MarcData:
     @property
     def deleted(self) -> bool:
         return self.leader[5:6] == "d"
+
+    def first(self, tag: str, code: str) -> str | None:
+        """The first subfield `code` of the first data field `tag`."""
+        for f in self.fields:
+            if isinstance(f, DataField) and f.tag == tag:
+                return next((v for c, v in f.subfields if c == code), None)
+        return None
+
+    def has(self, tag: str) -> bool:
+        return any(f.tag == tag for f in self.fields)
+
+    @property
+    def unimarc(self) -> bool:
+        """UNIMARC, not MARC 21: a 200 title field, no 245, and 100 $a coded data starting with a date
+        (`19961119d1996 ...`), which MARC 21 would read as a personal name. Both `import` and `convert`
+        refuse such a record: read as MARC 21 it would become a person named by a date."""
+        if self.has("245") or not self.has("200"):
+            return False
+        data = self.first("100", "a")
+        return bool(data and len(data) >= 9 and data[:8].isdigit() and data[8].isalpha())
 
     def datestamp(self) -> str | None:
         """005 (yyyymmddhhmmss.f) as an ISO 8601 timestamp, when it is well-formed."""
@@ -114,33 +137,97 @@ def to_slim(record: MarcData) -> str:
     return "".join(parts)
 
 
+def as_pymarc(record: MarcData) -> Record:
+    """The record as the pymarc Record the mapping tables read; its text is Unicode, so leader/09 is 'a'."""
+    out = Record(force_utf8=True)
+    out.leader = record.leader[:9] + "a" + record.leader[10:]
+    for f in record.fields:
+        if isinstance(f, ControlField):
+            out.add_field(Field(tag=f.tag, data=f.data))
+        else:
+            out.add_field(Field(tag=f.tag, indicators=Indicators(f.ind1, f.ind2),
+                                subfields=[Subfield(code=c, value=v) for c, v in f.subfields]))
+    return out
+
+
+def from_pymarc(record: Record, problems: list[str]) -> MarcData:
+    """A record pymarc could read (by its directory's offsets) as MarcData; fields whose tag is not a
+    tag are skipped and named in `problems`."""
+    data = MarcData(leader=str(record.leader), problems=problems)
+    bad = []
+    for f in record.fields:
+        if not TAG.match(f.tag or ""):
+            bad.append(f.tag)
+        elif f.is_control_field():
+            data.fields.append(ControlField(f.tag, clean(f.data or "", f"field {f.tag}", problems)))
+        else:
+            data.fields.append(DataField(f.tag, (f.indicator1 or " ")[:1], (f.indicator2 or " ")[:1],
+                                         [(s.code, clean(s.value or "", f"field {f.tag}", problems))
+                                          for s in f.subfields]))
+    if bad:
+        problems.append(f"field(s) with invalid tag {', '.join(map(repr, bad))} skipped")
+    check_text(data)
+    return data
+
+
 def from_element(element) -> MarcData:
-    """Read a MARCXML record element (any namespace) that `marcxml.inspect` has accepted."""
+    """Read a MARCXML record element (any namespace), the one way `import` and `convert` read one.
+
+    Lenient where the record can still be understood, and every repair is named in `problems` (so the
+    importer stores the record flagged and the converter prints a warning): LC's own test files leave
+    the leader out (a default one is assumed), a field whose tag is not a tag costs that field only, a
+    subfield without a code keeps its text under '?'.
+    """
     record = MarcData(leader="")
+    problems = record.problems
     kind = element.get("type")
     if kind is not None and kind not in RECORD_TYPES:
-        record.problems.append(f"record type attribute {kind!r} is not one of {', '.join(sorted(RECORD_TYPES))}")
+        problems.append(f"record type attribute {kind!r} is not one of {', '.join(sorted(RECORD_TYPES))}")
+    leader = None
     for child in element:
+        if callable(child.tag):                  # a comment or processing instruction
+            continue
         name = local(child.tag)
         if name == "leader":
-            record.leader = clean(child.text or "", "leader", record.problems)
+            leader = clean(child.text or "", "leader", problems)
         elif name == "controlfield":
-            tag = _tag(child.get("tag"))
-            record.fields.append(ControlField(tag, clean(child.text or "", f"field {tag}", record.problems)))
+            tag = child.get("tag") or ""
+            if not TAG.match(tag):
+                problems.append(f"control field with an invalid tag {tag!r} skipped: {(child.text or '')[:40]!r}")
+                continue
+            record.fields.append(ControlField(tag, clean(child.text or "", f"field {tag}", problems)))
         elif name == "datafield":
-            tag = _tag(child.get("tag"))
-            subfields = [(sub.get("code"), clean(sub.text or "", f"field {tag}", record.problems))
-                         for sub in child if local(sub.tag) == "subfield"]
-            record.fields.append(DataField(tag, _indicator(child.get("ind1"), tag, record.problems),
-                                           _indicator(child.get("ind2"), tag, record.problems), subfields))
+            tag = child.get("tag") or ""
+            if not TAG.match(tag):
+                text = " ".join(f"${sub.get('code')} {sub.text or ''}" for sub in child if not callable(sub.tag))
+                problems.append(f"field with an invalid tag {tag!r} skipped: {text[:60]!r}")
+                continue
+            subfields = []
+            for sub in child:
+                if callable(sub.tag):
+                    continue
+                if local(sub.tag) != "subfield":
+                    problems.append(f"field {tag}: unexpected element <{local(sub.tag)}> skipped: "
+                                    f"{(sub.text or '')[:40]!r}")
+                    continue
+                code = sub.get("code") or ""
+                if len(code) != 1:
+                    problems.append(f"field {tag}: subfield code {code!r} is not one character; kept as '?'")
+                    code = "?"
+                subfields.append((code, clean(sub.text or "", f"field {tag}", problems)))
+            record.fields.append(DataField(tag, _indicator(child.get("ind1"), tag, problems),
+                                           _indicator(child.get("ind2"), tag, problems), subfields))
+        elif name and name not in OAI_LEFTOVERS:
+            problems.append(f"unexpected element <{name}> inside a MARC record skipped")
+    if leader is None:
+        problems.append("record has no leader; a default leader (language material, monograph) was assumed")
+        leader = DEFAULT_LEADER
+    elif len(leader) != 24:
+        problems.append(f"leader is {len(leader)} characters long, not 24; padded or cut to 24")
+        leader = (leader + DEFAULT_LEADER[len(leader):])[:24]
+    record.leader = leader
     check_text(record)
     return record
-
-
-def _tag(tag: str | None) -> str:
-    if not tag or not TAG.match(tag):
-        raise MarcError(f"field tag {tag!r} is not three letters or digits")
-    return tag
 
 
 def _indicator(value: str | None, tag: str, problems: list[str]) -> str:

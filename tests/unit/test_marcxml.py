@@ -8,7 +8,7 @@ from lxml import etree
 
 from harvest import marcxml
 from harvest.errors import MarcError
-from harvest.files import read_records, sniff
+from harvest.reader import read_records, sniff
 from harvest.marcdata import from_element, to_slim
 
 

@@ -10,7 +10,7 @@ records in ISO 8859-1. Read with the leader's word they convert to wrong text wi
   page gives common lower-case Russian letters; the wrong ones give upper case and symbols);
 - bytes that fit MARC-8 (combining marks before their letter, no runs of high bytes) are MARC-8;
 - anything else (typically ISO 8859-1) is a guess: the record is refused with the guess in the message,
-  unless the caller names the encoding (`grenselos convert --encoding latin-1`).
+  unless the caller names the encoding (`grenselos import|convert --encoding latin-1`).
 """
 
 from __future__ import annotations
@@ -112,12 +112,3 @@ def guess(data: bytes, leader09: str) -> Guess:
     return Guess("latin-1", False, "bytes that are neither UTF-8 nor MARC-8; they read as ISO 8859-1 (Latin-1)"
                  + (" although leader/09 says UTF-8" if leader09 == "a" else ""))
 
-
-def is_unimarc(record) -> bool:
-    """UNIMARC, not MARC 21: a 200 title field, no 245, and 100 $a coded data starting with a date
-    (`19961119d1996 …`), which MARC 21 would read as a personal name."""
-    if record.get("245") is not None or record.get("200") is None:
-        return False
-    f100 = record.get("100")
-    data = f100.get("a") if f100 is not None and not f100.is_control_field() else None
-    return bool(data and len(data) >= 9 and data[:8].isdigit() and data[8].isalpha())
