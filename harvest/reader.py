@@ -154,6 +154,11 @@ def _read_chunk(location: str, number: int, raw: bytes, note: str | None, encodi
         charset = encoding
     else:
         g = charset_guess.guess(raw, chr(raw[9]) if len(raw) > 9 else " ")
+        if not g.certain and g.encoding == "marc8" and _marc8_reads_cleanly(raw):
+            # Old exports mix records: leader/09 says UTF-8 on MARC-8 bytes. `--encoding` names one set
+            # for the whole file, so this repair must be made per record: MARC-8 decodes every byte.
+            g = charset_guess.Guess("marc8", True, f"{g.reason}; read as MARC-8, which decodes every byte")
+            found.append(f"read as MARC-8: {g.reason}")
         if not g.certain:
             return unreadable(f"character set unclear: {g.reason}; not read (name it with --encoding, "
                               f"e.g. --encoding {g.encoding})")
@@ -171,6 +176,15 @@ def _read_chunk(location: str, number: int, raw: bytes, note: str | None, encodi
         record = from_pymarc(fallback, [f"{exc.cause}; read by the directory's offsets instead"])
     record.problems[:0] = found
     return FileRecord(location, number, record=record, note=note)
+
+
+def _marc8_reads_cleanly(raw: bytes) -> bool:
+    """True when MARC-8 decoding adds no complaint to those of a reading that cannot fail (Latin-1)."""
+    try:
+        plain = set(iso2709.parse(raw, "latin-1").problems)
+        return not set(iso2709.parse(raw, "marc-8").problems) - plain
+    except MarcError:
+        return False
 
 
 def _by_offsets(data: bytes, charset: str) -> Record | None:
