@@ -15,7 +15,7 @@ Reading. Files are read by `harvest.reader`, the same reader `grenselos convert`
 take the same records from a damaged file and refuse the same ones (UNIMARC, a character set that is
 only a guess unless `--encoding` names it).
 
-Bad input. A chunk that cannot be read as a record is quarantined with its raw bytes, the file and
+Bad input. A chunk that cannot be read as a record is quarantined with its raw bytes, the file, its position and
 byte offset, its 001 if it can be found, and the cause. A record that could be read only with
 repairs (bad bytes replaced, a wrong leader/09, a broken directory read by field terminators) is
 stored with the repairs listed in `error`, so `status` counts it as quarantined and a librarian can
@@ -159,8 +159,8 @@ def import_file(store: RecordStore, source_id: str, path: Path, encoding: str | 
     for item in read_records(path, encoding):
         if item.record is None:
             summary.unreadable += 1
-            cause = f"{item.location}" + (f" ({item.identifier})" if item.identifier else "") + \
-                f": {item.cause}"
+            cause = f"{item.location}, record {item.number}" + (
+                f" ({item.identifier})" if item.identifier else "") + f": {item.cause}"
             store.quarantine(source_id, cause, stage=STAGE, identifier=item.identifier,
                              location=item.location, raw=item.raw)
             continue

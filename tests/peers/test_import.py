@@ -126,7 +126,7 @@ def test_unreadable_record_named_by_file_offset_and_001(store, shared_data):
     [bad] = [q for q in store.quarantined("mm") if q["stage"] == "import"]
     assert bad["location"] == f"{path.name}:1571"
     assert bad["identifier"] == "drd-34891908"
-    assert bad["cause"].startswith(f"{path.name}:1571 (drd-34891908): directory")
+    assert bad["cause"].startswith(f"{path.name}:1571, record 2 (drd-34891908): directory")
     assert bad["raw"][:5].isdigit()
 
 

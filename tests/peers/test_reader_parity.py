@@ -1,5 +1,6 @@
 """`import` and `convert` read a damaged file the same way (issue 11, point 4): the same records, the same
-refusals with the same causes (naming the 001 where the bytes still show it), the same repairs.
+refusals at the same positions with the same causes (naming the 001 where the bytes still show it), the
+same repairs.
 
 Both go through `harvest.reader`; this test checks the two commands end to end, so a stage that read
 files its own way again (or dropped or rewrote a cause) would fail here. The store is SQLite: the reading,
@@ -40,9 +41,9 @@ def through_import(path: Path, tmp_path: Path, encoding: str | None) -> dict:
         summary = import_files(store, Source(id="mm", name="x"), [path], encoding=encoding)
         refused = []
         for q in (q for q in store.quarantined("mm") if q["stage"] == "import"):
-            prefix = q["location"] + (f" ({q['identifier']})" if q["identifier"] else "") + ": "
-            assert q["cause"].startswith(prefix)
-            refused.append((q["identifier"] or "", q["cause"][len(prefix):]))
+            found = re.match(r"(.*?), record (\d+)(?: \((.*?)\))?: (.*)", q["cause"], re.S)
+            assert found and found.group(1) == q["location"] and (found.group(3) or None) == q["identifier"]
+            refused.append((int(found.group(2)), q["identifier"] or "", found.group(4)))
         rows = list(store.iter_records("mm"))
         warned = sorted(IMPORT_ONLY.sub("", r.error).removeprefix("; ") for r in rows if r.error)
         holdings = sum(r.record_type == "holdings" for r in rows)
@@ -63,7 +64,7 @@ def through_convert(path: Path, encoding: str | None) -> dict:
         _, position, control, kind, text = found.groups()
         if kind == "skipped":
             named = re.match(r"\(001 (.*?)\) (.*)", text)
-            refused.append((named.group(1), named.group(2)) if named else (control or "", text))
+            refused.append((int(position), *((named.group(1), named.group(2)) if named else (control or "", text))))
         else:
             warnings.setdefault((position, control), []).append(text)
     return {"read": converted, "refused": sorted(refused),
@@ -89,8 +90,8 @@ def test_odd_files_read_alike(name, tmp_path):
     path.write_bytes(ODD[name]())
     outcome = same_outcome(path, tmp_path)
     if name == "latin1.mrc":          # a guess is refused by both, naming the guess and the 001
-        [(control, cause)] = outcome["refused"]
-        assert control == "latin1-1" and "ISO 8859-1" in cause and "--encoding" in cause
+        [(position, control, cause)] = outcome["refused"]
+        assert position == 1 and control == "latin1-1" and "ISO 8859-1" in cause and "--encoding" in cause
         (tmp_path / "named").mkdir()
         named = same_outcome(path, tmp_path / "named", encoding="latin-1")
         assert named == {"read": 1, "refused": [], "warned": []}
@@ -101,7 +102,7 @@ def test_odd_files_read_alike(name, tmp_path):
 
 def test_unimarc_is_refused_by_both(tmp_path):
     outcome = same_outcome(DATA / "testunimarc.dat", tmp_path)
-    assert outcome["read"] == 0 and "UNIMARC" in outcome["refused"][0][1]
+    assert outcome["read"] == 0 and "UNIMARC" in outcome["refused"][0][2]
 
 
 @pytest.mark.parametrize("name", SHARED)
