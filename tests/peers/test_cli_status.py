@@ -68,7 +68,7 @@ def test_source_encoding_from_config_and_quarantine_listing(config, shared_data)
     result = run(config, "import", "--source", "alta", str(shared_data / "marc-perl/marc-charset/t/farsi.marc"))
     assert "1 quarantined (1 unreadable)" in result.output
     listing = run(config, "quarantine").output
-    assert "alta\timport\t-\tfarsi.marc:0\tfarsi.marc:0: farsi.marc is neither ISO 2709 nor MARCXML" in listing
+    assert "alta\timport\t-\tfarsi.marc:0\tfarsi.marc:0, record 1: farsi.marc is neither ISO 2709 nor MARCXML" in listing
     status = json.loads(run(config, "status", "--json").output)["alta"]
     assert (status["records"], status["quarantined"]) == (0, 2)    # the cp866 record carries a warning
 
