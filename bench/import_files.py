@@ -21,8 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harvest import iso2709                        # noqa: E402
-from harvest.files import import_files
-from harvest.reader import read_records  # noqa: E402
+from harvest.files import import_files          # noqa: E402
+from harvest.reader import read_records            # noqa: E402
 from harvest.store import RecordStore              # noqa: E402
 
 SHARED = Path(os.environ.get("GRENSELOS_SHARED", Path(__file__).resolve().parents[2] / "shared")) / "data"

@@ -82,7 +82,7 @@ def _fits_marc8(data: bytes) -> bool:
 
 def guess(data: bytes, leader09: str) -> Guess:
     """The character set of one record's bytes (leader to record terminator)."""
-    if all(b < 0x80 for b in data):
+    if data.isascii():
         return Guess("utf-8", True, "ASCII only")
     try:
         data.decode("utf-8")

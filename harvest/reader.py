@@ -150,11 +150,12 @@ def _read_chunk(location: str, number: int, raw: bytes, note: str | None, encodi
         return FileRecord(location, number, cause=cause, raw=raw, identifier=_guess_001(raw), note=note)
 
     found = [note] if note else []
+    record = None
     if encoding:
         charset = encoding
     else:
         g = charset_guess.guess(raw, chr(raw[9]) if len(raw) > 9 else " ")
-        if not g.certain and g.encoding == "marc8" and _marc8_reads_cleanly(raw):
+        if not g.certain and g.encoding == "marc8" and (record := _marc8_clean(raw)) is not None:
             # Old exports mix records: leader/09 says UTF-8 on MARC-8 bytes. `--encoding` names one set
             # for the whole file, so this repair must be made per record: MARC-8 decodes every byte.
             g = charset_guess.Guess("marc8", True, f"{g.reason}; read as MARC-8, which decodes every byte")
@@ -166,7 +167,7 @@ def _read_chunk(location: str, number: int, raw: bytes, note: str | None, encodi
         if charset not in ("utf-8", "marc-8") or "although" in g.reason or "damaged" in g.reason:
             found.append(f"read as {charset_guess.NAMES.get(g.encoding, g.encoding)}: {g.reason}")
     try:
-        record = iso2709.parse(raw, charset)
+        record = record or iso2709.parse(raw, charset)
     except EncodingError as exc:
         return unreadable(str(exc))
     except MarcError as exc:
@@ -178,13 +179,15 @@ def _read_chunk(location: str, number: int, raw: bytes, note: str | None, encodi
     return FileRecord(location, number, record=record, note=note)
 
 
-def _marc8_reads_cleanly(raw: bytes) -> bool:
-    """True when MARC-8 decoding adds no complaint to those of a reading that cannot fail (Latin-1)."""
+def _marc8_clean(raw: bytes) -> MarcData | None:
+    """The record read as MARC-8 when that decoding adds no complaint to those of a reading that cannot
+    fail (Latin-1); else None."""
     try:
         plain = set(iso2709.parse(raw, "latin-1").problems)
-        return not set(iso2709.parse(raw, "marc-8").problems) - plain
+        record = iso2709.parse(raw, "marc-8")
     except MarcError:
-        return False
+        return None
+    return None if set(record.problems) - plain else record
 
 
 def _by_offsets(data: bytes, charset: str) -> Record | None:
