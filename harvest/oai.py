@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 
 from lxml import etree
 
+from harvest import alerts, attempts
 from harvest.errors import HarvestError, HarvestFatal
 from harvest.marcxml import _PARSER, local
 from harvest.oai_client import OAIClient
@@ -53,6 +54,8 @@ class HarvestSummary:
     window_from: str | None = None
     next_from: str | None = None
     notes: list[str] = field(default_factory=list)
+    attempt: int | None = None          # the harvest_attempts row of this run
+    alert: str | None = None            # the mail this run sent its library (alerts.FAILED, RECOVERED)
 
     @property
     def records(self) -> int:
@@ -118,7 +121,10 @@ def harvest_source(settings, store: RecordStore, source, full: bool = False, pro
         return summary
     bar = progress if isinstance(progress, Progress) else Progress(source.id, enabled=bool(progress))
     client = OAIClient.for_source(source, settings.harvest)
+    attempt = None
     try:
+        attempt = attempts.begin(store.engine, source.id)
+        summary.attempt = attempt
         SourceRun(store, source, client, summary, bar).run(full)
     except Exception as exc:      # one source's failure, whatever it is, must not stop the others
         summary.failed = True
@@ -137,9 +143,23 @@ def harvest_source(settings, store: RecordStore, source, full: bool = False, pro
         summary.retries = client.retries_done
         client.close()
         bar.close()
-        lock.close()
         summary.elapsed = time.monotonic() - started
+        _finish_attempt(store, attempt, summary)
+        lock.close()
+    if attempt is not None:
+        summary.alert = alerts.after_attempt(settings, store.engine, source)
     return summary
+
+
+def _finish_attempt(store: RecordStore, attempt: int | None, summary: HarvestSummary) -> None:
+    if attempt is None:
+        return
+    try:
+        attempts.finish(store.engine, attempt, attempts.outcome(summary.failed, summary.quarantined),
+                        records=summary.records, deletes=summary.deleted, quarantined=summary.quarantined,
+                        error=summary.error)
+    except Exception:             # the store is down: the summary and the log still say what happened
+        log.exception("could not record the attempt of %s", summary.source)
 
 
 def _lock(settings, source_id: str):

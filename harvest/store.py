@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from core import db
+from harvest import attempts
 from harvest.tables import harvest_state, quarantine, records
 
 
@@ -310,6 +311,10 @@ class RecordStore:
                 e["last_harvest"] = _iso(row.last_harvest)
                 e["harvest_status"] = row.status
         return out
+
+    def health(self, sources: Iterable[str]) -> dict[str, dict]:
+        """Per source: last attempt, last success, failures in a row and the status they add up to."""
+        return attempts.health(self.engine, list(sources))
 
 
 def _iso(value: datetime | None) -> str | None:
