@@ -475,6 +475,7 @@ def scheduler(ctx, once):
     import logging
     from grenselos.scheduler import Scheduler
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     runner = Scheduler(ctx.settings)
     try:
         if once:

@@ -75,21 +75,21 @@ class Scheduler:
     def run_once(self, now: datetime | None = None) -> list[ChainResult]:
         """One round: run every source that is due now (in configured order); what each did."""
         results = []
-        for source in self.due_sources(now or datetime.now(timezone.utc)):
+        now = now or datetime.now(timezone.utc)
+        for source in self.due_sources(now):
             if self.stop_event.is_set():
                 break
-            result = self.run_source(source)
+            result = self.run_source(source, now)
             self.say(result.line())
             results.append(result)
         return results
 
-    def run_source(self, source) -> ChainResult:
+    def run_source(self, source, now: datetime) -> ChainResult:
         result = ChainResult(source.id)
         with named_lock(self.store.engine, self.settings.data_dir, f"schedule-{source.id}") as got:
             if not got:
                 result.skipped = "another scheduler is running it"
                 return result
-            now = datetime.now(timezone.utc)
             if not schedule.is_due(next_run(self.settings, self.store, source, now), now):
                 result.skipped = "already run by another scheduler"
                 return result
