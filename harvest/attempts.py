@@ -33,7 +33,7 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
     value = _aware(value)
     return value.isoformat(timespec="seconds") if value else None
 
@@ -73,8 +73,8 @@ def mark_alerted(engine: Engine, attempt_id: int) -> None:
 
 def as_dict(row) -> dict:
     m = row._mapping
-    return {"id": m["id"], "source": m["source"], "kind": m["kind"], "started": _iso(m["started"]),
-            "finished": _iso(m["finished"]), "outcome": m["outcome"], "records": m["records"],
+    return {"id": m["id"], "source": m["source"], "kind": m["kind"], "started": iso(m["started"]),
+            "finished": iso(m["finished"]), "outcome": m["outcome"], "records": m["records"],
             "deletes": m["deletes"], "quarantined": m["quarantined"], "error": m["error"],
             "alerted": bool(m["alerted"])}
 

@@ -308,7 +308,7 @@ class RecordStore:
                 entry(source)["quarantined"] += int(count)
             for row in conn.execute(select(harvest_state)):
                 e = entry(row.source)
-                e["last_harvest"] = _iso(row.last_harvest)
+                e["last_harvest"] = attempts.iso(row.last_harvest)
                 e["harvest_status"] = row.status
         return out
 
@@ -316,10 +316,3 @@ class RecordStore:
         """Per source: last attempt, last success, failures in a row and the status they add up to."""
         return attempts.health(self.engine, list(sources))
 
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.isoformat(timespec="seconds")

@@ -40,6 +40,8 @@ def index():
     if source:
         sections.append({"name": "languages", "title": _("Language report"),
                          "url": url_for("staff.languages")})
+        sections.append({"name": "sources", "title": _("Harvest health"),
+                         "url": url_for("staff_sources.sources")})
     return render("staff.html", {"signed_in": bool(source), "library": library.as_dict() if library else None,
                                  "sections": sections, "configured": bool(access.libraries())})
 

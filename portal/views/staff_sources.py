@@ -1,0 +1,99 @@
+"""Harvest health for staff: `/staff/sources` (the signed-in librarian's sources) and `/staff/sources/<id>`.
+
+What a one-person library needs to act on a harvest: the last attempt and its outcome, the counts, the
+quarantined records with the reason and the raw record, the deletes seen and the next scheduled run.
+The figures come from `harvest.health`; a librarian sees only the sources of their own library, and
+another library's source answers 403. Staff responses are never cached.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, abort, redirect, url_for
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+
+from harvest import health
+from portal import services
+from portal.render import render, split_format, wants_json
+from portal.staff import access
+
+bp = Blueprint("staff_sources", __name__)
+
+#: How each outcome is named to a person (the JSON keeps the code).
+OUTCOMES = {"ok": _l("Worked"), "partial": _l("Worked, with quarantined records"), "failed": _l("Failed"),
+            "running": _l("Running now"), None: _l("Never harvested")}
+STAGES = {"harvest": _l("Harvest (a page that was not well-formed)"), "import": _l("Import (unreadable)"),
+          "record": _l("Record (kept, with an error)")}
+
+
+@bp.after_request
+def _private(response):
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.app_template_filter("when")
+def when(iso: str | None) -> str:
+    """An ISO timestamp as the visitor's locale writes a date and time."""
+    if not iso:
+        return "–"
+    try:
+        return format_datetime(datetime.fromisoformat(iso), "medium")
+    except ValueError:
+        return iso
+
+
+def _library_of(source) -> str:
+    return source.library or source.id
+
+
+def _visible_sources():
+    """The configured sources the signed-in staff member may see; None when nobody is signed in."""
+    library = access.signed_in_source()
+    if not library:
+        return None
+    return [s for s in services.settings().sources if _library_of(s) == library]
+
+
+def _not_signed_in():
+    if wants_json():
+        abort(403)
+    return redirect(url_for("staff.login"), code=303)
+
+
+def _labelled(entry: dict) -> dict:
+    return {**entry, "status_label": str(OUTCOMES.get(entry["harvest_status"], entry["harvest_status"])),
+            "url": url_for("staff_sources.source", source_id=entry["id"])}
+
+
+@bp.route("/staff/sources")
+@bp.route("/staff/sources.json", endpoint="sources_json")
+def sources():
+    visible = _visible_sources()
+    if visible is None:
+        return _not_signed_in()
+    now = datetime.now(timezone.utc)
+    engine = services.sql()
+    settings = services.settings()
+    rows = [_labelled(health.overview(engine, settings, s, now)) for s in visible]
+    return render("staff_sources.html", {"sources": rows, "now": now.isoformat(timespec="seconds")})
+
+
+@bp.route("/staff/sources/<source_id>")
+def source(source_id: str):
+    source_id = split_format(source_id)
+    visible = _visible_sources()
+    if visible is None:
+        return _not_signed_in()
+    found = next((s for s in visible if s.id == source_id), None)
+    if found is None:
+        abort(403 if any(s.id == source_id for s in services.settings().sources) else 404)
+    now = datetime.now(timezone.utc)
+    data = _labelled(health.detail(services.sql(), services.settings(), found, now))
+    for attempt in data["attempts"]:
+        attempt["outcome_label"] = str(OUTCOMES.get(attempt["outcome"], attempt["outcome"]))
+    for item in data["quarantine"]:
+        item["stage_label"] = str(STAGES.get(item["stage"], item["stage"]))
+    return render("staff_source.html", {"source": data, "now": now.isoformat(timespec="seconds")})
