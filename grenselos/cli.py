@@ -98,7 +98,7 @@ def status(ctx, as_json):
         click.echo(json.dumps(counts, indent=2, sort_keys=True, ensure_ascii=False))
         return
     width = max([len(s) for s in counts] + [6])
-    click.echo(f"{'source':<{width}}  {'records':>8}  {'deleted':>8}  {'quarant.':>8}  last harvest")
+    click.echo(f"{'source':<{width}}  {'records':>8}  {'deleted':>8}  {'quarant.':>8}  last success")
     for source_id in sorted(counts):
         c = counts[source_id]
         click.echo(f"{source_id:<{width}}  {c['records']:>8}  {c['deleted']:>8}  {c['quarantined']:>8}  "
