@@ -14,6 +14,7 @@ import click
 
 from core import settings as settings_mod
 from core.errors import GrenselosError
+from grenselos.staff_cli import staff
 
 
 class Context:
@@ -487,6 +488,9 @@ def scheduler(ctx, once):
         runner.run()
     finally:
         runner.close()
+
+
+cli.add_command(staff)
 
 
 def main(argv=None):

@@ -2,24 +2,29 @@
 
 What a one-person library needs to act on a harvest: the last attempt and its outcome, the counts, the
 quarantined records with the reason and the raw record, the deletes seen and the next scheduled run.
-The figures come from `harvest.health`; a librarian sees only the sources of their own library, and
-another library's source answers 403. Staff responses are never cached.
+The figures come from `harvest.health`. Who sees what is `accounts.roles.may_act_for`'s to say: a
+librarian sees the sources of their own library (another library's source answers 403), a county admin
+every source. Staff responses are never cached.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, abort, redirect, url_for
+from flask import Blueprint, abort, url_for
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 
+from accounts import roles
 from harvest import health
 from portal import services
-from portal.render import render, split_format, wants_json
+from portal.render import render, split_format
 from portal.staff import access
+from portal.staff.api_auth import ensure_may_act_for
+from portal.views.staff import negotiate, staff_page
 
 bp = Blueprint("staff_sources", __name__)
+bp.before_request(negotiate)
 
 #: How each outcome is named to a person (the JSON keeps the code).
 OUTCOMES = {"ok": _l("Worked"), "partial": _l("Worked, with quarantined records"), "failed": _l("Failed"),
@@ -49,18 +54,10 @@ def _library_of(source) -> str:
     return source.library or source.id
 
 
-def _visible_sources():
-    """The configured sources the signed-in staff member may see; None when nobody is signed in."""
-    library = access.signed_in_source()
-    if not library:
-        return None
-    return [s for s in services.settings().sources if _library_of(s) == library]
-
-
-def _not_signed_in():
-    if wants_json():
-        abort(403)
-    return redirect(url_for("staff.login"), code=303)
+def _visible_sources() -> list:
+    """The configured sources whose library the signed-in staff member may act for."""
+    who = access.principal()
+    return [s for s in services.settings().sources if roles.may_act_for(who, _library_of(s))]
 
 
 def _labelled(entry: dict) -> dict:
@@ -70,10 +67,9 @@ def _labelled(entry: dict) -> dict:
 
 @bp.route("/staff/sources")
 @bp.route("/staff/sources.json", endpoint="sources_json")
+@staff_page
 def sources():
     visible = _visible_sources()
-    if visible is None:
-        return _not_signed_in()
     now = datetime.now(timezone.utc)
     engine = services.sql()
     settings = services.settings()
@@ -83,13 +79,15 @@ def sources():
 
 @bp.route("/staff/sources/<source_id>")
 def source(source_id: str):
-    source_id = split_format(source_id)
-    visible = _visible_sources()
-    if visible is None:
-        return _not_signed_in()
-    found = next((s for s in visible if s.id == source_id), None)
+    return _source(split_format(source_id))
+
+
+@staff_page
+def _source(source_id: str):
+    found = next((s for s in services.settings().sources if s.id == source_id), None)
+    ensure_may_act_for(_library_of(found) if found else source_id)    # 401 or 403 before 404: no probing
     if found is None:
-        abort(403 if any(s.id == source_id for s in services.settings().sources) else 404)
+        abort(404)
     now = datetime.now(timezone.utc)
     data = _labelled(health.detail(services.sql(), services.settings(), found, now))
     for attempt in data["attempts"]:
