@@ -34,11 +34,22 @@ def free_port() -> int:
 
 
 class SmtpPeer:
-    def __init__(self):
+    """`login`: (user, password) the server demands (AUTH PLAIN/LOGIN, allowed without TLS on loopback)."""
+
+    def __init__(self, login: tuple[str, str] | None = None):
         from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult
         self.inbox = Inbox()
         self.port = free_port()
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.logins: list[str] = []
+
+        def authenticator(server, session, envelope, mechanism, data):
+            user, password = data.login.decode(), data.password.decode()
+            self.logins.append(user)
+            return AuthResult(success=(user, password) == login)
+        options = {"auth_required": True, "auth_require_tls": False, "authenticator": authenticator} \
+            if login else {}
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **options)
         self.controller.start()
 
     def stop(self):

@@ -179,3 +179,21 @@ def test_the_streak_rule(history, expected):
     assert alerts.decide(rows, 5, True) == expected
     if expected == "recovered":
         assert alerts.decide(rows, 5, False) is None
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+def test_the_smtp_login_comes_from_the_environment(tmp_path, monkeypatch):
+    from core import mail
+    from core.settings import MailSettings
+    monkeypatch.setenv("TEST_SMTP_USER", "grenselos")
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "s3cret-from-env")
+    with SmtpPeer(login=("grenselos", "s3cret-from-env")) as smtp:
+        settings = MailSettings(host="127.0.0.1", port=smtp.port, user_env="TEST_SMTP_USER",
+                                password_env="TEST_SMTP_PASSWORD", timeout=3)
+        mail.send(settings, "https://katalog.example.no", "x@bibliotek.test", "Prøve", "Hei")
+        [message] = smtp.inbox.wait_for(1)
+        assert smtp.logins == ["grenselos"] and message["From"] == "grenselos@katalog.example.no"
+        monkeypatch.setenv("TEST_SMTP_PASSWORD", "wrong")
+        with pytest.raises(mail.MailError, match="mail to x@bibliotek.test via 127.0.0.1"):
+            mail.send(settings, "https://katalog.example.no", "x@bibliotek.test", "Prøve", "Hei")
+        assert len(smtp.inbox.messages) == 1 and smtp.logins[1] == "grenselos"     # refused, not delivered
