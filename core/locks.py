@@ -81,9 +81,9 @@ def _key(name: str) -> int:
 def named_lock(engine, data_dir: Path | str, name: str):
     """Hold the lock called `name` (e.g. one source's scheduled run) if nobody else does; yields whether it
     was got, never waits. On PostgreSQL it is a session advisory lock, so schedulers on different machines
-    sharing the database exclude each other; on SQLite (one machine by nature) a file lock in
-    data_dir/locks. Either is released when its holder ends, also by SIGKILL, so a lock is never stale."""
-    if engine.dialect.name == "postgresql":
+    sharing the database exclude each other; on SQLite (one machine by nature), or with no engine, a file
+    lock in data_dir/locks. Either is released when its holder ends, also by SIGKILL, so a lock is never stale."""
+    if engine is not None and engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _key(name)}).scalar())
             conn.commit()

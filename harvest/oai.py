@@ -11,16 +11,17 @@ record's datestamp (Koha, for one, stamps records in local time labelled UTC), a
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import re
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from lxml import etree
 
+from core.locks import named_lock
 from harvest import alerts, attempts
 from harvest.errors import HarvestError, HarvestFatal
 from harvest.marcxml import _PARSER, local
@@ -115,7 +116,7 @@ def harvest_source(settings, store: RecordStore, source, full: bool = False, pro
     if not source.oai_url:
         summary.failed, summary.error = True, "source has no oai_url (its records arrive by `grenselos import`)"
         return summary
-    lock = _lock(settings, source.id)
+    lock = _lock(settings, source.id, store.engine)
     if lock is None:
         summary.failed, summary.error = True, "another harvest of this source is running (lock held); skipped"
         return summary
@@ -162,17 +163,14 @@ def _finish_attempt(store: RecordStore, attempt: int | None, summary: HarvestSum
         log.exception("could not record the attempt of %s", summary.source)
 
 
-def _lock(settings, source_id: str):
-    """An exclusive lock per source in data_dir, so that overlapping runs (cron) never share a checkpoint."""
-    directory = settings.data_dir / "locks"
-    directory.mkdir(parents=True, exist_ok=True)
-    handle = open(directory / f"harvest-{source_id}.lock", "a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        return None
-    return handle
+def _lock(settings, source_id: str, engine=None):
+    """An exclusive lock per source, so that overlapping runs (cron, the scheduler, a run by hand) never share
+    a checkpoint: `core.locks.named_lock`, so on PostgreSQL also across machines. Its `close()` releases it."""
+    stack = ExitStack()
+    if stack.enter_context(named_lock(engine, settings.data_dir, f"harvest-{source_id}")):
+        return stack
+    stack.close()
+    return None
 
 
 class SourceRun:

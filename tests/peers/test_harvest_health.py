@@ -197,3 +197,31 @@ def test_the_smtp_login_comes_from_the_environment(tmp_path, monkeypatch):
         with pytest.raises(mail.MailError, match="mail to x@bibliotek.test via 127.0.0.1"):
             mail.send(settings, "https://katalog.example.no", "x@bibliotek.test", "Prøve", "Hei")
         assert len(smtp.inbox.messages) == 1 and smtp.logins[1] == "grenselos"     # refused, not delivered
+
+
+def test_a_harvest_whose_source_is_locked_elsewhere_is_refused_and_not_recorded(tmp_path, db_url):
+    """The harvest lock is `core.locks.named_lock`: on PostgreSQL an advisory lock, so a harvest by hand on
+    one machine and the scheduler on another never share a checkpoint."""
+    import threading
+    from core.locks import named_lock
+    _, settings = config(tmp_path, db_url, DOWN)
+    store = RecordStore(db_url)
+    holding, release = threading.Event(), threading.Event()
+
+    def elsewhere():                        # another connection (PostgreSQL) or file descriptor (SQLite)
+        with named_lock(store.engine, settings.data_dir, "harvest-kautokeino") as got:
+            assert got
+            holding.set()
+            release.wait(30)
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    try:
+        assert holding.wait(30)
+        summary = harvest_source(settings, store, settings.sources[0])
+        assert summary.failed and "another harvest of this source is running" in summary.error
+        assert attempts.recent(store.engine, "kautokeino") == []
+    finally:
+        release.set()
+        thread.join()
+    assert "connection failed" in harvest_source(settings, store, settings.sources[0]).error
+    store.close()
