@@ -73,6 +73,16 @@ def quarantined(engine, source: str, limit: int = LIST_LIMIT) -> list[dict]:
     return items[:limit]
 
 
+def raw_records(engine, source: str, identifiers: list[str]) -> dict[str, str | None]:
+    """The stored MARCXML of some records of a source (for quarantine entries kept by later stages)."""
+    if not identifiers:
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(select(records.c.identifier, records.c.marcxml)
+                            .where(records.c.source == source, records.c.identifier.in_(identifiers))).all()
+    return {r.identifier: _text(r.marcxml) for r in rows}
+
+
 def deletes(engine, source: str, limit: int = LIST_LIMIT) -> list[dict]:
     """The records of a source most recently seen deleted."""
     with engine.connect() as conn:

@@ -16,12 +16,13 @@ from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 
 from accounts import roles
-from harvest import health
+from harvest import attempts, health
 from portal import services
 from portal.render import render, split_format
 from portal.staff import access
 from portal.staff.api_auth import ensure_may_act_for
 from portal.views.staff import negotiate, staff_page
+from transform.status import quarantined as not_converted
 
 bp = Blueprint("staff_sources", __name__)
 bp.before_request(negotiate)
@@ -30,7 +31,8 @@ bp.before_request(negotiate)
 OUTCOMES = {"ok": _l("Worked"), "partial": _l("Worked, with quarantined records"), "failed": _l("Failed"),
             "running": _l("Running now"), None: _l("Never harvested")}
 STAGES = {"harvest": _l("Harvest (a page that was not well-formed)"), "import": _l("Import (unreadable)"),
-          "record": _l("Record (kept, with an error)")}
+          "record": _l("Record (kept, with an error)"),
+          "transform": _l("Conversion (the record could not be converted)")}
 
 
 @bp.after_request
@@ -89,7 +91,14 @@ def _source(source_id: str):
     if found is None:
         abort(404)
     now = datetime.now(timezone.utc)
-    data = _labelled(health.detail(services.sql(), services.settings(), found, now))
+    engine, settings = services.sql(), services.settings()
+    data = _labelled(health.detail(engine, settings, found, now))
+    failed = not_converted(settings, found.id)[:health.LIST_LIMIT]        # the transform stage's quarantine
+    raws = health.raw_records(engine, found.id, [item["identifier"] for item in failed])
+    data["quarantine"] += [{"stage": "transform", "identifier": item["identifier"], "location": item["location"],
+                            "cause": item["cause"], "when": attempts.iso(item["created_at"]),
+                            "raw": raws.get(item["identifier"])} for item in failed]
+    data["not_converted"] = len(failed)
     for attempt in data["attempts"]:
         attempt["outcome_label"] = str(OUTCOMES.get(attempt["outcome"], attempt["outcome"]))
     for item in data["quarantine"]:

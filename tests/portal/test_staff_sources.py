@@ -33,6 +33,12 @@ def app(tmp_path, db_url):
     store.upsert("kautokeino", [IncomingRecord("oai:k:1", marcxml="<record/>", checksum="a"),
                               IncomingRecord("oai:k:2", deleted=True)])
     store.quarantine("tromso", "Tromsø's own problem", raw=b"tromso-secret")
+    from sqlalchemy import insert
+    from transform.tables import transform_records
+    with store.engine.begin() as conn:               # a record the transform stage could not convert
+        conn.execute(insert(transform_records).values(
+            source="kautokeino", identifier="oai:k:1", record_id="1", status="error", triples=0,
+            error="no title (245) in the record", updated_at=datetime.now(timezone.utc)))
     store.close()
     sources = [*sample.SOURCES, {"id": "kautokeino", "name": "Guovdageainnu girjerádju", "oai_url":
                                  "http://kautokeino.test/oai", "contact_email": "k@bibliotek.test"}]
@@ -89,8 +95,11 @@ def test_the_source_page_says_what_failed_and_what_is_quarantined(app):
     assert data["last_success"] == data["attempts"][2]["finished"]
     assert [a["outcome"] for a in data["attempts"]] == ["failed", "failed", "ok"]
     assert (data["records"], data["deleted"], data["quarantined"]) == (1, 1, 1)
-    [item] = data["quarantine"]
+    item, conversion = data["quarantine"]
     assert item["cause"].startswith("page 3 not well-formed") and item["raw"] == HOSTILE_RAW.decode()
+    assert conversion == {**conversion, "stage": "transform", "identifier": "oai:k:1", "raw": "<record/>",
+                          "cause": "no title (245) in the record"}
+    assert data["not_converted"] == 1
     assert [d["identifier"] for d in data["deletes"]] == ["oai:k:2"]
     next_run = datetime.fromisoformat(data["next_run"])
     started = datetime.fromisoformat(data["last_attempt"]["started"])
@@ -98,7 +107,7 @@ def test_the_source_page_says_what_failed_and_what_is_quarantined(app):
     html = client.get("/staff/sources/kautokeino").get_data(as_text=True)
     assert "<script>alert" not in html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
     assert "connection failed" in html and "oai:k:2" in html and "Mislyktes" in html
-    assert "mislykte på rad: 2" in html
+    assert "mislykte på rad: 2" in html and "Konvertering (posten kunne ikke konverteres)" in html
 
 
 @pytest.mark.parametrize("lang, heading, outcome", [
