@@ -27,6 +27,16 @@ def day_label(iso: str) -> str:
         return iso
 
 
+def machine_time(iso: str) -> str:
+    """A stored timestamp as HTML's `datetime` attribute wants it: whole seconds (HTML allows at most three
+    fraction digits; Python writes six)."""
+    from datetime import datetime
+    try:
+        return datetime.fromisoformat(str(iso)).replace(microsecond=0).isoformat()
+    except ValueError:
+        return str(iso)
+
+
 def number(value) -> str:
     try:
         return format_decimal(int(value or 0))
@@ -57,6 +67,7 @@ def init_app(app) -> None:
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["shown_roles"] = shown_roles
     app.jinja_env.filters["day_label"] = day_label
+    app.jinja_env.filters["machine_time"] = machine_time
 
     @app.context_processor
     def _labels():

@@ -15,6 +15,7 @@ from flask import Blueprint, abort, make_response, redirect, render_template, re
 
 from portal.ld_resources import KINDS, body, context_document, etag, resolve
 from portal.ld_store import stores
+from portal.render import negotiated
 
 bp = Blueprint("resources", __name__)
 
@@ -53,6 +54,7 @@ def _rdf_for_html_pages():
     parts = request.path.strip("/").split("/", 1)
     if len(parts) != 2 or parts[0] not in HTML_ELSEWHERE or not parts[1]:
         return None
+    negotiated()
     local, fmt = negotiate(parts[1])
     if fmt is None:
         return None
@@ -89,6 +91,7 @@ def _find(kind: str, local: str):
 
 
 def _serve(kind: str, raw: str):
+    negotiated()
     local, fmt = negotiate(raw)
     if fmt is not None:
         return _rdf(kind, local, fmt)
@@ -112,7 +115,6 @@ def _serve(kind: str, raw: str):
               if r["subject"] == resource.uri and r["predicate"].endswith(("#label", "/name"))]
     response = make_response(render_template("resource.html", resource=resource, rows=rows, alternates=alternates,
                                              label=labels[0] if labels else resource.uri))
-    response.headers["Vary"] = "Accept"
     response.headers["Link"] = ", ".join(f'<{a["href"]}>; rel="alternate"; type="{a["type"]}"' for a in alternates)
     return response
 

@@ -2,12 +2,7 @@
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
-  // Selecting a sort order is a deliberate choice: submit it without a second click, announced by the
-  // visible button text staying in place for those without scripts.
-  var sort = document.getElementById("sort");
-  if (sort && sort.form) {
-    var button = sort.form.querySelector("button[type=submit]");
-    if (button) { button.classList.add("js-hidden-when-enhanced"); }
-    sort.addEventListener("change", function () { sort.form.submit(); });
-  }
+  // The sort list is never submitted on change: a keyboard user moving through its options with the arrow
+  // keys would reload the page at each step and lose their place (WCAG 3.2.2, On Input). The form's own
+  // button submits the choice.
 })();
