@@ -159,6 +159,9 @@ PORTAL = (
     Setting("contact_email", str, "", "Where the public reports accessibility problems and asks about the "
             "catalogue: named on the accessibility statement (/accessibility). Empty: the statement asks visitors "
             "to contact their own library."),
+    Setting("cover_url", str, "", "Cover image service for records whose own description carries no cover "
+            "(856 naming one): a URL with `{isbn}` (ISBN-13), e.g. `https://covers.example.org/{isbn}.jpg`; "
+            "empty (the default) asks no service and shows a typographic placeholder."),
 )
 
 STAFF = (

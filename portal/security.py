@@ -30,7 +30,7 @@ CSP = "; ".join((
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data:",
+    "img-src 'self' data: https:",         # covers: the record's own (856) or the configured cover service
     "font-src 'self'",
     "connect-src 'self'",
     "object-src 'none'",

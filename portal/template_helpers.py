@@ -8,6 +8,7 @@ from flask_babel import format_date, format_decimal
 from markupsafe import Markup
 
 from portal import labels
+from vocab import languages as vocab_languages
 
 
 def jsonld(data) -> Markup:
@@ -61,6 +62,21 @@ def shown_roles(roles) -> list[str]:
     return out
 
 
+def content_lang(codes) -> str:
+    """The BCP 47 tag of a record's own language (its first), or "" when the vocabulary knows none."""
+    for code in codes or ():
+        return vocab_languages.bcp47(code) or ""
+    return ""
+
+
+def lang_attr(codes) -> Markup:
+    """` lang="se"` for an element holding a record's title, summary or note, so a screen reader reads
+    Sami as Sami and not with the interface language's pronunciation; nothing when the language is
+    unknown (the surrounding language stands rather than a wrong claim)."""
+    tag = content_lang(codes)
+    return Markup(' lang="%s"') % tag if tag else Markup("")
+
+
 def init_app(app) -> None:
     app.jinja_env.filters["jsonld"] = jsonld
     app.jinja_env.filters["upper_first"] = upper_first
@@ -73,4 +89,5 @@ def init_app(app) -> None:
     def _labels():
         return {"kind_label": lambda k: str(labels.KIND_LABELS.get(k, k)),
                 "genre_label": lambda g: labels.value_label("genre", g),
-                "format_label": lambda f: labels.value_label("format", f)}
+                "format_label": lambda f: labels.value_label("format", f),
+                "lang_attr": lang_attr, "content_lang": content_lang}

@@ -47,7 +47,8 @@ def index():
     items = []
     for record_id in _saved():
         record = service.record(record_id)
-        items.append({"id": record_id, "title": (record or {}).get("title", record_id), "found": bool(record)})
+        items.append({"id": record_id, "title": (record or {}).get("title", record_id), "found": bool(record),
+                      "languages": list((record or {}).get("languages") or [])[:1]})
     return render("lists.html", {"items": items})
 
 

@@ -57,7 +57,7 @@ def test_csrf_token_required_for_state_changes(client):
     saved = client.post("/lists/add", data={"record": "tromso:1001", "csrf_token": token, "next": "//evil.example"})
     assert saved.status_code == 303 and saved.headers["Location"] == "/lists"
     assert client.get("/lists.json").get_json()["items"] == [
-        {"id": "tromso:1001", "title": "Fiskaren og havet", "found": True}]
+        {"id": "tromso:1001", "title": "Fiskaren og havet", "found": True, "languages": ["nob"]}]
 
 
 def _token(client, path="/record/tromso:1001"):

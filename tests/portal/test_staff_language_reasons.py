@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
-from tests.portal.conftest import STAFF_TOKEN
+from tests import staff_signin
 
 
 def _signed_in(demo_app):
     client = demo_app.test_client()
-    token = re.search(r'name="csrf_token" value="([^"]+)"',
-                      client.get("/staff/login").get_data(as_text=True)).group(1)
-    assert client.post("/staff/login", data={"library": "kautokeino", "token": STAFF_TOKEN,
-                                              "csrf_token": token}).status_code == 303
+    staff_signin.sign_in_client(client)
     return client
 
 
