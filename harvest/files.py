@@ -28,7 +28,7 @@ from typing import Iterator
 
 from lxml import etree
 
-from harvest import iso2709, marcxml
+from harvest import attempts, iso2709, marcxml
 from harvest.encodings import Charset
 from harvest.errors import MarcError
 from harvest.marcdata import DataField, MarcData, from_element, to_slim
@@ -305,7 +305,19 @@ def import_files(store: RecordStore, source, paths: list[Path], encoding: str | 
     encoding = encoding or (getattr(source, "encoding", "") or None)
     koha = getattr(source, "holdings", "") == "koha-952"
     summary = ImportSummary(source_id)
-    for path in paths:
-        summary.files.append(import_file(store, source_id, Path(path), encoding, batch_size, koha))
-    store.save_checkpoint(source_id, last_harvest=now())
+    attempt = attempts.begin(store.engine, source_id, kind="import")
+    try:
+        for path in paths:
+            summary.files.append(import_file(store, source_id, Path(path), encoding, batch_size, koha))
+    except Exception as exc:
+        attempts.finish(store.engine, attempt, "failed", records=summary.records, deletes=summary.deleted,
+                        quarantined=summary.quarantined, error=f"{type(exc).__name__}: {exc}")
+        raise
+    # A file of nothing but garbage imported nothing: that import failed, whatever it quarantined.
+    failed = summary.records == 0 and summary.unreadable > 0
+    attempts.finish(store.engine, attempt, attempts.outcome(failed, summary.quarantined),
+                    records=summary.records, deletes=summary.deleted, quarantined=summary.quarantined,
+                    error="no readable record in the file(s)" if failed else None)
+    if not failed:
+        store.save_checkpoint(source_id, last_harvest=now())
     return summary
