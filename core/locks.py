@@ -1,4 +1,5 @@
-"""One writer per store: the lock every process takes before it writes the graph store or the index.
+"""One writer per store: the lock every process takes before it writes the graph store or the index;
+and named locks (`named_lock`), one per scheduled source, that keep two schedulers from running it at once.
 
 Oxigraph (RocksDB) and tantivy each allow one writer; the CLI stages, `grenselos serve`'s applier, the
 scheduler and later the circulation core must never race for them. An advisory lock on one file in the
@@ -10,11 +11,14 @@ from one process would otherwise wait for each other.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
+
+from sqlalchemy import text
 
 _held: dict[str, list] = {}            # path -> [fd, depth, owning thread]
 _guard = threading.Lock()
@@ -64,5 +68,45 @@ def writer_lock(data_dir: Path | str, wait: float | None = None):
             with _guard:
                 _held.pop(path, None)
             fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _key(name: str) -> int:
+    """A stable signed 64-bit advisory lock key for a name (Python's hash() differs per process)."""
+    return int.from_bytes(hashlib.sha256(f"grenselos:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def named_lock(engine, data_dir: Path | str, name: str):
+    """Hold the lock called `name` (e.g. one source's scheduled run) if nobody else does; yields whether it
+    was got, never waits. On PostgreSQL it is a session advisory lock, so schedulers on different machines
+    sharing the database exclude each other; on SQLite (one machine by nature), or with no engine, a file
+    lock in data_dir/locks. Either is released when its holder ends, also by SIGKILL, so a lock is never stale."""
+    if engine is not None and engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _key(name)}).scalar())
+            conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _key(name)})
+                    conn.commit()
+        return
+    directory = Path(data_dir) / "locks"
+    directory.mkdir(parents=True, exist_ok=True)
+    fd = os.open(directory / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            got = True
+        except BlockingIOError:
+            got = False
+        try:
+            yield got
+        finally:
+            if got:
+                fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)

@@ -84,6 +84,10 @@ HARVEST = (
     Setting("max_backoff", (int, float), 120.0, "Longest wait between retries, also the cap on Retry-After.",
             minimum=0),
     Setting("user_agent", str, "Grenseløs/0.1 (+https://github.com/grenselos)", "User-Agent of every request."),
+    Setting("alert_quarantined", int, 10, "A harvest that quarantines more records than this mails the "
+            "source's contact_email (as a failed harvest does), once until a harvest is clean again.", minimum=0),
+    Setting("alert_recovery", bool, True, "Mail the source's contact_email also when a harvest works again "
+            "after a failure (or too many quarantined records) was mailed."),
 )
 
 SEARCH = (
@@ -120,6 +124,13 @@ SOURCE = (
             "(cp1251, cp866, ...); empty trusts leader/09.", allowed="character sets"),
     Setting("granularity", str, "", "Datestamp granularity of the provider (YYYY-MM-DD or "
             "YYYY-MM-DDThh:mm:ssZ); empty asks Identify.", allowed="granularities"),
+    Setting("schedule_minutes", int, 30, "Minutes between the scheduled harvest, transform and index runs of "
+            "this source (`grenselos scheduler`); 0: never scheduled.", minimum=0),
+    Setting("contact_email", str, "", "Address that gets a mail when a harvest of this source fails or "
+            "quarantines more than [harvest] alert_quarantined records; empty: no mail.",
+            choices=Shape(r"\S+@(\S+\.)+\S+", "an e-mail address")),
+    Setting("contact_language", str, "nb", "Language of those mails: an interface language (nb, nn, se, en).",
+            allowed="interface languages"),
 )
 
 SPARQL = (
@@ -170,7 +181,26 @@ STAFF = (
     Setting("password_min_length", int, 12, "Fewest characters a staff password may have.", minimum=8),
 )
 
-SECTIONS = {"harvest": HARVEST, "search": SEARCH, "sparql": SPARQL, "oai": OAI, "portal": PORTAL, "staff": STAFF}
+MAIL = (
+    Setting("host", str, "", "SMTP server that sends the alert mails; empty: no mail is sent."),
+    Setting("port", int, 25, "Port of the SMTP server (587 with starttls, 465 with ssl)."),
+    Setting("from", str, "", "Sender address of the mails; empty means grenselos@ the base_uri's host.",
+            choices=Shape(r"\S+@(\S+\.)+\S+", "an e-mail address")),
+    Setting("security", str, "none", "How the connection is protected.", choices=("none", "starttls", "ssl")),
+    Setting("user_env", str, "", "Name of an environment variable holding the SMTP user name (empty: no login)."),
+    Setting("password_env", str, "", "Name of an environment variable holding the SMTP password."),
+    Setting("timeout", (int, float), 30, "Seconds to wait for the SMTP server.", minimum=1),
+)
+
+SCHEDULER = (
+    Setting("poll_seconds", (int, float), 30, "Seconds `grenselos scheduler` sleeps between looks at which "
+            "source is due.", minimum=0.1),
+    Setting("jitter_seconds", (int, float), 120, "Up to this many seconds added to each source's next run, "
+            "so sources on the same interval do not all start at once.", minimum=0),
+)
+
+SECTIONS = {"harvest": HARVEST, "search": SEARCH, "sparql": SPARQL, "oai": OAI, "portal": PORTAL, "staff": STAFF,
+            "mail": MAIL, "scheduler": SCHEDULER}
 
 
 def _table_class(name: str, spec: tuple[Setting, ...]) -> type:
@@ -195,6 +225,10 @@ SparqlSettings = _table_class("SparqlSettings", SPARQL)
 OaiSettings = _table_class("OaiSettings", OAI)
 PortalSettings = _table_class("PortalSettings", PORTAL)
 StaffSettings = _table_class("StaffSettings", STAFF)
+MailSettings = _table_class("MailSettings", tuple(Setting("sender" if s.name == "from" else s.name, s.type,
+                                                          s.default, s.help, choices=s.choices, minimum=s.minimum)
+                                                  for s in MAIL))
+SchedulerSettings = _table_class("SchedulerSettings", SCHEDULER)
 
 
 @dataclass(frozen=True)
@@ -210,6 +244,8 @@ class Settings:
     oai: OaiSettings = field(default_factory=OaiSettings)
     portal: PortalSettings = field(default_factory=PortalSettings)
     staff: StaffSettings = field(default_factory=StaffSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
 
     def source(self, source_id: str) -> Source:
         for source in self.sources:
@@ -393,6 +429,8 @@ def from_dict(data: dict, path: Path | None = None,
         oai=OaiSettings(**sections["oai"]),
         portal=PortalSettings(**sections["portal"]),
         staff=StaffSettings(**sections["staff"]),
+        mail=MailSettings(**{"sender" if k == "from" else k: v for k, v in sections["mail"].items()}),
+        scheduler=SchedulerSettings(**sections["scheduler"]),
         path=path,
     )
     if not settings.database_url:

@@ -103,11 +103,16 @@ def import_(ctx, source_id, encoding, files):
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_ctx
 def status(ctx, as_json):
-    """Counts per source: records, deleted, quarantined, last harvest."""
+    """Counts per source: records, deleted, quarantined, last success, last attempt and its outcome."""
     counts = ctx.store.status()
     for source in ctx.settings.sources:
         counts.setdefault(source.id, {"records": 0, "deleted": 0, "quarantined": 0, "holdings": 0,
                                       "last_harvest": None, "harvest_status": None})
+    for source_id, health in ctx.store.health(counts).items():
+        if health["last_attempt"] is not None:
+            counts[source_id].update(health)
+        else:
+            counts[source_id].update(last_attempt=None, last_success=None, failures=0)
     for extra in _status_extras():
         extra(ctx.settings, counts)
     _store_status(ctx.settings, ctx.store, counts)
@@ -115,11 +120,19 @@ def status(ctx, as_json):
         click.echo(json.dumps(counts, indent=2, sort_keys=True, ensure_ascii=False))
         return
     width = max([len(s) for s in counts] + [6])
-    click.echo(f"{'source':<{width}}  {'records':>8}  {'deleted':>8}  {'quarant.':>8}  last harvest")
+    click.echo(f"{'source':<{width}}  {'records':>8}  {'deleted':>8}  {'quarant.':>8}  last success")
     for source_id in sorted(counts):
         c = counts[source_id]
         click.echo(f"{source_id:<{width}}  {c['records']:>8}  {c['deleted']:>8}  {c['quarantined']:>8}  "
-                   f"{c['last_harvest'] or 'never'}")
+                   f"{c['last_success'] or c['last_harvest'] or 'never'}")
+        last = c["last_attempt"]
+        if last is not None:
+            line = f"last attempt {last['started']} ({last['kind']}): {c['harvest_status'].upper()}"
+            if c["failures"] > 1:
+                line += f", {c['failures']} failures in a row"
+            if last["error"]:
+                line += f": {last['error']}"
+            click.echo(f"{'':<{width}}  {line}")
         if "converted" in c:
             click.echo(f"{'':<{width}}  transform: {c['converted']} converted, {c['conversion_errors']} errors, "
                        f"{c['clusters']} works, last {c.get('last_transform') or 'never'}")
@@ -524,6 +537,29 @@ def demo(data_dir, host, port, no_serve):
     """Serve sample libraries over OAI-PMH on loopback, harvest, convert, index, and serve the portal."""
     from grenselos.demo import run as run_demo
     sys.exit(run_demo(Path(data_dir), host=host, port=port, serve_portal=not no_serve))
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Run every source that is due once, then exit.")
+@pass_ctx
+def scheduler(ctx, once):
+    """Harvest, transform and index each source on its schedule_minutes interval (a long-running process;
+    one lock per source, so several schedulers never run one source at once)."""
+    import logging
+    from grenselos.scheduler import Scheduler
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    runner = Scheduler(ctx.settings)
+    try:
+        if once:
+            results = runner.run_once()
+            if not results:
+                click.echo("scheduler: no source is due")
+            sys.exit(1 if any(r.failed for r in results) else 0)
+        runner.stop_on_signals()
+        runner.run()
+    finally:
+        runner.close()
 
 
 cli.add_command(staff)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from harvest import marcxml
+from harvest import attempts, marcxml
 from harvest.marcdata import DataField, MarcData, to_slim
 from harvest.reader import FileRecord, read_records, sniff
 from harvest.store import IncomingRecord, RecordStore, UpsertResult, now
@@ -183,7 +183,19 @@ def import_files(store: RecordStore, source, paths: list[Path], encoding: str | 
     encoding = encoding or (getattr(source, "encoding", "") or None)
     koha = getattr(source, "holdings", "") == "koha-952"
     summary = ImportSummary(source_id)
-    for path in paths:
-        summary.files.append(import_file(store, source_id, Path(path), encoding, batch_size, koha))
-    store.save_checkpoint(source_id, last_harvest=now())
+    attempt = attempts.begin(store.engine, source_id, kind="import")
+    try:
+        for path in paths:
+            summary.files.append(import_file(store, source_id, Path(path), encoding, batch_size, koha))
+    except Exception as exc:
+        attempts.finish(store.engine, attempt, "failed", records=summary.records, deletes=summary.deleted,
+                        quarantined=summary.quarantined, error=f"{type(exc).__name__}: {exc}")
+        raise
+    # A file of nothing but garbage imported nothing: that import failed, whatever it quarantined.
+    failed = summary.records == 0 and summary.unreadable > 0
+    attempts.finish(store.engine, attempt, attempts.outcome(failed, summary.quarantined),
+                    records=summary.records, deletes=summary.deleted, quarantined=summary.quarantined,
+                    error="no readable record in the file(s)" if failed else None)
+    if not failed:
+        store.save_checkpoint(source_id, last_harvest=now())
     return summary

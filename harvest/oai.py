@@ -11,17 +11,19 @@ record's datestamp (Koha, for one, stamps records in local time labelled UTC), a
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import re
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from lxml import etree
 
+from core.locks import named_lock
 from core.settings import did_you_mean
+from harvest import alerts, attempts
 from harvest.errors import HarvestError, HarvestFatal
 from harvest.marcxml import _PARSER, local
 from harvest.oai_client import OAIClient
@@ -54,6 +56,8 @@ class HarvestSummary:
     window_from: str | None = None
     next_from: str | None = None
     notes: list[str] = field(default_factory=list)
+    attempt: int | None = None          # the harvest_attempts row of this run
+    alert: str | None = None            # the mail this run sent its library (alerts.FAILED, RECOVERED)
 
     @property
     def records(self) -> int:
@@ -113,13 +117,16 @@ def harvest_source(settings, store: RecordStore, source, full: bool = False, pro
     if not source.oai_url:
         summary.failed, summary.error = True, "source has no oai_url (its records arrive by `grenselos import`)"
         return summary
-    lock = _lock(settings, source.id)
+    lock = _lock(settings, source.id, store.engine)
     if lock is None:
         summary.failed, summary.error = True, "another harvest of this source is running (lock held); skipped"
         return summary
     bar = progress if isinstance(progress, Progress) else Progress(source.id, enabled=bool(progress))
     client = OAIClient.for_source(source, settings.harvest)
+    attempt = None
     try:
+        attempt = attempts.begin(store.engine, source.id)
+        summary.attempt = attempt
         SourceRun(store, source, client, summary, bar).run(full)
     except Exception as exc:      # one source's failure, whatever it is, must not stop the others
         summary.failed = True
@@ -138,22 +145,33 @@ def harvest_source(settings, store: RecordStore, source, full: bool = False, pro
         summary.retries = client.retries_done
         client.close()
         bar.close()
-        lock.close()
         summary.elapsed = time.monotonic() - started
+        _finish_attempt(store, attempt, summary)
+        lock.close()
+    if attempt is not None:
+        summary.alert = alerts.after_attempt(settings, store.engine, source)
     return summary
 
 
-def _lock(settings, source_id: str):
-    """An exclusive lock per source in data_dir, so that overlapping runs (cron) never share a checkpoint."""
-    directory = settings.data_dir / "locks"
-    directory.mkdir(parents=True, exist_ok=True)
-    handle = open(directory / f"harvest-{source_id}.lock", "a+")
+def _finish_attempt(store: RecordStore, attempt: int | None, summary: HarvestSummary) -> None:
+    if attempt is None:
+        return
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        return None
-    return handle
+        attempts.finish(store.engine, attempt, attempts.outcome(summary.failed, summary.quarantined),
+                        records=summary.records, deletes=summary.deleted, quarantined=summary.quarantined,
+                        error=summary.error)
+    except Exception:             # the store is down: the summary and the log still say what happened
+        log.exception("could not record the attempt of %s", summary.source)
+
+
+def _lock(settings, source_id: str, engine=None):
+    """An exclusive lock per source, so that overlapping runs (cron, the scheduler, a run by hand) never share
+    a checkpoint: `core.locks.named_lock`, so on PostgreSQL also across machines. Its `close()` releases it."""
+    stack = ExitStack()
+    if stack.enter_context(named_lock(engine, settings.data_dir, f"harvest-{source_id}")):
+        return stack
+    stack.close()
+    return None
 
 
 class SourceRun:

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from core import db
+from harvest import attempts
 from harvest.tables import harvest_state, quarantine, records
 
 
@@ -307,14 +308,11 @@ class RecordStore:
                 entry(source)["quarantined"] += int(count)
             for row in conn.execute(select(harvest_state)):
                 e = entry(row.source)
-                e["last_harvest"] = _iso(row.last_harvest)
+                e["last_harvest"] = attempts.iso(row.last_harvest)
                 e["harvest_status"] = row.status
         return out
 
+    def health(self, sources: Iterable[str]) -> dict[str, dict]:
+        """Per source: last attempt, last success, failures in a row and the status they add up to."""
+        return attempts.health(self.engine, list(sources))
 
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.isoformat(timespec="seconds")

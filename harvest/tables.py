@@ -1,4 +1,4 @@
-"""The harvest stage's tables: raw records, quarantined input, and harvest checkpoints.
+"""The harvest stage's tables: raw records, quarantined input, harvest checkpoints and attempts.
 
 Defined once here; `harvest/migrations/versions/` creates them. The record row keeps the raw MARCXML
 exactly as harvested so that every later stage can be re-run from it.
@@ -61,4 +61,23 @@ harvest_state = Table(
     Column("pages", Integer, nullable=False, default=0),
     Column("records_seen", Integer, nullable=False, default=0),
     Column("last_error", Text),
+)
+
+#: One row per harvest or import of a source: what a librarian and `grenselos status` read to tell a
+#: source that works from one that has failed since Tuesday. The checkpoint above says where to resume;
+#: this says what happened, and is never overwritten.
+harvest_attempts = Table(
+    "harvest_attempts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("kind", String(16), nullable=False, default="harvest"),
+    Column("started", DateTime(timezone=True), nullable=False),
+    Column("finished", DateTime(timezone=True)),
+    Column("outcome", String(16), nullable=False),
+    Column("records", Integer, nullable=False, default=0),
+    Column("deletes", Integer, nullable=False, default=0),
+    Column("quarantined", Integer, nullable=False, default=0),
+    Column("error", Text),
+    Column("alerted", Boolean, nullable=False, default=False),
+    Index("ix_harvest_attempts_source_started", "source", "started"),
 )

@@ -35,6 +35,7 @@ def create_app(settings: settings_mod.Settings | None = None, test_config: dict 
     from portal import errors, i18n, log_escape, render, secret, security, services, template_helpers, urls
     from portal.views import about, api, languages, libraries, lists, record, search, staff, staff_admin
     from portal.views import changes, health, oai, resources, sparql, vocabulary, void
+    from portal.views import staff_sources
 
     app = Portal(__name__, static_folder="static", template_folder="templates")
     app.config["GRENSELOS_SETTINGS"] = settings or load_settings()
@@ -62,6 +63,6 @@ def create_app(settings: settings_mod.Settings | None = None, test_config: dict 
     errors.init_app(app)
     template_helpers.init_app(app)
     for module in (search, record, libraries, languages, api, staff, staff_admin, lists, resources, sparql, void, oai,
-                   changes, vocabulary, health, about):
+                   changes, vocabulary, health, about, staff_sources):
         app.register_blueprint(module.bp)
     return app

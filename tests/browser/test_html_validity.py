@@ -74,6 +74,8 @@ def _pages(client) -> dict[str, str]:
         "staff-tokens": "/staff/tokens",
         "staff-account": "/staff/account",
         "staff-audit": "/staff/audit",
+        "staff-sources": "/staff/sources",
+        "staff-source": "/staff/sources/kautokeino",
     }
 
 

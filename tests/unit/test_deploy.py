@@ -138,6 +138,25 @@ def test_the_gthread_hooks_the_worker_overrides_still_exist():
     assert "data_ready" in inspect.getsource(TConn.__init__)
 
 
+def test_systemd_scheduler_unit_runs_the_scheduler_in_a_sandbox(tmp_path):
+    unit = (DEPLOY / "systemd" / "grenselos-scheduler.service").read_text(encoding="utf-8")
+    settings = dict(re.findall(r"^(\w+)=(.*)$", unit, re.M))
+    assert settings["ExecStart"] == "/srv/grenselos/app/.venv/bin/grenselos scheduler"
+    assert settings["KillSignal"] == "SIGTERM" and int(settings["TimeoutStopSec"]) >= 60
+    for key, value in {"NoNewPrivileges": "yes", "ProtectSystem": "strict", "PrivateTmp": "yes",
+                       "ProtectHome": "yes", "ReadWritePaths": "/var/lib/grenselos", "User": "grenselos"}.items():
+        assert settings.get(key) == value, key
+    assert "Environment=GRENSELOS_CONFIG=/etc/grenselos/grenselos.toml" in unit
+    require(bool(shutil.which("systemd-analyze")), "systemd-analyze is not installed (scripts/setup.sh installs "
+            "systemd for the tests)")
+    local = tmp_path / "grenselos-scheduler.service"
+    local.write_text(unit.replace("/srv/grenselos/app", str(ROOT)), encoding="utf-8")
+    done = subprocess.run(["systemd-analyze", "verify", str(local)], capture_output=True, text=True, timeout=60)
+    problems = [line for line in (done.stdout + done.stderr).splitlines() if str(local.name) in line
+                or "grenselos" in line]
+    assert done.returncode == 0 and not problems, done.stdout + done.stderr
+
+
 def test_systemd_units_for_the_applier_and_the_pipeline_run_real_verbs_in_the_same_sandbox(tmp_path):
     """gunicorn does not keep the index up to date and nothing harvests by itself: the applier and a timed
     `grenselos run` ship as units too, sandboxed as the portal is, and verified by systemd."""
