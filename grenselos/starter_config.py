@@ -62,4 +62,8 @@ def starter_config() -> str:
               "# on loopback ports of its own):"]
     for table in source_tables(lambda library: f"https://{library.id}.example.org/oai"):
         lines += ["#", "# [[sources]]"] + [f"# {key} = {_value(value)}" for key, value in table.items()]
+    lines += ["", "# -- SIP2 kiosks: one [[sip2.accounts]] table per self-service kiosk or door system login.",
+              "# Keys of an account:"]
+    for setting in settings_mod.SIP2_ACCOUNT:
+        lines += _setting(setting)
     return "\n".join(lines) + "\n"
