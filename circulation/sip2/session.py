@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from circulation.sip2 import codec
 from vocab import statuses
@@ -28,6 +29,8 @@ SUPPORTED = ("23", "11", "09", "01", "25", "37", "17", "19", "35", "63", "15", "
 SERVED = {"23", "11", "09", "17", "35", "63", "29", "93", "97", "99"}
 #: SIP2 language codes for the patron languages we keep (nb/nn share "Norwegian"; Sami has no code).
 SIP_LANGUAGE = {"en": "001", "nb": "012", "nn": "012"}
+#: SIP2 dates carry no zone ("ZZZZ" blank): they are the kiosk's local time, which is the region's.
+LOCAL = ZoneInfo("Europe/Oslo")
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ def _due(value) -> datetime | None:
 
 
 class Session:
-    def __init__(self, service, accounts: dict[str, Account], peer: str = "", clock=datetime.now):
+    def __init__(self, service, accounts: dict[str, Account], peer: str = "", clock=lambda: datetime.now(LOCAL)):
         self.service, self.accounts, self.peer, self.clock = service, accounts, peer, clock
         self.account: Account | None = None
         self.last_response: bytes | None = None
@@ -116,6 +119,14 @@ class Session:
     def now(self) -> datetime:
         return self.clock().replace(microsecond=0)
 
+    @staticmethod
+    def _offline_time(message, name: str) -> datetime | None:
+        """When a no-block (offline) transaction really happened: the kiosk's date, in local time."""
+        if message.fixed["no_block"] != "Y":
+            return None
+        moment = codec.parse_date(message.fixed[name])
+        return moment.replace(tzinfo=LOCAL) if moment else None
+
     def client(self) -> str:
         return f"sip2:{self.account.login}" if self.account else f"sip2:{self.peer}"
 
@@ -137,53 +148,55 @@ class Session:
                       codec.format_date(self.now()), "2.00"], [
             ("AO", library), ("AM", library), ("BX", flags), ("AN", self.account.login if online else "")]
 
+    @staticmethod
+    def _pin(message) -> str | None:
+        """The PIN the kiosk sent, or None: an empty AD (required in 23, "no PIN" to kiosks) is no PIN."""
+        return message.get("AD") or None
+
     def _patron(self, card: str, pin: str | None):
-        """(result, pin_checked_ok or None): the PIN is checked only when the kiosk sends one (AD)."""
+        """(patron status or None, refusal reason or "", PIN checked ok / wrong / not asked = True/False/None)."""
         if pin is None:
-            return self.service.patron_status(card), None
-        result = self.service.authenticate_patron(card, pin, client=self.client())
-        if not result.ok:
-            return result, False
-        return self.service.patron_status(card), True
+            return self.service.patron_status(card), "", None
+        auth = self.service.authenticate_patron(card, pin, client=self.client())
+        if not auth.ok:
+            return None, auth.reason, False
+        return self.service.patron_status(card), "", True
 
     @staticmethod
     def _language(patron) -> str:
         return getattr(patron, "language", "nb") or "nb"
 
     @staticmethod
-    def _patron_status(result) -> str:
-        """The 14-character patron status: Y where a privilege is denied."""
-        patron = getattr(result, "patron", None)
-        blocked = patron is None or getattr(patron, "status", "active") != "active"
-        at_limit = bool(getattr(result, "loan_limit", 0)) and result.loans >= result.loan_limit
-        flags = [" "] * 14
-        for position in (0, 1, 2, 3):
-            flags[position] = "Y" if blocked else " "
-        if at_limit:
+    def _patron_status(status) -> str:
+        """The 14-character patron status: Y where a privilege is denied (charge, renew, recall, hold; too
+        many items charged or overdue)."""
+        patron = getattr(status, "patron", None)
+        if patron is None:
+            return "Y" * 4 + " " * 10
+        blocked = patron.status != "active"
+        flags = [("Y" if blocked else " ")] * 4 + [" "] * 10
+        if status.loan_limit and status.loans >= status.loan_limit:
             flags[0] = flags[5] = "Y"
-        if getattr(result, "overdue", 0):
-            flags[6] = "Y" if blocked else " "
+        if blocked and status.overdue:
+            flags[6] = "Y"
         return "".join(flags)
 
     def _patron_head(self, message):
-        card = message.get("AA")
-        pin = message.get("AD") if any(code == "AD" for code, _ in message.fields) else None
+        card, pin = message.get("AA"), self._pin(message)
         if not card:
             raise codec.Malformed("AA (patron identifier) is required")
-        result, pin_ok = self._patron(card, pin)
-        patron = getattr(result, "patron", None)
-        found = patron is not None and (result.ok or pin_ok is False)
+        status, refusal, pin_ok = self._patron(card, pin)
+        patron = getattr(status, "patron", None) if status is not None else None
+        refusal = refusal or (status.reason if status is not None and not status.ok else "")
         language = self._language(patron) if patron else "nb"
-        status = self._patron_status(result) if result.ok else "Y" * 4 + " " * 10
-        fields = [("AO", self.account.library), ("AA", card), ("AE", patron.name if patron and result.ok else "")]
-        fields += [("BL", _yn(found or getattr(result, "reason", "") == "bad_pin"))]
+        fields = [("AO", self.account.library), ("AA", card), ("AE", patron.name if patron else ""),
+                  ("BL", _yn(patron is not None or refusal == "bad_pin"))]
         if pin is not None:
             fields.append(("CQ", _yn(bool(pin_ok))))
-        if not result.ok:
-            fields.append(("AF", screen_message(result.reason, language)))
-        elif patron is not None and patron.status != "active":
-            fields.append(("AF", screen_message(patron.status, language)))
-        return result, patron, status, SIP_LANGUAGE.get(language, "000"), fields
+        if refusal:
+            fields.append(("AF", screen_message(refusal, language)))
+        return status if patron else None, patron, self._patron_status(status), \
+            SIP_LANGUAGE.get(language, "000"), fields
 
     def on_23(self, message):
         _, _, status, language, fields = self._patron_head(message)
@@ -191,7 +204,7 @@ class Session:
 
     def on_63(self, message):
         result, patron, status, language, fields = self._patron_head(message)
-        good = result.ok and patron is not None
+        good = result is not None
         charged = tuple(getattr(result, "charged", ())) if good else ()
         overdue = tuple(getattr(result, "overdue_items", ())) if good else ()
         holds = getattr(result, "holds", 0) if good else 0
@@ -203,8 +216,9 @@ class Session:
         head, tail = fields[:4], fields[4:]
         if good:
             head += [("BZ", f"{min(getattr(result, 'hold_limit', 0), 9999):04d}"),
-                     ("CB", f"{min(getattr(result, 'loan_limit', 0), 9999):04d}"),
-                     ("BE", getattr(patron, "email", "") or None)]
+                     ("CB", f"{min(getattr(result, 'loan_limit', 0), 9999):04d}")]
+            if self._pin(message):                     # contact details only to a patron who gave the PIN
+                head.append(("BE", getattr(patron, "email", "") or None))
         if summary[1:2] == "Y":
             head += [("AT", b) for b in overdue[start - 1:end]]
         elif summary[2:3] == "Y":
@@ -213,16 +227,16 @@ class Session:
 
     def _pin_refusal(self, message):
         """A refusal reason when the kiosk sent a PIN (AD) and it is wrong, else None."""
-        if not any(code == "AD" for code, _ in message.fields):
+        if self._pin(message) is None:
             return None, None
-        result = self.service.authenticate_patron(message.get("AA"), message.get("AD"), client=self.client())
+        result = self.service.authenticate_patron(message.get("AA"), self._pin(message), client=self.client())
         patron = getattr(result, "patron", None)
         return (None if result.ok else result.reason), patron
 
     def on_11(self, message):
         card, barcode = message.get("AA"), message.get("AB")
         no_block = message.fixed["no_block"] == "Y"
-        when = codec.parse_date(message.fixed["transaction_date"]) if no_block else None
+        when = self._offline_time(message, "transaction_date")
         if not card or not barcode:
             return self.failure(message, "missing_field")
         refusal, patron = self._pin_refusal(message)
@@ -230,7 +244,7 @@ class Session:
             result = None
         else:
             result = self.service.checkout(card, barcode, self.account.library, at=when, desk=self.client(),
-                                           no_block=no_block)
+                                           no_block=no_block, channel="sip2")
             refusal = None if result.ok else result.reason
         loan, item = (getattr(result, "loan", None), getattr(result, "item", None)) if result else (None, None)
         language = self._language(patron) if patron else self._patron_language(card)
@@ -256,7 +270,7 @@ class Session:
         if not barcode:
             return self.failure(message, "missing_field")
         no_block = message.fixed["no_block"] == "Y"
-        when = codec.parse_date(message.fixed["return_date"]) if no_block else None
+        when = self._offline_time(message, "return_date") or self._offline_time(message, "transaction_date")
         result = self.service.checkin(barcode, self.account.library, at=when, no_block=no_block)
         item = getattr(result, "item", None)
         reason = result.reason

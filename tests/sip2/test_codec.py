@@ -129,3 +129,32 @@ def test_sip2_client_package_logs_in_and_checks_status(server):
         assert status["fixed"]["OnlineStatus"] == "Y" and status["variable"]["AO"] == ["tromso"]
     finally:
         client.disconnect()
+
+
+def test_tls(tmp_path):
+    import socket
+    import ssl
+    import subprocess
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                    "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    srv = Sip2Server(None, ACCOUNTS, port=0, tls_cert=str(cert), tls_key=str(key)).start()
+    try:
+        context = ssl.create_default_context(cafile=str(cert))
+        sock = context.wrap_socket(socket.create_connection(("127.0.0.1", srv.port), timeout=10),
+                                   server_hostname="localhost")
+        kiosk = Kiosk(srv.port, sock=sock)
+        assert sock.version().startswith("TLS")
+        assert kiosk.login().ok == "1"
+        assert kiosk.status().online_status == "Y"
+        kiosk.close()
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as plain:   # no plain text
+            plain.sendall(b"9300CNkiosk|COsecret|\r")
+            try:
+                answer = plain.recv(100)
+            except ConnectionResetError:
+                answer = b""
+            assert not answer.startswith(b"94")
+    finally:
+        srv.stop()
