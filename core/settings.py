@@ -120,6 +120,8 @@ SOURCE = (
             "(cp1251, cp866, ...); empty trusts leader/09.", allowed="character sets"),
     Setting("granularity", str, "", "Datestamp granularity of the provider (YYYY-MM-DD or "
             "YYYY-MM-DDThh:mm:ssZ); empty asks Identify.", allowed="granularities"),
+    Setting("circulation", bool, False, "True when this library lends its copies through Grenseløs (the "
+            "bundled circulation core): its copies' barcodes (852 $p, 952 $p) can be checked out, in and renewed."),
 )
 
 SPARQL = (
@@ -167,7 +169,17 @@ STAFF = (
     Setting("password_min_length", int, 12, "Fewest characters a staff password may have.", minimum=8),
 )
 
-SECTIONS = {"harvest": HARVEST, "search": SEARCH, "sparql": SPARQL, "oai": OAI, "portal": PORTAL, "staff": STAFF}
+CIRCULATION = (
+    Setting("pin_failures", int, 5, "Wrong PINs in a row after which a patron card refuses every PIN, unchecked, "
+            "for pin_lockout_minutes (at the desk, on My page, the patron API and SIP2 alike).", minimum=1),
+    Setting("client_pin_failures", int, 20, "Wrong PINs one client address (or SIP2 terminal) may give within "
+            "pin_lockout_minutes, for any cards, before its further attempts are refused unchecked.", minimum=1),
+    Setting("pin_lockout_minutes", (int, float), 15, "The window in which wrong PINs are counted, and how long "
+            "a locked card or client waits.", minimum=1),
+)
+
+SECTIONS = {"harvest": HARVEST, "search": SEARCH, "sparql": SPARQL, "oai": OAI, "portal": PORTAL, "staff": STAFF,
+            "circulation": CIRCULATION}
 
 
 def _table_class(name: str, spec: tuple[Setting, ...]) -> type:
@@ -192,6 +204,7 @@ SparqlSettings = _table_class("SparqlSettings", SPARQL)
 OaiSettings = _table_class("OaiSettings", OAI)
 PortalSettings = _table_class("PortalSettings", PORTAL)
 StaffSettings = _table_class("StaffSettings", STAFF)
+CirculationSettings = _table_class("CirculationSettings", CIRCULATION)
 
 
 @dataclass(frozen=True)
@@ -207,6 +220,7 @@ class Settings:
     oai: OaiSettings = field(default_factory=OaiSettings)
     portal: PortalSettings = field(default_factory=PortalSettings)
     staff: StaffSettings = field(default_factory=StaffSettings)
+    circulation: CirculationSettings = field(default_factory=CirculationSettings)
 
     def source(self, source_id: str) -> Source:
         for source in self.sources:
@@ -390,6 +404,7 @@ def from_dict(data: dict, path: Path | None = None,
         oai=OaiSettings(**sections["oai"]),
         portal=PortalSettings(**sections["portal"]),
         staff=StaffSettings(**sections["staff"]),
+        circulation=CirculationSettings(**sections["circulation"]),
         path=path,
     )
     if not settings.database_url:
