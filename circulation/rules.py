@@ -78,3 +78,18 @@ def put(conn, *, library=None, category=None, item_type=None, loan_days: int, re
     if conn.execute(circulation_rules.update().where(match).values(**values)).rowcount == 0:
         conn.execute(circulation_rules.insert().values(library=library, category=category, item_type=item_type,
                                                        **values))
+
+
+def explain(conn, *, library: str, category: str, item_type: str) -> dict:
+    """Which row applies to a (lending library, patron category, item type) and which rows it beat, for
+    `grenselos rules explain` and the desk."""
+    found = candidates(conn, library, category, item_type)
+    winner = found[0] if found else NOTHING
+    return {"library": library, "category": category, "item_type": item_type,
+            "rule": _as_dict(winner), "beaten": [_as_dict(r) for r in found[1:]]}
+
+
+def _as_dict(rule: Rule) -> dict:
+    return {"id": rule.id, "library": rule.library, "category": rule.category, "item_type": rule.item_type,
+            "loan_days": rule.loan_days, "renewals": rule.renewals, "loan_limit": rule.loan_limit,
+            "hold_limit": rule.hold_limit, "fees": rule.fees, "note": rule.note, "describe": rule.describe()}

@@ -28,7 +28,7 @@ from accounts import passwords
 from circulation import reasons, rules
 from circulation.results import ItemInfo, Loan, LoanResult, Patron, PatronResult, PatronStatus, ReturnResult
 from circulation.tables import copy_types, holds, loans, patrons, pin_failures
-from core.db import engine_for
+from core.db import engine_for, migrate
 from libraries import calendar
 from transform.copies import copies, set_status
 from transform.tables import transform_records
@@ -73,7 +73,10 @@ class Circulation:
 
     @classmethod
     def open(cls, database_url: str, settings, titles=None) -> "Circulation":
-        return cls(engine_for(database_url), settings, titles)
+        """Over a new engine for `database_url`, its tables brought up to date (for the CLI and SIP2)."""
+        engine = engine_for(database_url)
+        migrate(engine)
+        return cls(engine, settings, titles)
 
     # --- libraries -------------------------------------------------------------------------------
 
@@ -351,3 +354,25 @@ class Circulation:
             set_status(conn, copy.id, "on_loan", due.isoformat())
             loan = self._loan(conn, conn.execute(select(loans).where(loans.c.id == current.id)).first())
             return LoanResult(True, reasons.OK, loan, self._item(conn, self._copy(conn, barcode)))
+
+    # --- explanations ----------------------------------------------------------------------------
+
+    def explain(self, card: str, barcode: str, library: str | None = None, at: datetime | None = None) -> dict:
+        """Which rule applies when this patron borrows this copy (at `library`, else the copy's home), and
+        the due date it would give; {"error": reason} when either is unknown."""
+        with self.engine.connect() as conn:
+            patron = self._find_patron(conn, card)
+            if patron is None:
+                return {"error": reasons.PATRON_NOT_FOUND}
+            copy = self._copy(conn, barcode)
+            if copy is None:
+                return {"error": reasons.NOT_FOUND}
+            lending = self.library_id(library) if library else self.home_library(copy)
+            out = rules.explain(conn, library=lending, category=patron.category,
+                                item_type=self._item_type(conn, copy.id))
+            days = out["rule"]["loan_days"]
+            day = local_day(_aware(at))
+            out.update(card=patron.card, barcode=copy.item_id,
+                       due_date=self.due_date(conn, lending, day + timedelta(days=days)).isoformat() if days > 0
+                       else None)
+            return out
