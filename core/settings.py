@@ -120,6 +120,8 @@ SOURCE = (
             "(cp1251, cp866, ...); empty trusts leader/09.", allowed="character sets"),
     Setting("granularity", str, "", "Datestamp granularity of the provider (YYYY-MM-DD or "
             "YYYY-MM-DDThh:mm:ssZ); empty asks Identify.", allowed="granularities"),
+    Setting("circulation", bool, False, "True when this library lends its copies through Grenseløs (the "
+            "bundled circulation core): its copies' barcodes (852 $p, 952 $p) can be checked out, in and renewed."),
 )
 
 SPARQL = (
@@ -167,6 +169,15 @@ STAFF = (
     Setting("password_min_length", int, 12, "Fewest characters a staff password may have.", minimum=8),
 )
 
+CIRCULATION = (
+    Setting("pin_failures", int, 5, "Wrong PINs in a row after which a patron card refuses every PIN, unchecked, "
+            "for pin_lockout_minutes (at the desk, on My page, the patron API and SIP2 alike).", minimum=1),
+    Setting("client_pin_failures", int, 20, "Wrong PINs one client address (or SIP2 terminal) may give within "
+            "pin_lockout_minutes, for any cards, before its further attempts are refused unchecked.", minimum=1),
+    Setting("pin_lockout_minutes", (int, float), 15, "The window in which wrong PINs are counted, and how long "
+            "a locked card or client waits.", minimum=1),
+)
+
 SIP2 = (
     Setting("host", str, "127.0.0.1", "Address `grenselos sip2` listens on for self-service kiosks (0.0.0.0: all)."),
     Setting("port", int, 6001, "TCP port of the SIP2 server.", minimum=1),
@@ -188,7 +199,7 @@ SIP2_ACCOUNT = (
 )
 
 SECTIONS = {"harvest": HARVEST, "search": SEARCH, "sparql": SPARQL, "oai": OAI, "portal": PORTAL, "staff": STAFF,
-            "sip2": SIP2}
+            "circulation": CIRCULATION, "sip2": SIP2}
 
 
 def _table_class(name: str, spec: tuple[Setting, ...]) -> type:
@@ -213,6 +224,7 @@ SparqlSettings = _table_class("SparqlSettings", SPARQL)
 OaiSettings = _table_class("OaiSettings", OAI)
 PortalSettings = _table_class("PortalSettings", PORTAL)
 StaffSettings = _table_class("StaffSettings", STAFF)
+CirculationSettings = _table_class("CirculationSettings", CIRCULATION)
 Sip2Settings = _table_class("Sip2Settings", SIP2)
 Sip2Account = _table_class("Sip2Account", SIP2_ACCOUNT)
 
@@ -230,6 +242,7 @@ class Settings:
     oai: OaiSettings = field(default_factory=OaiSettings)
     portal: PortalSettings = field(default_factory=PortalSettings)
     staff: StaffSettings = field(default_factory=StaffSettings)
+    circulation: CirculationSettings = field(default_factory=CirculationSettings)
     sip2: Sip2Settings = field(default_factory=Sip2Settings)
     sip2_accounts: tuple[Sip2Account, ...] = ()
 
@@ -419,6 +432,7 @@ def from_dict(data: dict, path: Path | None = None,
         oai=OaiSettings(**sections["oai"]),
         portal=PortalSettings(**sections["portal"]),
         staff=StaffSettings(**sections["staff"]),
+        circulation=CirculationSettings(**sections["circulation"]),
         sip2=Sip2Settings(**{**sections["sip2"], **{key: str((base / sections["sip2"][key]).resolve())
                                                      for key in ("tls_cert", "tls_key") if sections["sip2"][key]}}),
         sip2_accounts=sip2_accounts,

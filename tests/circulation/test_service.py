@@ -1,0 +1,120 @@
+"""The circulation service's transactions on real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import insert, select
+
+from circulation import reasons, rules
+from circulation.tables import holds, loans, patrons
+from libraries.calendar import main_point
+from libraries.tables import closed_days, service_points
+from transform.copies import copies
+
+from tests.circulation.conftest import add_patron
+
+AT = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
+
+
+def _status(circ, barcode):
+    with circ.engine.connect() as conn:
+        return conn.execute(select(copies.c.status, copies.c.due_date).where(copies.c.item_id == barcode)).first()
+
+
+def test_checkout_writes_status_and_a_double_scan_is_the_same_loan(circ):
+    add_patron(circ.engine, "N123456789")
+    first = circ.checkout("N123456789", "B000001", "tromso", at=AT)
+    assert first.ok and first.reason == "" and not first.repeat
+    assert first.loan.due_date == date(2026, 12, 29) and first.loan.barcode == "B000001"
+    assert tuple(_status(circ, "B000001")) == ("on_loan", "2026-12-29")
+    again = circ.checkout("N123456789", "B000001", "tromso", at=AT)
+    assert again.ok and again.repeat and again.loan.id == first.loan.id
+    assert [l.barcode for l in circ.loans("N123456789")] == ["B000001"]
+    item = circ.item("B000001")
+    assert item.status == "on_loan" and item.due_date == date(2026, 12, 29) and item.home_library == "tromso"
+
+
+def test_another_patron_is_refused_and_unknowns_are_named(circ):
+    add_patron(circ.engine, "N123456789")
+    add_patron(circ.engine, "LOCAL42")
+    assert circ.checkout("N123456789", "B000001", "tromso", at=AT).ok
+    other = circ.checkout("LOCAL42", "B000001", "tromso", at=AT)
+    assert not other.ok and other.reason == reasons.ALREADY_ON_LOAN
+    assert circ.checkout("NOBODY1", "B000002", "tromso").reason == reasons.PATRON_NOT_FOUND
+    assert circ.checkout("LOCAL42", "X999", "tromso").reason == reasons.NOT_FOUND
+    assert circ.checkout("LOCAL42", "K000001", "tromso").reason == reasons.NOT_FOUND     # does not lend here
+    assert circ.checkout("LOCAL42", "B000002", "kautokeino").reason == reasons.NOT_CIRCULATING
+    assert circ.item("K000001") is None
+
+
+def test_blocked_and_limit(circ):
+    add_patron(circ.engine, "BLOCK1", status="blocked", block_reason="lost card")
+    assert circ.checkout("BLOCK1", "B000001", "tromso").reason == reasons.BLOCKED
+    assert circ.checkout("BLOCK1", "B000001", "tromso", no_block=True).ok
+    add_patron(circ.engine, "KID1", category="child")
+    with circ.engine.begin() as conn:
+        rules.put(conn, category="child", loan_days=21, renewals=1, loan_limit=2, hold_limit=2)
+    assert circ.checkout("KID1", "B000002", "tromso", at=AT).loan.due_date == date(2026, 12, 22)
+    assert circ.checkout("KID1", "B000003", "tromso").ok
+    over = circ.checkout("KID1", "B000004", "tromso")
+    assert not over.ok and over.reason == reasons.LIMIT
+    assert circ.patron_status("KID1").loans == 2 and circ.patron_status("KID1").loan_limit == 2
+
+
+def test_checkin_routes_and_anonymises(circ):
+    add_patron(circ.engine, "READER1")
+    add_patron(circ.engine, "KEEPER1", keep_history=True)
+    circ.checkout("READER1", "B000001", "tromso", at=AT)
+    circ.checkout("KEEPER1", "A000001", "alta", at=AT)
+    back = circ.checkin("B000001", "alta")
+    assert back.ok and back.destination == "transit" and back.to_library == "tromso"
+    assert _status(circ, "B000001").status == "in_transit"
+    home = circ.checkin("B000001", "tromso")
+    assert home.ok and home.reason == reasons.NOT_ON_LOAN and home.destination == "shelf"
+    assert _status(circ, "B000001").status == "available"
+    assert circ.checkin("A000001", "alta").destination == "shelf"
+    with circ.engine.connect() as conn:
+        kept = {r.barcode: r.patron_id for r in conn.execute(select(loans))}
+    assert kept["B000001"] is None and kept["A000001"] is not None
+    assert [l.barcode for l in circ.history("KEEPER1")] == ["A000001"] and circ.history("READER1") == []
+
+
+def test_renew_limits_and_holds(circ):
+    add_patron(circ.engine, "READER1")
+    add_patron(circ.engine, "WAITER1")
+    assert circ.checkout("READER1", "B000001", "tromso", at=AT).ok
+    renewed = circ.renew("READER1", "B000001", at=datetime(2026, 12, 20, 9, tzinfo=timezone.utc), channel="online")
+    assert renewed.ok and renewed.loan.due_date == date(2027, 1, 17) and renewed.loan.renewals_left == 1
+    assert circ.renew("READER1", "B000001", at=datetime(2026, 12, 21, 9, tzinfo=timezone.utc)).ok
+    last = circ.renew("READER1", "B000001")
+    assert not last.ok and last.reason == reasons.RENEWAL_LIMIT
+    assert circ.checkout("READER1", "B000002", "tromso", at=AT).ok
+    with circ.engine.begin() as conn:
+        waiter = conn.execute(select(patrons.c.id).where(patrons.c.card == "WAITER1")).scalar()
+        conn.execute(insert(holds).values(patron_id=waiter, source="tromso", identifier="rec2",
+                                          pickup_library="tromso", status="waiting", placed_at=AT))
+    held = circ.renew("READER1", "B000002")
+    assert not held.ok and held.reason == reasons.HOLD_WAITING
+    assert circ.item("B000002").holds_waiting == 1
+    assert circ.renew("WAITER1", "B000002").reason == reasons.NOT_ON_LOAN
+
+
+def test_due_date_skips_closed_days(circ):
+    add_patron(circ.engine, "READER1")
+    with circ.engine.begin() as conn:
+        conn.execute(insert(service_points).values(library="tromso", code="main", kind="main", name="Tromsø",
+                                                   updated_at=AT))
+        conn.execute(insert(closed_days).values(library="tromso", day=date(2026, 12, 29), reason="test"))
+        assert main_point(conn, "tromso") is not None
+    assert circ.checkout("READER1", "B000001", "tromso", at=AT).loan.due_date == date(2026, 12, 30)
+
+
+def test_pin_throttled_per_card(circ):
+    add_patron(circ.engine, "READER1", pin="2468")
+    assert circ.authenticate_patron("READER1", "2468").ok
+    for _ in range(5):
+        assert circ.authenticate_patron("READER1", "0000", client="10.0.0.1").reason == reasons.BAD_PIN
+    locked = circ.authenticate_patron("READER1", "2468", client="10.0.0.2")
+    assert not locked.ok and locked.reason == reasons.THROTTLED
+    assert circ.authenticate_patron("NOPE99", "1111").reason == reasons.PATRON_NOT_FOUND
