@@ -14,11 +14,11 @@ import csv
 import hmac
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from circulation.service import LOCAL
 from circulation.sip2 import codec
 from vocab import statuses
 
@@ -29,8 +29,8 @@ SUPPORTED = ("23", "11", "09", "01", "25", "37", "17", "19", "35", "63", "15", "
 SERVED = {"23", "11", "09", "17", "35", "63", "29", "93", "97", "99"}
 #: SIP2 language codes for the patron languages we keep (nb/nn share "Norwegian"; Sami has no code).
 SIP_LANGUAGE = {"en": "001", "nb": "012", "nn": "012"}
-#: SIP2 dates carry no zone ("ZZZZ" blank): they are the kiosk's local time, which is the region's.
-LOCAL = ZoneInfo("Europe/Oslo")
+#: SIP2 dates carry no zone ("ZZZZ" blank): they are the kiosk's local time, which is the region's (LOCAL).
+
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,8 @@ class Session:
         if message.fixed["no_block"] != "Y":
             return None
         moment = codec.parse_date(message.fixed[name])
-        return moment.replace(tzinfo=LOCAL) if moment else None
+        # In UTC: SQLite keeps a datetime's wall time and drops its zone, so only UTC reads back the same.
+        return moment.replace(tzinfo=LOCAL).astimezone(timezone.utc) if moment else None
 
     def client(self) -> str:
         return f"sip2:{self.account.login}" if self.account else f"sip2:{self.peer}"
@@ -302,6 +303,7 @@ class Session:
         if not refusal:
             result = self.service.renew(card, barcode, channel="sip2")
             refusal = None if result.ok else result.reason
+            refusal = "renew_not_on_loan" if refusal == "not_on_loan" else refusal
         loan, item = (getattr(result, "loan", None), getattr(result, "item", None)) if result else (None, None)
         language = self._language(patron) if patron else self._patron_language(card)
         due = _due(loan.due_date) if loan else None
