@@ -73,6 +73,7 @@ class Session:
         self.service, self.accounts, self.peer, self.clock = service, accounts, peer, clock
         self.account: Account | None = None
         self.last_response: bytes | None = None
+        self.last_request: bytes | None = None
         self.encoding = "cp850"
 
     # -- framing -------------------------------------------------------------------------------------
@@ -88,6 +89,11 @@ class Session:
             return codec.resend_request(with_checksum=b"AZ" in frame[-8:])
         if message.command == "97":
             return self.last_response or codec.resend_request(message.checksummed)
+        request = frame.rstrip(b"\r\n")
+        if message.sequence is not None and request == self.last_request and self.last_response:
+            # The same frame with the same AY sequence is the kiosk retrying after our answer was lost:
+            # answer it again rather than renew (or check out) twice.
+            return self.last_response
         if message.encoding == "utf-8" and any(b > 127 for b in frame):
             self.encoding = "utf-8"
         elif message.encoding == "cp850" and any(b > 127 for b in frame):
@@ -102,8 +108,10 @@ class Session:
         except Exception:                                 # the kiosk gets an answer; the log gets the cause
             log.exception("sip2 %s: %s failed", self.peer, message.command)
             command, fixed, fields = self.failure(message, "error")
+        if command is None:
+            return codec.resend_request(message.checksummed)
         response = codec.build(command, fixed, fields, message.sequence, message.checksummed, self.encoding)
-        self.last_response = response
+        self.last_response, self.last_request = response, request
         return response
 
     def dispatch(self, message: codec.Message):
@@ -354,4 +362,4 @@ class Session:
             "17": ("18", ["01", "00", "01", now], [("AB", barcode), ("AJ", ""), ("AF", text)]),
             "35": ("36", ["N", now], [("AO", library), ("AA", card), ("AF", text)]),
         }
-        return shapes[message.command]
+        return shapes.get(message.command, ("94", ["0"], []) if message.command == "93" else (None, None, None))

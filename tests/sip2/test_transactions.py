@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from circulation.service import Circulation
+from circulation.sip2 import codec
 from circulation.sip2.server import Sip2Server
 from circulation.sip2.session import Account
 from circulation.tables import loans
@@ -162,3 +163,15 @@ def test_sip2_client_package_checks_out_and_in(sip):
         assert back["fixed"]["Ok"] == "1"
     finally:
         client.disconnect()
+
+
+def test_a_retried_frame_is_answered_again_not_renewed_twice(sip, kiosk):
+    _, engine = sip
+    assert kiosk.checkout("N123456789", "B000001").ok == "1"
+    frame = b"29NN20261207    120000" + b" " * 18 + b"AOtromso|AAN123456789|ABB000001|AC|AY7AZ"
+    frame += codec.checksum(frame).encode() + b"\r"
+    first = kiosk.raw(frame)
+    assert first.startswith(b"301Y")
+    assert kiosk.raw(frame) == first                      # the kiosk's retry: the same answer
+    with engine.connect() as conn:
+        assert conn.execute(select(loans.c.renewals).where(loans.c.barcode == "B000001")).scalar() == 1
