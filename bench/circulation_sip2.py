@@ -1,7 +1,7 @@
 """SIP2 self-service under load: 20 kiosks on loopback doing checkout, renew and checkin at once.
 
     .venv/bin/python bench/circulation_sip2.py [--copies 100000] [--patrons 20000] [--clients 20]
-        [--rounds 50] [--max-seconds 120] [--postgresql URL] [--pin] [--json]
+        [--rounds 50] [--rate TX_PER_S] [--max-seconds 120] [--postgresql URL] [--pin] [--json]
 
 Builds a county on the embedded default (SQLite) or on PostgreSQL (`--postgresql`, e.g. the test server's
 URL in GRENSELOS_TEST_PG_URL): `--copies` circulating copies and `--patrons` patrons, then starts the real
@@ -9,7 +9,9 @@ SIP2 server (`circulation.sip2.server`, over the real circulation service) on a 
 is an independent kiosk (frames built and checked by PyPI's `pysip2` codec, with AY/AZ error detection)
 on its own connection: it logs in, then repeats checkout (11), renew (29) and checkin (09) of copies of its
 own, for a random patron; with `--pin` each checkout carries the PIN (AD), which costs an argon2 check.
-Every request is one round trip; the bench times each from send to the whole response frame.
+Every request is one round trip; the bench times each from send to the whole response frame. Without
+`--rate` the kiosks go as fast as they can (saturation: throughput, and latency under a full queue); with
+`--rate` they share that many transactions a second between them, paced (latency at a given load).
 Prints p50/p95/max per transaction, throughput, and how that compares with 50× the region's busiest hour.
 Loops are bounded by `--rounds` and `--max-seconds`, and talk only to 127.0.0.1.
 """
@@ -102,7 +104,11 @@ def client(port: int, index: int, args, n_patrons: int, timings: dict, failures:
     assert login.ok == "1"
     rng = random.Random(index)
     own = [f"B{n:07d}" for n in range(index, args.copies, args.clients)]     # copies of this kiosk only
+    interval = 3 * args.clients / args.rate if args.rate else 0.0
+    first = time.monotonic() + rng.random() * interval
     for round_ in range(args.rounds):
+        if interval:
+            time.sleep(max(0.0, first + round_ * interval - time.monotonic()))
         if time.monotonic() > stop_at:
             break
         barcode, card = own[round_ % len(own)], f"N{rng.randrange(n_patrons):09d}"
@@ -162,7 +168,7 @@ def run(args) -> dict:
     per_hour = total / wall * 3600
     return {
         "database": "postgresql" if args.postgresql else "sqlite", "copies": args.copies, "patrons": args.patrons,
-        "clients": args.clients, "pin": args.pin, "setup_seconds": round(setup, 1), "seconds": round(wall, 2),
+        "clients": args.clients, "pin": args.pin, "rate": args.rate, "setup_seconds": round(setup, 1), "seconds": round(wall, 2),
         "transactions": total, "failures": len(failures), "failure_examples": failures[:3],
         "per_second": round(total / wall, 1), "per_hour": round(per_hour),
         "times_busiest_hour": round(per_hour / BUSIEST_HOUR, 1),
@@ -177,6 +183,7 @@ def main(argv=None) -> int:
     parser.add_argument("--patrons", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=50, help="checkout+renew+checkin rounds per client")
+    parser.add_argument("--rate", type=float, default=0, help="total transactions a second (0: as fast as possible)")
     parser.add_argument("--max-seconds", type=float, default=120)
     parser.add_argument("--postgresql", default="", help="server URL (a database is made and dropped)")
     parser.add_argument("--pin", action="store_true", help="send the PIN (AD) with every checkout")
@@ -187,7 +194,7 @@ def main(argv=None) -> int:
         print(json.dumps(result, indent=2))
         return 0
     print(f"{result['database']}: {result['copies']} copies, {result['patrons']} patrons, {result['clients']} SIP2 "
-          f"clients, {result['transactions']} transactions in {result['seconds']} s "
+          f"clients{f' at {args.rate:g} tx/s' if args.rate else ''}, {result['transactions']} transactions in {result['seconds']} s "
           f"(setup {result['setup_seconds']} s), {result['failures']} refused")
     for name, m in result["ms"].items():
         print(f"  {name:8} p50 {m['p50']:7.1f} ms   p95 {m['p95']:7.1f} ms   max {m['max']:7.1f} ms   n={m['n']}")
