@@ -14,7 +14,7 @@ import socketserver
 import ssl
 import threading
 
-from circulation.sip2.session import Account, Session
+from circulation.sip2.session import Account, LoginGuard, Session
 from circulation.sip2 import codec
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class _Handler(socketserver.BaseRequestHandler):
         sock = self.request
         peer = f"{self.client_address[0]}:{self.client_address[1]}"
         sock.settimeout(server.idle_seconds)
-        session = Session(server.service, server.accounts, peer=peer)
+        session = Session(server.service, server.accounts, peer=peer, guard=server.guard)
         try:
             if server.tls is not None:
                 sock = server.tls.wrap_socket(sock, server_side=True)
@@ -78,6 +78,7 @@ class Sip2Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
         self.service = service
         self.accounts = {account.login: account for account in accounts}
         self.idle_seconds = idle_seconds
+        self.guard = LoginGuard()
         self.tls = None
         if tls_cert:
             self.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import csv
 import hmac
 import logging
+import threading
+import time as time_
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from functools import lru_cache
@@ -25,12 +27,37 @@ from vocab import statuses
 log = logging.getLogger(__name__)
 
 #: The messages this server answers, as the 98 response's BX flags list them (SIP2 2.00 order).
-SUPPORTED = ("23", "11", "09", "01", "25", "37", "17", "19", "35", "63", "15", "29", "65", "93", "97", "99")
+SUPPORTED = ("23", "11", "09", "01", "99", "97", "93", "63", "35", "37", "17", "19", "25", "15", "29", "65")
 SERVED = {"23", "11", "09", "17", "35", "63", "29", "93", "97", "99"}
 #: SIP2 language codes for the patron languages we keep (nb/nn share "Norwegian"; Sami has no code).
 SIP_LANGUAGE = {"en": "001", "nb": "012", "nn": "012"}
 #: SIP2 dates carry no zone ("ZZZZ" blank): they are the kiosk's local time, which is the region's (LOCAL).
 
+
+
+class LoginGuard:
+    """Failed kiosk logins per client address, shared by all connections: past `limit` within `window`
+    seconds an address's logins are refused unchecked, so a kiosk password cannot be guessed by
+    reconnecting."""
+
+    def __init__(self, limit: int = 10, window: float = 900, clock=None):
+        self.limit, self.window, self.clock = limit, window, clock or time_.monotonic
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, address: str) -> list[float]:
+        cutoff = self.clock() - self.window
+        kept = [t for t in self._failures.get(address, []) if t > cutoff]
+        self._failures[address] = kept
+        return kept
+
+    def blocked(self, address: str) -> bool:
+        with self._lock:
+            return len(self._recent(address)) >= self.limit
+
+    def failed(self, address: str) -> None:
+        with self._lock:
+            self._recent(address).append(self.clock())
 
 
 @dataclass(frozen=True)
@@ -69,8 +96,10 @@ def _due(value) -> datetime | None:
 
 
 class Session:
-    def __init__(self, service, accounts: dict[str, Account], peer: str = "", clock=lambda: datetime.now(LOCAL)):
+    def __init__(self, service, accounts: dict[str, Account], peer: str = "", clock=lambda: datetime.now(LOCAL),
+                 guard: LoginGuard | None = None):
         self.service, self.accounts, self.peer, self.clock = service, accounts, peer, clock
+        self.guard = guard or LoginGuard()
         self.account: Account | None = None
         self.last_response: bytes | None = None
         self.last_request: bytes | None = None
@@ -142,10 +171,13 @@ class Session:
     # -- responses -----------------------------------------------------------------------------------
     def login(self, message):
         login, password = message.get("CN"), message.get("CO")
+        address = self.peer.rsplit(":", 1)[0]
         account = self.accounts.get(login)
-        ok = account is not None and hmac.compare_digest(account.password.encode(), password.encode())
+        ok = not self.guard.blocked(address) and account is not None and \
+            hmac.compare_digest(account.password.encode(), password.encode())
         self.account = account if ok else None
         if not ok:
+            self.guard.failed(address)
             log.warning("sip2 %s: refused login %r", self.peer, login)
         return "94", ["1" if ok else "0"], []
 
