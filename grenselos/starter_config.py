@@ -54,6 +54,10 @@ def starter_config() -> str:
         lines += ["", f"[{name}]"]
         for setting in spec:
             lines += _setting(setting)
+    lines += ["", "# -- SIP2 kiosks: one [[sip2.accounts]] table per self-service kiosk or door system login.",
+              "# Keys of an account:"]
+    for setting in settings_mod.SIP2_ACCOUNT:
+        lines += _setting(setting)
     lines += ["", "# -- Sources: one [[sources]] table per library or service harvested (or imported).",
               "# Keys of a source:"]
     for setting in settings_mod.SOURCE:
@@ -62,8 +66,4 @@ def starter_config() -> str:
               "# on loopback ports of its own):"]
     for table in source_tables(lambda library: f"https://{library.id}.example.org/oai"):
         lines += ["#", "# [[sources]]"] + [f"# {key} = {_value(value)}" for key, value in table.items()]
-    lines += ["", "# -- SIP2 kiosks: one [[sip2.accounts]] table per self-service kiosk or door system login.",
-              "# Keys of an account:"]
-    for setting in settings_mod.SIP2_ACCOUNT:
-        lines += _setting(setting)
     return "\n".join(lines) + "\n"
