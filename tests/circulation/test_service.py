@@ -118,3 +118,18 @@ def test_pin_throttled_per_card(circ):
     locked = circ.authenticate_patron("READER1", "2468", client="10.0.0.2")
     assert not locked.ok and locked.reason == reasons.THROTTLED
     assert circ.authenticate_patron("NOPE99", "1111").reason == reasons.PATRON_NOT_FOUND
+
+
+def test_staff_see_only_their_library_and_every_look_up_is_audited(circ):
+    from accounts import Principal
+    from accounts.tables import staff_events
+    add_patron(circ.engine, "READER1", library="tromso")
+    librarian = Principal("ann", "alta", "librarian")
+    county = Principal("cat", "alta", "county-admin")
+    assert circ.staff_lookup("READER1", librarian, client="10.1.1.1") is None
+    assert circ.staff_lookup("READER1", county).card == "READER1"
+    assert circ.staff_lookup("READER1", Principal("tor", "tromso", "librarian")).card == "READER1"
+    with circ.engine.connect() as conn:
+        events = [(r.event, r.principal, r.target) for r in conn.execute(select(staff_events).order_by(staff_events.c.id))]
+    assert events == [("patron_view_refused", "ann", "READER1"), ("patron_viewed", "cat", "READER1"),
+                      ("patron_viewed", "tor", "READER1")]
