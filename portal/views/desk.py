@@ -65,6 +65,10 @@ def checkout():
     barcode = (form.get("barcode") or "").strip()
     who = access.principal()
     message, status, item = None, 200, None
+    if request.method == "POST" and not (card and barcode):
+        return render("desk_checkout.html", {"card": "", "patron": None, "item": None,
+                                             "message": _message(False, "missing", _("Scan a card and an item."))},
+                      status=400)
     patron = _patron_view(card)
     if card and patron is None:
         message, status = _message(False, "patron_not_found"), 404
@@ -91,7 +95,9 @@ def checkin():
     message, status, result_data = None, 200, None
     if request.method == "POST":
         barcode = (_submitted().get("barcode") or "").strip()
-        if barcode:
+        if not barcode:
+            message, status = _message(False, "missing", _("Scan an item.")), 400
+        else:
             result = services.circulation().checkin(barcode, access.principal().library)
             if result.ok:
                 title = result.item.title or result.item.barcode
