@@ -16,6 +16,9 @@ Why it is built like this:
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager, nullcontext
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
@@ -74,6 +77,14 @@ class Circulation:
         self._library_of_source = {s.id: vocab_libraries.source_library(s).id for s in settings.sources}
         self.circulating_sources = tuple(s.id for s in settings.sources if getattr(s, "circulation", False))
         self.circulating_libraries = frozenset(self._library_of_source[s] for s in self.circulating_sources)
+        #: SQLite has one writer at a time and its busy handler sleeps in growing steps; threads of one
+        #: process queue here instead, in order, so a busy desk sees no second-long stalls.
+        self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+
+    @contextmanager
+    def _transaction(self):
+        with self._write_lock, self.engine.begin() as conn:
+            yield conn
 
     @classmethod
     def open(cls, database_url: str, settings, titles=None) -> "Circulation":
@@ -116,7 +127,7 @@ class Circulation:
         """A patron as a staff member looks them up: None when unknown or another library's; every look-up
         of a patron is audited (`patron_viewed`, the card as target), so a data-protection officer can see
         who read whose record."""
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             patron = self._find_patron(conn, card)
             allowed = patron is not None and self.may_serve(who, patron)
             if patron is not None:
@@ -132,7 +143,7 @@ class Circulation:
         now = _now()
         window = timedelta(minutes=limits.pin_lockout_minutes)
         client = (client or "")[:64]
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             if client and conn.execute(select(func.count()).select_from(pin_failures).where(
                     pin_failures.c.client == client, pin_failures.c.at > now - window)).scalar() \
                     >= limits.client_pin_failures:
@@ -206,15 +217,19 @@ class Circulation:
     def _title(self, record_id: str) -> str:
         return self.titles(record_id) if record_id else ""
 
-    def _item(self, conn, copy) -> ItemInfo:
+    def _item(self, conn, copy, *, item_type: str | None = None, status: str | None = None,
+              due: date | None = None) -> ItemInfo:
+        """The copy as a caller sees it; `status`/`due` when this transaction just wrote them."""
         queue = conn.execute(select(func.count()).select_from(holds).where(
             holds.c.source == copy.source, holds.c.identifier == copy.identifier,
             holds.c.status == "waiting")).scalar()
-        due = date.fromisoformat(copy.due_date) if copy.status == "on_loan" and copy.due_date else None
+        if status is None:
+            status = copy.status
+            due = date.fromisoformat(copy.due_date) if copy.status == "on_loan" and copy.due_date else None
         record_id = self._record_id(conn, copy.source, copy.identifier)
         return ItemInfo(copy.item_id, copy.id, copy.source, copy.identifier, record_id, self._title(record_id),
-                        copy.status, due, self.home_library(copy), self._item_type(conn, copy.id), copy.location,
-                        copy.call_number, queue)
+                        status, due if status == "on_loan" else None, self.home_library(copy),
+                        item_type or self._item_type(conn, copy.id), copy.location, copy.call_number, queue)
 
     def item(self, barcode: str) -> ItemInfo | None:
         with self.engine.connect() as conn:
@@ -270,7 +285,7 @@ class Circulation:
         library = self.library_id(library)
         for attempt in range(2):
             try:
-                with self.engine.begin() as conn:
+                with self._transaction() as conn:
                     return self._checkout(conn, card, barcode, library, at, desk or "", no_block, channel)
             except IntegrityError:
                 if attempt:
@@ -314,8 +329,10 @@ class Circulation:
             channel=channel if channel in CHANNELS else "desk", out_at=at, due_date=due, renewals=0)
         ).inserted_primary_key[0]
         set_status(conn, copy.id, "on_loan", due.isoformat())
-        loan = self._loan(conn, conn.execute(select(loans).where(loans.c.id == loan_id)).first())
-        return LoanResult(True, reasons.OK, loan, self._item(conn, self._copy(conn, barcode)))
+        item = self._item(conn, copy, item_type=item_type, status="on_loan", due=due)
+        loan = Loan(loan_id, copy.item_id, copy.id, copy.source, copy.identifier, item.record_id, item.title, library,
+                    at, due, 0, max(rule.renewals, 0))
+        return LoanResult(True, reasons.OK, loan, item)
 
     def _close(self, conn, loan_row, library: str, at: datetime) -> None:
         keep = conn.execute(select(patrons.c.keep_history).where(patrons.c.id == loan_row.patron_id)).scalar() \
@@ -331,7 +348,7 @@ class Circulation:
         `not_on_loan`."""
         at = _aware(at)
         library = self.library_id(library)
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             if library not in self.circulating_libraries:
                 return ReturnResult(False, reasons.NOT_CIRCULATING)
             copy = self._copy(conn, barcode)
@@ -348,11 +365,11 @@ class Circulation:
             if copy.status != status or current is not None:
                 set_status(conn, copy.id, status)
             return ReturnResult(True, reasons.OK if current is not None else reasons.NOT_ON_LOAN,
-                                self._item(conn, self._copy(conn, barcode)), loan, destination, to_library)
+                                self._item(conn, copy, status=status), loan, destination, to_library)
 
     def renew(self, card: str, barcode: str, at: datetime | None = None, channel: str = "desk") -> LoanResult:
         at = _aware(at)
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             p = self._lock_patron(conn, card)
             if p is None:
                 return LoanResult(False, reasons.PATRON_NOT_FOUND)
@@ -380,8 +397,10 @@ class Circulation:
             conn.execute(update(loans).where(loans.c.id == current.id).values(
                 due_date=due, renewals=current.renewals + 1))
             set_status(conn, copy.id, "on_loan", due.isoformat())
-            loan = self._loan(conn, conn.execute(select(loans).where(loans.c.id == current.id)).first())
-            return LoanResult(True, reasons.OK, loan, self._item(conn, self._copy(conn, barcode)))
+            loan = replace(loan, due_date=due, renewals=current.renewals + 1,
+                           renewals_left=max(rule.renewals - current.renewals - 1, 0))
+            return LoanResult(True, reasons.OK, loan, self._item(conn, copy, item_type=current.item_type,
+                                                                 status="on_loan", due=due))
 
     # --- explanations ----------------------------------------------------------------------------
 
