@@ -103,10 +103,10 @@ def api_renew(barcode: str):
     return response
 
 
-def _sign_in_page(error: str = "", status: int = 200, card: str = ""):
+def _sign_in_page(error: str = "", status: int = 200, card: str = "", notice: str = ""):
     if wants_json():
         return _unauthorized()
-    return render("my_login.html", {"error": error, "card": card}, status=status)
+    return render("my_login.html", {"error": error, "card": card, "notice": notice}, status=status)
 
 
 @bp.route("/my", methods=["GET"])
@@ -185,3 +185,21 @@ def export():
         data = patron_store.export(conn, card)
     return Response(json.dumps(data, ensure_ascii=False, indent=2, default=str), mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="grenselos-{card}.json"'})
+
+
+@bp.route("/my/close", methods=["POST"])
+def close():
+    """Close the account (GDPR art. 17): refused while loans are out; the session ends with it."""
+    card = current_card()
+    if card is None:
+        return _sign_in_page(status=401)
+    if request.form.get("confirm") != "yes":
+        return redirect(url_for("patron.settings"), code=303)
+    with services.sql().begin() as conn:
+        problem = patron_store.close_account(conn, card)
+    if problem:
+        return redirect(url_for("patron.my", notice=_("Return your loans first; then the account can be closed.")),
+                        code=303)
+    session.pop(SESSION_KEY, None)
+    session.pop(security.FIELD, None)
+    return jsonify({"ok": True}) if wants_json() else _sign_in_page(notice=_("Your account is closed."))

@@ -131,3 +131,22 @@ def test_desk_checkout_checkin_and_patron_look_up(app):
         viewed = conn.execute(select(staff_events.c.event, staff_events.c.target).where(
             staff_events.c.event.like("patron_view%"))).all()
     assert ("patron_viewed", "N123456789") in viewed and ("patron_view_refused", "ALTA1") in viewed
+
+
+def test_a_patron_closes_their_account_once_the_loans_are_back(app):
+    client = app.test_client()
+    token = CSRF.search(client.get("/my").get_data(as_text=True)).group(1)
+    client.post("/my/login", data={"card": "N123456789", "pin": "2468", "csrf_token": token})
+    token = CSRF.search(client.get("/my").get_data(as_text=True)).group(1)
+    with app.app_context():
+        from portal import services
+        services.circulation().checkout("N123456789", "B000001", "tromso")
+    refused = client.post("/my/close", data={"csrf_token": token, "confirm": "yes"})
+    assert refused.status_code == 303 and "notice=" in refused.headers["Location"]
+    with app.app_context():
+        services.circulation().checkin("B000001", "tromso")
+    closed = client.post("/my/close", data={"csrf_token": token, "confirm": "yes"})
+    assert closed.status_code == 200 and 'role="status"' in closed.get_data(as_text=True)
+    with app.app_context():
+        assert services.circulation().patron("N123456789") is None
+    assert client.get("/my.json").status_code == 401
