@@ -154,3 +154,19 @@ def export(conn, card: str) -> dict | None:
                         "status": h.status, "placed_at": h.placed_at.isoformat()}
                        for h in conn.execute(select(holds).where(holds.c.patron_id == r.id))]
     return person
+
+
+def close_account(conn, card: str) -> str:
+    """Delete a patron at their own request: "" when done, "loans" while copies are still lent to them
+    (they must come back first), "card" when unknown. Their returned loans stay, without them, for the
+    statistics; their holds go."""
+    pid = conn.execute(select(patrons.c.id).where(patrons.c.card == card)).scalar()
+    if pid is None:
+        return "card"
+    if conn.execute(select(loans.c.id).where(loans.c.patron_id == pid, loans.c.returned_at.is_(None))).first():
+        return "loans"
+    conn.execute(update(loans).where(loans.c.patron_id == pid).values(patron_id=None))
+    conn.execute(holds.delete().where(holds.c.patron_id == pid))
+    conn.execute(update(patrons).where(patrons.c.guardian_id == pid).values(guardian_id=None))
+    conn.execute(patrons.delete().where(patrons.c.id == pid))
+    return ""

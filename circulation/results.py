@@ -44,7 +44,7 @@ class ItemInfo:
     copy_id: int
     source: str
     identifier: str
-    record_id: str              # the portal's /record/<id>; "" when the record is not converted yet
+    record_id: str              # the public id (/record/<id>); "" when the record is not converted yet
     title: str
     status: str                 # a vocab.statuses code
     due_date: date | None

@@ -16,6 +16,9 @@ Why it is built like this:
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager, nullcontext
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
@@ -24,11 +27,12 @@ from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from accounts import passwords
+from accounts import audit, passwords, roles
 from circulation import reasons, rules
 from circulation.results import ItemInfo, Loan, LoanResult, Patron, PatronResult, PatronStatus, ReturnResult
 from circulation.tables import copy_types, holds, loans, patrons, pin_failures
 from core.db import engine_for, migrate
+from index.from_store import document_id
 from libraries import calendar
 from transform.copies import copies, set_status
 from transform.tables import transform_records
@@ -37,6 +41,9 @@ from vocab import libraries as vocab_libraries
 #: The region's clock: a loan's due date is a day in the libraries' own time zone.
 LOCAL = ZoneInfo("Europe/Oslo")
 CHANNELS = ("desk", "online", "sip2")
+#: Audit events (accounts.audit) of staff reading a patron's record.
+PATRON_VIEWED = "patron_viewed"
+PATRON_VIEW_REFUSED = "patron_view_refused"
 
 
 def _now() -> datetime:
@@ -60,16 +67,24 @@ def _patron(r, guardian_card=None) -> Patron:
 
 class Circulation:
     """Circulation over one database. `settings` (core.settings.Settings) says which sources lend
-    (`circulation = true`) and how PIN guessing is throttled; `titles(source, identifier)` names a record
-    (the portal passes the search index's title; without it titles are empty)."""
+    (`circulation = true`) and how PIN guessing is throttled; `titles(record_id)` names a record by its
+    public id (the portal passes the search index's title; without it titles are empty)."""
 
-    def __init__(self, engine: Engine, settings, titles: Callable[[str, str], str] | None = None):
+    def __init__(self, engine: Engine, settings, titles: Callable[[str], str] | None = None):
         self.engine = engine
         self.settings = settings
-        self.titles = titles or (lambda source, identifier: "")
+        self.titles = titles or (lambda record_id: "")
         self._library_of_source = {s.id: vocab_libraries.source_library(s).id for s in settings.sources}
         self.circulating_sources = tuple(s.id for s in settings.sources if getattr(s, "circulation", False))
         self.circulating_libraries = frozenset(self._library_of_source[s] for s in self.circulating_sources)
+        #: SQLite has one writer at a time and its busy handler sleeps in growing steps; threads of one
+        #: process queue here instead, in order, so a busy desk sees no second-long stalls.
+        self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
+
+    @contextmanager
+    def _transaction(self):
+        with self._write_lock, self.engine.begin() as conn:
+            yield conn
 
     @classmethod
     def open(cls, database_url: str, settings, titles=None) -> "Circulation":
@@ -103,6 +118,24 @@ class Circulation:
             guardian = conn.execute(select(patrons.c.card).where(patrons.c.id == r.guardian_id)).scalar()
         return _patron(r, guardian)
 
+    def may_serve(self, who, patron: Patron) -> bool:
+        """Whether a staff member (`accounts.Principal`) may see and change this patron: their own library's
+        patrons (a county admin: everyone's)."""
+        return who is not None and (who.role == roles.COUNTY_ADMIN or self.library_id(who.library) == patron.library)
+
+    def staff_lookup(self, card: str, who, client: str | None = None) -> Patron | None:
+        """A patron as a staff member looks them up: None when unknown or another library's; every look-up
+        of a patron is audited (`patron_viewed`, the card as target), so a data-protection officer can see
+        who read whose record."""
+        with self._transaction() as conn:
+            patron = self._find_patron(conn, card)
+            allowed = patron is not None and self.may_serve(who, patron)
+            if patron is not None:
+                audit.record(conn, PATRON_VIEWED if allowed else PATRON_VIEW_REFUSED,
+                             library=who.library if who else None, principal=who.username if who else None,
+                             client=client, target=patron.card)
+            return patron if allowed else None
+
     def authenticate_patron(self, card: str, pin: str, client: str | None = None) -> PatronResult:
         """Check a card's PIN, throttled per card and per client (address or SIP2 terminal): past the limits
         the PIN is not even checked, so guessing gains nothing."""
@@ -110,7 +143,7 @@ class Circulation:
         now = _now()
         window = timedelta(minutes=limits.pin_lockout_minutes)
         client = (client or "")[:64]
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             if client and conn.execute(select(func.count()).select_from(pin_failures).where(
                     pin_failures.c.client == client, pin_failures.c.at > now - window)).scalar() \
                     >= limits.client_pin_failures:
@@ -176,18 +209,27 @@ class Circulation:
         return conn.execute(select(copy_types.c.item_type).where(copy_types.c.copy_id == copy_id)).scalar() or "book"
 
     def _record_id(self, conn, source: str, identifier: str) -> str:
-        return conn.execute(select(transform_records.c.record_id).where(
-            transform_records.c.source == source, transform_records.c.identifier == identifier)).scalar() or ""
+        """The record's public id (`/record/<id>`, the search document's id); "" before it is converted."""
+        minted = conn.execute(select(transform_records.c.record_id).where(
+            transform_records.c.source == source, transform_records.c.identifier == identifier)).scalar()
+        return document_id(source, minted) if minted else ""
 
-    def _item(self, conn, copy) -> ItemInfo:
+    def _title(self, record_id: str) -> str:
+        return self.titles(record_id) if record_id else ""
+
+    def _item(self, conn, copy, *, item_type: str | None = None, status: str | None = None,
+              due: date | None = None) -> ItemInfo:
+        """The copy as a caller sees it; `status`/`due` when this transaction just wrote them."""
         queue = conn.execute(select(func.count()).select_from(holds).where(
             holds.c.source == copy.source, holds.c.identifier == copy.identifier,
             holds.c.status == "waiting")).scalar()
-        due = date.fromisoformat(copy.due_date) if copy.status == "on_loan" and copy.due_date else None
-        return ItemInfo(copy.item_id, copy.id, copy.source, copy.identifier,
-                        self._record_id(conn, copy.source, copy.identifier), self.titles(copy.source, copy.identifier),
-                        copy.status, due, self.home_library(copy), self._item_type(conn, copy.id), copy.location,
-                        copy.call_number, queue)
+        if status is None:
+            status = copy.status
+            due = date.fromisoformat(copy.due_date) if copy.status == "on_loan" and copy.due_date else None
+        record_id = self._record_id(conn, copy.source, copy.identifier)
+        return ItemInfo(copy.item_id, copy.id, copy.source, copy.identifier, record_id, self._title(record_id),
+                        status, due if status == "on_loan" else None, self.home_library(copy),
+                        item_type or self._item_type(conn, copy.id), copy.location, copy.call_number, queue)
 
     def item(self, barcode: str) -> ItemInfo | None:
         with self.engine.connect() as conn:
@@ -199,8 +241,9 @@ class Circulation:
     def _loan(self, conn, r) -> Loan:
         category = r.patron_category
         rule = rules.resolve(conn, r.library, category, r.item_type)
-        return Loan(r.id, r.barcode, r.copy_id, r.source, r.identifier, self._record_id(conn, r.source, r.identifier),
-                    self.titles(r.source, r.identifier), r.library, _aware(r.out_at), r.due_date, r.renewals,
+        record_id = self._record_id(conn, r.source, r.identifier)
+        return Loan(r.id, r.barcode, r.copy_id, r.source, r.identifier, record_id, self._title(record_id),
+                    r.library, _aware(r.out_at), r.due_date, r.renewals,
                     max(rule.renewals - r.renewals, 0), _aware(r.returned_at) if r.returned_at else None)
 
     def loans(self, card: str) -> list[Loan]:
@@ -242,7 +285,7 @@ class Circulation:
         library = self.library_id(library)
         for attempt in range(2):
             try:
-                with self.engine.begin() as conn:
+                with self._transaction() as conn:
                     return self._checkout(conn, card, barcode, library, at, desk or "", no_block, channel)
             except IntegrityError:
                 if attempt:
@@ -286,8 +329,10 @@ class Circulation:
             channel=channel if channel in CHANNELS else "desk", out_at=at, due_date=due, renewals=0)
         ).inserted_primary_key[0]
         set_status(conn, copy.id, "on_loan", due.isoformat())
-        loan = self._loan(conn, conn.execute(select(loans).where(loans.c.id == loan_id)).first())
-        return LoanResult(True, reasons.OK, loan, self._item(conn, self._copy(conn, barcode)))
+        item = self._item(conn, copy, item_type=item_type, status="on_loan", due=due)
+        loan = Loan(loan_id, copy.item_id, copy.id, copy.source, copy.identifier, item.record_id, item.title, library,
+                    at, due, 0, max(rule.renewals, 0))
+        return LoanResult(True, reasons.OK, loan, item)
 
     def _close(self, conn, loan_row, library: str, at: datetime) -> None:
         keep = conn.execute(select(patrons.c.keep_history).where(patrons.c.id == loan_row.patron_id)).scalar() \
@@ -303,7 +348,7 @@ class Circulation:
         `not_on_loan`."""
         at = _aware(at)
         library = self.library_id(library)
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             if library not in self.circulating_libraries:
                 return ReturnResult(False, reasons.NOT_CIRCULATING)
             copy = self._copy(conn, barcode)
@@ -320,11 +365,11 @@ class Circulation:
             if copy.status != status or current is not None:
                 set_status(conn, copy.id, status)
             return ReturnResult(True, reasons.OK if current is not None else reasons.NOT_ON_LOAN,
-                                self._item(conn, self._copy(conn, barcode)), loan, destination, to_library)
+                                self._item(conn, copy, status=status), loan, destination, to_library)
 
     def renew(self, card: str, barcode: str, at: datetime | None = None, channel: str = "desk") -> LoanResult:
         at = _aware(at)
-        with self.engine.begin() as conn:
+        with self._transaction() as conn:
             p = self._lock_patron(conn, card)
             if p is None:
                 return LoanResult(False, reasons.PATRON_NOT_FOUND)
@@ -352,8 +397,10 @@ class Circulation:
             conn.execute(update(loans).where(loans.c.id == current.id).values(
                 due_date=due, renewals=current.renewals + 1))
             set_status(conn, copy.id, "on_loan", due.isoformat())
-            loan = self._loan(conn, conn.execute(select(loans).where(loans.c.id == current.id)).first())
-            return LoanResult(True, reasons.OK, loan, self._item(conn, self._copy(conn, barcode)))
+            loan = replace(loan, due_date=due, renewals=current.renewals + 1,
+                           renewals_left=max(rule.renewals - current.renewals - 1, 0))
+            return LoanResult(True, reasons.OK, loan, self._item(conn, copy, item_type=current.item_type,
+                                                                 status="on_loan", due=due))
 
     # --- explanations ----------------------------------------------------------------------------
 

@@ -118,3 +118,35 @@ def test_pin_throttled_per_card(circ):
     locked = circ.authenticate_patron("READER1", "2468", client="10.0.0.2")
     assert not locked.ok and locked.reason == reasons.THROTTLED
     assert circ.authenticate_patron("NOPE99", "1111").reason == reasons.PATRON_NOT_FOUND
+
+
+def test_staff_see_only_their_library_and_every_look_up_is_audited(circ):
+    from accounts import Principal
+    from accounts.tables import staff_events
+    add_patron(circ.engine, "READER1", library="tromso")
+    librarian = Principal("ann", "alta", "librarian")
+    county = Principal("cat", "alta", "county-admin")
+    assert circ.staff_lookup("READER1", librarian, client="10.1.1.1") is None
+    assert circ.staff_lookup("READER1", county).card == "READER1"
+    assert circ.staff_lookup("READER1", Principal("tor", "tromso", "librarian")).card == "READER1"
+    with circ.engine.connect() as conn:
+        events = [(r.event, r.principal, r.target) for r in conn.execute(select(staff_events).order_by(staff_events.c.id))]
+    assert events == [("patron_view_refused", "ann", "READER1"), ("patron_viewed", "cat", "READER1"),
+                      ("patron_viewed", "tor", "READER1")]
+
+
+def test_a_loan_writes_the_copy_status_and_nothing_of_the_record(circ):
+    """The index follows copies.updated_at; the record's own row (its OAI datestamp, its graph) is untouched."""
+    from transform.tables import transform_records
+    stamp = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    with circ.engine.begin() as conn:
+        conn.execute(insert(transform_records).values(source="tromso", identifier="rec1", record_id="r1",
+                                                      status="ok", triples=10, updated_at=stamp))
+    add_patron(circ.engine, "READER1")
+    result = circ.checkout("READER1", "B000001", "tromso", at=AT)
+    assert result.ok and result.loan.record_id == "tromso-r1" and result.item.record_id == "tromso-r1"
+    with circ.engine.connect() as conn:
+        record = conn.execute(select(transform_records)).first()
+        copy_stamp = conn.execute(select(copies.c.updated_at).where(copies.c.item_id == "B000001")).scalar()
+    assert record.updated_at.replace(tzinfo=timezone.utc) == stamp and record.triples == 10
+    assert copy_stamp.replace(tzinfo=timezone.utc) > stamp
