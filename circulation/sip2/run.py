@@ -5,14 +5,11 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
-from sqlalchemy import select
-
 from circulation.service import Circulation
 from circulation.sip2.server import Sip2Server
 from circulation.sip2.session import Account
 from index.backends import open_backend
 from index.errors import BackendError
-from transform.tables import transform_records
 
 log = logging.getLogger(__name__)
 
@@ -21,22 +18,19 @@ def accounts(settings) -> list[Account]:
     return [Account(a.login, a.password, a.library, a.encoding) for a in settings.sip2_accounts]
 
 
-def index_titles(settings, engine):
-    """titles(source, identifier) for kiosk receipts (AJ), read from the search index: a title is not worth
-    failing a loan for, so an index that cannot answer gives an empty title."""
+def index_titles(settings):
+    """titles(record_id) for kiosk receipts (AJ), read from the search index: a title is not worth failing a
+    loan for, so an index that cannot answer gives an empty title."""
     try:
         backend = open_backend(settings, create=False)
     except BackendError as exc:
         log.warning("SIP2 titles: search index not available (%s); AJ stays empty", exc)
-        return lambda source, identifier: ""
+        return lambda record_id: ""
 
     @lru_cache(maxsize=4096)
-    def title(source: str, identifier: str) -> str:
+    def title(record_id: str) -> str:
         try:
-            with engine.connect() as conn:
-                record_id = conn.execute(select(transform_records.c.record_id).where(
-                    transform_records.c.source == source, transform_records.c.identifier == identifier)).scalar()
-            document = backend.get(record_id) if record_id else None
+            document = backend.get(record_id)
         except BackendError:
             return ""
         return document.title if document is not None else ""
@@ -47,7 +41,7 @@ def build_server(settings, host: str | None = None, port: int | None = None, ser
     """A server bound to `host`:`port` (the [sip2] settings when None); port 0 picks a free one."""
     if service is None:
         service = Circulation.open(settings.database_url, settings)
-        service.titles = index_titles(settings, service.engine)
+        service.titles = index_titles(settings)
     return Sip2Server(service, accounts(settings), host=settings.sip2.host if host is None else host,
                       port=settings.sip2.port if port is None else port, tls_cert=settings.sip2.tls_cert,
                       tls_key=settings.sip2.tls_key, idle_seconds=settings.sip2.idle_seconds)

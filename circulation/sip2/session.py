@@ -103,6 +103,8 @@ class Session:
         self.account: Account | None = None
         self.last_response: bytes | None = None
         self.last_request: bytes | None = None
+        #: card → language of the patrons this kiosk has looked up (one at a time, so this stays tiny).
+        self.languages: dict[str, str] = {}
         self.encoding = "cp850"
 
     # -- framing -------------------------------------------------------------------------------------
@@ -230,6 +232,8 @@ class Session:
         patron = getattr(status, "patron", None) if status is not None else None
         refusal = refusal or (status.reason if status is not None and not status.ok else "")
         language = self._language(patron) if patron else "nb"
+        if patron is not None:
+            self.languages = {card: language}
         fields = [("AO", self.account.library), ("AA", card), ("AE", patron.name if patron else ""),
                   ("BL", _yn(patron is not None or refusal == "bad_pin"))]
         if pin is not None:
@@ -300,11 +304,15 @@ class Session:
         return "12", ["1" if ok else "0", _yn(renewal), "N", _yn(ok), codec.format_date(self.now())], fields
 
     def _patron_language(self, card: str) -> str:
+        if card in self.languages:
+            return self.languages[card]
         try:
             patron = self.service.patron(card)
         except Exception:                                 # a message language is not worth failing a loan
             return "nb"
-        return self._language(patron) if patron is not None else "nb"
+        language = self._language(patron) if patron is not None else "nb"
+        self.languages = {card: language}
+        return language
 
     def on_09(self, message):
         barcode = message.get("AB")

@@ -3,17 +3,18 @@ loopback to our server, over the real circulation service on SQLite and PostgreS
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from circulation.service import Circulation
+from circulation.service import LOCAL, Circulation
 from circulation.sip2 import codec
 from circulation.sip2.server import Sip2Server
 from circulation.sip2.session import Account
 from circulation.tables import loans
 from core.db import engine_for, migrate
+from transform.tables import transform_records
 from tests.circulation.conftest import add_copies, add_patron, settings_for
 from tests.sip2.kiosk import Kiosk
 
@@ -25,9 +26,13 @@ def sip(db_url):
     engine = engine_for(db_url)
     migrate(engine)
     service = Circulation(engine, settings_for(db_url, circulation={"pin_failures": 3}),
-                          titles=lambda source, identifier: f"Title of {identifier}")
+                          titles=lambda record_id: f"Title of {record_id}")
     add_copies(engine, "tromso", 5)
     add_copies(engine, "alta", 2, prefix="A")
+    with engine.begin() as conn:                          # the records the copies belong to, as converted
+        conn.execute(insert(transform_records), [
+            {"source": "tromso", "identifier": f"rec{n}", "record_id": f"tromso-{n}", "status": "ok",
+             "updated_at": datetime.now(timezone.utc)} for n in range(1, 6)])
     add_patron(engine, "N123456789", pin="1234", name=NAME, email="ande@example.org")
     add_patron(engine, "N987654321", pin="9999", language="en")
     add_patron(engine, "N555555555", pin="5555", status="blocked", block_reason="lost card")
@@ -76,7 +81,8 @@ def test_utf8_kiosk_reads_the_same_name(sip):
 def test_checkout_renew_checkin_of_a_real_copy(sip, kiosk):
     out = kiosk.checkout("N123456789", "B000001", pin="1234")      # nb due date sent blank, as kiosks do
     assert out.ok == "1" and out.desensitize == "Y" and out.renewal_ok == "N"
-    assert out.title_identifier == "Title of rec1" and len(out.due_date) == 18
+    record_id = sip[0].service.item("B000001").record_id
+    assert record_id and out.title_identifier == f"Title of {record_id}" and len(out.due_date) == 18
     assert out.screen_message[0].startswith("Lånt. Leveres innen")
     again = kiosk.checkout("N123456789", "B000001", pin="1234")    # a double scan is the same loan
     assert again.ok == "1" and again.renewal_ok == "Y" and again.due_date == out.due_date
@@ -130,8 +136,7 @@ def test_no_block_checkout_keeps_its_original_time(sip, kiosk):
     assert out.ok == "1"
     with engine.connect() as conn:
         out_at = conn.execute(select(loans.c.out_at).where(loans.c.barcode == "B000005")).scalar()
-    local = out_at if out_at.tzinfo else out_at.replace(tzinfo=__import__("datetime").timezone.utc)
-    from circulation.service import LOCAL
+    local = out_at if out_at.tzinfo else out_at.replace(tzinfo=timezone.utc)
     assert local.astimezone(LOCAL).replace(tzinfo=None) == datetime(2026, 12, 1, 9, 30)
     back = kiosk.checkin("B000005", no_block="Y", when="20261202    100000")
     assert back.ok == "1"
