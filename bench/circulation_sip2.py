@@ -1,7 +1,7 @@
 """SIP2 self-service under load: 20 kiosks on loopback doing checkout, renew and checkin at once.
 
     .venv/bin/python bench/circulation_sip2.py [--copies 100000] [--patrons 20000] [--clients 20]
-        [--rounds 50] [--rate TX_PER_S] [--max-seconds 120] [--postgresql URL] [--pin] [--json]
+        [--rounds 50] [--rate TX_PER_S] [--rtt MS] [--max-seconds 120] [--postgresql URL] [--pin] [--json]
 
 Builds a county on the embedded default (SQLite) or on PostgreSQL (`--postgresql`, e.g. the test server's
 URL in GRENSELOS_TEST_PG_URL): `--copies` circulating copies and `--patrons` patrons, then starts the real
@@ -12,6 +12,9 @@ own, for a random patron; with `--pin` each checkout carries the PIN (AD), which
 Every request is one round trip; the bench times each from send to the whole response frame. Without
 `--rate` the kiosks go as fast as they can (saturation: throughput, and latency under a full queue); with
 `--rate` they share that many transactions a second between them, paced (latency at a given load).
+`--rtt 200` puts a relay between each kiosk and the server that holds every chunk for half that time in
+each direction: a kiosk on a slow mobile link, as `tc netem` would make it but without touching the
+loopback interface other programs share. A transaction of one round trip then takes rtt + server time.
 Prints p50/p95/max per transaction, throughput, and how that compares with 50× the region's busiest hour.
 Loops are bounded by `--rounds` and `--max-seconds`, and talk only to 127.0.0.1.
 """
@@ -70,6 +73,38 @@ def build(url: str, n_copies: int, n_patrons: int) -> Circulation:
             conn.execute(insert(patrons), people[i:i + 2000])
     settings = from_dict({"database_url": url, "sources": [{"id": "tromso", "name": "Tromsø", "circulation": True}]})
     return Circulation(engine, settings)
+
+
+def relay(server_port: int, rtt: float) -> int:
+    """A loopback port that forwards to the server, holding each chunk rtt/2 seconds in each direction."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def pipe(src, dst):
+        try:
+            while chunk := src.recv(65536):
+                time.sleep(rtt / 2)
+                dst.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def accept():
+        while True:
+            try:
+                kiosk, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", server_port))
+            for a, b in ((kiosk, upstream), (upstream, kiosk)):
+                threading.Thread(target=pipe, args=(a, b), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return listener.getsockname()[1]
 
 
 class Kiosk:
@@ -151,7 +186,8 @@ def run(args) -> dict:
         timings = {"checkout": [], "renew": [], "checkin": []}
         failures: list = []
         stop_at = time.monotonic() + args.max_seconds
-        threads = [threading.Thread(target=client, args=(server.port, i, args, args.patrons, timings, failures,
+        port = relay(server.port, args.rtt / 1000) if args.rtt else server.port
+        threads = [threading.Thread(target=client, args=(port, i, args, args.patrons, timings, failures,
                                                          stop_at)) for i in range(args.clients)]
         began = time.perf_counter()
         for thread in threads:
@@ -168,7 +204,7 @@ def run(args) -> dict:
     per_hour = total / wall * 3600
     return {
         "database": "postgresql" if args.postgresql else "sqlite", "copies": args.copies, "patrons": args.patrons,
-        "clients": args.clients, "pin": args.pin, "rate": args.rate, "setup_seconds": round(setup, 1), "seconds": round(wall, 2),
+        "clients": args.clients, "pin": args.pin, "rate": args.rate, "rtt_ms": args.rtt, "setup_seconds": round(setup, 1), "seconds": round(wall, 2),
         "transactions": total, "failures": len(failures), "failure_examples": failures[:3],
         "per_second": round(total / wall, 1), "per_hour": round(per_hour),
         "times_busiest_hour": round(per_hour / BUSIEST_HOUR, 1),
@@ -184,6 +220,7 @@ def main(argv=None) -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=50, help="checkout+renew+checkin rounds per client")
     parser.add_argument("--rate", type=float, default=0, help="total transactions a second (0: as fast as possible)")
+    parser.add_argument("--rtt", type=float, default=0, help="round trip in ms added by a loopback relay")
     parser.add_argument("--max-seconds", type=float, default=120)
     parser.add_argument("--postgresql", default="", help="server URL (a database is made and dropped)")
     parser.add_argument("--pin", action="store_true", help="send the PIN (AD) with every checkout")
@@ -194,7 +231,7 @@ def main(argv=None) -> int:
         print(json.dumps(result, indent=2))
         return 0
     print(f"{result['database']}: {result['copies']} copies, {result['patrons']} patrons, {result['clients']} SIP2 "
-          f"clients{f' at {args.rate:g} tx/s' if args.rate else ''}, {result['transactions']} transactions in {result['seconds']} s "
+          f"clients{f' at {args.rate:g} tx/s' if args.rate else ''}{f', {args.rtt:g} ms round trip' if args.rtt else ''}, {result['transactions']} transactions in {result['seconds']} s "
           f"(setup {result['setup_seconds']} s), {result['failures']} refused")
     for name, m in result["ms"].items():
         print(f"  {name:8} p50 {m['p50']:7.1f} ms   p95 {m['p95']:7.1f} ms   max {m['max']:7.1f} ms   n={m['n']}")
