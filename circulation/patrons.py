@@ -170,3 +170,40 @@ def close_account(conn, card: str) -> str:
     conn.execute(update(patrons).where(patrons.c.guardian_id == pid).values(guardian_id=None))
     conn.execute(patrons.delete().where(patrons.c.id == pid))
     return ""
+
+
+ANONYMISED = "(anonymised)"
+
+
+def retention(conn, today: date, anonymise_after_days: int, delete_after_days: int, *,
+              dry_run: bool = False) -> dict:
+    """The retention timers for expired patrons: locked (status `expired`) → anonymised → deleted. A patron
+    with a copy still on loan is left alone (the loan must come back first). Returns the cards acted on."""
+    done = {"expired": [], "anonymised": [], "deleted": [], "kept_for_loans": []}
+    rows = conn.execute(select(patrons.c.id, patrons.c.card, patrons.c.status, patrons.c.expires_on,
+                               patrons.c.name).where(patrons.c.expires_on.is_not(None),
+                                                     patrons.c.expires_on < today)).all()
+    for r in rows:
+        open_loan = conn.execute(select(loans.c.id).where(loans.c.patron_id == r.id,
+                                                          loans.c.returned_at.is_(None))).first()
+        age = (today - r.expires_on).days
+        if r.status != "expired":
+            done["expired"].append(r.card)
+            if not dry_run:
+                conn.execute(update(patrons).where(patrons.c.id == r.id).values(status="expired"))
+        if age < anonymise_after_days:
+            continue
+        if open_loan is not None:
+            done["kept_for_loans"].append(r.card)
+            continue
+        if age >= delete_after_days:
+            done["deleted"].append(r.card)
+            if not dry_run:
+                close_account(conn, r.card)
+        elif r.name != ANONYMISED:
+            done["anonymised"].append(r.card)
+            if not dry_run:
+                conn.execute(update(patrons).where(patrons.c.id == r.id).values(
+                    name=ANONYMISED, email="", phone="", birth_year=None, guardian_id=None, keep_history=False))
+                conn.execute(update(loans).where(loans.c.patron_id == r.id).values(patron_id=None))
+    return done

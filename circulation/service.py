@@ -16,8 +16,7 @@ Why it is built like this:
 
 from __future__ import annotations
 
-import threading
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable
@@ -77,13 +76,11 @@ class Circulation:
         self._library_of_source = {s.id: vocab_libraries.source_library(s).id for s in settings.sources}
         self.circulating_sources = tuple(s.id for s in settings.sources if getattr(s, "circulation", False))
         self.circulating_libraries = frozenset(self._library_of_source[s] for s in self.circulating_sources)
-        #: SQLite has one writer at a time and its busy handler sleeps in growing steps; threads of one
-        #: process queue here instead, in order, so a busy desk sees no second-long stalls.
-        self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
 
     @contextmanager
     def _transaction(self):
-        with self._write_lock, self.engine.begin() as conn:
+        """One transaction. (A process-wide lock for SQLite writers was measured slower: bench/circulation.py.)"""
+        with self.engine.begin() as conn:
             yield conn
 
     @classmethod

@@ -176,6 +176,12 @@ CIRCULATION = (
             "pin_lockout_minutes, for any cards, before its further attempts are refused unchecked.", minimum=1),
     Setting("pin_lockout_minutes", (int, float), 15, "The window in which wrong PINs are counted, and how long "
             "a locked card or client waits.", minimum=1),
+    Setting("anonymise_after_days", int, 365, "Days after a patron's card expired (and nothing is on loan) "
+            "after which `grenselos patrons retention` wipes the name, contact and birth year; the card stays, "
+            "locked.", minimum=0),
+    Setting("delete_after_days", int, 730, "Days after a patron's card expired (and nothing is on loan) after "
+            "which `grenselos patrons retention` deletes the patron; returned loans stay, without the patron, "
+            "for the statistics.", minimum=0),
 )
 
 SIP2 = (

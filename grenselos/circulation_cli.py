@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import click
 
+from circulation import patrons as patron_store
 from circulation import rules as rules_mod
 from circulation.patron_import import HeaderError, import_file
 from circulation.service import Circulation
@@ -41,6 +43,25 @@ def import_(obj, file, dry_run, as_json):
             click.echo(line)
     if report.refused:
         raise SystemExit(1)
+
+
+@patrons.command("retention")
+@click.option("--dry-run", is_flag=True, help="Say what would be done; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def retention(obj, dry_run, as_json):
+    """The retention timers for expired cards: mark expired, then wipe name and contact after
+    [circulation] anonymise_after_days, then delete after delete_after_days (run it daily from a timer)."""
+    circ = _circulation(obj)
+    limits = obj.settings.circulation
+    with circ.engine.begin() as conn:
+        done = patron_store.retention(conn, date.today(), limits.anonymise_after_days, limits.delete_after_days,
+                                      dry_run=dry_run)
+    if as_json:
+        click.echo(json.dumps({**done, "dry_run": dry_run}, indent=2))
+        return
+    for key, cards in done.items():
+        click.echo(f"{key.replace('_', ' ')}: {len(cards)}" + (f" ({', '.join(cards[:20])})" if cards else ""))
 
 
 @click.group()

@@ -150,3 +150,24 @@ def test_a_loan_writes_the_copy_status_and_nothing_of_the_record(circ):
         copy_stamp = conn.execute(select(copies.c.updated_at).where(copies.c.item_id == "B000001")).scalar()
     assert record.updated_at.replace(tzinfo=timezone.utc) == stamp and record.triples == 10
     assert copy_stamp.replace(tzinfo=timezone.utc) > stamp
+
+
+def test_retention_expires_anonymises_then_deletes_but_never_with_a_loan_out(circ):
+    from circulation import patrons as patron_store
+    add_patron(circ.engine, "OLD1", expires_on=date(2024, 1, 1), email="old@example.no")
+    add_patron(circ.engine, "MID1", expires_on=date(2025, 9, 1), email="mid@example.no")
+    add_patron(circ.engine, "NEW1", expires_on=date(2026, 11, 1))
+    add_patron(circ.engine, "LOAN1", expires_on=date(2024, 1, 1))
+    assert circ.checkout("LOAN1", "B000001", "tromso", no_block=True).ok
+    with circ.engine.begin() as conn:
+        dry = patron_store.retention(conn, date(2026, 12, 1), 365, 730, dry_run=True)
+    assert circ.patron("OLD1").status == "active"                     # a dry run changes nothing
+    with circ.engine.begin() as conn:
+        done = patron_store.retention(conn, date(2026, 12, 1), 365, 730)
+    assert done == dry
+    assert sorted(done["expired"]) == ["LOAN1", "MID1", "NEW1", "OLD1"]
+    assert done["deleted"] == ["OLD1"] and done["anonymised"] == ["MID1"] and done["kept_for_loans"] == ["LOAN1"]
+    assert circ.patron("OLD1") is None
+    mid = circ.patron("MID1")
+    assert mid.name == patron_store.ANONYMISED and mid.email == "" and mid.status == "expired"
+    assert circ.patron("NEW1").status == "expired" and circ.patron("LOAN1").name == "Patron LOAN1"
