@@ -168,3 +168,15 @@ def test_kiosk_password_guessing_is_refused_across_connections(server):
     k = Kiosk(server.port)
     assert k.login().ok == "0"                          # the right password, from an address that guessed
     k.close()
+
+
+def test_unpadded_checksum_as_the_sip2_client_sends_it():
+    body = b"9300CNkiosk|COsecret|AY0AZ"
+    value = (-sum(body)) & 0xFFFF
+    frame = body + f"{value:X}".encode() + b"\r"              # no leading zeros, as Sip2 1.1 writes it
+    padded = body + f"{value:04X}".encode() + b"\r"
+    assert codec.parse(frame).checksummed and codec.parse(padded).checksummed
+    short = body + b"F\r"
+    if f"{value:X}" != "F":
+        with pytest.raises(codec.BadChecksum):
+            codec.parse(short)

@@ -180,3 +180,11 @@ def test_a_retried_frame_is_answered_again_not_renewed_twice(sip, kiosk):
     assert kiosk.raw(frame) == first                      # the kiosk's retry: the same answer
     with engine.connect() as conn:
         assert conn.execute(select(loans.c.renewals).where(loans.c.barcode == "B000001")).scalar() == 1
+
+
+def test_patron_information_lists_overdue_items(sip, kiosk):
+    assert kiosk.checkout("N123456789", "B000002", no_block="Y", when="20260105    101500").ok == "1"
+    assert kiosk.checkout("N123456789", "B000003").ok == "1"
+    info = kiosk.patron_info("N123456789", "1234", summary=" Y        ")
+    assert info.overdue_items_count == "0001" and info.overdue_items == ("B000002",)
+    assert info.charged_items_count == "0002" and info.charged_items == ()
