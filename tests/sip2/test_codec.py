@@ -115,9 +115,10 @@ def test_missing_field_gets_the_commands_refusal(kiosk):
     assert reply.startswith(b"120") and decoded.message.ok == "0"
 
 
-def test_sip2_client_package_logs_in_and_checks_status(server):
+def test_sip2_client_package_logs_in_and_checks_status(server, tmp_path):
     from Sip2.sip2 import Sip2
     client = Sip2()
+    client.logfile_path = str(tmp_path)                 # it writes sip2.log, by default into the cwd
     client.hostName, client.hostPort, client.hostEncoding = "127.0.0.1", server.port, "cp850"
     client.withCrc = client.withSeq = True
     client.tlsEnable = False

@@ -150,9 +150,10 @@ def test_pin_guessing_is_throttled(sip, kiosk):
     assert locked.screen_message == ("For mange feil PIN-koder. Prøv igjen senere eller spør betjeningen.",)
 
 
-def test_sip2_client_package_checks_out_and_in(sip):
+def test_sip2_client_package_checks_out_and_in(sip, tmp_path):
     from Sip2.sip2 import Sip2
     client = Sip2()
+    client.logfile_path = str(tmp_path)                 # it writes sip2.log, by default into the cwd
     client.hostName, client.hostPort, client.hostEncoding = "127.0.0.1", sip[0].port, "cp850"
     client.tlsEnable, client.withCrc, client.withSeq = False, True, True
     client.institutionId, client.patron, client.patronpwd = "tromso", "N123456789", "1234"
