@@ -189,7 +189,7 @@ def test_starter_examples_are_the_demos_sources_and_load_when_uncommented(tmp_pa
 
 def test_starter_lists_every_setting_with_its_default():
     parsed = tomllib.loads(starter_config())
-    assert set(parsed) == {"harvest", "search", "sparql", "oai", "portal", "staff"}   # every section, no value set
+    assert set(parsed) == {"harvest", "search", "sparql", "oai", "portal", "staff", "circulation"}   # every section, no value set
     from core import settings
     text = starter_config()
     for spec in (settings.TOP_LEVEL, settings.SOURCE, *settings.SECTIONS.values()):
