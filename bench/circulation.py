@@ -69,8 +69,8 @@ def fill(engine, n_copies: int, n_patrons: int) -> None:
             conn.execute(insert(patrons), rows[start:start + 5000])
 
 
-def run(url: str, args) -> dict:
-    settings = from_dict({"database_url": url, "sources": [
+def run(url: str, args, data_dir: str) -> dict:
+    settings = from_dict({"database_url": url, "data_dir": data_dir, "sources": [
         {"id": lib, "name": lib.title(), "municipality": "", "circulation": True} for lib in LIBRARIES]})
     engine = engine_for(url)
     migrate(engine)
@@ -118,6 +118,19 @@ def run(url: str, args) -> dict:
                       "max_ms": round(max(v) * 1000, 1)} for name, v in timings.items()}}
 
 
+def run_pg(args, data_dir: str) -> dict:
+    name = "bench_" + uuid.uuid4().hex[:10]
+    admin = create_engine(args.pg, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        return run(args.pg.rsplit("/", 1)[0] + "/" + name, args, data_dir)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=100_000)
@@ -129,18 +142,9 @@ def main() -> None:
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory(prefix="grenselos-circulation-bench-") as tmp:
-        results.append(run(f"sqlite:///{Path(tmp) / 'records.sqlite'}", args))
-    if args.pg:
-        name = "bench_" + uuid.uuid4().hex[:10]
-        admin = create_engine(args.pg, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            results.append(run(args.pg.rsplit("/", 1)[0] + "/" + name, args))
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        results.append(run(f"sqlite:///{Path(tmp) / 'records.sqlite'}", args, tmp))
+        if args.pg:
+            results.append(run_pg(args, tmp))
     if args.json:
         print(json.dumps(results, indent=2))
         return

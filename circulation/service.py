@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from accounts import audit, passwords, roles
-from circulation import reasons, rules
+from circulation import reasons, rules, statistics
 from circulation.results import ItemInfo, Loan, LoanResult, Patron, PatronResult, PatronStatus, ReturnResult
 from circulation.tables import copy_types, holds, loans, patrons, pin_failures
 from core.db import engine_for, migrate
@@ -76,6 +76,12 @@ class Circulation:
         self._library_of_source = {s.id: vocab_libraries.source_library(s).id for s in settings.sources}
         self.circulating_sources = tuple(s.id for s in settings.sources if getattr(s, "circulation", False))
         self.circulating_libraries = frozenset(self._library_of_source[s] for s in self.circulating_sources)
+        self._key: bytes | None = None
+
+    def _statistics_key(self) -> bytes:
+        if self._key is None:
+            self._key = statistics.installation_key(self.settings.data_dir)
+        return self._key
 
     @contextmanager
     def _transaction(self):
@@ -326,6 +332,7 @@ class Circulation:
             channel=channel if channel in CHANNELS else "desk", out_at=at, due_date=due, renewals=0)
         ).inserted_primary_key[0]
         set_status(conn, copy.id, "on_loan", due.isoformat())
+        statistics.mark_borrower(conn, self._statistics_key(), library, p.id, p.category, at)
         item = self._item(conn, copy, item_type=item_type, status="on_loan", due=due)
         loan = Loan(loan_id, copy.item_id, copy.id, copy.source, copy.identifier, item.record_id, item.title, library,
                     at, due, 0, max(rule.renewals, 0))

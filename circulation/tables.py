@@ -135,3 +135,14 @@ pin_failures = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Index("ix_patron_pin_failures_client", "client", "at"),
 )
+
+#: One row per borrower, lending library and year: `borrower` is a keyed hash of the patron id (not
+#: reversible without the key, different per year), so "active borrowers" survives anonymised loans and
+#: deleted patrons without keeping who they were (the National Library's annual statistics ask for it).
+borrower_years = Table(
+    "borrower_years", metadata,
+    Column("library", String(128), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("borrower", String(32), primary_key=True),
+    Column("age_group", String(16), nullable=False),          # children | adults | libraries
+)

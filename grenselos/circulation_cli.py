@@ -10,6 +10,7 @@ import click
 
 from circulation import patrons as patron_store
 from circulation import rules as rules_mod
+from circulation import statistics as stats_mod
 from circulation.patron_import import HeaderError, import_file
 from circulation.service import Circulation
 
@@ -111,3 +112,20 @@ def explain(obj, card, barcode, library, as_json):
     click.echo(f"  due date if lent today: {out['due_date'] or 'not for loan'}")
     for b in out["beaten"]:
         click.echo(f"  beats: {b['describe']}")
+
+
+@click.group()
+def circulation():
+    """Circulation figures."""
+
+
+@circulation.command("statistics")
+@click.option("--library", required=True, help="The lending library (source id).")
+@click.option("--year", required=True, type=click.IntRange(2000, 2200), help="The calendar year.")
+@click.pass_obj
+def statistics_(obj, library, year):
+    """A library's year for the National Library's statistics (JSON): loans and renewals apart, by item type
+    and children/adults, inter-library loans out, active borrowers, stock."""
+    circ = _circulation(obj)
+    with circ.engine.connect() as conn:
+        click.echo(json.dumps(stats_mod.annual(conn, circ.library_id(library), year), ensure_ascii=False, indent=2))

@@ -14,7 +14,7 @@ import click
 
 from core import settings as settings_mod
 from core.errors import FatalError, GrenselosError, reason
-from grenselos.circulation_cli import patrons, rules
+from grenselos.circulation_cli import circulation, patrons, rules
 from grenselos.cli_values import accept_config_everywhere, allowed, http_url, ui_language
 from grenselos.staff_cli import staff
 
@@ -535,6 +535,7 @@ def sip2(ctx, host, port):
 cli.add_command(staff)
 cli.add_command(patrons)
 cli.add_command(rules)
+cli.add_command(circulation)
 
 
 def main(argv=None):

@@ -25,8 +25,8 @@ CONFIG = {
 
 
 
-def settings_for(url: str, **extra):
-    return core_settings.from_dict({**CONFIG, "database_url": url, **extra})
+def settings_for(url: str, data_dir, **extra):
+    return core_settings.from_dict({**CONFIG, "database_url": url, "data_dir": str(data_dir), **extra})
 
 
 def add_copies(engine, source: str, count: int, prefix: str = "B", start: int = 1, library: str | None = None):
@@ -58,10 +58,10 @@ def _cheap_hash(pin: str) -> str:
 
 
 @pytest.fixture
-def circ(db_url):
+def circ(db_url, tmp_path):
     engine = engine_for(db_url)
     migrate(engine)
-    service = Circulation(engine, settings_for(db_url))
+    service = Circulation(engine, settings_for(db_url, tmp_path))
     add_copies(engine, "tromso", 20)
     add_copies(engine, "alta", 5, prefix="A")
     add_copies(engine, "kautokeino", 2, prefix="K")

@@ -17,11 +17,11 @@ from tests.circulation.conftest import add_copies, add_patron, settings_for
 
 
 @pytest.fixture
-def pg_circ(pg_url):
+def pg_circ(pg_url, tmp_path):
     engine = engine_for(pg_url)
     migrate(engine)
     add_copies(engine, "tromso", 60)
-    yield Circulation(engine, settings_for(pg_url))
+    yield Circulation(engine, settings_for(pg_url, tmp_path))
     engine.dispose()
 
 

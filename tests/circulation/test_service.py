@@ -171,3 +171,24 @@ def test_retention_expires_anonymises_then_deletes_but_never_with_a_loan_out(cir
     mid = circ.patron("MID1")
     assert mid.name == patron_store.ANONYMISED and mid.email == "" and mid.status == "expired"
     assert circ.patron("NEW1").status == "expired" and circ.patron("LOAN1").name == "Patron LOAN1"
+
+
+def test_annual_statistics_survive_anonymisation(circ):
+    from circulation import statistics
+    add_patron(circ.engine, "ADULT1")
+    add_patron(circ.engine, "KID1", category="child")
+    add_patron(circ.engine, "LIB1", category="ill-library")
+    for card, barcode in (("ADULT1", "B000001"), ("ADULT1", "B000002"), ("KID1", "B000003"), ("LIB1", "B000004")):
+        assert circ.checkout(card, barcode, "tromso", at=AT).ok
+    assert circ.renew("ADULT1", "B000001", at=AT).ok
+    for barcode in ("B000001", "B000002", "B000003", "B000004"):
+        assert circ.checkin(barcode, "tromso", at=AT).ok             # every loan loses its patron
+    with circ.engine.connect() as conn:
+        assert conn.execute(select(loans.c.patron_id).where(loans.c.patron_id.is_not(None))).first() is None
+        year = statistics.annual(conn, "tromso", 2026)
+    assert year["loans"] == 4 and year["renewals"] == 1 and year["ill_loans_out"] == 1
+    assert year["loans_by_item_type"] == {"book": {"children": 1, "adults": 2, "libraries": 1}}
+    assert year["active_borrowers"] == 3 and year["active_borrowers_by_group"] == {"adults": 1, "children": 1,
+                                                                                   "libraries": 1}
+    assert year["stock"] == 20
+    assert (circ.settings.data_dir / "statistics-key").stat().st_mode & 0o077 == 0
