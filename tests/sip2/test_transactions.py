@@ -15,17 +15,40 @@ from circulation.sip2.session import Account
 from circulation.tables import loans
 from core.db import engine_for, migrate
 from transform.tables import transform_records
-from tests.circulation.conftest import add_copies, add_patron, settings_for
+from circulation import patrons as patron_store
+from core import settings as core_settings
+from transform.copies import copies
 from tests.sip2.kiosk import Kiosk
 
 NAME = "Ánde Øvrebø-Sárá"
+SOURCES = [{"id": "tromso", "name": "Tromsø bibliotek", "municipality": "Tromsø", "circulation": True},
+           {"id": "alta", "name": "Alta bibliotek", "municipality": "Alta", "circulation": True}]
+
+
+def add_copies(engine, source: str, count: int, prefix: str = "B"):
+    now = datetime.now(timezone.utc)
+    with engine.begin() as conn:
+        conn.execute(insert(copies), [
+            {"source": source, "identifier": f"rec{n}", "n": 1, "item_id": f"{prefix}{n:06d}", "library": source,
+             "library_code": "", "location": "", "call_number": "", "status": "available", "due_date": "",
+             "note": "", "status_source": "harvest", "updated_at": now} for n in range(1, count + 1)])
+
+
+def add_patron(engine, card: str, pin: str, **kw):
+    patron = patron_store.PatronInput(card=card, pin=pin, name=kw.pop("name", f"Patron {card}"), library="tromso",
+                                      category="adult", **kw)
+    assert patron_store.check(patron, {"tromso", "alta"}, new=True) == []
+    with engine.begin() as conn:
+        patron_store.upsert(conn, patron)
 
 
 @pytest.fixture
-def sip(db_url):
+def sip(db_url, tmp_path):
     engine = engine_for(db_url)
     migrate(engine)
-    service = Circulation(engine, settings_for(db_url, circulation={"pin_failures": 3}),
+    settings = core_settings.from_dict({"sources": SOURCES, "database_url": db_url, "data_dir": str(tmp_path),
+                                        "circulation": {"pin_failures": 3}})
+    service = Circulation(engine, settings,
                           titles=lambda record_id: f"Title of {record_id}")
     add_copies(engine, "tromso", 5)
     add_copies(engine, "alta", 2, prefix="A")
