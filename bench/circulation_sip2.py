@@ -54,7 +54,7 @@ BUSIEST_HOUR = 1_000_000 / (300 * 10) * 3
 NOW = "20261207    120000"
 
 
-def build(url: str, n_copies: int, n_patrons: int) -> Circulation:
+def build(url: str, n_copies: int, n_patrons: int, data_dir: str) -> Circulation:
     engine = engine_for(url)
     migrate(engine)
     now = datetime.now(timezone.utc)
@@ -71,7 +71,7 @@ def build(url: str, n_copies: int, n_patrons: int) -> Circulation:
                    "updated_at": now} for n in range(n_patrons)]
         for i in range(0, len(people), 2000):
             conn.execute(insert(patrons), people[i:i + 2000])
-    settings = from_dict({"database_url": url, "sources": [{"id": "tromso", "name": "Tromsø", "circulation": True}]})
+    settings = from_dict({"database_url": url, "data_dir": data_dir, "sources": [{"id": "tromso", "name": "Tromsø", "circulation": True}]})
     return Circulation(engine, settings)
 
 
@@ -180,7 +180,7 @@ def run(args) -> dict:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
             url = args.postgresql.rsplit("/", 1)[0] + "/" + name
         started = time.perf_counter()
-        service = build(url, args.copies, args.patrons)
+        service = build(url, args.copies, args.patrons, tmp)
         setup = time.perf_counter() - started
         server = Sip2Server(service, [Account("kiosk", "secret", "tromso")], port=0).start()
         timings = {"checkout": [], "renew": [], "checkin": []}
