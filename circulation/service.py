@@ -174,9 +174,11 @@ class Circulation:
                 conn.execute(update(patrons).where(patrons.c.id == r.id).values(**values))
             return PatronResult(True, reasons.OK, self._find_patron(conn, r.card))
 
-    @staticmethod
-    def _client_failed(conn, client: str, now: datetime) -> None:
+    def _client_failed(self, conn, client: str, now: datetime) -> None:
+        """Count a wrong PIN against the client; rows older than the window are of no further use."""
         if client:
+            window = timedelta(minutes=self.settings.circulation.pin_lockout_minutes)
+            conn.execute(pin_failures.delete().where(pin_failures.c.at < now - window))
             conn.execute(insert(pin_failures).values(client=client, at=now))
 
     def patron_status(self, card: str, at: datetime | None = None) -> PatronStatus:

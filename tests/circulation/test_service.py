@@ -192,3 +192,19 @@ def test_annual_statistics_survive_anonymisation(circ):
                                                                                    "libraries": 1}
     assert year["stock"] == 20
     assert (circ.settings.data_dir / "statistics-key").stat().st_mode & 0o077 == 0
+
+
+def test_pin_guessing_from_one_client_is_throttled_across_cards(circ):
+    from circulation.tables import pin_failures
+    for n in range(3):
+        add_patron(circ.engine, f"CARD{n}", pin="2468")
+    settings = circ.settings.circulation
+    for n in range(settings.client_pin_failures):
+        assert circ.authenticate_patron(f"CARD{n % 3}", f"{n:04d}9", client="kiosk-1").reason in (
+            reasons.BAD_PIN, reasons.THROTTLED)
+    add_patron(circ.engine, "FRESH1", pin="2468")                  # never guessed at: only the client is limited
+    refused = circ.authenticate_patron("FRESH1", "2468", client="kiosk-1")
+    assert not refused.ok and refused.reason == reasons.THROTTLED
+    assert circ.authenticate_patron("FRESH1", "2468", client="kiosk-2").ok
+    with circ.engine.connect() as conn:
+        assert conn.execute(select(pin_failures)).first() is not None
