@@ -131,6 +131,8 @@ SOURCE = (
             choices=Shape(r"\S+@(\S+\.)+\S+", "an e-mail address")),
     Setting("contact_language", str, "nb", "Language of those mails: an interface language (nb, nn, se, en).",
             allowed="interface languages"),
+    Setting("circulation", bool, False, "True when this library lends its copies through Grenseløs (the "
+            "bundled circulation core): its copies' barcodes (852 $p, 952 $p) can be checked out, in and renewed."),
 )
 
 SPARQL = (
@@ -199,8 +201,43 @@ SCHEDULER = (
             "so sources on the same interval do not all start at once.", minimum=0),
 )
 
+CIRCULATION = (
+    Setting("pin_failures", int, 5, "Wrong PINs in a row after which a patron card refuses every PIN, unchecked, "
+            "for pin_lockout_minutes (at the desk, on My page, the patron API and SIP2 alike).", minimum=1),
+    Setting("client_pin_failures", int, 20, "Wrong PINs one client address (or SIP2 terminal) may give within "
+            "pin_lockout_minutes, for any cards, before its further attempts are refused unchecked.", minimum=1),
+    Setting("pin_lockout_minutes", (int, float), 15, "The window in which wrong PINs are counted, and how long "
+            "a locked card or client waits.", minimum=1),
+    Setting("anonymise_after_days", int, 365, "Days after a patron's card expired (and nothing is on loan) "
+            "after which `grenselos patrons retention` wipes the name, contact and birth year; the card stays, "
+            "locked.", minimum=0),
+    Setting("delete_after_days", int, 730, "Days after a patron's card expired (and nothing is on loan) after "
+            "which `grenselos patrons retention` deletes the patron; returned loans stay, without the patron, "
+            "for the statistics.", minimum=0),
+)
+
+SIP2 = (
+    Setting("host", str, "127.0.0.1", "Address `grenselos sip2` listens on for self-service kiosks (0.0.0.0: all)."),
+    Setting("port", int, 6001, "TCP port of the SIP2 server.", minimum=1),
+    Setting("tls_cert", str, "", "PEM certificate (chain) file: when set, the SIP2 server speaks only TLS, as "
+            "kiosks across municipal networks should. Relative paths are taken from the config file's folder."),
+    Setting("tls_key", str, "", "PEM private key of tls_cert (empty: the key is in the tls_cert file)."),
+    Setting("idle_seconds", (int, float), 600, "Seconds a kiosk connection may stay silent before it is closed.",
+            minimum=1),
+)
+
+SIP2_ACCOUNT = (
+    Setting("login", str, None, "The kiosk's SIP2 login (93 CN).", required=True),
+    Setting("password", str, "", "The kiosk's SIP2 password (93 CO); prefer password_env."),
+    Setting("password_env", str, "", "Name of an environment variable holding the password (wins over password)."),
+    Setting("library", str, None, "Id of the source (library) this kiosk lends and returns for; also the SIP2 "
+            "institution id (AO).", required=True),
+    Setting("encoding", str, "", "Character set of this kiosk (cp850 or utf-8); empty: UTF-8 when the bytes are "
+            "valid UTF-8, else cp850.", choices=("cp850", "utf-8")),
+)
+
 SECTIONS = {"harvest": HARVEST, "search": SEARCH, "sparql": SPARQL, "oai": OAI, "portal": PORTAL, "staff": STAFF,
-            "mail": MAIL, "scheduler": SCHEDULER}
+            "mail": MAIL, "scheduler": SCHEDULER, "circulation": CIRCULATION, "sip2": SIP2}
 
 
 def _table_class(name: str, spec: tuple[Setting, ...]) -> type:
@@ -229,6 +266,9 @@ MailSettings = _table_class("MailSettings", tuple(Setting("sender" if s.name == 
                                                           s.default, s.help, choices=s.choices, minimum=s.minimum)
                                                   for s in MAIL))
 SchedulerSettings = _table_class("SchedulerSettings", SCHEDULER)
+CirculationSettings = _table_class("CirculationSettings", CIRCULATION)
+Sip2Settings = _table_class("Sip2Settings", SIP2)
+Sip2Account = _table_class("Sip2Account", SIP2_ACCOUNT)
 
 
 @dataclass(frozen=True)
@@ -246,6 +286,9 @@ class Settings:
     staff: StaffSettings = field(default_factory=StaffSettings)
     mail: MailSettings = field(default_factory=MailSettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    circulation: CirculationSettings = field(default_factory=CirculationSettings)
+    sip2: Sip2Settings = field(default_factory=Sip2Settings)
+    sip2_accounts: tuple[Sip2Account, ...] = ()
 
     def source(self, source_id: str) -> Source:
         for source in self.sources:
@@ -373,6 +416,8 @@ def from_dict(data: dict, path: Path | None = None,
         if not isinstance(table, dict):
             problems.add(name, name, f"[{name}] must be a table")
             table = {}
+        if name == "sip2":
+            table = {k: v for k, v in table.items() if k != "accounts"}
         sections[name] = _check_table(table, spec, problems, f"[{name}]", allowed)
 
     raw_sources = data.get("sources", [])
@@ -397,6 +442,8 @@ def from_dict(data: dict, path: Path | None = None,
         seen.add(values["id"])
         if values["name"] is not None:
             sources.append(Source(**values))
+
+    sip2_accounts = _sip2_accounts(data.get("sip2"), {s.id for s in sources}, problems)
 
     database_url = top["database_url"]
     if top["database_url_env"]:
@@ -431,11 +478,44 @@ def from_dict(data: dict, path: Path | None = None,
         staff=StaffSettings(**sections["staff"]),
         mail=MailSettings(**{"sender" if k == "from" else k: v for k, v in sections["mail"].items()}),
         scheduler=SchedulerSettings(**sections["scheduler"]),
+        circulation=CirculationSettings(**sections["circulation"]),
+        sip2=Sip2Settings(**{**sections["sip2"], **{key: str((base / sections["sip2"][key]).resolve())
+                                                     for key in ("tls_cert", "tls_key") if sections["sip2"][key]}}),
+        sip2_accounts=sip2_accounts,
         path=path,
     )
     if not settings.database_url:
         settings = Settings(**{**settings.__dict__, "database_url": settings.default_database_url})
     return settings
+
+
+def _sip2_accounts(table, source_ids: set[str], problems: _Problems) -> tuple:
+    """The kiosk logins of `[[sip2.accounts]]`: each names a configured source, and no login twice."""
+    raw = table.get("accounts", []) if isinstance(table, dict) else []
+    if not isinstance(raw, list):
+        problems.add("[sip2]", "accounts", "sip2.accounts must be an array of tables ([[sip2.accounts]])")
+        return ()
+    accounts, seen = [], set()
+    for n, entry in enumerate(raw, start=1):
+        where = f"[[sip2.accounts]] #{n}"
+        if not isinstance(entry, dict):
+            problems.add(where, "accounts", f"{where} must be a table")
+            continue
+        values = _check_table(entry, SIP2_ACCOUNT, problems, where, {})
+        if values["login"] is None or values["library"] is None:
+            continue
+        if values["login"] in seen:
+            problems.add(where, "login", f"duplicate SIP2 login {values['login']!r}")
+        seen.add(values["login"])
+        if values["library"] not in source_ids:
+            problems.add(where, "library", f"library {values['library']!r} is not a configured source id"
+                                           f"{did_you_mean(values['library'], source_ids)}")
+        if values["password_env"]:
+            values["password"] = os.environ.get(values["password_env"], values["password"])
+        if not values["password"]:
+            problems.add(where, "password", f"{where} has no password (set password or password_env)")
+        accounts.append(Sip2Account(**values))
+    return tuple(accounts)
 
 
 def load(path: str | os.PathLike, allowed: Mapping[str, Collection[str]] | None = None) -> Settings:
@@ -465,7 +545,7 @@ def reference() -> str:
     """The configuration reference as Markdown, generated from the tables above."""
     lines = []
     for title, spec in (("Top level", TOP_LEVEL), *((f"[{n}]", s) for n, s in SECTIONS.items()),
-                        ("[[sources]]", SOURCE)):
+                        ("[[sources]]", SOURCE), ("[[sip2.accounts]]", SIP2_ACCOUNT)):
         lines += [f"#### {title}", "", "| key | default | meaning |", "|---|---|---|"]
         for s in spec:
             default = "(required)" if s.required else repr(list(s.default) if s.item else s.default)

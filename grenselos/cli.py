@@ -14,6 +14,7 @@ import click
 
 from core import settings as settings_mod
 from core.errors import FatalError, GrenselosError, reason
+from grenselos.circulation_cli import circulation, patrons, rules
 from grenselos.cli_values import accept_config_everywhere, allowed, http_url, ui_language
 from grenselos.staff_cli import staff
 
@@ -562,7 +563,25 @@ def scheduler(ctx, once):
         runner.close()
 
 
+@cli.command("sip2")
+@click.option("--host", default=None, help="Address to listen on (default: [sip2] host).")
+@click.option("--port", default=None, type=click.IntRange(0, 65535), help="TCP port (default: [sip2] port).")
+@pass_ctx
+def sip2(ctx, host, port):
+    """Serve SIP2 2.00 to self-service kiosks and door systems ([[sip2.accounts]] in the config; TLS when
+    [sip2] tls_cert is set)."""
+    from circulation.sip2.run import serve as serve_sip2
+    if not ctx.settings.sip2_accounts:
+        raise FatalError("no [[sip2.accounts]] in the configuration: add one login per kiosk (README, SIP2)")
+    click.echo(f"SIP2 on {host or ctx.settings.sip2.host}:{port if port is not None else ctx.settings.sip2.port}"
+               f"{' (TLS)' if ctx.settings.sip2.tls_cert else ''}", err=True)
+    serve_sip2(ctx.settings, host=host, port=port)
+
+
 cli.add_command(staff)
+cli.add_command(patrons)
+cli.add_command(rules)
+cli.add_command(circulation)
 
 
 def main(argv=None):

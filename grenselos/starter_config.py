@@ -54,6 +54,10 @@ def starter_config() -> str:
         lines += ["", f"[{name}]"]
         for setting in spec:
             lines += _setting(setting)
+    lines += ["", "# -- SIP2 kiosks: one [[sip2.accounts]] table per self-service kiosk or door system login.",
+              "# Keys of an account:"]
+    for setting in settings_mod.SIP2_ACCOUNT:
+        lines += _setting(setting)
     lines += ["", "# -- Sources: one [[sources]] table per library or service harvested (or imported).",
               "# Keys of a source:"]
     for setting in settings_mod.SOURCE:

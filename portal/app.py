@@ -33,7 +33,7 @@ class Portal(Flask):
 
 def create_app(settings: settings_mod.Settings | None = None, test_config: dict | None = None) -> Flask:
     from portal import errors, i18n, log_escape, render, secret, security, services, template_helpers, urls
-    from portal.views import about, api, languages, libraries, lists, record, search, staff, staff_admin
+    from portal.views import about, api, desk, languages, libraries, lists, patron, record, search, staff, staff_admin
     from portal.views import changes, health, oai, resources, sparql, vocabulary, void
     from portal.views import staff_sources
 
@@ -63,6 +63,6 @@ def create_app(settings: settings_mod.Settings | None = None, test_config: dict 
     errors.init_app(app)
     template_helpers.init_app(app)
     for module in (search, record, libraries, languages, api, staff, staff_admin, lists, resources, sparql, void, oai,
-                   changes, vocabulary, health, about, staff_sources):
+                   changes, vocabulary, health, about, staff_sources, patron, desk):
         app.register_blueprint(module.bp)
     return app

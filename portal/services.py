@@ -75,6 +75,18 @@ def record_store():
     return once_per_app("record_store", build)
 
 
+def circulation():
+    """The circulation service (desk, My page, patron API), naming records by the search index's titles."""
+    def build():
+        from circulation.service import Circulation
+
+        def title(record_id: str) -> str:
+            found = search().record(record_id)
+            return (found or {}).get("title") or ""
+        return Circulation(sql(), settings(), titles=title)
+    return once_per_app("circulation", build)
+
+
 def sql():
     """The app's one database engine (one pool per process; connections are taken per use and given
     back). Its tables were brought up to date when the app started (`start`), never in a request."""

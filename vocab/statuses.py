@@ -1,5 +1,5 @@
 """Copy (item) statuses: the one home of what a status is called, how good it is for a patron, and what
-it means to the outside world (schema.org ItemAvailability, NCIP circulation status).
+it means to the outside world (schema.org ItemAvailability, NCIP circulation status, SIP2 circulation status).
 
 Harvested holdings, the copies table, the circulation core, the search index, the record pages, the JSON
 API and the linked data all speak these codes; nothing else may list them. The rows live in
@@ -25,6 +25,8 @@ class Status:
     ncip: str
     labels: dict = field(default_factory=dict, compare=False, hash=False)
     needs_review: frozenset = frozenset()
+    #: The SIP2 item circulation status (message 18) kiosks and sorters read.
+    sip2: str = "01"
 
     def label(self, ui_lang: str = "en") -> str:
         return self.labels.get(_ui(ui_lang)) or self.labels["en"]
@@ -41,7 +43,7 @@ def _table() -> dict[str, Status]:
         out[row["code"]] = Status(
             row["code"], rank, row["available_now"] == "yes", row["schema_org"], row["ncip"],
             {lang: row[lang] for lang in ("en", "nb", "nn", "se") if row.get(lang)},
-            frozenset(x.strip() for x in (row.get("review") or "").split(",") if x.strip()))
+            frozenset(x.strip() for x in (row.get("review") or "").split(",") if x.strip()), row["sip2"])
     return out
 
 

@@ -57,7 +57,8 @@ def staff_page(view):
 
 
 def _sections(who) -> list[dict]:
-    sections = [{"name": "languages", "title": _("Language report"), "url": url_for("staff.languages")},
+    sections = [{"name": "desk", "title": _("Circulation desk"), "url": url_for("desk.checkout")},
+                {"name": "languages", "title": _("Language report"), "url": url_for("staff.languages")},
                 {"name": "sources", "title": _("Harvest health"), "url": url_for("staff_sources.sources")}]
     if who.role in roles.ADMINS:
         sections.append({"name": "users", "title": _("Staff accounts"), "url": url_for("staff_admin.users")})

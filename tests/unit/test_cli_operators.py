@@ -192,7 +192,7 @@ def test_starter_lists_every_setting_with_its_default():
     from core import settings
     assert set(parsed) == set(settings.SECTIONS)            # every section, no value set
     text = starter_config()
-    for spec in (settings.TOP_LEVEL, settings.SOURCE, *settings.SECTIONS.values()):
+    for spec in (settings.TOP_LEVEL, settings.SOURCE, settings.SIP2_ACCOUNT, *settings.SECTIONS.values()):
         for s in spec:
             assert f"# {s.name} = " in text, s.name
 

@@ -1,0 +1,95 @@
+"""The rules matrix, resolved most specific first: library × patron category × item type.
+
+Why data and not settings: a county admin changes loan periods and limits while the system runs, and
+`grenselos rules explain` must be able to say which row applied and which it beat. A NULL cell means
+"any"; among the rows that match, the one naming the item type wins over one naming the category, which
+wins over one naming only the library (Koha's circulation_rules order). The migration seeds a county-wide
+default row, so a match always exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, select
+
+from circulation.tables import circulation_rules
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: int
+    library: str | None
+    category: str | None
+    item_type: str | None
+    loan_days: int
+    renewals: int
+    loan_limit: int
+    hold_limit: int
+    fees: bool
+    note: str
+
+    @property
+    def specificity(self) -> int:
+        return (self.item_type is not None) * 4 + (self.category is not None) * 2 + (self.library is not None)
+
+    def describe(self) -> str:
+        return (f"rule #{self.id} (library {self.library or '*'}, category {self.category or '*'}, "
+                f"item type {self.item_type or '*'})")
+
+
+#: What applies when even the default row was deleted: lend nothing rather than guess.
+NOTHING = Rule(0, None, None, None, 0, 0, 0, 0, False, "no rule matches")
+
+
+def _rule(r) -> Rule:
+    return Rule(r.id, r.library, r.category, r.item_type, r.loan_days, r.renewals, r.loan_limit, r.hold_limit,
+                bool(r.fees), r.note)
+
+
+def candidates(conn, library: str, category: str, item_type: str) -> list[Rule]:
+    """Every row matching the three, the winner first."""
+    c = circulation_rules.c
+    rows = conn.execute(select(circulation_rules).where(and_(
+        or_(c.library.is_(None), c.library == library),
+        or_(c.category.is_(None), c.category == category),
+        or_(c.item_type.is_(None), c.item_type == item_type))))
+    return sorted((_rule(r) for r in rows), key=lambda rule: (-rule.specificity, rule.id))
+
+
+def resolve(conn, library: str, category: str, item_type: str) -> Rule:
+    found = candidates(conn, library, category, item_type)
+    return found[0] if found else NOTHING
+
+
+def all_rules(conn) -> list[Rule]:
+    return [_rule(r) for r in conn.execute(select(circulation_rules).order_by(circulation_rules.c.id))]
+
+
+def put(conn, *, library=None, category=None, item_type=None, loan_days: int, renewals: int, loan_limit: int,
+        hold_limit: int, fees: bool = False, note: str = "") -> None:
+    """Add or replace the row for exactly these three cells (NULL-safe, which a unique index is not)."""
+    c = circulation_rules.c
+    match = and_(c.library.is_(None) if library is None else c.library == library,
+                 c.category.is_(None) if category is None else c.category == category,
+                 c.item_type.is_(None) if item_type is None else c.item_type == item_type)
+    values = {"loan_days": loan_days, "renewals": renewals, "loan_limit": loan_limit, "hold_limit": hold_limit,
+              "fees": fees, "note": note}
+    if conn.execute(circulation_rules.update().where(match).values(**values)).rowcount == 0:
+        conn.execute(circulation_rules.insert().values(library=library, category=category, item_type=item_type,
+                                                       **values))
+
+
+def explain(conn, *, library: str, category: str, item_type: str) -> dict:
+    """Which row applies to a (lending library, patron category, item type) and which rows it beat, for
+    `grenselos rules explain` and the desk."""
+    found = candidates(conn, library, category, item_type)
+    winner = found[0] if found else NOTHING
+    return {"library": library, "category": category, "item_type": item_type,
+            "rule": _as_dict(winner), "beaten": [_as_dict(r) for r in found[1:]]}
+
+
+def _as_dict(rule: Rule) -> dict:
+    return {"id": rule.id, "library": rule.library, "category": rule.category, "item_type": rule.item_type,
+            "loan_days": rule.loan_days, "renewals": rule.renewals, "loan_limit": rule.loan_limit,
+            "hold_limit": rule.hold_limit, "fees": rule.fees, "note": rule.note, "describe": rule.describe()}

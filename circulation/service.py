@@ -1,0 +1,431 @@
+"""The circulation transactions: the one door the desk screens, My page, the patron API and the SIP2 server
+go through, so a rule, a limit or a privacy promise holds the same way everywhere.
+
+Why it is built like this:
+- Every transaction is one database transaction that starts by writing the patron's row (`tx_seq + 1`):
+  on PostgreSQL that is the row lock that serialises one patron's checkouts (limits hold under
+  concurrency, FOLIO's per-user lock), on SQLite it takes the write lock. The copy side needs no lock: the
+  partial unique index `uq_loans_open_copy` lets only one open loan per copy exist, and a lost race comes
+  back as "already on loan" (or as the same loan, for the same patron).
+- A double scan is not an error: the same patron checking out a copy they already have gets `ok` with the
+  same loan (`repeat=True`), nothing written.
+- Every transaction writes the copy's status with `transform.copies.set_status`, whose `updated_at` the
+  index applier follows; nothing here touches the graph store or an OAI datestamp.
+- Privacy by default: a loan loses its patron at return unless the patron opted in to history.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from accounts import audit, passwords, roles
+from circulation import reasons, rules, statistics
+from circulation.results import ItemInfo, Loan, LoanResult, Patron, PatronResult, PatronStatus, ReturnResult
+from circulation.tables import copy_types, holds, loans, patrons, pin_failures
+from core.db import engine_for, migrate
+from index.from_store import document_id
+from libraries import calendar
+from transform.copies import copies, set_status
+from transform.tables import transform_records
+from vocab import libraries as vocab_libraries
+
+#: The region's clock: a loan's due date is a day in the libraries' own time zone.
+LOCAL = ZoneInfo("Europe/Oslo")
+CHANNELS = ("desk", "online", "sip2")
+#: Audit events (accounts.audit) of staff reading a patron's record.
+PATRON_VIEWED = "patron_viewed"
+PATRON_VIEW_REFUSED = "patron_view_refused"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(at: datetime | None) -> datetime:
+    if at is None:
+        return _now()
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
+def local_day(at: datetime) -> date:
+    return at.astimezone(LOCAL).date()
+
+
+def _patron(r, guardian_card=None) -> Patron:
+    return Patron(r.id, r.card, r.name, r.email, r.phone, r.language, r.library, r.category, r.birth_year,
+                  guardian_card, r.status, r.block_reason, bool(r.keep_history), r.expires_on)
+
+
+class Circulation:
+    """Circulation over one database. `settings` (core.settings.Settings) says which sources lend
+    (`circulation = true`) and how PIN guessing is throttled; `titles(record_id)` names a record by its
+    public id (the portal passes the search index's title; without it titles are empty)."""
+
+    def __init__(self, engine: Engine, settings, titles: Callable[[str], str] | None = None):
+        self.engine = engine
+        self.settings = settings
+        self.titles = titles or (lambda record_id: "")
+        self._library_of_source = {s.id: vocab_libraries.source_library(s).id for s in settings.sources}
+        self.circulating_sources = tuple(s.id for s in settings.sources if getattr(s, "circulation", False))
+        self.circulating_libraries = frozenset(self._library_of_source[s] for s in self.circulating_sources)
+        self._key: bytes | None = None
+
+    def _statistics_key(self) -> bytes:
+        if self._key is None:
+            self._key = statistics.installation_key(self.settings.data_dir)
+        return self._key
+
+    @contextmanager
+    def _transaction(self):
+        """One transaction. (A process-wide lock for SQLite writers was measured slower: bench/circulation.py.)"""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @classmethod
+    def open(cls, database_url: str, settings, titles=None) -> "Circulation":
+        """Over a new engine for `database_url`, its tables brought up to date (for the CLI and SIP2)."""
+        engine = engine_for(database_url)
+        migrate(engine)
+        return cls(engine, settings, titles)
+
+    # --- libraries -------------------------------------------------------------------------------
+
+    def library_id(self, library: str) -> str:
+        """A source id (what SIP2 accounts and the CSV name) or a library id → the library id."""
+        return self._library_of_source.get(library, library)
+
+    def due_date(self, conn, library: str, day: date) -> date:
+        point = calendar.main_point(conn, library)
+        return calendar.next_open_day(conn, point, day) if point is not None else day
+
+    # --- patrons ---------------------------------------------------------------------------------
+
+    def patron(self, card: str) -> Patron | None:
+        with self.engine.connect() as conn:
+            return self._find_patron(conn, card)
+
+    def _find_patron(self, conn, card: str) -> Patron | None:
+        r = conn.execute(select(patrons).where(patrons.c.card == (card or "").strip())).first()
+        if r is None:
+            return None
+        guardian = None
+        if r.guardian_id is not None:
+            guardian = conn.execute(select(patrons.c.card).where(patrons.c.id == r.guardian_id)).scalar()
+        return _patron(r, guardian)
+
+    def may_serve(self, who, patron: Patron) -> bool:
+        """Whether a staff member (`accounts.Principal`) may see and change this patron: their own library's
+        patrons (a county admin: everyone's)."""
+        return who is not None and (who.role == roles.COUNTY_ADMIN or self.library_id(who.library) == patron.library)
+
+    def staff_lookup(self, card: str, who, client: str | None = None) -> Patron | None:
+        """A patron as a staff member looks them up: None when unknown or another library's; every look-up
+        of a patron is audited (`patron_viewed`, the card as target), so a data-protection officer can see
+        who read whose record."""
+        with self._transaction() as conn:
+            patron = self._find_patron(conn, card)
+            allowed = patron is not None and self.may_serve(who, patron)
+            if patron is not None:
+                audit.record(conn, PATRON_VIEWED if allowed else PATRON_VIEW_REFUSED,
+                             library=who.library if who else None, principal=who.username if who else None,
+                             client=client, target=patron.card)
+            return patron if allowed else None
+
+    def authenticate_patron(self, card: str, pin: str, client: str | None = None) -> PatronResult:
+        """Check a card's PIN, throttled per card and per client (address or SIP2 terminal): past the limits
+        the PIN is not even checked, so guessing gains nothing."""
+        limits = self.settings.circulation
+        now = _now()
+        window = timedelta(minutes=limits.pin_lockout_minutes)
+        client = (client or "")[:64]
+        with self._transaction() as conn:
+            if client and conn.execute(select(func.count()).select_from(pin_failures).where(
+                    pin_failures.c.client == client, pin_failures.c.at > now - window)).scalar() \
+                    >= limits.client_pin_failures:
+                return PatronResult(False, reasons.THROTTLED)
+            r = conn.execute(select(patrons).where(patrons.c.card == (card or "").strip())).first()
+            if r is None:
+                passwords.verify(passwords.dummy_hash(), pin or "")
+                self._client_failed(conn, client, now)
+                return PatronResult(False, reasons.PATRON_NOT_FOUND)
+            locked = r.locked_until and _aware(r.locked_until) > now
+            if locked:
+                return PatronResult(False, reasons.THROTTLED)
+            if not passwords.verify(r.pin_hash, pin or ""):
+                failures = r.pin_failures + 1
+                values = {"pin_failures": failures}
+                if failures >= limits.pin_failures:
+                    values = {"pin_failures": 0, "locked_until": now + window}
+                conn.execute(update(patrons).where(patrons.c.id == r.id).values(**values))
+                self._client_failed(conn, client, now)
+                return PatronResult(False, reasons.BAD_PIN)
+            values = {"pin_failures": 0, "locked_until": None}
+            if passwords.needs_rehash(r.pin_hash):
+                values["pin_hash"] = passwords.hash_password(pin)
+            if r.pin_failures or r.locked_until or "pin_hash" in values:
+                conn.execute(update(patrons).where(patrons.c.id == r.id).values(**values))
+            return PatronResult(True, reasons.OK, self._find_patron(conn, r.card))
+
+    def _client_failed(self, conn, client: str, now: datetime) -> None:
+        """Count a wrong PIN against the client; rows older than the window are of no further use."""
+        if client:
+            window = timedelta(minutes=self.settings.circulation.pin_lockout_minutes)
+            conn.execute(pin_failures.delete().where(pin_failures.c.at < now - window))
+            conn.execute(insert(pin_failures).values(client=client, at=now))
+
+    def patron_status(self, card: str, at: datetime | None = None) -> PatronStatus:
+        today = local_day(_aware(at))
+        with self.engine.connect() as conn:
+            patron = self._find_patron(conn, card)
+            if patron is None:
+                return PatronStatus(False, reasons.PATRON_NOT_FOUND)
+            open_loans = conn.execute(select(loans.c.barcode, loans.c.due_date).where(
+                loans.c.patron_id == patron.id, loans.c.returned_at.is_(None)).order_by(loans.c.due_date)).all()
+            waiting = conn.execute(select(func.count()).select_from(holds).where(
+                holds.c.patron_id == patron.id, holds.c.status == "waiting")).scalar()
+            rule = rules.resolve(conn, patron.library, patron.category, "book")
+        overdue = tuple(b for b, due in open_loans if due < today)
+        reason = {"blocked": reasons.BLOCKED, "expired": reasons.EXPIRED}.get(patron.status, reasons.OK)
+        return PatronStatus(patron.active, reason, patron, len(open_loans), len(overdue), waiting,
+                            rule.loan_limit, rule.hold_limit, tuple(b for b, _ in open_loans), overdue)
+
+    # --- items -----------------------------------------------------------------------------------
+
+    def _copy(self, conn, barcode: str):
+        barcode = (barcode or "").strip()
+        if not barcode or not self.circulating_sources:
+            return None
+        return conn.execute(select(copies).where(copies.c.item_id == barcode,
+                                                 copies.c.source.in_(self.circulating_sources))
+                            .order_by(copies.c.id)).first()
+
+    def home_library(self, copy) -> str:
+        return copy.library or self._library_of_source.get(copy.source, copy.source)
+
+    def _item_type(self, conn, copy_id: int) -> str:
+        return conn.execute(select(copy_types.c.item_type).where(copy_types.c.copy_id == copy_id)).scalar() or "book"
+
+    def _record_id(self, conn, source: str, identifier: str) -> str:
+        """The record's public id (`/record/<id>`, the search document's id); "" before it is converted."""
+        minted = conn.execute(select(transform_records.c.record_id).where(
+            transform_records.c.source == source, transform_records.c.identifier == identifier)).scalar()
+        return document_id(source, minted) if minted else ""
+
+    def _title(self, record_id: str) -> str:
+        return self.titles(record_id) if record_id else ""
+
+    def _item(self, conn, copy, *, item_type: str | None = None, status: str | None = None,
+              due: date | None = None) -> ItemInfo:
+        """The copy as a caller sees it; `status`/`due` when this transaction just wrote them."""
+        queue = conn.execute(select(func.count()).select_from(holds).where(
+            holds.c.source == copy.source, holds.c.identifier == copy.identifier,
+            holds.c.status == "waiting")).scalar()
+        if status is None:
+            status = copy.status
+            due = date.fromisoformat(copy.due_date) if copy.status == "on_loan" and copy.due_date else None
+        record_id = self._record_id(conn, copy.source, copy.identifier)
+        return ItemInfo(copy.item_id, copy.id, copy.source, copy.identifier, record_id, self._title(record_id),
+                        status, due if status == "on_loan" else None, self.home_library(copy),
+                        item_type or self._item_type(conn, copy.id), copy.location, copy.call_number, queue)
+
+    def item(self, barcode: str) -> ItemInfo | None:
+        with self.engine.connect() as conn:
+            copy = self._copy(conn, barcode)
+            return self._item(conn, copy) if copy is not None else None
+
+    # --- loans -----------------------------------------------------------------------------------
+
+    def _loan(self, conn, r) -> Loan:
+        category = r.patron_category
+        rule = rules.resolve(conn, r.library, category, r.item_type)
+        record_id = self._record_id(conn, r.source, r.identifier)
+        return Loan(r.id, r.barcode, r.copy_id, r.source, r.identifier, record_id, self._title(record_id),
+                    r.library, _aware(r.out_at), r.due_date, r.renewals,
+                    max(rule.renewals - r.renewals, 0), _aware(r.returned_at) if r.returned_at else None)
+
+    def loans(self, card: str) -> list[Loan]:
+        """The patron's open loans, soonest due first."""
+        with self.engine.connect() as conn:
+            patron = self._find_patron(conn, card)
+            if patron is None:
+                return []
+            rows = conn.execute(select(loans).where(loans.c.patron_id == patron.id, loans.c.returned_at.is_(None))
+                                .order_by(loans.c.due_date, loans.c.id)).all()
+            return [self._loan(conn, r) for r in rows]
+
+    def history(self, card: str) -> list[Loan]:
+        """Returned loans still linked to the patron: only those of a patron who opted in to history."""
+        with self.engine.connect() as conn:
+            patron = self._find_patron(conn, card)
+            if patron is None:
+                return []
+            rows = conn.execute(select(loans).where(loans.c.patron_id == patron.id,
+                                                    loans.c.returned_at.is_not(None))
+                                .order_by(loans.c.returned_at.desc())).all()
+            return [self._loan(conn, r) for r in rows]
+
+    def _lock_patron(self, conn, card: str):
+        """Write the patron's row first (the lock, see the module docstring), then read it."""
+        card = (card or "").strip()
+        conn.execute(update(patrons).where(patrons.c.card == card).values(tx_seq=patrons.c.tx_seq + 1))
+        return conn.execute(select(patrons).where(patrons.c.card == card)).first()
+
+    def _open_loan(self, conn, copy_id: int):
+        return conn.execute(select(loans).where(loans.c.copy_id == copy_id, loans.c.returned_at.is_(None))).first()
+
+    def checkout(self, card: str, barcode: str, library: str, at: datetime | None = None, desk: str | None = None,
+                 no_block: bool = False, channel: str = "desk") -> LoanResult:
+        """Lend a copy. `no_block`: a transaction the kiosk or an offline desk already did (SIP2 no-block,
+        offline sync): accepted even past limits and blocks, and a copy still lent to someone else is
+        returned first, at `at`."""
+        at = _aware(at)
+        library = self.library_id(library)
+        for attempt in range(2):
+            try:
+                with self._transaction() as conn:
+                    return self._checkout(conn, card, barcode, library, at, desk or "", no_block, channel)
+            except IntegrityError:
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _checkout(self, conn, card, barcode, library, at, desk, no_block, channel) -> LoanResult:
+        if library not in self.circulating_libraries:
+            return LoanResult(False, reasons.NOT_CIRCULATING)
+        p = self._lock_patron(conn, card)
+        if p is None:
+            return LoanResult(False, reasons.PATRON_NOT_FOUND)
+        copy = self._copy(conn, barcode)
+        if copy is None:
+            return LoanResult(False, reasons.NOT_FOUND)
+        current = self._open_loan(conn, copy.id)
+        if current is not None and current.patron_id == p.id:
+            return LoanResult(True, reasons.OK, self._loan(conn, current), self._item(conn, copy), repeat=True)
+        if not no_block:
+            if p.status == "blocked":
+                return LoanResult(False, reasons.BLOCKED, item=self._item(conn, copy))
+            if p.status == "expired" or (p.expires_on and p.expires_on < local_day(at)):
+                return LoanResult(False, reasons.EXPIRED, item=self._item(conn, copy))
+            if current is not None:
+                return LoanResult(False, reasons.ALREADY_ON_LOAN, item=self._item(conn, copy))
+        item_type = self._item_type(conn, copy.id)
+        rule = rules.resolve(conn, library, p.category, item_type)
+        if not no_block:
+            if rule.loan_days <= 0 or copy.status == "reference":
+                return LoanResult(False, reasons.NOT_LOANABLE, item=self._item(conn, copy))
+            count = conn.execute(select(func.count()).select_from(loans).where(
+                loans.c.patron_id == p.id, loans.c.returned_at.is_(None))).scalar()
+            if count >= rule.loan_limit:
+                return LoanResult(False, reasons.LIMIT, item=self._item(conn, copy))
+        if current is not None:                      # no-block over someone else's loan: return that first
+            self._close(conn, current, library, at)
+        due = self.due_date(conn, library, local_day(at) + timedelta(days=max(rule.loan_days, 1)))
+        loan_id = conn.execute(insert(loans).values(
+            copy_id=copy.id, barcode=copy.item_id, source=copy.source, identifier=copy.identifier, patron_id=p.id,
+            patron_category=p.category, patron_library=p.library, item_type=item_type, library=library, desk=desk,
+            channel=channel if channel in CHANNELS else "desk", out_at=at, due_date=due, renewals=0)
+        ).inserted_primary_key[0]
+        set_status(conn, copy.id, "on_loan", due.isoformat())
+        statistics.mark_borrower(conn, self._statistics_key(), library, p.id, p.category, at)
+        item = self._item(conn, copy, item_type=item_type, status="on_loan", due=due)
+        loan = Loan(loan_id, copy.item_id, copy.id, copy.source, copy.identifier, item.record_id, item.title, library,
+                    at, due, 0, max(rule.renewals, 0))
+        return LoanResult(True, reasons.OK, loan, item)
+
+    def _close(self, conn, loan_row, library: str, at: datetime) -> None:
+        keep = conn.execute(select(patrons.c.keep_history).where(patrons.c.id == loan_row.patron_id)).scalar() \
+            if loan_row.patron_id is not None else False
+        values = {"returned_at": at, "return_library": library}
+        if not keep:
+            values["patron_id"] = None
+        conn.execute(update(loans).where(loans.c.id == loan_row.id).values(**values))
+
+    def checkin(self, barcode: str, library: str, at: datetime | None = None, no_block: bool = False) -> ReturnResult:
+        """Take a copy back at any circulating library and say where it goes: its home library's shelf, or in
+        transit home. A copy not on loan is still routed (returns are idempotent): `ok` with reason
+        `not_on_loan`."""
+        at = _aware(at)
+        library = self.library_id(library)
+        with self._transaction() as conn:
+            if library not in self.circulating_libraries:
+                return ReturnResult(False, reasons.NOT_CIRCULATING)
+            copy = self._copy(conn, barcode)
+            if copy is None:
+                return ReturnResult(False, reasons.NOT_FOUND)
+            current = self._open_loan(conn, copy.id)
+            loan = None
+            if current is not None:
+                loan = self._loan(conn, current)
+                self._close(conn, current, library, at)
+            home = self.home_library(copy)
+            destination, to_library, status = ("shelf", "", "available") if home == library \
+                else ("transit", home, "in_transit")
+            if copy.status != status or current is not None:
+                set_status(conn, copy.id, status)
+            return ReturnResult(True, reasons.OK if current is not None else reasons.NOT_ON_LOAN,
+                                self._item(conn, copy, status=status), loan, destination, to_library)
+
+    def renew(self, card: str, barcode: str, at: datetime | None = None, channel: str = "desk") -> LoanResult:
+        at = _aware(at)
+        with self._transaction() as conn:
+            p = self._lock_patron(conn, card)
+            if p is None:
+                return LoanResult(False, reasons.PATRON_NOT_FOUND)
+            copy = self._copy(conn, barcode)
+            if copy is None:
+                return LoanResult(False, reasons.NOT_FOUND)
+            current = self._open_loan(conn, copy.id)
+            if current is None or current.patron_id != p.id:
+                return LoanResult(False, reasons.NOT_ON_LOAN, item=self._item(conn, copy))
+            loan = self._loan(conn, current)
+            if p.status == "blocked":
+                return LoanResult(False, reasons.BLOCKED, loan, self._item(conn, copy))
+            if p.status == "expired" or (p.expires_on and p.expires_on < local_day(at)):
+                return LoanResult(False, reasons.EXPIRED, loan, self._item(conn, copy))
+            waiting = conn.execute(select(func.count()).select_from(holds).where(and_(
+                holds.c.source == copy.source, holds.c.identifier == copy.identifier, holds.c.status == "waiting",
+                holds.c.patron_id != p.id))).scalar()
+            if waiting:
+                return LoanResult(False, reasons.HOLD_WAITING, loan, self._item(conn, copy))
+            rule = rules.resolve(conn, current.library, current.patron_category, current.item_type)
+            if current.renewals >= rule.renewals:
+                return LoanResult(False, reasons.RENEWAL_LIMIT, loan, self._item(conn, copy))
+            due = self.due_date(conn, current.library, local_day(at) + timedelta(days=max(rule.loan_days, 1)))
+            due = max(due, current.due_date)
+            conn.execute(update(loans).where(loans.c.id == current.id).values(
+                due_date=due, renewals=current.renewals + 1))
+            set_status(conn, copy.id, "on_loan", due.isoformat())
+            loan = replace(loan, due_date=due, renewals=current.renewals + 1,
+                           renewals_left=max(rule.renewals - current.renewals - 1, 0))
+            return LoanResult(True, reasons.OK, loan, self._item(conn, copy, item_type=current.item_type,
+                                                                 status="on_loan", due=due))
+
+    # --- explanations ----------------------------------------------------------------------------
+
+    def explain(self, card: str, barcode: str, library: str | None = None, at: datetime | None = None) -> dict:
+        """Which rule applies when this patron borrows this copy (at `library`, else the copy's home), and
+        the due date it would give; {"error": reason} when either is unknown."""
+        with self.engine.connect() as conn:
+            patron = self._find_patron(conn, card)
+            if patron is None:
+                return {"error": reasons.PATRON_NOT_FOUND}
+            copy = self._copy(conn, barcode)
+            if copy is None:
+                return {"error": reasons.NOT_FOUND}
+            lending = self.library_id(library) if library else self.home_library(copy)
+            out = rules.explain(conn, library=lending, category=patron.category,
+                                item_type=self._item_type(conn, copy.id))
+            days = out["rule"]["loan_days"]
+            day = local_day(_aware(at))
+            out.update(card=patron.card, barcode=copy.item_id,
+                       due_date=self.due_date(conn, lending, day + timedelta(days=days)).isoformat() if days > 0
+                       else None)
+            return out

@@ -1,0 +1,57 @@
+"""`grenselos sip2`: the SIP2 server over the circulation service the settings describe."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+from circulation.service import Circulation
+from circulation.sip2.server import Sip2Server
+from circulation.sip2.session import Account
+from index.backends import open_backend
+from index.errors import BackendError
+
+log = logging.getLogger(__name__)
+
+
+def accounts(settings) -> list[Account]:
+    return [Account(a.login, a.password, a.library, a.encoding) for a in settings.sip2_accounts]
+
+
+def index_titles(settings):
+    """titles(record_id) for kiosk receipts (AJ), read from the search index: a title is not worth failing a
+    loan for, so an index that cannot answer gives an empty title."""
+    try:
+        backend = open_backend(settings, create=False)
+    except BackendError as exc:
+        log.warning("SIP2 titles: search index not available (%s); AJ stays empty", exc)
+        return lambda record_id: ""
+
+    @lru_cache(maxsize=4096)
+    def title(record_id: str) -> str:
+        try:
+            document = backend.get(record_id)
+        except BackendError:
+            return ""
+        return document.title if document is not None else ""
+    return title
+
+
+def build_server(settings, host: str | None = None, port: int | None = None, service=None) -> Sip2Server:
+    """A server bound to `host`:`port` (the [sip2] settings when None); port 0 picks a free one."""
+    if service is None:
+        service = Circulation.open(settings.database_url, settings)
+        service.titles = index_titles(settings)
+    return Sip2Server(service, accounts(settings), host=settings.sip2.host if host is None else host,
+                      port=settings.sip2.port if port is None else port, tls_cert=settings.sip2.tls_cert,
+                      tls_key=settings.sip2.tls_key, idle_seconds=settings.sip2.idle_seconds)
+
+
+def serve(settings, host: str | None = None, port: int | None = None) -> None:
+    server = build_server(settings, host, port)
+    log.warning("SIP2 on %s:%s%s, %d kiosk account(s)", *server.server_address[:2],
+                " (TLS)" if server.tls else "", len(server.accounts))
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()

@@ -1,0 +1,148 @@
+"""The circulation core's tables: patrons, loans, the rules matrix, item types, patron categories, holds
+waiting on a title, and the PIN-guess counter.
+
+Defined once here; `circulation/migrations/versions/` creates them. Copies themselves are the transform
+stage's `copies` rows (`transform.copies`): a loan names its copy by id and keeps the barcode, record and
+the facts statistics need (patron category, item type, libraries) so that anonymising a loan at return
+(`patron_id` set to NULL) loses nothing a report asks for.
+
+The invariants live in the database, not in code: one open loan per copy is a partial unique index
+(`returned_at IS NULL`) on SQLite and PostgreSQL alike, as Evergreen's
+`only_one_concurrent_checkout_per_copy`.
+"""
+
+from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData,
+                        String, Table, Text, UniqueConstraint, text)
+
+metadata = MetaData()
+
+#: Patron categories (the Mikromarc borrower groups map onto these; `ill-library` is a library borrowing
+#: for inter-library loan).
+CATEGORIES = ("adult", "child", "pupil", "staff", "ill-library")
+#: Patron states: `blocked` carries a reason; `expired` is a card past its end (the register's states).
+PATRON_STATES = ("active", "blocked", "expired")
+#: Item types a copy may have (Mikromarc's media groups land on these); a copy with none is a `book`.
+ITEM_TYPES = ("book", "audiobook", "music", "film", "game", "magazine", "equipment", "reference", "short-loan")
+
+patron_categories = Table(
+    "patron_categories", metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(128), nullable=False),
+)
+
+item_types = Table(
+    "item_types", metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(128), nullable=False),
+)
+
+patrons = Table(
+    "patrons", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("card", String(32), nullable=False, unique=True),
+    Column("pin_hash", Text, nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("email", String(256), nullable=False, default=""),
+    Column("phone", String(64), nullable=False, default=""),
+    Column("language", String(8), nullable=False, default="nb"),
+    Column("library", String(128), nullable=False),          # home library (vocab.libraries id)
+    Column("category", String(32), ForeignKey("patron_categories.code"), nullable=False),
+    Column("birth_year", Integer),                            # never a national identity number
+    Column("guardian_id", Integer, ForeignKey("patrons.id", ondelete="SET NULL")),
+    Column("status", String(16), nullable=False, default="active"),
+    Column("block_reason", String(255), nullable=False, default=""),
+    Column("keep_history", Boolean, nullable=False, default=False),   # opted in to loan history
+    Column("expires_on", Date),
+    Column("pin_failures", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime(timezone=True)),
+    #: Bumped by every transaction on the patron: its UPDATE is the row lock that serialises a patron's
+    #: checkouts (limits hold under concurrency on PostgreSQL; SQLite takes its write lock there).
+    Column("tx_seq", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("status IN ('active', 'blocked', 'expired')", name="ck_patrons_status"),
+    CheckConstraint("language IN ('nb', 'nn', 'se', 'en')", name="ck_patrons_language"),
+    Index("ix_patrons_library", "library"),
+)
+
+#: The type of a copy when it is not a `book` (copies themselves are the transform stage's rows).
+copy_types = Table(
+    "copy_types", metadata,
+    Column("copy_id", Integer, primary_key=True),
+    Column("item_type", String(32), ForeignKey("item_types.code"), nullable=False),
+)
+
+#: The rules matrix: NULL in library, category or item_type means "any"; the most specific row wins
+#: (item type, then category, then library weigh in that order, as Koha's circulation_rules).
+circulation_rules = Table(
+    "circulation_rules", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("library", String(128)),
+    Column("category", String(32)),
+    Column("item_type", String(32)),
+    Column("loan_days", Integer, nullable=False),
+    Column("renewals", Integer, nullable=False),
+    Column("loan_limit", Integer, nullable=False),
+    Column("hold_limit", Integer, nullable=False),
+    Column("fees", Boolean, nullable=False, default=False),
+    Column("note", String(255), nullable=False, default=""),
+    UniqueConstraint("library", "category", "item_type", name="uq_circulation_rules_match"),
+)
+
+loans = Table(
+    "loans", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("copy_id", Integer, nullable=False),
+    Column("barcode", String(128), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("identifier", String(512), nullable=False),
+    Column("patron_id", Integer, ForeignKey("patrons.id", ondelete="SET NULL")),   # NULL once anonymised
+    Column("patron_category", String(32), nullable=False),
+    Column("patron_library", String(128), nullable=False),
+    Column("item_type", String(32), nullable=False),
+    Column("library", String(128), nullable=False),          # the lending library
+    Column("desk", String(64), nullable=False, default=""),
+    Column("channel", String(16), nullable=False, default="desk"),
+    Column("out_at", DateTime(timezone=True), nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("renewals", Integer, nullable=False, default=0),
+    Column("returned_at", DateTime(timezone=True)),
+    Column("return_library", String(128)),
+    Index("uq_loans_open_copy", "copy_id", unique=True, sqlite_where=text("returned_at IS NULL"),
+          postgresql_where=text("returned_at IS NULL")),
+    Index("ix_loans_patron_open", "patron_id", "returned_at"),
+)
+
+#: A hold on a title (the county-wide holds, transit and notices come in their own issue); here only what
+#: renewal needs to know: someone is waiting for this record.
+holds = Table(
+    "holds", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("patron_id", Integer, ForeignKey("patrons.id", ondelete="CASCADE"), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("identifier", String(512), nullable=False),
+    Column("pickup_library", String(128), nullable=False),
+    Column("status", String(16), nullable=False, default="waiting"),   # waiting | filled | cancelled
+    Column("placed_at", DateTime(timezone=True), nullable=False),
+    Index("ix_holds_record", "source", "identifier", "status"),
+)
+
+#: Failed PIN checks per client address (the per-card counter is on the patron row).
+pin_failures = Table(
+    "patron_pin_failures", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_patron_pin_failures_client", "client", "at"),
+)
+
+#: One row per borrower, lending library and year: `borrower` is a keyed hash of the patron id (not
+#: reversible without the key, different per year), so "active borrowers" survives anonymised loans and
+#: deleted patrons without keeping who they were (the National Library's annual statistics ask for it).
+borrower_years = Table(
+    "borrower_years", metadata,
+    Column("library", String(128), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("borrower", String(32), primary_key=True),
+    Column("age_group", String(16), nullable=False),          # children | adults | libraries
+)

@@ -1,0 +1,131 @@
+"""`grenselos patrons …` and `grenselos rules …`: the circulation core from the server's command line."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import click
+
+from circulation import patrons as patron_store
+from circulation import rules as rules_mod
+from circulation import statistics as stats_mod
+from circulation.patron_import import HeaderError, import_file
+from circulation.service import Circulation
+
+
+def _circulation(obj) -> Circulation:
+    return Circulation.open(obj.settings.database_url, obj.settings)
+
+
+@click.group()
+def patrons():
+    """Patrons of the libraries that lend through Grenseløs."""
+
+
+@patrons.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
+@click.pass_obj
+def import_(obj, file, dry_run, as_json):
+    """Add or update patrons from a CSV file (header: card,pin,name,email,library,category,…), idempotent by
+    card number; every refused row is reported with its reasons. Exits 1 when any row was refused."""
+    circ = _circulation(obj)
+    try:
+        report = import_file(circ.engine, file, circ, dry_run=dry_run)
+    except (HeaderError, UnicodeDecodeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        for line in report.lines():
+            click.echo(line)
+    if report.refused:
+        raise SystemExit(1)
+
+
+@patrons.command("retention")
+@click.option("--dry-run", is_flag=True, help="Say what would be done; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def retention(obj, dry_run, as_json):
+    """The retention timers for expired cards: mark expired, then wipe name and contact after
+    [circulation] anonymise_after_days, then delete after delete_after_days (run it daily from a timer)."""
+    circ = _circulation(obj)
+    limits = obj.settings.circulation
+    with circ.engine.begin() as conn:
+        done = patron_store.retention(conn, date.today(), limits.anonymise_after_days, limits.delete_after_days,
+                                      dry_run=dry_run)
+    if as_json:
+        click.echo(json.dumps({**done, "dry_run": dry_run}, indent=2))
+        return
+    for key, cards in done.items():
+        click.echo(f"{key.replace('_', ' ')}: {len(cards)}" + (f" ({', '.join(cards[:20])})" if cards else ""))
+
+
+@click.group()
+def rules():
+    """The circulation rules matrix (library × patron category × item type)."""
+
+
+@rules.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def list_(obj, as_json):
+    """Every rule, with loan period, renewals and limits."""
+    circ = _circulation(obj)
+    with circ.engine.connect() as conn:
+        found = rules_mod.all_rules(conn)
+    if as_json:
+        click.echo(json.dumps([rules_mod._as_dict(r) for r in found], ensure_ascii=False, indent=2))
+        return
+    click.echo("id\tlibrary\tcategory\titem type\tdays\trenewals\tloans\tholds\tfees")
+    for r in found:
+        click.echo(f"{r.id}\t{r.library or '*'}\t{r.category or '*'}\t{r.item_type or '*'}\t{r.loan_days}\t"
+                   f"{r.renewals}\t{r.loan_limit}\t{r.hold_limit}\t{'yes' if r.fees else 'no'}")
+
+
+@rules.command("explain")
+@click.option("--patron", "card", required=True, help="The patron's card number.")
+@click.option("--item", "barcode", required=True, help="The copy's barcode.")
+@click.option("--library", default=None, help="The lending library (source id); default the copy's home.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def explain(obj, card, barcode, library, as_json):
+    """Say which rule applies when this patron borrows this copy, and which rules it beat."""
+    out = _circulation(obj).explain(card, barcode, library)
+    if "error" in out:
+        what = {"patron_not_found": f"no patron has card {card!r}",
+                "not_found": f"no copy of a lending library has barcode {barcode!r}"}[out["error"]]
+        raise click.ClickException(what)
+    if as_json:
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    r = out["rule"]
+    click.echo(f"patron {out['card']} ({out['category']}) borrowing {out['barcode']} ({out['item_type']}) "
+               f"at {out['library']}:")
+    click.echo(f"  applies: {r['describe']}{': ' + r['note'] if r['note'] else ''}")
+    click.echo(f"  loan period {r['loan_days']} days, {r['renewals']} renewals, loan limit {r['loan_limit']}, "
+               f"hold limit {r['hold_limit']}, fees {'on' if r['fees'] else 'off'}")
+    click.echo(f"  due date if lent today: {out['due_date'] or 'not for loan'}")
+    for b in out["beaten"]:
+        click.echo(f"  beats: {b['describe']}")
+
+
+@click.group()
+def circulation():
+    """Circulation figures."""
+
+
+@circulation.command("statistics")
+@click.option("--library", required=True, help="The lending library (source id).")
+@click.option("--year", required=True, type=click.IntRange(2000, 2200), help="The calendar year.")
+@click.pass_obj
+def statistics_(obj, library, year):
+    """A library's year for the National Library's statistics (JSON): loans and renewals apart, by item type
+    and children/adults, inter-library loans out, active borrowers, stock."""
+    circ = _circulation(obj)
+    with circ.engine.connect() as conn:
+        click.echo(json.dumps(stats_mod.annual(conn, circ.library_id(library), year), ensure_ascii=False, indent=2))

@@ -1,0 +1,41 @@
+"""The reader's-language words for the circulation core's reason codes (`circulation.reasons`) and
+destinations: one place, so the desk, My page and the patron API say the same thing."""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask_babel import gettext as _
+
+from portal import i18n
+from vocab import statuses
+
+
+def reason_text(reason: str) -> str:
+    return {
+        "": _("Done."),
+        "not_found": _("No copy has this barcode."),
+        "patron_not_found": _("No patron has this card number."),
+        "bad_pin": _("Wrong card number or PIN."),
+        "throttled": _("Too many wrong PINs. Wait a while and try again."),
+        "blocked": _("The card is blocked."),
+        "expired": _("The card has expired."),
+        "limit": _("The patron has as many loans as allowed."),
+        "not_loanable": _("This copy is not for loan."),
+        "already_on_loan": _("This copy is on loan to someone else."),
+        "not_on_loan": _("This copy was not on loan."),
+        "hold_waiting": _("Someone is waiting for this title, so it cannot be renewed."),
+        "renewal_limit": _("No renewals left."),
+        "not_circulating": _("This library does not lend through Grenseløs."),
+    }.get(reason, reason)
+
+
+def status_text(code: str) -> str:
+    return statuses.label(code, i18n.current())
+
+
+def loan_dict(loan, today) -> dict:
+    return {"barcode": loan.barcode, "record_id": loan.record_id, "title": loan.title,
+            "record_url": url_for("record.record", record_id=loan.record_id) if loan.record_id else None,
+            "library": loan.library, "out_at": loan.out_at.isoformat(timespec="seconds"),
+            "due_date": loan.due_date.isoformat(), "renewals": loan.renewals, "renewals_left": loan.renewals_left,
+            "overdue": loan.overdue(today)}

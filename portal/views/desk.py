@@ -1,0 +1,155 @@
+"""The circulation desk for staff: check out (scan the card, then the items), check in (scan: where the
+book goes), and patron look-up with renewals.
+
+Made for a barcode scanner and a keyboard: every screen is one form whose field has the focus, a scanner's
+Enter submits it, and the answer is one large message (role="status", or role="alert" when refused), no
+sound. Staff reach only their own library's patrons (`Circulation.staff_lookup`, which audits every
+look-up); transactions happen at the signed-in person's library. Each page has a JSON twin, and a script
+authenticated by its Authorization header may post JSON instead of the form.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, abort, request
+from flask_babel import gettext as _
+
+from circulation import patrons as patron_store
+from circulation.service import local_day
+from portal import services
+from portal.circulation_text import loan_dict, reason_text, status_text
+from portal.render import render
+from portal.staff import access
+from portal.views.staff import negotiate, staff_page
+from portal.views.staff_admin import _submitted
+
+bp = Blueprint("desk", __name__)
+bp.before_request(negotiate)
+
+
+@bp.after_request
+def _private(response):
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _today():
+    return local_day(datetime.now(timezone.utc))
+
+
+def _patron_view(card: str) -> dict | None:
+    """The patron, when this staff member may see them (audited), with their loans."""
+    circ = services.circulation()
+    patron = circ.staff_lookup(card, access.principal(), client=request.remote_addr) if card else None
+    if patron is None:
+        return None
+    status = circ.patron_status(card)
+    return {"card": patron.card, "name": patron.name, "email": patron.email, "phone": patron.phone,
+            "category": patron.category, "library": patron.library, "status": patron.status,
+            "block_reason": patron.block_reason, "birth_year": patron.birth_year,
+            "guardian": patron.guardian_card, "loan_limit": status.loan_limit, "overdue": status.overdue,
+            "loans": [loan_dict(l, _today()) for l in circ.loans(card)]}
+
+
+def _message(ok: bool, reason: str, text: str = "") -> dict:
+    return {"ok": ok, "reason": reason, "text": text or reason_text(reason)}
+
+
+@bp.route("/staff/desk/checkout", methods=["GET", "POST"])
+@bp.route("/staff/desk/checkout.json", methods=["GET", "POST"], endpoint="checkout_json")
+@staff_page
+def checkout():
+    form = _submitted() if request.method == "POST" else request.args
+    card = (form.get("card") or "").strip()
+    barcode = (form.get("barcode") or "").strip()
+    who = access.principal()
+    message, status, item = None, 200, None
+    if request.method == "POST" and not (card and barcode):
+        return render("desk_checkout.html", {"card": "", "patron": None, "item": None,
+                                             "message": _message(False, "missing", _("Scan a card and an item."))},
+                      status=400)
+    patron = _patron_view(card)
+    if card and patron is None:
+        message, status = _message(False, "patron_not_found"), 404
+    elif patron is not None and barcode and request.method == "POST":
+        result = services.circulation().checkout(card, barcode, who.library, desk=who.username)
+        if result.ok:
+            title = result.loan.title or result.loan.barcode
+            message = _message(True, "", _("%(title)s is lent until %(date)s.", title=title,
+                                            date=result.loan.due_date.isoformat()))
+            if result.repeat:
+                message["text"] += " " + _("It was already lent to this patron.")
+            patron = _patron_view(card)
+        else:
+            message, status = _message(False, result.reason), 409 if result.reason != "not_found" else 404
+        item = {"barcode": barcode, "title": result.item.title if result.item else ""}
+    return render("desk_checkout.html", {"card": card if patron else "", "patron": patron, "message": message,
+                                         "item": item}, status=status)
+
+
+@bp.route("/staff/desk/checkin", methods=["GET", "POST"])
+@bp.route("/staff/desk/checkin.json", methods=["GET", "POST"], endpoint="checkin_json")
+@staff_page
+def checkin():
+    message, status, result_data = None, 200, None
+    if request.method == "POST":
+        barcode = (_submitted().get("barcode") or "").strip()
+        if not barcode:
+            message, status = _message(False, "missing", _("Scan an item.")), 400
+        else:
+            result = services.circulation().checkin(barcode, access.principal().library)
+            if result.ok:
+                title = result.item.title or result.item.barcode
+                if result.destination == "shelf":
+                    text = _("%(title)s: put it on the shelf.", title=title)
+                else:
+                    found = services.libraries().by_id(result.to_library)
+                    text = _("%(title)s: send it to %(library)s.", title=title,
+                             library=found.name if found else result.to_library)
+                if result.reason == "not_on_loan":
+                    text += " " + reason_text("not_on_loan")
+                message = {"ok": True, "reason": result.reason, "text": text}
+                result_data = {"barcode": result.item.barcode, "destination": result.destination,
+                               "to_library": result.to_library, "status": result.item.status,
+                               "status_label": status_text(result.item.status)}
+            else:
+                message, status = _message(False, result.reason), 404 if result.reason == "not_found" else 409
+    return render("desk_checkin.html", {"message": message, "result": result_data}, status=status)
+
+
+@bp.route("/staff/desk/patron", methods=["GET"])
+@bp.route("/staff/desk/patron.json", endpoint="patron_json")
+@staff_page
+def patron():
+    card = (request.args.get("card") or "").strip()
+    found = _patron_view(card)
+    message, status = None, 200
+    if card and found is None:
+        message, status = _message(False, "patron_not_found"), 404
+    return render("desk_patron.html", {"card": card, "patron": found, "message": message}, status=status)
+
+
+@bp.route("/staff/desk/patron/action", methods=["POST"])
+@staff_page
+def patron_action():
+    """Renew a loan, block or unblock: for a patron this staff member may serve."""
+    form = _submitted()
+    card = (form.get("card") or "").strip()
+    found = _patron_view(card)
+    if found is None:
+        abort(404)
+    action = form.get("action", "")
+    if action == "renew":
+        result = services.circulation().renew(card, form.get("barcode", ""), channel="desk")
+        message = _message(True, "", _("Renewed until %(date)s.", date=result.loan.due_date.isoformat())) \
+            if result.ok else _message(False, result.reason)
+    elif action in ("block", "unblock"):
+        reason = (form.get("block_reason") or "").strip() or _("Blocked at the desk")
+        with services.sql().begin() as conn:
+            patron_store.set_block(conn, card, reason if action == "block" else None)
+        message = _message(True, "", _("The card is blocked.") if action == "block" else _("The card is open again."))
+    else:
+        abort(400)
+    return render("desk_patron.html", {"card": card, "patron": _patron_view(card), "message": message},
+                  status=200 if message["ok"] else 409)

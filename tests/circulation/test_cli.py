@@ -1,0 +1,91 @@
+"""`grenselos patrons import` and `grenselos rules explain` as a librarian runs them, on SQLite."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from circulation.tables import patrons
+from core.db import engine_for
+from grenselos.cli import cli
+
+from tests.circulation.conftest import add_copies
+
+CONFIG = """
+data_dir = "data"
+[[sources]]
+id = "tromso"
+name = "Tromsø bibliotek"
+municipality = "Tromsø"
+circulation = true
+[[sources]]
+id = "kautokeino"
+name = "Guovdageainnu girjerájus"
+municipality = "Kautokeino"
+"""
+
+CSV = """card,pin,name,email,library,category,birth_year,guardian,language
+N123456789,1234,Kari Nordmann,kari@example.no,tromso,adult,1980,,nb
+L0002,5678,Ola Nordmann,,tromso,child,2016,N123456789,nn
+N12345,1234,Short Card,,tromso,adult,,,
+L0003,12,Short Pin,x@example.no,tromso,adult,,,
+L0004,1234,Elsewhere,,kautokeino,adult,,,
+L0005,1234,Unknown Category,,tromso,pirate,,,
+L0006,1234,Per 01017012345,,tromso,adult,,,
+L0002,5678,Ola Again,,tromso,child,2016,,nn
+"""
+
+
+def run(config, *args):
+    return CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
+
+
+def test_import_reports_every_refused_row_and_is_idempotent(write_config, tmp_path):
+    config = write_config(CONFIG)
+    (tmp_path / "patrons.csv").write_text(CSV, encoding="utf-8")
+    dry = run(config, "patrons", "import", str(tmp_path / "patrons.csv"), "--dry-run", "--json")
+    report = json.loads(dry.output)
+    assert dry.exit_code == 1 and report["added"] == 2 and report["dry_run"]
+    refused = {r["line"]: " ".join(r["reasons"]) for r in report["refused"]}
+    assert set(refused) == {4, 5, 6, 7, 8, 9}
+    assert "N + 9 digits" in refused[4] and "PIN" in refused[5] and "does not lend" in refused[6]
+    assert "category" in refused[7] and "identity number" in refused[8] and "earlier in the file" in refused[9]
+    engine = engine_for(f"sqlite:///{tmp_path / 'data' / 'records.sqlite'}")
+    with engine.connect() as conn:
+        assert conn.execute(select(patrons)).first() is None            # a dry run writes nothing
+    first = run(config, "patrons", "import", str(tmp_path / "patrons.csv"))
+    assert first.exit_code == 1 and first.output.startswith("added 2, updated 0, refused 6")
+    assert "line 4: card N12345:" in first.output
+    again = run(config, "patrons", "import", str(tmp_path / "patrons.csv"))
+    assert again.output.startswith("added 0, updated 2, refused 6")
+    with engine.connect() as conn:
+        rows = {r.card: r for r in conn.execute(select(patrons))}
+    assert set(rows) == {"N123456789", "L0002"}
+    assert rows["L0002"].guardian_id == rows["N123456789"].id and rows["L0002"].language == "nn"
+    assert rows["N123456789"].pin_hash.startswith("$argon2id$") and "1234" not in rows["N123456789"].pin_hash
+    missing = tmp_path / "bad.csv"
+    missing.write_text("card,name\nL1,A\n", encoding="utf-8")
+    bad = CliRunner().invoke(cli, ["--config", str(config), "patrons", "import", str(missing)])
+    assert bad.exit_code == 1 and "lacks pin, email, library, category" in bad.output
+
+
+def test_rules_explain_names_the_rule_that_applied(write_config, tmp_path):
+    config = write_config(CONFIG)
+    (tmp_path / "p.csv").write_text("card,pin,name,email,library,category\nL0002,5678,Ola,,tromso,child\n",
+                                    encoding="utf-8")
+    assert run(config, "patrons", "import", str(tmp_path / "p.csv")).exit_code == 0
+    engine = engine_for(f"sqlite:///{tmp_path / 'data' / 'records.sqlite'}")
+    add_copies(engine, "tromso", 3)
+    out = run(config, "rules", "explain", "--patron", "L0002", "--item", "B000001")
+    assert out.exit_code == 0, out.output
+    assert "applies: rule #1 (library *, category *, item type *): county default" in out.output
+    assert "loan period 28 days" in out.output
+    data = json.loads(run(config, "rules", "explain", "--patron", "L0002", "--item", "B000001", "--json").output)
+    assert data["rule"]["id"] == 1 and data["category"] == "child" and data["item_type"] == "book"
+    unknown = CliRunner().invoke(cli, ["--config", str(config), "rules", "explain", "--patron", "L0002",
+                                       "--item", "NOPE"])
+    assert unknown.exit_code == 1 and "no copy of a lending library has barcode 'NOPE'" in unknown.output
+    listed = run(config, "rules", "list")
+    assert "county default" not in listed.output and "\tfilm\t14\t" in listed.output

@@ -1,0 +1,152 @@
+"""My page, the patron API and the desk screens over a real app and SQLite database."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+from sqlalchemy import select
+
+from accounts.tables import staff_events
+from core import settings as core_settings
+from core.db import engine_for, migrate
+
+from tests import staff_signin
+from tests.circulation.conftest import CONFIG, add_copies, add_patron
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def app(tmp_path):
+    from portal.app import create_app
+    settings = core_settings.from_dict({**CONFIG, "data_dir": str(tmp_path / "data")})
+    engine = engine_for(settings.database_url)
+    migrate(engine)
+    add_copies(engine, "tromso", 5)
+    add_copies(engine, "alta", 2, prefix="A")
+    add_patron(engine, "N123456789", pin="2468", name="Kari Nordmann")
+    add_patron(engine, "ALTA1", pin="1357", library="alta")
+    app = create_app(settings, {"TESTING": True, "SECRET_KEY": "test-only-key-" + "x" * 32})
+    app.engine = engine
+    yield app
+    engine.dispose()
+
+
+def basic(card, pin):
+    return {"Authorization": "Basic " + base64.b64encode(f"{card}:{pin}".encode()).decode()}
+
+
+def test_patron_api_needs_credentials_and_lists_loans(app):
+    client = app.test_client()
+    anonymous = client.get("/api/patron")
+    assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"].startswith("Basic")
+    assert client.get("/api/patron", headers=basic("N123456789", "0000")).status_code == 401
+    with app.app_context():
+        from portal import services
+        assert services.circulation().checkout("N123456789", "B000001", "tromso").ok
+    ok = client.get("/api/patron", headers=basic("N123456789", "2468"))
+    assert ok.status_code == 200 and ok.headers["Cache-Control"] == "private, no-store"
+    loans = ok.get_json()["loans"]
+    assert [(l["barcode"], l["record_id"]) for l in loans] == [("B000001", "")] and loans[0]["due_date"]
+    assert "Access-Control-Allow-Origin" not in ok.headers
+    renewed = client.post("/api/patron/loans/B000001/renew", headers=basic("N123456789", "2468"))
+    assert renewed.status_code == 200 and renewed.get_json()["ok"] and renewed.get_json()["loan"]["renewals"] == 1
+    refused = client.post("/api/patron/loans/B000002/renew", headers=basic("N123456789", "2468"))
+    assert refused.status_code == 404 and refused.get_json()["reason"] == "not_on_loan"
+    assert client.post("/api/patron/loans/B000001/renew").status_code == 400       # no header: the CSRF check
+    assert client.post("/api/patron/loans/B000001/renew", headers={"Authorization": "Bearer x"}).status_code == 401
+
+
+def test_pin_guessing_on_the_api_is_throttled(app):
+    client = app.test_client()
+    for _ in range(5):
+        assert client.get("/api/patron", headers=basic("N123456789", "9999")).status_code == 401
+    locked = client.get("/api/patron", headers=basic("N123456789", "2468"))
+    assert locked.status_code == 429 and locked.get_json()["code"] == "throttled"
+
+
+def test_my_page_sign_in_renew_settings_and_export(app):
+    client = app.test_client()
+    page = client.get("/my")
+    assert page.status_code == 200 and 'name="pin"' in page.get_data(as_text=True)
+    token = CSRF.search(page.get_data(as_text=True)).group(1)
+    assert client.post("/my/login", data={"card": "N123456789", "pin": "1111", "csrf_token": token}).status_code == 403
+    assert client.post("/my/login", data={"card": "N123456789", "pin": "2468"}).status_code == 400     # no CSRF
+    signed = client.post("/my/login", data={"card": "N123456789", "pin": "2468", "csrf_token": token})
+    assert signed.status_code == 303
+    with app.app_context():
+        from portal import services
+        services.circulation().checkout("N123456789", "B000003", "tromso")
+    mine = client.get("/my.json").get_json()
+    assert mine["patron"]["name"] == "Kari Nordmann" and [l["barcode"] for l in mine["loans"]] == ["B000003"]
+    html = client.get("/my").get_data(as_text=True)
+    token = CSRF.search(html).group(1)
+    assert "B000003" in html
+    after = client.post("/my/loans/B000003/renew", data={"csrf_token": token})
+    assert after.status_code == 303
+    assert client.get("/my.json").get_json()["loans"][0]["renewals"] == 1
+    saved = client.post("/my/settings", data={"csrf_token": token, "email": "kari@example.no", "language": "se",
+                                              "keep_history": "yes"})
+    assert saved.status_code == 200
+    assert client.get("/my.json").get_json()["patron"]["language"] == "se"
+    exported = client.get("/my/export.json")
+    assert exported.status_code == 200 and "attachment" in exported.headers["Content-Disposition"]
+    data = exported.get_json()
+    assert data["email"] == "kari@example.no" and data["loans"][0]["barcode"] == "B000003"
+    assert "pin_hash" not in data and "$argon2" not in exported.get_data(as_text=True)
+
+
+def test_desk_checkout_checkin_and_patron_look_up(app):
+    staff_signin.add(app.config["GRENSELOS_SETTINGS"].database_url, "tromso-desk", "tromso", "librarian",
+                     staff_signin.PASSWORD)
+    client = app.test_client()
+    assert client.get("/staff/desk/checkout").status_code == 303
+    assert client.get("/staff/desk/checkout.json").status_code == 401
+    staff_signin.sign_in_client(client, "tromso-desk", staff_signin.PASSWORD)
+    page = client.get("/staff/desk/checkout?card=N123456789")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Kari Nordmann" in html and 'id="barcode"' in html and "autofocus" in html
+    token = CSRF.search(html).group(1)
+    lent = client.post("/staff/desk/checkout.json", data={"csrf_token": token, "card": "N123456789",
+                                                          "barcode": "B000002"})
+    assert lent.status_code == 200 and lent.get_json()["message"]["ok"]
+    assert [l["barcode"] for l in lent.get_json()["patron"]["loans"]] == ["B000002"]
+    twice = client.post("/staff/desk/checkout", data={"csrf_token": token, "card": "N123456789", "barcode": "B000002"})
+    assert twice.status_code == 200 and 'role="status"' in twice.get_data(as_text=True)
+    other = client.get("/staff/desk/checkout.json?card=ALTA1")               # another library's patron
+    assert other.status_code == 404 and other.get_json()["patron"] is None
+    back = client.post("/staff/desk/checkin.json", data={"csrf_token": token, "barcode": "A000001"})
+    assert back.status_code == 200 and back.get_json()["result"]["destination"] == "transit"
+    home = client.post("/staff/desk/checkin.json", data={"csrf_token": token, "barcode": "B000002"})
+    assert home.get_json()["result"]["destination"] == "shelf" and home.get_json()["result"]["status"] == "available"
+    blocked = client.post("/staff/desk/patron/action", data={"csrf_token": token, "card": "N123456789",
+                                                            "action": "block", "block_reason": "lost card"})
+    assert blocked.status_code == 200 and "lost card" in blocked.get_data(as_text=True)
+    refused = client.post("/staff/desk/checkout.json", data={"csrf_token": token, "card": "N123456789",
+                                                             "barcode": "B000004"})
+    assert refused.status_code == 409 and refused.get_json()["message"]["reason"] == "blocked"
+    with app.engine.connect() as conn:
+        viewed = conn.execute(select(staff_events.c.event, staff_events.c.target).where(
+            staff_events.c.event.like("patron_view%"))).all()
+    assert ("patron_viewed", "N123456789") in viewed and ("patron_view_refused", "ALTA1") in viewed
+
+
+def test_a_patron_closes_their_account_once_the_loans_are_back(app):
+    client = app.test_client()
+    token = CSRF.search(client.get("/my").get_data(as_text=True)).group(1)
+    client.post("/my/login", data={"card": "N123456789", "pin": "2468", "csrf_token": token})
+    token = CSRF.search(client.get("/my").get_data(as_text=True)).group(1)
+    with app.app_context():
+        from portal import services
+        services.circulation().checkout("N123456789", "B000001", "tromso")
+    refused = client.post("/my/close", data={"csrf_token": token, "confirm": "yes"})
+    assert refused.status_code == 303 and "notice=" in refused.headers["Location"]
+    with app.app_context():
+        services.circulation().checkin("B000001", "tromso")
+    closed = client.post("/my/close", data={"csrf_token": token, "confirm": "yes"})
+    assert closed.status_code == 200 and 'role="status"' in closed.get_data(as_text=True)
+    with app.app_context():
+        assert services.circulation().patron("N123456789") is None
+    assert client.get("/my.json").status_code == 401
