@@ -196,12 +196,11 @@ def test_annual_statistics_survive_anonymisation(circ):
 
 def test_pin_guessing_from_one_client_is_throttled_across_cards(circ):
     from circulation.tables import pin_failures
-    for n in range(3):
+    for n in range(5):
         add_patron(circ.engine, f"CARD{n}", pin="2468")
-    settings = circ.settings.circulation
+    settings = circ.settings.circulation                  # 20 for the client, 5 per card: no card locks here
     for n in range(settings.client_pin_failures):
-        assert circ.authenticate_patron(f"CARD{n % 3}", f"{n:04d}9", client="kiosk-1").reason in (
-            reasons.BAD_PIN, reasons.THROTTLED)
+        assert circ.authenticate_patron(f"CARD{n % 5}", f"{n:04d}9", client="kiosk-1").reason == reasons.BAD_PIN
     add_patron(circ.engine, "FRESH1", pin="2468")                  # never guessed at: only the client is limited
     refused = circ.authenticate_patron("FRESH1", "2468", client="kiosk-1")
     assert not refused.ok and refused.reason == reasons.THROTTLED
