@@ -56,3 +56,11 @@ list_views = Table(
     Column("day", Date, primary_key=True),
     Column("views", Integer, nullable=False, default=0),
 )
+
+list_graph_runs = Table(
+    "list_graph_runs", metadata,
+    Column("id", Integer, primary_key=True),                        # one row: 1
+    Column("written_at", DateTime(timezone=True), nullable=False),  # readers of the graph store reopen after it
+    Column("lists", Integer, nullable=False, default=0),
+    Column("triples", Integer, nullable=False, default=0),
+)

@@ -1,4 +1,5 @@
-"""Curated lists: lists, their owners (co-owning libraries), their titles, and views per day.
+"""Curated lists: lists, their owners (co-owning libraries), their titles, views per day, and
+when the lists graph was last written.
 
 Revision ID: li0001
 Revises:
@@ -60,8 +61,15 @@ def upgrade():
         sa.Column("day", sa.Date, primary_key=True),
         sa.Column("views", sa.Integer, nullable=False, server_default="0"),
     )
+    op.create_table(
+        "list_graph_runs",
+        sa.Column("id", sa.Integer, primary_key=True),
+        _ts("written_at", nullable=False),
+        sa.Column("lists", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("triples", sa.Integer, nullable=False, server_default="0"),
+    )
 
 
 def downgrade():
-    for name in ("list_views", "list_items", "list_owners", "lists"):
+    for name in ("list_graph_runs", "list_views", "list_items", "list_owners", "lists"):
         op.drop_table(name)
