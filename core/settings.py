@@ -9,6 +9,7 @@ database URL may name an environment variable (`database_url_env`).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
@@ -31,6 +32,8 @@ class Setting:
 
 
 SOURCE_KINDS = ("public", "school", "national")
+#: A web origin as CSP frame-ancestors takes it: scheme, host, optional port; nothing that could end the header.
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 TOP_LEVEL = (
     Setting("data_dir", str, "./data", "Directory where the embedded default keeps everything it writes "
@@ -82,6 +85,9 @@ SOURCE = (
             "(cp1251, cp866, ...); empty trusts leader/09."),
     Setting("granularity", str, "", "Datestamp granularity of the provider (YYYY-MM-DD or "
             "YYYY-MM-DDThh:mm:ssZ); empty asks Identify."),
+    Setting("embed_origins", list, (), "Web sites that may show this library's curated lists in a frame "
+            "(the widget at /lists/<id>/embed), e.g. [\"https://www.kautokeino.kommune.no\"]: the CSP "
+            "frame-ancestors of a list owned by the library. Empty: only the portal itself.", item=str),
 )
 
 SPARQL = (
@@ -240,6 +246,10 @@ def from_dict(data: dict, path: Path | None = None) -> Settings:
         if not values["id"] or not values["id"].replace("-", "").replace("_", "").isalnum():
             raise ConfigError(f"source id {values['id']!r} may hold only letters, digits, - and _",
                               path=path, table=where, key="id")
+        for origin in values["embed_origins"]:
+            if not ORIGIN.fullmatch(origin):
+                raise ConfigError(f"{where}.embed_origins: {origin[:80]!r} is not a web origin such as "
+                                  "https://www.example.no", path=path, table=where, key="embed_origins")
         seen.add(values["id"])
         sources.append(Source(**values))
 

@@ -50,7 +50,7 @@ FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
 #: Blueprints whose non-HTML answers any web page may read: public data, no session involved.
 CORS_PUBLIC = frozenset(("search", "record", "libraries", "languages", "api", "resources", "sparql", "void",
-                         "oai", "changes", "vocabulary"))
+                         "oai", "changes", "vocabulary", "lists"))
 CORS_HEADER = "Access-Control-Allow-Origin"
 
 
