@@ -125,6 +125,9 @@ STAFF = (
             "within lockout_minutes before that library's sign-in pauses likewise.", minimum=1),
     Setting("lockout_minutes", (int, float), 15, "The window in which failed staff sign-ins are counted, and so "
             "the longest a locked-out client address or library waits.", minimum=1),
+    Setting("account_failures", int, 10, "Wrong passwords or codes in a row after which a staff account refuses "
+            "every sign-in, unchecked, for lockout_minutes (from whichever addresses the guesses come).", minimum=1),
+    Setting("password_min_length", int, 12, "Fewest characters a staff password may have.", minimum=8),
 )
 
 SECTIONS = {"harvest": HARVEST, "search": SEARCH, "sparql": SPARQL, "oai": OAI, "portal": PORTAL, "staff": STAFF}

@@ -14,6 +14,7 @@ import click
 
 from core import settings as settings_mod
 from core.errors import GrenselosError
+from grenselos.staff_cli import staff
 
 
 class Context:
@@ -472,6 +473,9 @@ def demo(data_dir, host, port, no_serve):
     """Serve sample libraries over OAI-PMH on loopback, harvest, convert, index, and serve the portal."""
     from grenselos.demo import run as run_demo
     sys.exit(run_demo(Path(data_dir), host=host, port=port, serve_portal=not no_serve))
+
+
+cli.add_command(staff)
 
 
 def main(argv=None):

@@ -30,7 +30,7 @@ class Portal(Flask):
 
 def create_app(settings: settings_mod.Settings | None = None, test_config: dict | None = None) -> Flask:
     from portal import errors, i18n, log_escape, render, secret, security, services, template_helpers, urls
-    from portal.views import api, languages, libraries, lists, record, saved, search, staff
+    from portal.views import api, languages, libraries, lists, record, saved, search, staff, staff_admin, staff_lists
     from portal.views import changes, health, oai, resources, sparql, vocabulary, void
 
     app = Portal(__name__, static_folder="static", template_folder="templates")
@@ -58,7 +58,8 @@ def create_app(settings: settings_mod.Settings | None = None, test_config: dict 
     services.init_app(app)
     errors.init_app(app)
     template_helpers.init_app(app)
-    for module in (search, record, libraries, languages, api, staff, lists, saved, resources, sparql, void, oai, changes, vocabulary,
+    for module in (search, record, libraries, languages, api, staff, staff_admin, staff_lists, lists, saved, resources,
+                   sparql, void, oai, changes, vocabulary,
                    health):
         app.register_blueprint(module.bp)
     return app

@@ -37,6 +37,7 @@ class BadParameter(PortalError):
 def _titles():
     return {
         400: lazy_gettext("Bad request"),
+        401: lazy_gettext("Sign-in required"),
         403: lazy_gettext("Forbidden"),
         404: lazy_gettext("Page not found"),
         405: lazy_gettext("Method not allowed"),
@@ -60,7 +61,7 @@ def _messages():
     }
 
 
-CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 410: "gone",
+CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 410: "gone",
          413: "too_large", 429: "too_many_requests", 500: "internal_error", 503: "unavailable"}
 
 

@@ -3,7 +3,9 @@
 The content security policy allows scripts and styles only from the portal's own static files, so a
 MARC field that slipped past escaping still could not run; `frame-ancestors 'none'` stops clickjacking.
 The CSRF token is kept in the signed session and compared in constant time; GET never changes state.
-The CSRF check runs only on a request that routed: a method a route does not take is its 405 (and an
+A request with an `Authorization` header (HTTP Basic, a bearer API token) skips the check: it is
+authenticated by that header only, never by the session cookie, and a forged cross-site request cannot
+add the header. The CSRF check runs only on a request that routed: a method a route does not take is its 405 (and an
 unknown path its 404), not a misleading "form expired".
 
 Cookies are Secure whenever the request came over HTTPS (behind a proxy, as the WSGI server reports it
@@ -79,6 +81,8 @@ def _check_csrf():
         return
     if request.routing_exception is not None:
         return                         # no such route or method: Flask answers 404/405 after this hook
+    if request.authorization is not None:
+        return                         # judged by the header alone, never by a cookie (portal.staff.access)
     expected = session.get(FIELD, "")
     given = request.form.get(FIELD, "") or request.headers.get(HEADER, "")
     if not expected or not given or not hmac.compare_digest(str(expected), str(given)):

@@ -8,16 +8,16 @@ session is still good, and each of these ends it for every copy of the cookie at
 - sign-out (`revoke`);
 - no use for `idle` (`last_seen_at` is written at most once a `TOUCH_EVERY`, not on every request);
 - `lifetime` after sign-in, however busy;
-- a changed credential: the row keeps the stamp of the credential it was opened with (a keyed
-  fingerprint, see `portal.staff.tokens`), and a session whose stamp is no longer the credential's
-  current one is revoked.
+- a changed credential: the row keeps the account's stamp when it was opened (`accounts.store`: a
+  random value replaced at every change of password, role or enabled state), and a session whose stamp
+  is no longer the account's current one is revoked.
 
 A session is judged when it is next seen (`find`), and at every sign-in all other sessions of the same
 library and principal are judged too (`sweep`), so sessions nobody uses any more do not stay open in
 the table: it tells which sessions are open.
 
-Every revocation is audited. Who "principal" is, is the credential's business: "token" today, an
-account name later; this module only stores and compares it.
+Every revocation is audited. "principal" is the account's username; this module only stores and
+compares it.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Callable
 
 from sqlalchemy import insert, select, update
 
-from portal.staff import audit
+from accounts import audit
 from portal.staff.tables import staff_sessions as s
 
 TOUCH_EVERY = timedelta(seconds=60)

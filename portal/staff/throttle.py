@@ -1,6 +1,6 @@
 """Throttling staff sign-in: at most N failures per client address, M per library, in any window.
 
-Without it a client tried 600 wrong tokens in 3.3 s. The counts come from the audit trail
+Without it a client tried 600 wrong credentials in 3.3 s. The counts come from the audit trail
 (`sign_in_failed` rows), which lives in the database the portal's worker processes share, so a
 client cannot spread its guesses over workers, and a restart forgets nothing. A successful sign-in
 from an address (or for a library) starts its count afresh.
@@ -9,8 +9,8 @@ Past the limit an attempt is refused without the credential being compared (and 
 `sign_in_throttled`, which does not count as a failure, so a lock-out cannot be prolonged for ever by
 an attacker hammering a library's sign-in: it ends `lockout_minutes` after the failures that caused
 it). The per-address limit stops one guesser; the per-library limit, higher, stops many addresses
-guessing one library's credential together. Against a token of 24 or more random characters either
-leaves an attacker nowhere; for passwords (accounts) they are what keeps guessing slow.
+guessing one library's passwords together; the account lock-out (`accounts.store`) stops many addresses
+guessing one account's password.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from portal.staff import audit
-from portal.staff.tables import staff_audit as a
+from accounts import audit
+from accounts.tables import staff_events as a
 
 
 def _since_last_success(conn, column, value: str, window_start: datetime) -> datetime:

@@ -1,4 +1,4 @@
-"""Staff pages: sign-in with a library's staff token, and the read-only language report of that library.
+"""Staff pages: sign-in with a staff account, the staff start page, and the read-only language report.
 
 Who is signed in, sessions, throttling and the audit trail are `portal.staff`'s; these views only ask.
 The report (`transform.language_report.build_report`) reads every bibliographic record of one source
@@ -12,12 +12,16 @@ import math
 import threading
 import time
 
+from functools import wraps
+
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 
+from accounts import roles
 from portal import i18n, services
 from portal.render import render, wants_json
 from portal.staff import access
+from portal.staff.api_auth import ensure_may_act_for, unauthorized
 
 bp = Blueprint("staff", __name__)
 
@@ -31,37 +35,65 @@ def _private(response):
     return response
 
 
+def staff_page(view):
+    """For a page only staff may see: others are sent to sign in (HTML) or answered 401 (JSON)."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if access.principal() is None:
+            if wants_json():
+                return unauthorized()
+            return redirect(url_for("staff.login", next=request.full_path.rstrip("?")), code=303)
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def _sections(who) -> list[dict]:
+    sections = [{"name": "lists", "title": _("Lists"), "url": url_for("staff_lists.index")},
+                {"name": "languages", "title": _("Language report"), "url": url_for("staff.languages")}]
+    if who.role in roles.ADMINS:
+        sections.append({"name": "users", "title": _("Staff accounts"), "url": url_for("staff_admin.users")})
+    sections += [{"name": "audit", "title": _("Audit log"), "url": url_for("staff_admin.audit")},
+                 {"name": "tokens", "title": _("API tokens"), "url": url_for("staff_admin.tokens")},
+                 {"name": "account", "title": _("Your account"), "url": url_for("staff_admin.account")}]
+    return sections
+
+
 @bp.route("/staff")
 @bp.route("/staff.json", endpoint="index_json")
 def index():
-    source = access.signed_in_source()
-    library = services.libraries().by_id(source) if source else None
-    sections = []
-    if source:
-        sections.append({"name": "languages", "title": _("Language report"),
-                         "url": url_for("staff.languages")})
-    return render("staff.html", {"signed_in": bool(source), "library": library.as_dict() if library else None,
-                                 "sections": sections, "configured": bool(access.libraries())})
+    who = access.principal()
+    library = services.libraries().by_id(who.library) if who else None
+    return render("staff.html", {"signed_in": who is not None, "user": who.as_dict() if who else None,
+                                 "library": library.as_dict() if library else
+                                 ({"id": who.library, "name": who.library} if who else None),
+                                 "sections": _sections(who) if who else []})
+
+
+def _safe_next(target: str) -> str:
+    """Where to go after signing in: only a path in the staff area of this site (no open redirect)."""
+    if target.startswith("/staff") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("staff.index")
 
 
 @bp.route("/staff/login", methods=["GET", "POST"])
+@bp.route("/staff/login.json", endpoint="login_json")
 def login():
     error, status, headers = "", 200, {}
-    chosen = request.form.get("library", "")
+    username = request.form.get("username", "")
+    target = request.values.get("next", "")
     if request.method == "POST":
-        attempt = access.sign_in(chosen, request.form.get("token", ""))
+        attempt = access.sign_in(username, request.form.get("password", ""), request.form.get("code", ""))
         if attempt.ok:
-            return redirect(url_for("staff.languages"), code=303)
+            return redirect(_safe_next(target), code=303)
         if attempt.wait:
             error = _("Too many failed sign-ins. Try again in %(minutes)s min.", minutes=math.ceil(attempt.wait / 60))
             status, headers = 429, {"Retry-After": str(math.ceil(attempt.wait))}
         else:
-            error, status = _("That staff token is not valid for the library you chose."), 403
-    directory = services.libraries()
-    libraries = [{"id": source, "name": directory.by_id(source).name if directory.by_id(source) else source}
-                 for source in access.libraries()]
-    return render("staff_login.html", {"error": error, "configured": bool(libraries), "libraries": libraries,
-                                       "chosen": chosen}, status=status, headers=headers)
+            error, status = _("Wrong username, password or code."), 403
+    return render("staff_login.html", {"error": error, "username": username, "next": target,
+                                       "signed_in": access.principal() is not None},
+                  status=status, headers=headers)
 
 
 @bp.route("/staff/logout", methods=["POST"])
@@ -102,15 +134,12 @@ def _labelled(counts: dict) -> list[dict]:
 
 @bp.route("/staff/languages")
 @bp.route("/staff/languages.json", endpoint="languages_json")
+@staff_page
 def languages():
-    source = access.signed_in_source()
-    if not source:
-        if wants_json():
-            abort(403)
-        return redirect(url_for("staff.login"), code=303)
-    asked = request.args.get("source", "")
-    if asked and asked != source:
-        abort(403)                    # staff see their own library's data only
+    source = request.args.get("source", "") or access.signed_in_source()
+    ensure_may_act_for(source)        # staff see their own library's data only (a county admin: any)
+    if source not in {s.id for s in services.settings().sources}:
+        abort(404)
     report = _report(source)
     ids = services.database().record_ids([(source, s["identifier"]) for s in report["suggestions"]]) \
         if services.database() is not None else {}

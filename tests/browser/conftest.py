@@ -79,9 +79,6 @@ def run_axe(page, axe_source: str) -> list[dict]:
     return result
 
 
-DEMO_STAFF_TOKEN = "kautokeino-browser-staff-token-0123"
-
-
 @pytest.fixture(scope="session")
 def demo_portal_url(tmp_path_factory):
     """The demo built by the real pipeline (loopback OAI-PMH → transform → tantivy), served on loopback."""
@@ -90,8 +87,9 @@ def demo_portal_url(tmp_path_factory):
     from portal.serve import PortalServer
     settings, store = build(tmp_path_factory.mktemp("demo-browser"), "http://127.0.0.1:5000", say=lambda *_: None)
     store.close()
-    app = create_app(settings, {"SECRET_KEY": "browser-demo-key-" + "c" * 32,
-                                "STAFF_TOKENS": {"kautokeino": DEMO_STAFF_TOKEN}})
+    from tests import staff_signin
+    staff_signin.add(settings.database_url)                      # staff_signin.USER, a librarian of Kautokeino
+    app = create_app(settings, {"SECRET_KEY": "browser-demo-key-" + "c" * 32})
     with PortalServer(app, "127.0.0.1", 0) as server:
         yield server.url
 

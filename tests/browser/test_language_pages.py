@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import DEMO_STAFF_TOKEN, follow, run_axe
+from tests.browser.conftest import follow, run_axe
+from tests.staff_signin import sign_in_page
 
 LANGS = ["nb", "nn", "se", "en"]
 SME = "/record/kautokeino-kau-ill-sme-002"
@@ -37,15 +38,9 @@ def test_no_axe_violations(page, demo_portal_url, axe_source, name, lang):
     _check(page, axe_source, name, lang)
 
 
-def _sign_in(page, base):
-    page.goto(base + "/staff/login")
-    page.fill("#token", DEMO_STAFF_TOKEN)
-    follow(page, "form.staff-login button[type=submit]", "**/staff/languages")
-
-
 @pytest.mark.parametrize("lang", LANGS)
 def test_staff_report_has_no_axe_violations(page, demo_portal_url, axe_source, lang):
-    _sign_in(page, demo_portal_url)
+    sign_in_page(page, demo_portal_url)
     page.goto(demo_portal_url + f"/staff/languages?lang={lang}")
     assert page.locator("table.suggestions tbody tr").count() >= 1
     _check(page, axe_source, "staff-languages", lang)

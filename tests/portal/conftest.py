@@ -48,9 +48,6 @@ def client(app):
     return app.test_client()
 
 
-STAFF_TOKEN = "kautokeino-staff-token-for-tests-0123"
-
-
 @pytest.fixture(scope="session")
 def demo_settings(tmp_path_factory):
     """The demo's libraries harvested over loopback OAI-PMH, transformed and indexed: the real pipeline."""
@@ -62,9 +59,12 @@ def demo_settings(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def demo_app(demo_settings):
+    """The demo's portal, with a librarian of Kautokeino (`tests.staff_signin.USER`)."""
     from portal.app import create_app
-    return create_app(demo_settings, {"TESTING": True, "SECRET_KEY": "demo-test-key-" + "d" * 32,
-                                      "STAFF_TOKENS": {"kautokeino": STAFF_TOKEN}})
+    from tests import staff_signin
+    app = create_app(demo_settings, {"TESTING": True, "SECRET_KEY": "demo-test-key-" + "d" * 32})
+    staff_signin.add(demo_settings.database_url)
+    return app
 
 
 @pytest.fixture
