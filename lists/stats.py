@@ -42,6 +42,8 @@ def circulation(engine: Engine, curated: CuratedList, at: datetime | None = None
         return counts
     end = min(curated.unpublish_at or at, at)
     keys = record_keys(i.record_id for i in curated.items)
+    if not keys:
+        return counts
     with engine.connect() as conn:
         records = select(transform_records.c.source, transform_records.c.identifier).where(
             or_(*(and_(transform_records.c.source == s, transform_records.c.record_id == r) for s, r in keys)))

@@ -1,6 +1,7 @@
 """Reading and writing curated lists: one small class over the one database engine.
 
-Every write runs in one transaction and stamps `updated_at`/`updated_by`; who may write which list is
+Every write runs in one transaction and stamps `updated_at`/`updated_by`; given an `Actor`, it also
+writes the staff audit event (`accounts.audit`: list_created, list_updated, …) in that transaction; who may write which list is
 the caller's question (the portal asks `accounts.roles`), but the store keeps the facts that question
 needs: a list's owners. Reading the published lists is one query for the lists, one for their owners
 and one for their item counts, whatever their number, so the front page stays cheap.
@@ -8,15 +9,39 @@ and one for their item counts, whatever their number, so the front page stays ch
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
 
+from accounts import audit
 from lists import model
 from lists.errors import ListError
 from lists.model import CuratedList, Item, aware, now_utc
 from lists.tables import list_items, list_owners, list_views, lists
+
+LIST_CREATED, LIST_UPDATED, LIST_DELETED = "list_created", "list_updated", "list_deleted"
+LIST_COPIED, LIST_OWNERS, LIST_ITEMS_ADDED = "list_copied", "list_owners_changed", "list_items_added"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who changes a list, for the staff audit trail (written in the change's own transaction)."""
+    username: str
+    library: str | None = None
+    client: str | None = None
+
+
+def _audit(conn, by, event: str, list_id: int, detail: str = "") -> None:
+    if isinstance(by, Actor):
+        audit.record(conn, event, library=by.library, principal=by.username, client=by.client,
+                     target=f"list {list_id}", detail=detail or None)
+
+
+def _name(by) -> str:
+    return by.username if isinstance(by, Actor) else str(by or "")
+
 
 #: Fields a create or an update may set, each with the check that turns sent JSON into stored values.
 _FIELDS = ("title", "blurb", "languages", "audiences", "themes", "campaign", "campaign_date", "publish_at",
@@ -86,7 +111,7 @@ class ListStore:
 
     # -- writing ----------------------------------------------------------------------------------------
 
-    def create(self, owners: list[str] | tuple[str, ...], data: dict, *, by: str = "",
+    def create(self, owners: list[str] | tuple[str, ...], data: dict, *, by: Actor | str = "",
                at: datetime | None = None) -> int:
         """A new list owned by `owners` from `data` (the API's JSON shape); returns its id."""
         at = at or now_utc()
@@ -100,12 +125,13 @@ class ListStore:
         with self.engine.begin() as conn:
             list_id = conn.execute(insert(lists).values(
                 **{"titles": {}, "blurbs": {}, "languages": "nb", **values},
-                created_at=at, updated_at=at, updated_by=by)).inserted_primary_key[0]
+                created_at=at, updated_at=at, updated_by=_name(by))).inserted_primary_key[0]
             conn.execute(insert(list_owners), [{"list_id": list_id, "library": o} for o in owners])
             _write_items(conn, list_id, items, at)
+            _audit(conn, by, LIST_CREATED, list_id, "published" if values.get("publish_at") else "")
         return list_id
 
-    def update(self, list_id: int, data: dict, *, by: str = "", at: datetime | None = None) -> bool:
+    def update(self, list_id: int, data: dict, *, by: Actor | str = "", at: datetime | None = None) -> bool:
         """Change what `data` names (the API's PUT: fields left out stay); `items` replaces the titles
         in the order given (which is how staff reorder). False when there is no such list."""
         at = at or now_utc()
@@ -116,11 +142,13 @@ class ListStore:
         if "titles" in values and not values["titles"]:
             raise ListError("title", "a list needs a title in at least one language (nb, nn, se, en)")
         with self.engine.begin() as conn:
-            conn.execute(update(lists).where(lists.c.id == list_id).values(**values, updated_at=at, updated_by=by))
+            conn.execute(update(lists).where(lists.c.id == list_id).values(**values, updated_at=at,
+                                                                            updated_by=_name(by)))
             if "items" in data:
                 old = {i.record_id: i for i in current.items}
                 conn.execute(delete(list_items).where(list_items.c.list_id == list_id))
                 _write_items(conn, list_id, _items(data, old), at)
+            _audit(conn, by, LIST_UPDATED, list_id, ", ".join(sorted(set(values) | ({"items"} & set(data)))))
         return True
 
     def _values(self, data: dict, current: CuratedList | None, at: datetime) -> dict:
@@ -177,16 +205,18 @@ class ListStore:
             out["saved_search"] = query.strip().lstrip("?")
         return out
 
-    def set_owners(self, list_id: int, owners: list[str], *, by: str = "") -> None:
+    def set_owners(self, list_id: int, owners: list[str], *, by: Actor | str = "") -> None:
         owners = [o for o in dict.fromkeys(owners) if o]
         if not owners:
             raise ListError("owners", "a list belongs to at least one library")
         with self.engine.begin() as conn:
             conn.execute(delete(list_owners).where(list_owners.c.list_id == list_id))
             conn.execute(insert(list_owners), [{"list_id": list_id, "library": o} for o in owners])
-            conn.execute(update(lists).where(lists.c.id == list_id).values(updated_at=now_utc(), updated_by=by))
+            conn.execute(update(lists).where(lists.c.id == list_id).values(updated_at=now_utc(),
+                                                                          updated_by=_name(by)))
+            _audit(conn, by, LIST_OWNERS, list_id, " ".join(owners))
 
-    def add_items(self, list_id: int, record_ids: list[str], *, by: str = "") -> int:
+    def add_items(self, list_id: int, record_ids: list[str], *, by: Actor | str = "") -> int:
         """Append titles not yet on the list; returns how many were added."""
         current = self.get(list_id)
         if current is None:
@@ -201,14 +231,18 @@ class ListStore:
             if new:
                 conn.execute(insert(list_items), [{"list_id": list_id, "position": start + n, "record_id": r,
                                                    "blurbs": {}, "added_at": at} for n, r in enumerate(new, 1)])
-            conn.execute(update(lists).where(lists.c.id == list_id).values(updated_at=at, updated_by=by))
+            conn.execute(update(lists).where(lists.c.id == list_id).values(updated_at=at, updated_by=_name(by)))
+            _audit(conn, by, LIST_ITEMS_ADDED, list_id, str(len(new)))
         return len(new)
 
-    def delete(self, list_id: int) -> bool:
+    def delete(self, list_id: int, *, by: Actor | str = "") -> bool:
         with self.engine.begin() as conn:
-            return conn.execute(delete(lists).where(lists.c.id == list_id)).rowcount > 0
+            gone = conn.execute(delete(lists).where(lists.c.id == list_id)).rowcount > 0
+            if gone:
+                _audit(conn, by, LIST_DELETED, list_id)
+            return gone
 
-    def copy(self, list_id: int, library: str, *, by: str = "") -> int:
+    def copy(self, list_id: int, library: str, *, by: Actor | str = "") -> int:
         """A draft copy of a list, owned by `library` alone, remembering the list it came from."""
         source = self.get(list_id)
         if source is None:
@@ -220,9 +254,10 @@ class ListStore:
                 audiences=" ".join(source.audiences), themes=" ".join(source.themes), campaign=source.campaign,
                 campaign_date=source.campaign_date, saved_search=source.saved_search, origin=source.id,
                 origin_library=source.owners[0] if source.owners else "", created_at=at, updated_at=at,
-                updated_by=by)).inserted_primary_key[0]
+                updated_by=_name(by))).inserted_primary_key[0]
             conn.execute(insert(list_owners).values(list_id=new_id, library=library))
             _write_items(conn, new_id, [(i.record_id, i.blurbs) for i in source.items], at)
+            _audit(conn, by, LIST_COPIED, new_id, f"from list {list_id}")
         return new_id
 
     # -- what a list did -----------------------------------------------------------------------------

@@ -47,6 +47,8 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
 
+#: The session key of a staff sign-in (`portal.staff.access.SESSION_KEY`): the one cookie credential the API honours.
+STAFF_SESSION_KEY = "staff_session"
 UNSAFE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
@@ -83,6 +85,8 @@ def _check_csrf():
         return                         # no such route or method: Flask answers 404/405 after this hook
     if request.authorization is not None:
         return                         # judged by the header alone, never by a cookie (portal.staff.access)
+    if request.path.startswith("/api/") and not session.get(STAFF_SESSION_KEY):
+        return                         # no credentials at all: the API view answers 401, not "form expired"
     expected = session.get(FIELD, "")
     given = request.form.get(FIELD, "") or request.headers.get(HEADER, "")
     if not expected or not given or not hmac.compare_digest(str(expected), str(given)):

@@ -18,6 +18,7 @@ from accounts import roles
 from lists import stats
 from lists.errors import ListError
 from lists.model import AUDIENCES, CuratedList
+from lists.store import Actor
 from portal import i18n, list_page, services
 from portal.render import render, wants_json
 from portal.staff import access, api_auth
@@ -46,6 +47,10 @@ def _staff():
             abort(api_auth.unauthorized())
         abort(redirect(url_for("staff.login", next=request.full_path.rstrip("?")), code=303))
     return principal
+
+
+def _actor(principal) -> Actor:
+    return Actor(principal.username, principal.library, access.client_address())
 
 
 def may_edit(principal, curated: CuratedList) -> bool:
@@ -174,7 +179,7 @@ def new():
     if request.method == "POST":
         data = _form_data()
         try:
-            list_id = list_page.store().create([principal.library], data, by=principal.username)
+            list_id = list_page.store().create([principal.library], data, by=_actor(principal))
         except ListError as exc:
             errors = {exc.field: exc.message}
         else:
@@ -194,7 +199,7 @@ def edit(list_id: int):
         data = _form_data()
         _apply_action(data)
         try:
-            list_page.store().update(list_id, data, by=principal.username)
+            list_page.store().update(list_id, data, by=_actor(principal))
             owners = request.form.getlist("owners")
             if "owners_present" in request.form:
                 _set_owners(principal, curated, owners)
@@ -215,7 +220,7 @@ def _set_owners(principal, curated: CuratedList, owners: list[str]) -> None:
             and principal.role != roles.COUNTY_ADMIN:
         wanted.insert(0, principal.library)
     if wanted != list(curated.owners):
-        list_page.store().set_owners(curated.id, wanted, by=principal.username)
+        list_page.store().set_owners(curated.id, wanted, by=_actor(principal))
 
 
 @bp.route("/staff/lists/<int:list_id>/items", methods=["POST"])
@@ -229,7 +234,7 @@ def add_items(list_id: int):
         if other is not None and (other.is_up() or may_edit(principal, other)):
             records += [i.record_id for i in other.items]
     try:
-        added = list_page.store().add_items(list_id, records, by=principal.username)
+        added = list_page.store().add_items(list_id, records, by=_actor(principal))
     except ListError as exc:
         abort(400, description=exc.message)
     if wants_json():
@@ -250,7 +255,7 @@ def add_items_chosen():
 @bp.route("/staff/lists/<int:list_id>/delete", methods=["POST"])
 def delete(list_id: int):
     _principal, _curated = _editable(list_id)
-    list_page.store().delete(list_id)
+    list_page.store().delete(list_id, by=_actor(_principal))
     if wants_json():
         return render("", {"ok": True})
     return redirect(url_for("staff_lists.index"), code=303)
@@ -263,7 +268,7 @@ def copy(list_id: int):
     curated = list_page.store().get(list_id)
     if curated is None or not (curated.is_up() or may_edit(principal, curated)):
         abort(404)
-    new_id = list_page.store().copy(list_id, principal.library, by=principal.username)
+    new_id = list_page.store().copy(list_id, principal.library, by=_actor(principal))
     if wants_json():
         return render("", {"ok": True, "id": new_id}, status=201)
     return redirect(url_for("staff_lists.edit", list_id=new_id), code=303)
@@ -309,7 +314,7 @@ def api_create():
     for owner in owners:
         api_auth.ensure_may_act_for(owner)
     try:
-        list_id = list_page.store().create(owners, data, by=principal.username)
+        list_id = list_page.store().create(owners, data, by=_actor(principal))
     except ListError as exc:
         return _bad(exc)
     curated = list_page.store().get(list_id)
@@ -332,7 +337,7 @@ def api_list(list_id: int):
     if request.method == "GET":
         return jsonify(curated.as_dict())
     if request.method == "DELETE":
-        list_page.store().delete(list_id)
+        list_page.store().delete(list_id, by=_actor(principal))
         return jsonify({"id": list_id, "deleted": True})
     data = _json_body()
     owners = data.pop("owners", None)
@@ -343,9 +348,9 @@ def api_list(list_id: int):
             for owner in set(owners) - set(curated.owners):
                 if services.libraries().by_id(owner) is None:
                     raise ListError("owners", f"unknown library {owner[:40]!r}")
-        list_page.store().update(list_id, data, by=principal.username)
+        list_page.store().update(list_id, data, by=_actor(principal))
         if owners is not None:
-            list_page.store().set_owners(list_id, owners, by=principal.username)
+            list_page.store().set_owners(list_id, owners, by=_actor(principal))
     except ListError as exc:
         return _bad(exc)
     return jsonify(list_page.store().get(list_id).as_dict())
