@@ -6,13 +6,20 @@ shown by its id and marked `found: false` rather than dropped. A list that is a 
 search's newest hits after its hand-picked titles. Availability is the patron's chosen library's when
 there is one (the `mylib` cookie of the record pages), else any library's. There is no cover service
 yet, so every title gets a typographic cover (`cover: null` and the page draws one).
+
+A list's page is the same for every patron of one library in one language, and a popular list is asked
+for many times a minute, so its looked-up titles are kept for `LIST_TTL` seconds (per list version,
+language and library): availability on a list page is at most that old; a change to the list shows at
+once (its `updated_at` is part of the key).
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from urllib.parse import parse_qs
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
 
 from index.errors import SearchUnavailable
@@ -28,6 +35,11 @@ from vocab import statuses
 
 #: Titles a saved search adds to a list (its newest hits).
 SAVED_SEARCH_TITLES = 50
+#: Seconds a list's looked-up titles are reused (app.config["LIST_TTL"] overrides; 0: never).
+LIST_TTL = 30.0
+#: Lists × languages × libraries kept at most; past it the cache starts afresh.
+CACHE_SIZE = 4000
+_lock = threading.Lock()
 
 
 def store() -> ListStore:
@@ -47,12 +59,15 @@ def _availability(record: dict, mine: str) -> dict:
         held = [h for h in holdings if h.get("library") == mine]
         available = any(h.get("available") or h.get("status") == "available" for h in held)
         status = "available" if available else (held[0].get("status") if held else "")
-        return {"library": mine, "held": bool(held), "available": available,
-                "status": statuses.get(status).code if status else "", "label":
-                labels.status_label(statuses.get(status).code) if held else ""}
+        code = statuses.get(status).code if status else ""
+        text = (_("Available") if available else labels.status_label(code) if held and code
+                else _("Not at your library") if not held else _("Not available right now"))
+        return {"library": mine, "held": bool(held), "available": available, "status": code,
+                "label": labels.status_label(code) if held and code else "", "text": text}
     available = bool(record.get("available_now"))
     return {"library": "", "held": bool(holdings), "available": available,
-            "status": "available" if available else "", "label": labels.status_label("available") if available else ""}
+            "status": "available" if available else "", "label": labels.status_label("available") if available else "",
+            "text": _("Available") if available else _("Not available right now")}
 
 
 def entry(curated: CuratedList, record_id: str, record: dict | None, lang: str, mine: str,
@@ -107,6 +122,27 @@ def entries(curated: CuratedList, lang: str, mine: str) -> list[dict]:
             record = {**hit, "available_now": hit.get("available_now")}
             out.append(entry(curated, hit["id"], record, lang, mine, None, len(out) + 1))
     return out
+
+
+def cached_entries(curated: CuratedList, lang: str, mine: str) -> list[dict]:
+    return cached("entries", curated, lang, mine, lambda: entries(curated, lang, mine))
+
+
+def cached(kind: str, curated: CuratedList, lang: str, mine: str, build):
+    """`build()`, reused for LIST_TTL seconds per list version, language and library (never mutate it)."""
+    ttl = current_app.config.get("LIST_TTL", LIST_TTL)
+    cache = services.once_per_app("list_entries", dict)
+    key = (kind, curated.id, curated.updated_at, lang, mine)
+    now = time.monotonic()
+    hit = cache.get(key)
+    if hit is not None and now - hit[0] < ttl:
+        return hit[1]
+    value = build()
+    with _lock:
+        if len(cache) >= CACHE_SIZE:
+            cache.clear()
+        cache[key] = (now, value)
+    return value
 
 
 def summary(curated: CuratedList, lang: str) -> dict:
@@ -167,7 +203,7 @@ def json_ld(curated: CuratedList, lang: str, shown: list[dict]) -> dict:
 def page_data(curated: CuratedList, mine: str) -> dict:
     lang = i18n.current()
     try:
-        shown = entries(curated, lang, mine)
+        shown = cached_entries(curated, lang, mine)
         partial = False
     except SearchUnavailable:        # the list still shows its titles' ids; the page says search is away
         shown = [entry(curated, i.record_id, None, lang, mine, i.blurbs, i.position) for i in curated.items]

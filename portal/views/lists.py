@@ -58,7 +58,8 @@ def page(list_id: int):
     data = list_page.page_data(curated, my_library())
     if not request.path.endswith(".json"):
         list_page.store().count_view(curated.id)
-    data["snippet"] = snippet_html(curated, data["entries"])
+    data["snippet"] = list_page.cached("snippet", curated, i18n.current(), "",
+                                       lambda: snippet_html(curated, data["entries"]))
     return render("list.html", data, headers={"Link": f'<{url_for("lists.page_json", list_id=list_id)}>; '
                                                       f'rel="alternate"; type="application/json", '
                                                       f'<{data["feed_url"]}>; rel="alternate"; '
@@ -70,7 +71,7 @@ def page(list_id: int):
 def feed(list_id: int):
     curated = published(list_id)
     lang = i18n.current()
-    shown = list_page.entries(curated, lang, "")
+    shown = list_page.cached_entries(curated, lang, "")
     title, blurb = curated.title(lang), curated.blurb(lang)
     self_path = url_for("lists.feed", list_id=list_id)
     entries = [{"url": absolute(e["url"]) if e["url"] else absolute(url_for("lists.page", list_id=list_id))
@@ -123,7 +124,7 @@ def snippet_html(curated: CuratedList, shown: list[dict]) -> str:
 @bp.route("/lists/<int:list_id>/snippet")
 def snippet(list_id: int):
     curated = published(list_id)
-    shown = list_page.entries(curated, i18n.current(), "")
+    shown = list_page.cached_entries(curated, i18n.current(), "")
     response = make_response(snippet_html(curated, shown))
     response.headers["Content-Type"] = "text/plain; charset=utf-8"    # to copy, not to render here
     response.headers["Cache-Control"] = "public, max-age=300"
