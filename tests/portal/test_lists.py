@@ -212,3 +212,33 @@ def test_lists_graph_is_queryable_over_sparql_and_in_void(store, app, client, se
         (f"{settings.base_uri}/list/{list_id}", "Sámegiel girjjit mánáide")]
     void = client.get("/.well-known/void.nt").get_data(as_text=True)
     assert f"<{settings.base_uri}/dataset/lists> <http://rdfs.org/ns/void#class> <https://schema.org/ItemList>" in void
+
+
+def test_grenselos_lists_graph_rewrites_the_graph_idempotently(tmp_path):
+    from click.testing import CliRunner
+    from core import db
+    from core.settings import load
+    from grenselos.cli import cli
+    from lists.store import ListStore
+    from transform.graphstore import GraphStore
+    config = tmp_path / "grenselos.toml"
+    config.write_text(f'data_dir = "{tmp_path / "data"}"\nbase_uri = "http://lists.test"\n\n[[sources]]\n'
+                      'id = "karasjok"\nname = "Kárášjoga gielda girjerádju"\n', encoding="utf-8")
+    settings = load(config)
+    engine = db.engine_for(settings.database_url)
+    db.migrate(engine)
+    store = ListStore(engine)
+    store.create(["karasjok"], SAMI)
+    taken_down = store.create(["karasjok"], {**SAMI, "title": {"nb": "Borte snart"}})
+    outputs = []
+    for _ in range(2):
+        result = CliRunner().invoke(cli, ["--config", str(config), "lists", "graph"])
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+    assert outputs[0] == outputs[1] and "2 published lists" in outputs[0]
+    store.update(taken_down, {"published": False})
+    assert "1 published lists" in CliRunner().invoke(cli, ["--config", str(config), "lists", "graph"]).output
+    with GraphStore.open(settings, read_only=True) as graph:
+        names = {str(row["name"]) for row in graph.query(
+            "SELECT ?name WHERE { ?l a <https://schema.org/ItemList> ; <https://schema.org/name> ?name }")}
+    assert names == {'"Sámegiel girjjit mánáide"@se', '"Samiske bøker for barn"@nb'}
