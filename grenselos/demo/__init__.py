@@ -8,6 +8,7 @@ kept and every stage only does what changed.
 
 from __future__ import annotations
 
+import secrets
 import sys
 import time
 from dataclasses import dataclass, field
@@ -88,9 +89,32 @@ def build(data_dir: Path, base_uri: str, say=print) -> tuple[settings_mod.Settin
     return settings, store
 
 
+DEMO_STAFF_USER = "demo-librarian"
+DEMO_STAFF_LIBRARY = "kautokeino"
+
+
+def staff_user(settings, say=print) -> tuple[str, str]:
+    """A librarian of Kautokeino with a fresh random password (a new one on every run: it is printed,
+    never stored in plain), so the staff pages can be tried; returns (username, password)."""
+    from accounts.store import Accounts
+    password = secrets.token_urlsafe(12)
+    accounts = Accounts.open(settings.database_url, settings.staff)
+    try:
+        if accounts.get(DEMO_STAFF_USER) is None:
+            accounts.add(DEMO_STAFF_USER, DEMO_STAFF_LIBRARY, "librarian", password)
+        else:
+            accounts.set_password(DEMO_STAFF_USER, password)
+            accounts.set_disabled(DEMO_STAFF_USER, False)
+    finally:
+        accounts.engine.dispose()
+    say(f"demo: staff sign-in at /staff/login as {DEMO_STAFF_USER}, password {password}")
+    return DEMO_STAFF_USER, password
+
+
 def run(data_dir: Path, host: str = "127.0.0.1", port: int = 5000, serve_portal: bool = True) -> int:
     base_uri = f"http://{host}:{port}"
     settings, _store = build(data_dir, base_uri)
+    staff_user(settings)
     if not serve_portal:
         return 0
     from portal.serve import serve

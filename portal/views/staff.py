@@ -14,7 +14,7 @@ import time
 
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 
 from accounts import roles
@@ -33,6 +33,15 @@ _lock = threading.Lock()
 def _private(response):
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.before_request
+def negotiate():
+    """Staff pages also answer JSON to `Accept: application/json` (a script's way to ask): safe here
+    because no staff answer is ever cached, so no cache can hand one form to a client that asked for the other."""
+    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json" \
+            and not request.args.get("format"):
+        g.format = "json"
 
 
 def staff_page(view):

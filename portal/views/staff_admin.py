@@ -4,6 +4,7 @@ Who may see what is `accounts.roles`': a library admin sees and changes their ow
 county admin everyone's; a librarian only their own account and tokens. An account outside what the
 signed-in person may manage is answered 404, as if it did not exist (its name is not confirmed). Every
 change is a POST with the CSRF token, audited by `accounts.store`; every page has a `.json` twin.
+`/api/staff/me` tells a script whose credentials it holds.
 A new API token is shown once, in the answer to the POST that made it, and never again.
 """
 
@@ -17,7 +18,8 @@ from accounts.errors import AccountError
 from portal import services
 from portal.render import render, split_format
 from portal.staff import access
-from portal.views.staff import staff_page
+from portal.staff.api_auth import require_api_staff
+from portal.views.staff import negotiate, staff_page
 
 bp = Blueprint("staff_admin", __name__)
 
@@ -29,6 +31,9 @@ AUDIT_PAGE = 100
 def _private(response):
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+bp.before_request(negotiate)
 
 
 def _message(exc: AccountError) -> str:
@@ -81,7 +86,7 @@ def _library_choices(who) -> list[dict]:
 
 
 @bp.route("/staff/users", methods=["GET", "POST"])
-@bp.route("/staff/users.json", endpoint="users_json")
+@bp.route("/staff/users.json", endpoint="users_json", methods=["GET", "POST"])
 @staff_page
 def users():
     who = access.principal()
@@ -146,7 +151,7 @@ def user(username):
 
 
 @bp.route("/staff/tokens", methods=["GET", "POST"])
-@bp.route("/staff/tokens.json", endpoint="tokens_json")
+@bp.route("/staff/tokens.json", endpoint="tokens_json", methods=["GET", "POST"])
 @staff_page
 def tokens():
     who = access.principal()
@@ -169,7 +174,7 @@ def revoke_token(token_id):
 
 
 @bp.route("/staff/account", methods=["GET", "POST"])
-@bp.route("/staff/account.json", endpoint="account_json")
+@bp.route("/staff/account.json", endpoint="account_json", methods=["GET", "POST"])
 @staff_page
 def account():
     who = access.principal()
@@ -224,3 +229,11 @@ def audit():
         events = audit_log.recent(conn, libraries, AUDIT_PAGE, before_id)
     more = url_for("staff_admin.audit", before=events[-1]["id"]) if len(events) == AUDIT_PAGE else None
     return render("staff_audit.html", {"events": events, "all_libraries": libraries is None, "more": more})
+
+
+@bp.route("/api/staff/me")
+@require_api_staff
+def me():
+    """Who the credentials belong to: the first call a script makes to check its token."""
+    who = access.principal()
+    return render("", {"user": who.as_dict(), "via": "header" if access.by_header() else "session"})

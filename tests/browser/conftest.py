@@ -79,6 +79,9 @@ def run_axe(page, axe_source: str) -> list[dict]:
     return result
 
 
+STAFF_ADMIN = "kautokeino-admin"
+
+
 @pytest.fixture(scope="session")
 def demo_portal_url(tmp_path_factory):
     """The demo built by the real pipeline (loopback OAI-PMH → transform → tantivy), served on loopback."""
@@ -89,6 +92,7 @@ def demo_portal_url(tmp_path_factory):
     store.close()
     from tests import staff_signin
     staff_signin.add(settings.database_url)                      # staff_signin.USER, a librarian of Kautokeino
+    staff_signin.add(settings.database_url, STAFF_ADMIN, role="library-admin")
     app = create_app(settings, {"SECRET_KEY": "browser-demo-key-" + "c" * 32})
     with PortalServer(app, "127.0.0.1", 0) as server:
         yield server.url

@@ -262,3 +262,23 @@ def test_the_migrations_make_the_tables_the_code_defines(make_app, engine):
             context = MigrationContext.configure(conn, opts={
                 "include_name": lambda name, kind, _parent, ours=ours: kind != "table" or name in ours})
             assert compare_metadata(context, meta) == []
+
+
+def test_the_old_portal_audit_trail_moves_into_staff_events(tmp_path, db_url):
+    """A database from before accounts keeps its audit history: p0002 copies `staff_audit` into `staff_events`."""
+    from alembic import command
+    from sqlalchemy import text
+    from core import db
+    engine = db.engine_for(db_url)
+    try:
+        command.upgrade(db.alembic_config(engine), "p0001")
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO staff_audit (at, event, library, principal, client) "
+                              "VALUES ('2026-12-01 10:00:00+00', 'sign_in', 'karasjok', 'token', '192.0.2.1')"))
+        db.migrate(engine)
+        assert _audit(engine) == [("sign_in", "karasjok", "192.0.2.1", None)]
+        with engine.connect() as conn:
+            from sqlalchemy import inspect
+            assert "staff_audit" not in inspect(conn).get_table_names()
+    finally:
+        engine.dispose()
