@@ -246,9 +246,10 @@ def add_items(list_id: int):
 @bp.route("/staff/lists/items", methods=["POST"])
 def add_items_chosen():
     """The "Add to list" form where the librarian chose the list from a menu (`list_id`)."""
+    _staff()
     chosen = request.form.get("list_id", "")
     if not chosen.isdigit() or len(chosen) > 9:
-        abort(400, description="choose a list")
+        abort(404)                    # no such list
     return add_items(int(chosen))
 
 
