@@ -242,3 +242,14 @@ def test_grenselos_lists_graph_rewrites_the_graph_idempotently(tmp_path):
         names = {str(row["name"]) for row in graph.query(
             "SELECT ?name WHERE { ?l a <https://schema.org/ItemList> ; <https://schema.org/name> ?name }")}
     assert names == {'"Sámegiel girjjit mánáide"@se', '"Samiske bøker for barn"@nb'}
+
+
+def test_a_saved_search_keeps_adding_its_newest_hits_after_the_chosen_titles(store, client):
+    list_id = store.create(["karasjok"], {"title": {"nb": "Nye samiske"}, "items": ["tromso:1001"],
+                                          "saved_search": "filter=language:sme", "published": True})
+    entries = client.get(f"/lists/{list_id}.json").get_json()["entries"]
+    assert [e["record"] for e in entries][:2] == ["tromso:1001", "karasjok:77"]
+    assert all(e["language"]["code"] == "sme" for e in entries[1:])
+    broken = store.create(["karasjok"], {"title": {"nb": "Rar"}, "saved_search": "filter=nonsense",
+                                         "published": True})
+    assert client.get(f"/lists/{broken}.json").status_code == 200        # a stored search gone bad adds nothing
