@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from accounts import audit
 from lists import model
@@ -272,7 +273,7 @@ class ListStore:
                 try:
                     with conn.begin_nested():
                         conn.execute(insert(list_views).values(list_id=list_id, day=on, views=1))
-                except Exception:       # another request inserted the day's row first: count on it
+                except IntegrityError:  # another request inserted the day's row first: count on it
                     conn.execute(update(list_views).where(list_views.c.list_id == list_id,
                                                           list_views.c.day == on)
                                  .values(views=list_views.c.views + 1))

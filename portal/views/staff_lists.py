@@ -15,6 +15,7 @@ from flask import Blueprint, abort, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 
 from accounts import roles
+from index.errors import SearchUnavailable
 from lists import stats
 from lists.errors import ListError
 from lists.model import AUDIENCES, CuratedList
@@ -156,7 +157,7 @@ def _edit_data(curated: CuratedList, principal, errors: dict | None = None) -> d
     for item in curated.items:
         try:
             record = service.record(item.record_id)
-        except Exception:  # noqa: BLE001 - the editor still shows the id while search is away
+        except SearchUnavailable:     # the editor still shows the id while search is away
             record = None
         items.append({"record": item.record_id, "position": item.position, "blurb": dict(item.blurbs),
                       "title": (record or {}).get("title") or item.record_id, "found": record is not None,
@@ -167,9 +168,18 @@ def _edit_data(curated: CuratedList, principal, errors: dict | None = None) -> d
             "audiences": [{"code": a, "label": list_page.audience_label(a)} for a in AUDIENCES],
             "libraries": [{"id": lib.id, "name": lib.name} for lib in directory.libraries],
             "stats": stats.report(list_page.store(), curated),
-            "snippet": snippet_html(curated, list_page.entries(curated, lang, "")) if curated.is_up() else "",
+            "snippet": _snippet(curated, lang),
             "embed_url": url_for("lists.embed", list_id=curated.id),
             "errors": errors or {}, "library": principal.library}
+
+
+def _snippet(curated: CuratedList, lang: str) -> str:
+    if not curated.is_up():
+        return ""
+    try:
+        return snippet_html(curated, list_page.cached_entries(curated, lang, ""))
+    except SearchUnavailable:
+        return ""
 
 
 @bp.route("/staff/lists/new", methods=["GET", "POST"])
