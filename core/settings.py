@@ -8,14 +8,20 @@ database URL may name an environment variable (`database_url_env`).
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from core.errors import ConfigError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from core.errors import ConfigError, Problem
 
 
 @dataclass(frozen=True)
@@ -25,10 +31,35 @@ class Setting:
     default: Any
     help: str
     required: bool = False
-    choices: tuple[str, ...] | None = None
+    choices: tuple[str, ...] | Shape | None = None
     #: For a list setting: the type of each element (the value is kept as a tuple).
     item: type | None = None
     minimum: float | None = None
+    #: Name of an allowed set kept in a higher layer (holdings profiles live in transform, character sets
+    #: in harvest); the loader's caller passes the sets in (`transform.setting_values.ALLOWED`).
+    allowed: str | None = None
+    #: The value is an http(s) URL (or empty).
+    url: bool = False
+
+
+class Shape:
+    """The allowed values of a setting with a shape rather than a list (an e-mail address, an ISIL), as the
+    check asks them (`in`, `describe`). It offers no "did you mean": the right value is the operator's."""
+
+    def __init__(self, pattern: str | re.Pattern, what: str):
+        self.pattern, self.what = re.compile(pattern), what
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, str) and bool(self.pattern.fullmatch(value))
+
+    def __iter__(self):
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def describe(self) -> str:
+        return self.what
 
 
 SOURCE_KINDS = ("public", "school", "national")
@@ -38,7 +69,8 @@ ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 TOP_LEVEL = (
     Setting("data_dir", str, "./data", "Directory where the embedded default keeps everything it writes "
             "(record store, graph store, search index). Relative paths are taken from the config file's folder."),
-    Setting("base_uri", str, "http://localhost:5000", "Base of every minted URI (instances, works, items, agents)."),
+    Setting("base_uri", str, "http://localhost:5000", "Base of every minted URI (instances, works, items, agents).",
+            url=True),
     Setting("database_url", str, "", "SQLAlchemy URL of the record store; empty means SQLite in data_dir. "
             "For PostgreSQL: postgresql+psycopg://user@host/db."),
     Setting("database_url_env", str, "", "Name of an environment variable holding the database URL "
@@ -46,45 +78,50 @@ TOP_LEVEL = (
 )
 
 HARVEST = (
-    Setting("timeout", (int, float), 60, "Seconds to wait for any one OAI-PMH request before it counts as failed."),
-    Setting("max_retries", int, 5, "Retries of one request after a connection error, timeout or 5xx/503."),
-    Setting("backoff", (int, float), 2.0, "First wait in seconds between retries; doubled each time."),
-    Setting("max_backoff", (int, float), 120.0, "Longest wait between retries, also the cap on Retry-After."),
+    Setting("timeout", (int, float), 60, "Seconds to wait for any one OAI-PMH request before it counts as failed.",
+            minimum=0.1),
+    Setting("max_retries", int, 5, "Retries of one request after a connection error, timeout or 5xx/503.",
+            minimum=0),
+    Setting("backoff", (int, float), 2.0, "First wait in seconds between retries; doubled each time.", minimum=0),
+    Setting("max_backoff", (int, float), 120.0, "Longest wait between retries, also the cap on Retry-After.",
+            minimum=0),
     Setting("user_agent", str, "Grenseløs/0.1 (+https://github.com/grenselos)", "User-Agent of every request."),
 )
 
 SEARCH = (
-    Setting("solr_url", str, "", "URL of a Solr core or SolrCloud collection; empty means the embedded tantivy index."),
+    Setting("solr_url", str, "", "URL of a Solr core or SolrCloud collection; empty means the embedded tantivy index.",
+            url=True),
     Setting("solr_urls", list, (), "The same SolrCloud collection's URL on other nodes, e.g. "
             "[\"http://solr2:8983/solr/grenselos\", \"http://solr3:8983/solr/grenselos\"]. Requests go to the "
             "node that answered last (solr_url first) and move on to the next when a node does not answer, "
-            "so losing one node does not lose search or indexing.", item=str),
+            "so losing one node does not lose search or indexing.", item=str, url=True),
     Setting("retry_seconds", (int, float), 120.0, "Seconds `grenselos index` keeps retrying a batch while the "
             "search index is unavailable (a Solr node restarting, a shard without a leader) before it stops; "
             "what it did not send stays pending and the next run sends it.", minimum=0),
     Setting("facet_cache_seconds", (int, float), 30.0, "Seconds one process reuses the facet counts of a repeated "
-            "query (0: count every time); dropped at every commit of that process."),
+            "query (0: count every time); dropped at every commit of that process.", minimum=0),
 )
 
 SOURCE = (
     Setting("id", str, None, "Short stable id of the source, used in URIs and on the command line.", required=True),
     Setting("name", str, None, "Name of the library or service as patrons know it.", required=True),
-    Setting("isil", str, "", "ISIL of the library, e.g. NO-2030000."),
+    Setting("isil", str, "", "ISIL of the library, e.g. NO-2030000.", allowed="ISILs"),
     Setting("kind", str, "public", "Kind of library.", choices=SOURCE_KINDS),
     Setting("municipality", str, "", "Municipality the library serves."),
     Setting("library", str, "", "Id of the library this source is (the library facet value and "
             "/library/ key); empty means the source's id."),
-    Setting("oai_url", str, "", "OAI-PMH base URL; empty for sources that only arrive by `grenselos import`."),
+    Setting("oai_url", str, "", "OAI-PMH base URL; empty for sources that only arrive by `grenselos import`.",
+            url=True),
     Setting("metadata_prefix", str, "marc21", "OAI-PMH metadataPrefix (marc21, marcxchange, ...)."),
     Setting("set", str, "", "OAI-PMH set to harvest; empty harvests everything."),
     Setting("holdings", str, "marc-852", "Holdings profile: how items are read from this source's records "
-            "(koha-952, marc-852, marcxchange-holdings)."),
+            "(koha-952, marc-852, marcxchange-holdings).", allowed="holdings profiles"),
     Setting("reports_deletes", bool, True, "False for providers that do not report deleted records: a "
             "ListIdentifiers pass after each harvest finds records that disappeared."),
     Setting("encoding", str, "", "Character set override for ISO 2709 imports of legacy files "
-            "(cp1251, cp866, ...); empty trusts leader/09."),
+            "(cp1251, cp866, ...); empty trusts leader/09.", allowed="character sets"),
     Setting("granularity", str, "", "Datestamp granularity of the provider (YYYY-MM-DD or "
-            "YYYY-MM-DDThh:mm:ssZ); empty asks Identify."),
+            "YYYY-MM-DDThh:mm:ssZ); empty asks Identify.", allowed="granularities"),
     Setting("embed_origins", list, (), "Web sites that may show this library's curated lists in a frame "
             "(the widget at /lists/<id>/embed), e.g. [\"https://www.kautokeino.kommune.no\"]: the CSP "
             "frame-ancestors of a list owned by the library. Empty: only the portal itself.", item=str),
@@ -92,25 +129,33 @@ SOURCE = (
 
 SPARQL = (
     Setting("timeout", (int, float), 10.0, "Seconds one SPARQL query may run before it is stopped and answered "
-            "with an error (the endpoint stays responsive to other requests)."),
-    Setting("max_rows", int, 10000, "Most result rows (or triples) one SPARQL query may return."),
-    Setting("max_query_bytes", int, 32768, "Largest SPARQL query text accepted, in bytes (UTF-8)."),
+            "with an error (the endpoint stays responsive to other requests).", minimum=0.1),
+    Setting("max_rows", int, 10000, "Most result rows (or triples) one SPARQL query may return.", minimum=1),
+    Setting("max_query_bytes", int, 32768, "Largest SPARQL query text accepted, in bytes (UTF-8).", minimum=1),
     Setting("workers", int, 2, "Worker processes per portal process that evaluate SPARQL queries (one query "
-            "each at a time; a query past the time limit is stopped by ending its process)."),
+            "each at a time; a query past the time limit is stopped by ending its process).", minimum=1),
     Setting("per_client", int, 1, "Most SPARQL queries one client (address) may have running at once in one "
-            "portal process; more are answered 429, so a few heavy users cannot take every worker."),
+            "portal process; more are answered 429, so a few heavy users cannot take every worker.", minimum=1),
 )
 
 OAI = (
     Setting("repository_name", str, "Grenseløs", "repositoryName the OAI-PMH provider (/oai) reports in Identify."),
-    Setting("admin_email", str, "", "adminEmail of the OAI-PMH provider; empty means postmaster@ the base_uri's host."),
-    Setting("page_size", int, 100, "Records (or headers) per OAI-PMH response before a resumptionToken."),
+    Setting("admin_email", str, "", "adminEmail of the OAI-PMH provider; empty means postmaster@ the base_uri's host.",
+            choices=Shape(r"\S+@(\S+\.)+\S+", "an e-mail address (OAI-PMH's emailType)")),
+    Setting("page_size", int, 100, "Records (or headers) per OAI-PMH response before a resumptionToken.",
+            minimum=1),
 )
 
 PORTAL = (
     Setting("secure_cookies", bool, False, "Mark every cookie the portal sets Secure, also on a request that "
             "arrived over plain HTTP (for a TLS proxy that does not send X-Forwarded-Proto). Responses to "
             "HTTPS requests always get Secure cookies."),
+    Setting("contact_email", str, "", "Where the public reports accessibility problems and asks about the "
+            "catalogue: named on the accessibility statement (/accessibility). Empty: the statement asks visitors "
+            "to contact their own library."),
+    Setting("cover_url", str, "", "Cover image service for records whose own description carries no cover "
+            "(856 naming one): a URL with `{isbn}` (ISBN-13), e.g. `https://covers.example.org/{isbn}.jpg`; "
+            "empty (the default) asks no service and shows a typographic placeholder."),
 )
 
 STAFF = (
@@ -175,94 +220,177 @@ class Settings:
         for source in self.sources:
             if source.id == source_id:
                 return source
-        known = ", ".join(s.id for s in self.sources) or "none"
-        raise ConfigError(f"unknown source {source_id!r} (configured: {known})", path=self.path)
+        ids = [s.id for s in self.sources]
+        raise ConfigError(f"unknown source {source_id!r}{did_you_mean(source_id, ids)} "
+                          f"(configured: {', '.join(ids) or 'none'})", path=self.path)
 
     @property
     def default_database_url(self) -> str:
         return f"sqlite:///{self.data_dir / 'records.sqlite'}"
 
 
-def _check_table(table: dict, spec: tuple[Setting, ...], path: Path | None, where: str) -> dict:
+def _where(table: str, key: str) -> str:
+    return f"{table} {key}" if table and table != "top level" else key
+
+
+def did_you_mean(value, candidates) -> str:
+    """ "; did you mean 'x'?" naming the nearest candidate (a typo, or a missing hyphen), or nothing."""
+    if not isinstance(value, str):
+        return ""
+    found = difflib.get_close_matches(value, [str(c) for c in candidates], n=1, cutoff=0.6)
+    if not found:
+        folded = {str(c).lower().replace("-", "").replace("_", ""): str(c) for c in candidates}
+        found = difflib.get_close_matches(value.lower().replace("-", "").replace("_", ""), folded, n=1,
+                                          cutoff=0.6)
+        found = [folded[f] for f in found]
+    return f"; did you mean {found[0]!r}?" if found else ""
+
+
+def allowed_values(values, limit: int = 12) -> str:
+    """What a value must be, as a person reads it: "one of the allowed values (a, b, c)", or the phrase of a
+    set too large or too open to list (character sets, ISILs), which then describes itself."""
+    if hasattr(values, "describe"):
+        return values.describe()
+    values = [str(v) for v in values]
+    shown = ", ".join(values) if len(values) <= limit else ", ".join(values[:limit]) + ", …"
+    return f"one of the allowed values ({shown})"
+
+
+def not_http_url(value: str) -> bool:
+    """True unless `value` is an absolute http:// or https:// URL (with a host)."""
+    parts = urlsplit(value)
+    return parts.scheme not in ("http", "https") or not parts.netloc
+
+
+class _Problems:
+    """Every complaint about one file, collected so the operator fixes them all in one round."""
+
+    def __init__(self, path: Path | None):
+        self.path, self.items = path, []
+
+    def add(self, table: str, key: str, message: str) -> None:
+        self.items.append(Problem(table, key, message))
+
+    def raise_any(self) -> None:
+        if self.items:
+            raise ConfigError.from_problems(self.items, path=self.path)
+
+
+def _check_table(table: dict, spec: tuple[Setting, ...], problems: _Problems, where: str,
+                 allowed: Mapping[str, Collection[str]]) -> dict:
     known = {s.name: s for s in spec}
     for key in table:
         if key not in known:
-            raise ConfigError(f"unknown key {key!r} in {where}", path=path, table=where, key=key)
+            problems.add(where, key, f"unknown key {key!r} in {where}{did_you_mean(key, known)} "
+                                     f"(known: {', '.join(known)})")
     values = {}
     for setting in spec:
+        name = _where(where, setting.name)
+        values[setting.name] = setting.default
         if setting.name not in table:
             if setting.required:
-                raise ConfigError(f"missing required key {setting.name!r} in {where}",
-                                  path=path, table=where, key=setting.name)
-            values[setting.name] = setting.default
+                problems.add(where, setting.name, f"missing required key {setting.name!r} in {where}")
             continue
         value = table[setting.name]
         expected = setting.type if isinstance(setting.type, tuple) else (setting.type,)
         if isinstance(value, bool) and bool not in expected or not isinstance(value, expected):
             names = " or ".join(t.__name__ for t in expected)
-            raise ConfigError(f"{where}.{setting.name} must be {names}, not {type(value).__name__}",
-                              path=path, table=where, key=setting.name)
+            problems.add(where, setting.name, f"{name} must be {names}, not {type(value).__name__} ({value!r})")
+            continue
         if setting.item is not None:
             if not all(isinstance(v, setting.item) and not isinstance(v, bool) for v in value):
-                raise ConfigError(f"{where}.{setting.name} must be a list of {setting.item.__name__}",
-                                  path=path, table=where, key=setting.name)
+                problems.add(where, setting.name, f"{name} must be a list of {setting.item.__name__}")
+                continue
             value = tuple(value)
-        if setting.choices and value not in setting.choices:
-            raise ConfigError(f"{where}.{setting.name} must be one of {', '.join(setting.choices)}; "
-                              f"got {value!r}", path=path, table=where, key=setting.name)
+        choices = setting.choices
+        if setting.allowed is not None:
+            choices = allowed.get(setting.allowed, choices)
+        if choices is not None and not (value == "" and setting.default == "") and value not in choices:
+            problems.add(where, setting.name, f"{name} = {value!r} is not {allowed_values(choices)}"
+                                              f"{did_you_mean(value, choices)}")
+            continue
         if setting.minimum is not None and value < setting.minimum:
-            raise ConfigError(f"{where}.{setting.name} must be at least {setting.minimum:g}; got {value!r}",
-                              path=path, table=where, key=setting.name)
+            problems.add(where, setting.name, f"{name} must be at least {setting.minimum:g}; got {value!r}")
+            continue
+        bad_urls = [v for v in (value if isinstance(value, tuple) else (value,)) if v and not_http_url(v)] \
+            if setting.url else []
+        if bad_urls:
+            what = "hold http:// or https:// URLs" if setting.item else "be an http:// or https:// URL"
+            problems.add(where, setting.name, f"{name} must {what}; got {bad_urls[0]!r}")
+            continue
         values[setting.name] = value
     return values
 
 
-def from_dict(data: dict, path: Path | None = None) -> Settings:
-    """Validate a parsed TOML document; every complaint names the file, table and key."""
-    allowed = {s.name for s in TOP_LEVEL} | set(SECTIONS) | {"sources"}
+def from_dict(data: dict, path: Path | None = None,
+              allowed: Mapping[str, Collection[str]] | None = None) -> Settings:
+    """Validate a parsed TOML document; every complaint names the file, table and key, and all of them
+    are reported at once. `allowed` gives the allowed values of settings whose sets live in a higher
+    layer (holdings profiles in transform, character sets in harvest): `transform.setting_values`
+    provides them; without it those settings are checked for type only."""
+    allowed = allowed or {}
+    problems = _Problems(path)
+    top_keys = {s.name for s in TOP_LEVEL}
+    known = top_keys | set(SECTIONS) | {"sources"}
     for key in data:
-        if key not in allowed:
-            raise ConfigError(f"unknown key {key!r} at top level", path=path, table="", key=key)
-    top = _check_table({k: v for k, v in data.items() if k in {s.name for s in TOP_LEVEL}},
-                       TOP_LEVEL, path, "top level")
+        if key not in known:
+            problems.add("", key, f"unknown key {key!r} at top level{did_you_mean(key, known)}")
+    top = _check_table({k: v for k, v in data.items() if k in top_keys}, TOP_LEVEL, problems, "top level", allowed)
     sections = {}
     for name, spec in SECTIONS.items():
         table = data.get(name, {})
         if not isinstance(table, dict):
-            raise ConfigError(f"[{name}] must be a table", path=path, table=name, key=name)
-        sections[name] = _check_table(table, spec, path, f"[{name}]")
+            problems.add(name, name, f"[{name}] must be a table")
+            table = {}
+        sections[name] = _check_table(table, spec, problems, f"[{name}]", allowed)
 
     raw_sources = data.get("sources", [])
     if not isinstance(raw_sources, list):
-        raise ConfigError("sources must be an array of tables ([[sources]])", path=path, table="sources",
-                          key="sources")
+        problems.add("sources", "sources", "sources must be an array of tables ([[sources]])")
+        raw_sources = []
     sources, seen = [], set()
     for n, table in enumerate(raw_sources, start=1):
         where = f"[[sources]] #{n}"
-        if isinstance(table, dict) and isinstance(table.get("id"), str):
-            where = f"[[sources]] #{n} (id {table['id']!r})"
         if not isinstance(table, dict):
-            raise ConfigError(f"{where} must be a table", path=path, table=where, key="sources")
-        values = _check_table(table, SOURCE, path, where)
+            problems.add(where, "sources", f"{where} must be a table")
+            continue
+        if isinstance(table.get("id"), str):
+            where = f"[[sources]] #{n} (id {table['id']!r})"
+        values = _check_table(table, SOURCE, problems, where, allowed)
+        if values["id"] is None:
+            continue
         if values["id"] in seen:
-            raise ConfigError(f"duplicate source id {values['id']!r}", path=path, table=where, key="id")
-        if not values["id"] or not values["id"].replace("-", "").replace("_", "").isalnum():
-            raise ConfigError(f"source id {values['id']!r} may hold only letters, digits, - and _",
-                              path=path, table=where, key="id")
-        for origin in values["embed_origins"]:
-            if not ORIGIN.fullmatch(origin):
-                raise ConfigError(f"{where}.embed_origins: {origin[:80]!r} is not a web origin such as "
-                                  "https://www.example.no", path=path, table=where, key="embed_origins")
+            problems.add(where, "id", f"duplicate source id {values['id']!r}")
+        elif not values["id"] or not values["id"].replace("-", "").replace("_", "").isalnum():
+            problems.add(where, "id", f"source id {values['id']!r} may hold only letters, digits, - and _")
+        for origin in values["embed_origins"] if isinstance(values["embed_origins"], (list, tuple)) else ():
+            if isinstance(origin, str) and not ORIGIN.fullmatch(origin):
+                problems.add(where, "embed_origins", f"{where}.embed_origins: {origin[:80]!r} is not a web "
+                             "origin such as https://www.example.no")
         seen.add(values["id"])
-        sources.append(Source(**values))
+        if values["name"] is not None:
+            sources.append(Source(**values))
+
+    database_url = top["database_url"]
+    if top["database_url_env"]:
+        database_url = os.environ.get(top["database_url_env"], database_url)
+        if not database_url:
+            problems.add("top level", "database_url_env",
+                         f"database_url_env names {top['database_url_env']}, which is not set in the "
+                         "environment (and database_url is empty): set it, or remove database_url_env "
+                         "to use SQLite in data_dir")
+    if database_url:
+        try:
+            make_url(database_url)
+        except ArgumentError:
+            problems.add("top level", "database_url", "database_url is not an SQLAlchemy URL "
+                         "(e.g. postgresql+psycopg://user@host/db)")
+    problems.raise_any()
 
     base = path.parent if path else Path.cwd()
     data_dir = Path(top["data_dir"])
     if not data_dir.is_absolute():
         data_dir = (base / data_dir).resolve()
-    database_url = top["database_url"]
-    if top["database_url_env"]:
-        database_url = os.environ.get(top["database_url_env"], database_url)
     settings = Settings(
         data_dir=data_dir,
         base_uri=top["base_uri"].rstrip("/"),
@@ -281,7 +409,7 @@ def from_dict(data: dict, path: Path | None = None) -> Settings:
     return settings
 
 
-def load(path: str | os.PathLike) -> Settings:
+def load(path: str | os.PathLike, allowed: Mapping[str, Collection[str]] | None = None) -> Settings:
     path = Path(path)
     try:
         with path.open("rb") as f:
@@ -290,7 +418,18 @@ def load(path: str | os.PathLike) -> Settings:
         raise ConfigError("configuration file not found", path=path) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", path=path) from None
-    return from_dict(data, path=path.resolve())
+    return from_dict(data, path=path.resolve(), allowed=allowed)
+
+
+def meaning(setting: Setting) -> str:
+    """A setting's help with what the table says of its allowed values (the reference and `grenselos init`)."""
+    if isinstance(setting.choices, Shape):
+        extra = f" Must be {setting.choices.describe()}."
+    else:
+        extra = f" One of: {', '.join(setting.choices)}." if setting.choices else ""
+    extra += f" At least {setting.minimum:g}." if setting.minimum is not None else ""
+    extra += (" http:// or https:// URLs." if setting.item else " An http:// or https:// URL.") if setting.url else ""
+    return setting.help + extra
 
 
 def reference() -> str:
@@ -301,8 +440,6 @@ def reference() -> str:
         lines += [f"#### {title}", "", "| key | default | meaning |", "|---|---|---|"]
         for s in spec:
             default = "(required)" if s.required else repr(list(s.default) if s.item else s.default)
-            extra = f" One of: {', '.join(s.choices)}." if s.choices else ""
-            extra += f" At least {s.minimum:g}." if s.minimum is not None else ""
-            lines.append(f"| `{s.name}` | `{default}` | {s.help}{extra} |")
+            lines.append(f"| `{s.name}` | `{default}` | {meaning(s)} |")
         lines.append("")
     return "\n".join(lines)

@@ -91,8 +91,8 @@ control_socket_disable = not control_socket
 
 def on_starting(server):
     """Load the settings once before any worker starts: a missing or wrong file stops the start-up."""
-    from core import settings
     from core.errors import GrenselosError
+    from transform import setting_values
     named = os.environ.get("GRENSELOS_CONFIG")
     path = Path(named or "grenselos.toml")
     if not path.is_file():
@@ -101,7 +101,7 @@ def on_starting(server):
         server.log.warning("no ./grenselos.toml and GRENSELOS_CONFIG is not set: serving the defaults")
         return
     try:
-        loaded = settings.load(path)
+        loaded = setting_values.load(path)
     except GrenselosError as exc:
         raise SystemExit(f"grenselos: {exc}") from None
     server.log.info("grenselos: settings %s, data in %s", path.resolve(), loaded.data_dir)

@@ -13,7 +13,8 @@ from pathlib import Path
 import click
 
 from core import settings as settings_mod
-from core.errors import GrenselosError
+from core.errors import FatalError, GrenselosError, reason
+from grenselos.cli_values import accept_config_everywhere, allowed, http_url, ui_language
 from grenselos.staff_cli import staff
 
 
@@ -26,14 +27,26 @@ class Context:
     @property
     def settings(self):
         if self._settings is None:
-            self._settings = settings_mod.load(self.config_path)
+            from transform import setting_values
+            self._settings = setting_values.load(self.config_path)
         return self._settings
+
+    def sources(self, source_ids) -> list[str]:
+        """`source_ids` as given, after checking each is configured (a misspelt --source stops the verb
+        with "did you mean" rather than doing nothing, or writing an empty dump, under a name nobody has)."""
+        return [self.settings.source(source_id).id for source_id in source_ids]
 
     @property
     def store(self):
         if self._store is None:
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.exc import SQLAlchemyError
             from harvest.store import RecordStore
-            self._store = RecordStore.from_settings(self.settings)
+            try:
+                self._store = RecordStore.from_settings(self.settings)
+            except (SQLAlchemyError, OSError) as exc:
+                url = make_url(self.settings.database_url).render_as_string(hide_password=True)
+                raise FatalError(f"cannot open the record store {url}: {reason(exc)}") from None
         return self._store
 
 
@@ -58,15 +71,18 @@ def cli(ctx, config):
 def harvest(ctx, source_ids, full, quiet):
     """Harvest MARC records over OAI-PMH into the record store (resumes an interrupted run)."""
     from harvest.oai import harvest_sources
-    summaries = harvest_sources(ctx.settings, ctx.store, source_ids or None, full=full,
+    summaries = harvest_sources(ctx.settings, ctx.store, ctx.sources(source_ids) or None, full=full,
                                 progress=not quiet)
+    if not summaries:
+        click.echo("nothing to harvest: no configured source has an oai_url")
     failed = [s for s in summaries if s.failed]
     sys.exit(1 if failed else 0)
 
 
 @cli.command("import")
 @click.option("--source", "source_id", required=True, help="Source the records belong to.")
-@click.option("--encoding", default=None, help="Override the character set of ISO 2709 files (cp1251, ...).")
+@click.option("--encoding", default=None, callback=lambda c, p, v: allowed(p, v, "character sets"),
+              help="Override the character set of ISO 2709 files (cp1251, ...).")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @pass_ctx
 def import_(ctx, source_id, encoding, files):
@@ -75,7 +91,12 @@ def import_(ctx, source_id, encoding, files):
     source = ctx.settings.source(source_id)
     summary = import_files(ctx.store, source, [Path(f) for f in files], encoding=encoding)
     click.echo(summary.line())
-    sys.exit(0)
+    empty = [f for f in summary.files if not f.records]
+    for f in empty:
+        what = f"{f.unreadable} unreadable piece(s) quarantined (see `grenselos quarantine`)" if f.unreadable \
+            else "the file holds nothing that looks like a record"
+        click.echo(f"grenselos: {f.path}: no MARC record could be read ({f.format}): {what}", err=True)
+    sys.exit(1 if empty else 0)
 
 
 @cli.command()
@@ -139,7 +160,7 @@ def _store_status(settings, store, counts: dict) -> None:
     except Exception as exc:  # noqa: BLE001 - an unreachable index is itself the answer
         indexed = None
         for entry in counts.values():
-            entry["index_error"] = f"{type(exc).__name__}: {exc}"
+            entry["index_error"] = reason(exc)
     for source, entry in counts.items():
         entry["expected_documents"] = expected.get(source, 0)
         entry["indexed_documents"] = indexed.get(source, 0) if indexed is not None else None
@@ -164,9 +185,29 @@ def quarantine(ctx):
     from transform.status import quarantined as transform_quarantined
     listed = {(i["source"], i.get("identifier")) for i in items}
     items += [i for i in transform_quarantined(ctx.settings) if (i["source"], i["identifier"]) not in listed]
+    if not items:
+        click.echo("no quarantined records")
+        return
+    click.echo("source\tstage\tidentifier\tlocation\tcause")
     for item in items:
         click.echo(f"{item['source']}\t{item['stage']}\t{item.get('identifier') or '-'}\t"
                    f"{item.get('location') or '-'}\t{item['cause']}")
+
+
+@cli.command()
+@click.argument("path", default="grenselos.toml", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(path, force):
+    """Write a commented starter grenselos.toml (every setting with its default, the demo's sources as
+    examples) to PATH; an existing file is kept unless --force."""
+    from grenselos.starter_config import starter_config
+    target = Path(path)
+    if target.exists() and not force:
+        raise click.ClickException(f"{target} exists; not overwritten (use --force to replace it)")
+    if not target.parent.is_dir():
+        raise click.ClickException(f"{target.parent}: no such folder")
+    target.write_text(starter_config(), encoding="utf-8")
+    click.echo(f"wrote {target}: add your libraries as [[sources]], then `grenselos --config {target} run`")
 
 
 @cli.command("settings")
@@ -176,19 +217,22 @@ def settings_cmd():
 
 
 @cli.command()
-@click.option("--report", is_flag=True, help="Per source: records by language, coding problems, suggestions.")
+@click.option("--report", is_flag=True, help="Per source: records by language, coding problems, suggestions "
+              "(what the verb does; the flag is kept for scripts that pass it).")
 @click.option("--source", "source_ids", multiple=True, help="Only this source (repeatable).")
 @click.option("--no-detect", is_flag=True, help="Read codes only; no language detection.")
-@click.option("--ui", "ui_lang", default="en", show_default=True, help="Label language: nb, nn, se, en.")
+@click.option("--ui", "ui_lang", default="en", show_default=True, callback=lambda c, p, v: ui_language(p, v),
+              help="Label language: nb, nn, se, en.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_ctx
 def languages(ctx, report, source_ids, no_detect, ui_lang, as_json):
     """Language report for librarians: missing, collective and contradicted codes, and suggestions."""
     from transform.language_report import build_report, format_report
-    if not report:
-        raise click.UsageError("nothing to do: use --report")
     data = build_report(ctx.store, ctx.settings.sources, detect=not no_detect,
-                        source_filter=list(source_ids) or None)
+                        source_filter=ctx.sources(source_ids) or None)
+    if not data and not as_json:
+        click.echo("no records to report on")
+        return
     click.echo(json.dumps(data, indent=2, ensure_ascii=False) if as_json else format_report(data, ui_lang))
 
 
@@ -196,11 +240,12 @@ def languages(ctx, report, source_ids, no_detect, ui_lang, as_json):
 @click.option("--format", "fmt", type=click.Choice(["nt", "ttl", "jsonld", "xml"]), default="nt",
               show_default=True, help="RDF serialization written to stdout.")
 @click.option("--base-uri", default="http://localhost:5000", show_default=True,
+              callback=lambda c, p, v: http_url(p, v),
               help="Base of the minted URIs (the config's base_uri in the pipeline).")
 @click.option("--source", "source_id", default="local", show_default=True, help="Source id used in URIs.")
 @click.option("--holdings", "holdings_profile", default="auto", show_default=True,
-              type=click.Choice(["auto", "koha-952", "marc-852", "marcxchange-holdings"]),
-              help="How items are read; auto picks by the records.")
+              callback=lambda c, p, v: v if v == "auto" else allowed(p, v, "holdings profiles"),
+              help="How items are read: a holdings profile (koha-952, marc-852, ...); auto picks by the records.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 def convert(fmt, base_uri, source_id, holdings_profile, files):
     """Convert MARC files (MARCXML, marcxchange, ISO 2709) to BIBFRAME on stdout; no store is touched.
@@ -223,10 +268,15 @@ def convert(fmt, base_uri, source_id, holdings_profile, files):
 def transform(ctx, full, source_ids, quiet):
     """Convert new, changed and deleted records to BIBFRAME and cluster them into works."""
     from transform.pipeline import run_transform
-    summaries = run_transform(ctx.settings, ctx.store, source_ids or None, full=full, progress=not quiet)
+    summaries = run_transform(ctx.settings, ctx.store, ctx.sources(source_ids) or None, full=full,
+                              progress=not quiet)
     for summary in summaries:
         click.echo(summary.line())
-    sys.exit(0)
+    failed = [s.source for s in summaries if s.errors and not s.converted]
+    if failed:
+        click.echo(f"grenselos: no record could be converted for {', '.join(failed)} (causes: "
+                   "`grenselos quarantine`)", err=True)
+    sys.exit(1 if failed else 0)
 
 
 @cli.command()
@@ -236,7 +286,10 @@ def transform(ctx, full, source_ids, quiet):
 def dump(ctx, source_ids):
     """Write gzipped N-Triples dumps (whole dataset and per source) into data_dir/dumps/."""
     from transform.dumps import write_dumps
-    for d in write_dumps(ctx.settings, sources=source_ids or None, whole=not source_ids):
+    sources = ctx.sources(source_ids)
+    if not (ctx.settings.data_dir / "graph").is_dir():
+        raise FatalError(f"no graph store in {ctx.settings.data_dir} yet: `grenselos transform` makes it")
+    for d in write_dumps(ctx.settings, sources=sources or None, whole=not source_ids):
         click.echo(f"dump {d.name}: {d.triples} triples from {d.graphs} graphs, {d.bytes} bytes, {d.seconds:.1f} s")
     sys.exit(0)
 
@@ -293,14 +346,20 @@ def cluster_list(ctx):
     """List the manual overrides."""
     from transform.explain import list_overrides
     with ctx.store.engine.connect() as conn:
-        for o in list_overrides(conn):
-            other = f" {o['other_source']}:{o['other_identifier']}" if o["other_source"] else ""
-            click.echo(f"#{o['id']}\t{o['kind']}\t{o['source']}:{o['identifier']}{other}\t{o['note'] or ''}")
+        overrides = list(list_overrides(conn))
+    if not overrides:
+        click.echo("no clustering overrides")
+        return
+    click.echo("id\tkind\trecord\tnote")
+    for o in overrides:
+        other = f" {o['other_source']}:{o['other_identifier']}" if o["other_source"] else ""
+        click.echo(f"#{o['id']}\t{o['kind']}\t{o['source']}:{o['identifier']}{other}\t{o['note'] or ''}")
 
 
 @cli.command()
 @click.option("--full", is_flag=True, help="Rebuild the whole index.")
-@click.option("--batch", default=1000, show_default=True, help="Documents per backend commit.")
+@click.option("--batch", default=1000, show_default=True, type=click.IntRange(min=1),
+              help="Documents per backend commit.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress line, only the summary.")
 @pass_ctx
 def index(ctx, full, batch=1000, quiet=False):
@@ -318,8 +377,10 @@ def solr():
 
 @solr.command("init")
 @click.option("--url", default=None, help="Core/collection URL (default: [search] solr_url).")
-@click.option("--shards", default=2, show_default=True, help="Shards of a new SolrCloud collection.")
-@click.option("--replicas", default=1, show_default=True, help="Replicas per shard (SolrCloud).")
+@click.option("--shards", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Shards of a new SolrCloud collection.")
+@click.option("--replicas", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Replicas per shard (SolrCloud).")
 @pass_ctx
 def solr_init(ctx, url, shards, replicas):
     """Create the core (standalone) or upload the configset and create the collection (SolrCloud)."""
@@ -427,7 +488,7 @@ def rebuild(ctx, yes):
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--no-apply", is_flag=True, help="Do not keep the index up to date from this process.")
 @pass_ctx
 def serve(ctx, host, port, no_apply):
@@ -446,7 +507,8 @@ def serve(ctx, host, port, no_apply):
 
 
 @cli.command()
-@click.option("--every", default=2.0, show_default=True, help="Seconds between looks at what changed.")
+@click.option("--every", default=2.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds between looks at what changed.")
 @click.option("--once", is_flag=True, help="One round, then exit.")
 @pass_ctx
 def apply(ctx, every, once):
@@ -467,7 +529,7 @@ def apply(ctx, every, once):
 @click.option("--data-dir", default="demo-data", show_default=True, type=click.Path(file_okay=False),
               help="Where the demo keeps its stores (kept between runs; re-running is incremental).")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--no-serve", is_flag=True, help="Build everything, then exit instead of serving the portal.")
 def demo(data_dir, host, port, no_serve):
     """Serve sample libraries over OAI-PMH on loopback, harvest, convert, index, and serve the portal."""
@@ -492,7 +554,14 @@ def main(argv=None):
     except GrenselosError as exc:
         click.echo(f"grenselos: {exc}", err=True)
         return 2
+    except OSError as exc:              # the machine said no (a folder missing, a disk full, no permission)
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        click.echo(f"grenselos: {where}{reason(exc)}", err=True)
+        return 2
     return 0
+
+
+accept_config_everywhere(cli)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from encodings import aliases
 
 from pymarc import marc8_mapping
 
@@ -143,6 +144,38 @@ def decode_utf8(data: bytes, problems: list[str]) -> str:
         return data.decode("utf-8", errors="replace")
 
 
+CHARSET_EXAMPLES = "utf-8, marc-8 or a code page such as cp1251, cp866, iso8859-1"
+
+
+class CharsetNames:
+    """Every character set name `Charset` accepts, as a collection the settings check can ask (`in`) and
+    draw "did you mean" suggestions from (the names and aliases of Python's codecs, and MARC-8)."""
+
+    MARC8 = ("marc-8", "marc8", "ansel")
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        try:
+            Charset(name)
+        except EncodingError:
+            return False
+        return True
+
+    def __iter__(self):
+        names = {*self.MARC8, *aliases.aliases, *aliases.aliases.values()}
+        return iter(sorted(n.replace("_", "-") for n in names))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def describe(self) -> str:
+        return f"a character set Grenseløs reads ({CHARSET_EXAMPLES})"
+
+
+CHARSET_NAMES = CharsetNames()
+
+
 class Charset:
     """One way of decoding the data of a record: 'utf-8', 'marc-8' or a Python codec name."""
 
@@ -154,8 +187,7 @@ class Charset:
         try:
             self.name = codecs.lookup(key).name
         except LookupError:
-            raise EncodingError(f"unknown character set {name!r} (use utf-8, marc-8 or a code page "
-                                "such as cp1251, cp866, iso8859-1)") from None
+            raise EncodingError(f"unknown character set {name!r} (use {CHARSET_EXAMPLES})") from None
         self._marc8 = None
 
     def decode(self, data: bytes, problems: list[str]) -> str:

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 
 from lxml import etree
 
+from core.settings import did_you_mean
 from harvest.errors import HarvestError, HarvestFatal
 from harvest.marcxml import _PARSER, local
 from harvest.oai_client import OAIClient
@@ -216,6 +217,20 @@ class SourceRun:
             self.summary.notes.append(f"Identify unreadable ({type(exc).__name__}); assuming day granularity")
         return DAY
 
+    def _offered_formats(self) -> str:
+        """What the provider offers instead of a metadata_prefix it refused (the set is the provider's, so it
+        can only be known here, not when the settings are read)."""
+        try:
+            response = self.client.harvest(verb="ListMetadataFormats")
+            root = etree.fromstring(response.content, _PARSER)
+        except (HarvestError, etree.XMLSyntaxError):
+            return ""
+        offered = [e.text.strip() for e in root.iter() if local(e.tag) == "metadataPrefix" and e.text]
+        if not offered:
+            return ""
+        return (f" (the provider offers {', '.join(offered)}: set metadata_prefix of source "
+                f"{self.source.id!r}{did_you_mean(self.source.metadata_prefix, offered)})")
+
     def _params(self, verb: str, token: str | None, window_from: str | None, window_until: str | None) -> dict:
         if token:
             return {"verb": verb, "resumptionToken": token}
@@ -247,6 +262,8 @@ class SourceRun:
                 if exc.code == "badResumptionToken":
                     raise HarvestFatal(f"{exc}; the provider rejected resumption token {token!r} (expired or "
                                        f"invalid); checkpoint kept, the next run restarts this window") from None
+                if exc.code == "cannotDisseminateFormat":
+                    raise HarvestFatal(f"{exc}{self._offered_formats()}") from None
                 raise HarvestFatal(str(exc)) from None
             resumed_token = None
             self._store_page(page, response.url, response.content)

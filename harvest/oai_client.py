@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 import requests
 from sickle import Sickle
 
+from core.errors import reason
 from harvest.errors import HarvestFatal
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ class OAIClient(Sickle):
         except requests.Timeout:
             raise TransientError(f"no answer within {self.timeout:g} s") from None
         except requests.RequestException as exc:
-            raise TransientError(f"connection failed: {_short(exc)}") from None
+            raise TransientError(f"connection failed: {reason(exc)}") from None
         with response:
             if response.status_code in RETRY_STATUSES:
                 wait = retry_after_seconds(response.headers.get("Retry-After"))
@@ -137,7 +138,7 @@ class OAIClient(Sickle):
             except requests.Timeout:
                 raise TransientError(f"response stalled for {self.timeout:g} s") from None
             except requests.RequestException as exc:
-                raise TransientError(f"connection dropped mid-response: {_short(exc)}") from None
+                raise TransientError(f"connection dropped mid-response: {reason(exc)}") from None
         content = b"".join(chunks)
         if not content.strip():
             raise TransientError("empty response body")
@@ -145,8 +146,3 @@ class OAIClient(Sickle):
             # A page cut off in transit is not a bad page from the provider: ask again.
             raise TransientError(f"response cut off after {len(content)} bytes")
         return response.status_code, content
-
-
-def _short(exc: Exception) -> str:
-    text = str(exc)
-    return text if len(text) < 300 else text[:297] + "..."

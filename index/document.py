@@ -70,6 +70,8 @@ class Document:
     contributors: tuple[str, ...] = ()
     #: relator codes per contributor (same order), comma-separated: "aut", "ill,aut", "" when unknown.
     contributor_roles: tuple[str, ...] = ()
+    #: the agent page id per contributor (same order), `person/nordmo-kari`; "" when it has none.
+    contributor_ids: tuple[str, ...] = ()
     #: vocabulary code (humord, lcsh, yso, ...) -> headings; "" for headings without a vocabulary.
     subjects: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: genre/form ids of vocab.genres (fiction, novels, picture_books, ...): the facet's values.
@@ -84,6 +86,8 @@ class Document:
     #: places of publication as catalogued (260/264 $a).
     places: tuple[str, ...] = ()
     year: int | None = None
+    #: pictures of the cover the record links (856 whose $3 names one), as URLs.
+    covers: tuple[str, ...] = ()
     #: extent as catalogued (300 $a): "287 s.".
     extent: str = ""
     #: every language of the record (text, original, subtitles), ISO 639-3 / MARC codes.
@@ -111,9 +115,10 @@ class Document:
         return f"{self.source}:{self.identifier}".replace("!", "%21") if self.identifier else ""
 
     def contributor_list(self) -> list[dict]:
-        """[{"name", "roles": [relator codes]}] in catalogue order."""
-        roles = self.contributor_roles
-        return [{"name": name, "roles": [r for r in (roles[n] if n < len(roles) else "").split(",") if r]}
+        """[{"name", "id", "roles": [relator codes]}] in catalogue order (`id`: the agent page's, or "")."""
+        roles, ids = self.contributor_roles, self.contributor_ids
+        return [{"name": name, "id": ids[n] if n < len(ids) else "",
+                 "roles": [r for r in (roles[n] if n < len(roles) else "").split(",") if r]}
                 for n, name in enumerate(self.contributors)]
 
     def to_dict(self) -> dict:

@@ -56,7 +56,8 @@ FIELDS = (
     Field("series", "text", help="Series titles."),
     Field("publisher", "text", help="Publishers."),
     Field("notes", "text", help="Summary and contents notes."),
-    Field("all", "text", help="Everything searchable, in its exact form."),
+    Field("all", "text", help="Everything searchable, in its exact form (with the names of the record's "
+                              "languages in every interface language and the places of publication)."),
     Field("identifier", "string", help="ISBN (10 and 13), ISSN and other identifiers, normalised."),
     *(Field(name, "text", help=f"Text of records in {', '.join(langs)}, stemmed.")
       for name, langs in STEM_LANGUAGES.items()),
@@ -131,6 +132,13 @@ def genre_labels(genre_id: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(term.label(ui) for ui in UI_LANGUAGES))
 
 
+@lru_cache(maxsize=512)
+def language_names(code: str) -> tuple[str, ...]:
+    """A language's names in every interface language and its own, so that `samisk`, `Sami` or `kvensk`
+    finds the books in that language (from vocab, the names' one home)."""
+    return vocab_languages.names(code)
+
+
 def rank(doc: Document) -> float:
     """Works held by many libraries first, then newer ones: one number both engines multiply in."""
     recency = max(0, min((doc.year or 1900) - 1900, 130)) / 50.0
@@ -179,7 +187,11 @@ def flatten(doc: Document) -> dict[str, object]:
     if any(code in SAMI for code in languages) and SAMI_GROUP not in languages:
         languages.append(SAMI_GROUP)
     genre_text = _unique([*doc.genre_terms, *(label for g in doc.genres for label in genre_labels(g))])
-    searchable = [*titles, *doc.contributors, *subjects, *genre_text, *doc.series, *doc.publishers, doc.notes]
+    # the languages' names and the places of publication are found by the words for them ("samisk",
+    # "Tromsø"); places as subjects (651, 650 $z) are in the subject headings already
+    names = _unique(name for code in languages for name in language_names(code))
+    searchable = [*titles, *doc.contributors, *subjects, *genre_text, *doc.series, *doc.publishers, doc.notes,
+                  *names, *doc.places]
     all_text = textmod.normalize(" \n ".join(s for s in searchable if s))
     holdings = [h for h in doc.holdings if h.region]      # the library facets list the region's libraries only
     out: dict[str, object] = {

@@ -43,7 +43,7 @@ STARTS = ("instance", "work")
 #: Document fields the index stage gives (they are not facts of the description).
 GIVEN = frozenset({"id", "work_id", "source", "identifier", "holdings", "work_libraries"})
 #: List fields that stay aligned with another one, value for value (no repeats removed, blanks kept).
-ALIGNED = frozenset({"contributor_roles"})
+ALIGNED = frozenset({"contributor_roles", "contributor_ids"})
 
 
 class ProjectionError(FatalError):

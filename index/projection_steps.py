@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from urllib.parse import unquote
 
 from transform import bibframe
 from transform.languages import usable_text_codes
@@ -125,20 +126,22 @@ def _memo(fn):
 
 
 @_memo
-def _contributions(values, ctx) -> list[tuple[str, list[str]]]:
-    """(agent label, relator codes) per agent in contribution order; an agent contributing twice (100 and
-    700) is one entry with every role."""
+def _contributions(values, ctx) -> list[tuple[str, list[str], str]]:
+    """(agent label, relator codes, agent IRI) per agent in contribution order; an agent contributing
+    twice (100 and 700) is one entry with every role."""
     d = ctx.description
-    merged: dict[str, list[str]] = {}
+    merged: dict[str, tuple[list[str], list[str]]] = {}
     for contribution in _resources(values):
-        name = next((d.text(a, LABEL) for a in d.iris(contribution, AGENT) if d.text(a, LABEL)), "")
-        if not name:
+        agent = next(((a, d.text(a, LABEL)) for a in d.iris(contribution, AGENT) if d.text(a, LABEL)), None)
+        if agent is None:
             continue
-        roles = merged.setdefault(name, [])
+        roles, iris = merged.setdefault(agent[1], ([], []))
+        if not iris and not agent[0].startswith("_:"):
+            iris.append(agent[0])
         for code in _role_codes(d, contribution):
             if code not in roles:
                 roles.append(code)
-    return list(merged.items())
+    return [(name, roles, iris[0] if iris else "") for name, (roles, iris) in merged.items()]
 
 
 def _role_codes(d, contribution) -> list[str]:
@@ -156,13 +159,25 @@ def _role_codes(d, contribution) -> list[str]:
 @step("agents")
 def agents(values, ctx):
     """Contributions → their agents' names (rdfs:label), each agent once."""
-    return [name for name, _roles in _contributions(values, ctx)]
+    return [name for name, _roles, _iri in _contributions(values, ctx)]
 
 
 @step("roles")
 def roles(values, ctx):
     """Contributions → relator codes per agent, comma-separated, in the order `agents` gives."""
-    return [",".join(codes) for _name, codes in _contributions(values, ctx)]
+    return [",".join(codes) for _name, codes, _iri in _contributions(values, ctx)]
+
+
+@step("agent_ids")
+def agent_ids(values, ctx):
+    """Contributions → each agent's id, the tail of its IRI after `/agent/` as text (`person/hætta-mihkkal`,
+    not percent-encoded: a link encodes it once), in the order `agents` gives; "" for an agent without
+    one. The portal's agent page is `/agent/<id>`."""
+    out = []
+    for _name, _codes, iri in _contributions(values, ctx):
+        _, found, tail = iri.partition("/agent/")
+        out.append(unquote(tail) if found else "")
+    return out
 
 
 @step("headings")

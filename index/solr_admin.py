@@ -14,6 +14,7 @@ from pathlib import Path
 
 import requests
 
+from core.errors import reason
 from index.errors import FatalBackendError
 
 CONFIGSET_DIR = Path(__file__).parent / "solr" / "configset"
@@ -33,7 +34,7 @@ def _get(url: str, **params) -> dict:
     try:
         response = requests.get(url, params={**params, "wt": "json"}, timeout=120)
     except requests.RequestException as exc:
-        raise FatalBackendError(f"Solr unreachable at {url}: {exc}") from exc
+        raise FatalBackendError(f"Solr unreachable at {url}: {reason(exc)}") from exc
     data = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
     if response.status_code >= 400:
         message = data.get("error", {}).get("msg") or response.text[:300]
@@ -61,7 +62,7 @@ def upload_configset(base: str, name: str = CONFIG_NAME) -> None:
                                  data=configset_zip(), headers={"Content-Type": "application/octet-stream"},
                                  timeout=120)
     except requests.RequestException as exc:
-        raise FatalBackendError(f"Solr unreachable at {base}: {exc}") from exc
+        raise FatalBackendError(f"Solr unreachable at {base}: {reason(exc)}") from exc
     if response.status_code >= 400:
         raise FatalBackendError(f"configset upload to {base} failed: {response.text[:300]}")
 

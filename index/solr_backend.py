@@ -21,6 +21,7 @@ from typing import Iterable, Sequence
 import pysolr
 import requests
 
+from core.errors import reason
 from index import text as textmod
 from index.backend import FacetCache, SearchBackend
 from index.document import Document
@@ -97,7 +98,7 @@ class SolrBackend(SearchBackend):
                                         "(run `grenselos solr init`?)") from exc
             raise BackendError(f"Solr at {self.url} failed on {what}: {message[:300]}") from exc
         except requests.RequestException as exc:
-            raise BackendError(f"Solr at {self.url} failed on {what}: {exc}") from exc
+            raise BackendError(f"Solr at {self.url} failed on {what}: {reason(exc)}") from exc
 
     # -- writing ------------------------------------------------------------------------------
 

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from core.errors import reason
+
 from index.solr_admin import split_url
 
 log = logging.getLogger(__name__)
@@ -88,7 +90,7 @@ def check(urls: Sequence[str]) -> dict:
                 _get(f"{base}/admin/info/system")
             nodes.append({"node": n, "status": "ok", "_name": node_name(base)})
         except (requests.RequestException, ValueError, KeyError) as exc:
-            log.warning("Solr health: node %d (%s) does not answer: %s", n, url, exc)
+            log.warning("Solr health: node %d (%s) does not answer: %s", n, url, reason(exc))
             nodes.append({"node": n, "status": "down", "_name": node_name(base)})
     shards = []
     if cluster is not None:

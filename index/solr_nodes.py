@@ -20,6 +20,7 @@ from typing import Callable, Sequence, TypeVar
 import pysolr
 import requests
 
+from core.errors import reason
 from index.errors import SearchUnavailable
 
 log = logging.getLogger(__name__)
@@ -85,11 +86,11 @@ class SolrNodes:
                 result = request(self.clients[n])
             except (pysolr.SolrError, requests.RequestException) as exc:
                 if node_unreachable(exc):
-                    unreachable.append(f"{self.urls[n]}: {str(exc)[:200]}")
+                    unreachable.append(f"{self.urls[n]}: {reason(exc)[:200]}")
                     continue
                 if cluster_outage(exc):
                     raise SearchUnavailable(f"Solr cannot serve {what} now ({self.urls[n]}): "
-                                            f"{str(exc)[:300]}") from exc
+                                            f"{reason(exc)[:300]}") from exc
                 raise
             if n != self._current:
                 with self._lock:

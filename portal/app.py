@@ -14,13 +14,16 @@ from flask import Flask
 
 from core import settings as settings_mod
 from portal.json_provider import OrjsonProvider
+from transform import setting_values
 
 
 def load_settings() -> settings_mod.Settings:
-    """Settings from $GRENSELOS_CONFIG or ./grenselos.toml; an installation without a file gets the defaults."""
-    path = Path(os.environ.get("GRENSELOS_CONFIG", "grenselos.toml"))
-    if path.is_file():
-        return settings_mod.load(path)
+    """Settings from $GRENSELOS_CONFIG or ./grenselos.toml; an installation without a file gets the defaults,
+    but a file named in $GRENSELOS_CONFIG must exist (a typo there would otherwise serve an empty catalogue)."""
+    named = os.environ.get("GRENSELOS_CONFIG")
+    path = Path(named or "grenselos.toml")
+    if path.is_file() or named:
+        return setting_values.load(path)
     return settings_mod.from_dict({})
 
 
@@ -30,7 +33,7 @@ class Portal(Flask):
 
 def create_app(settings: settings_mod.Settings | None = None, test_config: dict | None = None) -> Flask:
     from portal import errors, i18n, log_escape, render, secret, security, services, template_helpers, urls
-    from portal.views import api, languages, libraries, lists, record, saved, search, staff, staff_admin, staff_lists
+    from portal.views import about, api, languages, libraries, lists, record, saved, search, staff, staff_admin, staff_lists
     from portal.views import changes, health, oai, resources, sparql, vocabulary, void
 
     app = Portal(__name__, static_folder="static", template_folder="templates")
@@ -59,7 +62,6 @@ def create_app(settings: settings_mod.Settings | None = None, test_config: dict 
     errors.init_app(app)
     template_helpers.init_app(app)
     for module in (search, record, libraries, languages, api, staff, staff_admin, staff_lists, lists, saved, resources,
-                   sparql, void, oai, changes, vocabulary,
-                   health):
+                   sparql, void, oai, changes, vocabulary, health, about):
         app.register_blueprint(module.bp)
     return app

@@ -14,7 +14,10 @@ from datetime import datetime, timezone
 
 from lxml import etree
 
+from vocab import languages as vocab_languages
+
 ATOM = "http://www.w3.org/2005/Atom"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
 
@@ -41,7 +44,7 @@ def build(*, feed_id: str, title: str, self_url: str, page_url: str, entries: li
           subtitle: str = "") -> bytes:
     """entries: dicts with url, title, updated (datetime|None), authors, summary, languages, year."""
     feed = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})
-    feed.set("{http://www.w3.org/XML/1998/namespace}lang", lang)
+    feed.set(XML_LANG, lang)
     _sub(feed, "id", feed_id)
     _sub(feed, "title", title)
     if subtitle:
@@ -55,7 +58,10 @@ def build(*, feed_id: str, title: str, self_url: str, page_url: str, entries: li
     for entry in entries:
         element = _sub(feed, "entry")
         _sub(element, "id", entry["url"])
-        _sub(element, "title", entry.get("title") or entry["url"])
+        tag = next((t for t in map(vocab_languages.bcp47, entry.get("languages") or []) if t), None)
+        title = _sub(element, "title", entry.get("title") or entry["url"])
+        if tag:         # the title and summary are in the record's language, not the feed's
+            title.set(XML_LANG, tag)
         _sub(element, "link", rel="alternate", type="text/html", href=entry["url"])
         _sub(element, "updated", _date(entry.get("updated")))
         for name in entry.get("authors") or []:
@@ -64,5 +70,7 @@ def build(*, feed_id: str, title: str, self_url: str, page_url: str, entries: li
             _sub(element, "category", term=code, scheme="http://id.loc.gov/vocabulary/iso639-2")
         summary = entry.get("summary") or ""
         if summary:
-            _sub(element, "summary", summary[:1000], type="text")
+            note = _sub(element, "summary", summary[:1000], type="text")
+            if tag:
+                note.set(XML_LANG, tag)
     return etree.tostring(feed, xml_declaration=True, encoding="utf-8", pretty_print=True)

@@ -22,6 +22,7 @@ from typing import Callable
 
 from sqlalchemy import text
 
+from core.errors import reason
 from portal import services
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def _timed(name: str, check: Callable[[], dict]) -> dict:
     try:
         result = check()
     except Exception as exc:  # noqa: BLE001 - a health check reports, it never fails
-        log.warning("health: %s store check failed: %s", name, exc)
+        log.warning("health: %s store check failed: %s", name, reason(exc))
         result = {"status": "down"}
     result["ms"] = round((time.perf_counter() - started) * 1000, 1)
     return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from portal import editions
 from portal.search_service import FACET_FIELDS, FACET_LIMIT, SearchRequest, SearchResult
 
 log = logging.getLogger(__name__)
@@ -17,7 +18,8 @@ log = logging.getLogger(__name__)
 #: portal filter/facet name -> index field
 FIELD_MAP = {"language": "language", "format": "format", "audience": "audience", "library": "library",
              "municipality": "municipality", "kind": "library_kind", "subject": "subject_facet",
-             "genre": "genre_facet", "available": "availability", "year": "year"}
+             "genre": "genre_facet", "available": "availability", "year": "year",
+             "contributor": "contributor_facet"}
 
 
 def _holding(h, copies: bool = True) -> dict:
@@ -52,6 +54,7 @@ def document_dict(doc, copies: bool = True) -> dict:
         "audience": list(doc.audiences), "subjects": list(dict.fromkeys(subjects)),
         "genres": list(doc.genres), "genre_terms": list(doc.genre_terms), "series": "; ".join(doc.series),
         "publisher": "; ".join(doc.publishers), "summary": doc.notes,
+        "covers": list(doc.covers),
         "identifiers": identifiers, "holdings": [_holding(h, copies) for h in doc.holdings],
         "available_now": any(h.available or h.status == "available" for h in doc.holdings),
     }
@@ -103,10 +106,13 @@ class IndexSearchService:
     def search(self, req: SearchRequest) -> SearchResult:
         result = self.backend.search(self._query(req))
         hits = []
+        members = self._members([group.work_id for group in result.groups])
         for group in result.groups:
             first = document_dict(group.editions[0].document, copies=False)
-            first["work"] = {"id": group.work_id, "editions": group.edition_count,
-                             "libraries": len(group.libraries)}
+            docs = members.get(group.work_id) or [document_dict(e.document, copies=False) for e in group.editions]
+            holdings = editions.library_holdings(docs)
+            first["work"] = {"id": group.work_id, "editions": editions.edition_count(docs), "records": len(docs),
+                             "libraries": len(holdings), "holdings": holdings}
             hits.append(first)
         back = {v: k for k, v in FIELD_MAP.items()}
         facets = {}
@@ -122,6 +128,18 @@ class IndexSearchService:
         total = result.total_groups if result.total_groups is not None else result.total
         return SearchResult(total=total, hits=hits, facets=facets, partial=result.partial,
                             suggestions=self.suggest(req.q) if total == 0 and req.q else [])
+
+    def _members(self, work_ids: list[str]) -> dict[str, list[dict]]:
+        """Every record of the page's works, not only those matching the query: a hit says which
+        libraries hold any edition, and counts editions by the rule the work page uses. One search."""
+        from index.query import Filter, Query
+        out: dict[str, list[dict]] = {}
+        if not work_ids:
+            return out
+        result = self.backend.search(Query(filters=(Filter("work_id", tuple(work_ids)),), limit=1000).validate())
+        for hit in result.hits:
+            out.setdefault(hit.document.work_id, []).append(document_dict(hit.document, copies=False))
+        return out
 
     def record(self, record_id: str) -> dict | None:
         doc = self.backend.get(record_id)

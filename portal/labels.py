@@ -25,6 +25,7 @@ FACET_LABELS = {
     "subject": _l("Subject"),
     "genre": _l("Genre"),
     "available": _l("Availability"),
+    "contributor": _l("Person"),
 }
 
 KIND_LABELS = {
@@ -62,6 +63,16 @@ SORT_LABELS = {
 }
 
 SAMI_GROUP_LABEL = _l("All Sami languages")
+
+#: Identifiers a patron can use, by their names (the same in every language). Other numbers (local,
+#: national bibliography, publisher's) stay in the JSON, unnamed there too, and off the patron's page.
+IDENTIFIER_LABELS = {"isbn": "ISBN", "issn": "ISSN"}
+
+
+def identifier_rows(identifiers: dict) -> list[dict]:
+    """[{"scheme", "label", "values"}] for the identifiers a record page names."""
+    return [{"scheme": scheme, "label": label, "values": list(identifiers[scheme])}
+            for scheme, label in IDENTIFIER_LABELS.items() if identifiers.get(scheme)]
 
 
 def status_label(code: str) -> str:
@@ -109,10 +120,15 @@ def role_label(code: str) -> str:
 
 
 def contributors(entries: list[dict]) -> list[dict]:
-    """Contributors with their relator roles labelled in the interface language:
-    [{"name", "roles": [{"code", "label"}]}], from entries carrying relator codes in `roles`."""
-    return [{"name": c.get("name", ""), "roles": [{"code": r, "label": role_label(r)}
-                                                  for r in c.get("roles") or () if r]} for c in entries]
+    """Contributors as every page and API shows them: [{"name", "id", "roles": [{"code", "label"}]}],
+    the roles labelled in the interface language; `id` names the agent page ("" when there is none).
+    Entries carry relator codes in `roles` (or roles already labelled: this is safe to apply twice)."""
+    out = []
+    for c in entries:
+        codes = [r.get("code", "") if isinstance(r, dict) else r for r in c.get("roles") or ()]
+        out.append({"name": c.get("name", ""), "id": c.get("id", ""),
+                    "roles": [{"code": code, "label": role_label(code)} for code in codes if code]})
+    return out
 
 
 def is_sami(code: str) -> bool:

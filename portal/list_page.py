@@ -4,8 +4,8 @@ Each title is looked up in the search index (a document by id, no query), so wha
 author, language, availability) is what the catalogue says now; a title the catalogue no longer has is
 shown by its id and marked `found: false` rather than dropped. A list that is a saved search gets the
 search's newest hits after its hand-picked titles. Availability is the patron's chosen library's when
-there is one (the `mylib` cookie of the record pages), else any library's. There is no cover service
-yet, so every title gets a typographic cover (`cover: null` and the page draws one).
+there is one (the `mylib` cookie of the record pages), else any library's. Covers are `portal.covers`'
+(the record's own, a configured cover service's, or a typographic placeholder).
 
 A list's page is the same for every patron of one library in one language, and a popular list is asked
 for many times a minute, so its looked-up titles are kept for `LIST_TTL` seconds (per list version,
@@ -26,7 +26,7 @@ from index.errors import SearchUnavailable
 from lists.graph import list_uri
 from lists.model import CuratedList, pick
 from lists.store import ListStore
-from portal import i18n, labels, params, services
+from portal import covers, i18n, labels, params, services
 from portal.errors import BadParameter
 from portal.search_service import SearchRequest
 from portal.urls import absolute
@@ -81,7 +81,8 @@ def entry(curated: CuratedList, record_id: str, record: dict | None, lang: str, 
             "subtitle": record.get("subtitle", ""),
             "authors": [c.get("name", "") for c in record.get("contributors") or [] if c.get("name")][:3],
             "language": _language(record), "year": record.get("year"),
-            "url": url_for("record.record", record_id=record["id"]), "cover": None,
+            "url": url_for("record.record", record_id=record["id"]),
+            "cover": covers.cover(record, services.settings().portal.cover_url),
             "initial": (record.get("title") or "?").strip()[:1].upper(),
             "blurb": {"text": blurb.text, "lang": blurb.lang} if blurb else None,
             "availability": _availability(record, mine), "summary": record.get("summary", "")}

@@ -13,7 +13,7 @@ import unicodedata
 from flask_babel import lazy_gettext as _l
 
 from portal.errors import BadParameter
-from portal.search_service import FACET_FIELDS, SORTS, SearchRequest
+from portal.search_service import FILTER_FIELDS, SORTS, SearchRequest
 
 MAX_QUERY = 500
 MAX_FILTERS = 30
@@ -47,9 +47,9 @@ def parse_filter(raw: str) -> tuple[str, str]:
     field, value = field.strip(), clean_text(value)
     if not sep or not field or not value:
         raise BadParameter("filter", _l("must look like field:value"), raw)
-    if field not in FACET_FIELDS:
+    if field not in FILTER_FIELDS:
         raise BadParameter("filter", _l("unknown field %(field)s; known fields: %(known)s", field=field,
-                                        known=", ".join(FACET_FIELDS)), raw)
+                                        known=", ".join(FILTER_FIELDS)), raw)
     if len(value) > MAX_VALUE:
         raise BadParameter("filter", _l("value is too long"), raw)
     if field == "year":

@@ -14,7 +14,8 @@ from __future__ import annotations
 from flask import request, url_for
 
 from index.text import fold
-from portal import i18n, labels, services
+from portal import covers, i18n, labels, services
+from portal.editions import editions
 from portal.search_service import SearchRequest
 from portal.urls import external_url
 from vocab import statuses
@@ -23,21 +24,6 @@ from vocab import statuses
 MAX_RELATED = 20
 #: relator code -> schema.org property of a Book (a contributor without a role is its author).
 SCHEMA_ROLES = {"aut": "author", "trl": "translator", "ill": "illustrator", "edt": "editor"}
-
-
-def edition_key(doc: dict) -> tuple:
-    isbns = (doc.get("identifiers") or {}).get("isbn") or []
-    if isbns:
-        return ("isbn", tuple(sorted({i.replace("-", "") for i in isbns})))
-    return ("desc", tuple(doc.get("languages") or ())[:1], doc.get("year"), doc.get("format"),
-            fold(doc.get("title") or ""))
-
-
-def same_edition(a: dict, b: dict) -> bool:
-    ka, kb = edition_key(a), edition_key(b)
-    if ka[0] == kb[0] == "isbn":
-        return bool(set(ka[1]) & set(kb[1]))
-    return ka == kb
 
 
 def holdings_items(docs: list[dict]) -> list[dict]:
@@ -180,15 +166,12 @@ def record_data(record: dict, mine: str, service=None) -> dict:
     members = list((work or {}).get("records") or []) or [record]
     if not any(m["id"] == record["id"] for m in members):
         members = [record] + members
-    this_edition = [m for m in members if m["id"] == record["id"] or same_edition(m, record)]
+    # the editions as every page counts them (portal.editions), this record's first
+    groups = editions([m for m in members if m["id"] == record["id"]] + [m for m in members if m["id"] != record["id"]])
+    this_edition = groups[0]
     edition_ids = {m["id"] for m in this_edition}
-    others: dict[tuple, dict] = {}
-    for m in members:
-        if m["id"] in edition_ids:
-            continue
-        key = edition_key(m)
-        entry = others.setdefault(key, _edition_entry(m, record))
-        entry["copies_records"] = entry.get("copies_records", 0) + 1
+    others = {n: {**_edition_entry(group[0], record), "copies_records": len(group)}
+              for n, group in enumerate(groups[1:])}
     related = related_works(record, work_id, service)
     relation_entries = [_edition_entry(d, record, "original") for d in related["original"]]
     relation_entries += [_edition_entry(d, record, "translation") for d in related["translations"]]
@@ -202,7 +185,7 @@ def record_data(record: dict, mine: str, service=None) -> dict:
     return {
         "record": record,
         "work": {"id": work_id, "title": (work or {}).get("title", ""),
-                 "editions": len(others) + 1, "records": len(members)} if work_id else None,
+                 "editions": len(groups), "records": len(members)} if work_id else None,
         "other_editions": list(others.values()),
         "related": relation_entries,
         "holdings": holdings,
@@ -214,4 +197,6 @@ def record_data(record: dict, mine: str, service=None) -> dict:
         "json_ld": json_ld(record, work and {**work, "id": work_id}, examples + related["original"]
                            + related["translations"]),
         "language_labels": {c: i18n.language_label(c) for c in record.get("languages") or []},
+        "identifier_rows": labels.identifier_rows(record.get("identifiers") or {}),
+        "cover": covers.cover(record, services.settings().portal.cover_url),
     }

@@ -83,11 +83,22 @@ def render(template: str, data: dict, status: int = 200, headers: dict | None = 
     return response
 
 
+def negotiated() -> None:
+    """Mark this request's URL as content-negotiated (its answer depends on Accept), whatever this
+    particular answer is, so that caches keep the HTML and the RDF of one URL apart."""
+    g.negotiated = True
+
+
 def _timing(response):
     started = g.get("started")
     if started is not None:
         response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
-    response.headers.setdefault("Vary", "Cookie")
+    # A page depends on the language and library cookies (an answer whose view set Vary itself, such as
+    # RDF, does not); a negotiated URL depends on Accept too, whatever this answer is.
+    if "Vary" not in response.headers:
+        response.vary.add("Cookie")
+    if g.get("negotiated"):
+        response.vary.add("Accept")
     return response
 
 

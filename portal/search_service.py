@@ -17,6 +17,8 @@ from index.fields import SAMI_GROUP as SAMI_FACET_VALUE
 #: Filterable / facetable fields, in the order facets are shown.
 FACET_FIELDS = ("language", "format", "audience", "library", "municipality", "kind", "year", "subject",
                 "genre", "available")
+#: Filterable fields: the facets, and the contributor (an agent page's "all works" search).
+FILTER_FIELDS = FACET_FIELDS + ("contributor",)
 SORTS = ("relevance", "newest", "title")
 FACET_LIMIT = 20
 #: A language filter value that stands for every Sami language at once (`filter=language:sami`); the

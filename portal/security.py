@@ -3,9 +3,10 @@
 The content security policy allows scripts and styles only from the portal's own static files, so a
 MARC field that slipped past escaping still could not run; `frame-ancestors 'none'` stops clickjacking.
 The CSRF token is kept in the signed session and compared in constant time; GET never changes state.
-A request with an `Authorization` header (HTTP Basic, a bearer API token) skips the check: it is
-authenticated by that header only, never by the session cookie, and a forged cross-site request cannot
-add the header. The CSRF check runs only on a request that routed: a method a route does not take is its 405 (and an
+A request with an `Authorization` header (HTTP Basic, a bearer API token) and a body no cross-site form
+can send (JSON, or none) skips the check: it is authenticated by that header only, never by the session
+cookie. A form body keeps the check even with the header, since a browser resends remembered Basic
+credentials on a forged form post by itself. The CSRF check runs only on a request that routed: a method a route does not take is its 405 (and an
 unknown path its 404), not a misleading "form expired".
 
 Cookies are Secure whenever the request came over HTTPS (behind a proxy, as the WSGI server reports it
@@ -29,7 +30,7 @@ CSP = "; ".join((
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data:",
+    "img-src 'self' data: https:",         # covers: the record's own (856) or the configured cover service
     "font-src 'self'",
     "connect-src 'self'",
     "object-src 'none'",
@@ -50,6 +51,10 @@ HEADERS = {
 #: The session key of a staff sign-in (`portal.staff.access.SESSION_KEY`): the one cookie credential the API honours.
 STAFF_SESSION_KEY = "staff_session"
 UNSAFE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
+#: What another site's page can send without a CORS preflight. A browser that remembers Basic credentials
+#: adds the Authorization header to such a forged request by itself, so these bodies keep the CSRF check
+#: even when the header is there; scripts send JSON (or nothing) and skip it.
+FORM_TYPES = frozenset(("application/x-www-form-urlencoded", "multipart/form-data", "text/plain"))
 FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
 #: Blueprints whose non-HTML answers any web page may read: public data, no session involved.
@@ -83,7 +88,7 @@ def _check_csrf():
         return
     if request.routing_exception is not None:
         return                         # no such route or method: Flask answers 404/405 after this hook
-    if request.authorization is not None:
+    if request.authorization is not None and request.mimetype not in FORM_TYPES:
         return                         # judged by the header alone, never by a cookie (portal.staff.access)
     if request.path.startswith("/api/") and not session.get(STAFF_SESSION_KEY):
         return                         # no credentials at all: the API view answers 401, not "form expired"

@@ -50,11 +50,25 @@ FORMAT_PARAM = {"json": "application/sparql-results+json", "xml": "application/s
 GRAPH_FORMAT_PARAM = {"json": "application/ld+json", "xml": "application/rdf+xml"}
 
 class SparqlError(Exception):
-    """A query the endpoint will not answer; `status` is the HTTP status, the message says why."""
+    """A query the endpoint will not answer; `status` is the HTTP status, the message says why.
 
-    def __init__(self, status: int, message: str):
+    `message` is the English text programs get; `kind` names the reason (one of `KINDS`), so the query
+    page can explain it in the interface language; `detail` is the parser's own words, shown beside that
+    explanation, never instead of it.
+    """
+
+    def __init__(self, status: int, message: str, kind: str = "failed", detail: str = ""):
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.kind, self.detail = status, message, kind, detail
+
+    def parts(self) -> tuple[int, str, str, str]:
+        """What crosses the pipe from a worker process: plain values that rebuild the error."""
+        return self.status, self.message, self.kind, self.detail
+
+
+#: Why a query was not answered: `portal.views.sparql` has an explanation for each in every interface language.
+KINDS = ("syntax", "federation", "read_only", "nesting", "timeout", "too_many_rows", "busy", "too_large", "empty",
+         "bad_request", "failed")
 
 
 @dataclass
@@ -72,7 +86,7 @@ def guard(text: str) -> None:
         sparql_guard.check(text)
     except sparql_guard.QueryRefused as refused:
         message = refused.message + (f" ({refused.detail})" if refused.detail else "")
-        raise SparqlError(refused.status, message) from None
+        raise SparqlError(refused.status, message, refused.kind, refused.detail) from None
 
 
 MEDIA_DEFAULTS = {"boolean": "application/sparql-results+json", "solutions": "application/sparql-results+json",
@@ -114,7 +128,7 @@ def evaluate(graph, query: str, media: dict[str, str], default_graphs: list[str]
     try:
         result = graph.query(query, **kwargs)
     except SyntaxError as exc:
-        raise SparqlError(400, f"The query is not valid SPARQL 1.1: {exc}") from None
+        raise SparqlError(400, f"The query is not valid SPARQL 1.1: {exc}", "syntax", " ".join(str(exc).split())[:300]) from None
     except OSError as exc:
         raise _failed(exc, 500, STORE_MESSAGE) from None
     except (ValueError, TypeError, RuntimeError) as exc:
@@ -124,11 +138,11 @@ def evaluate(graph, query: str, media: dict[str, str], default_graphs: list[str]
         out = []
         for item in items:
             if (cancelled is not None and cancelled.is_set()) or time.monotonic() > deadline:
-                raise SparqlError(503, timeout_message(timeout))
+                raise SparqlError(503, timeout_message(timeout), "timeout")
             if len(out) >= max_rows:
                 raise SparqlError(400, f"The query gives more than {max_rows} results, the most this endpoint "
                                        f"returns at once. Add LIMIT {max_rows} (and page with OFFSET), or use "
-                                       "the data dumps.")
+                                       "the data dumps.", "too_many_rows")
             out.append(item)
         return out
 
@@ -137,7 +151,7 @@ def evaluate(graph, query: str, media: dict[str, str], default_graphs: list[str]
             chosen = media["boolean"]
             return Answer(write_boolean(bool(result), BOOLEAN_TYPES[chosen]), _with_charset(chosen), 1, 0)
         if isinstance(result, QuerySolutions):
-            names = [v.value for v in result.variables]
+            names = sparql_guard.projection_order(query, [v.value for v in result.variables])
             rows = pull(result)
             chosen = media["solutions"]
             body = write_solutions(names, rows, SOLUTION_TYPES[chosen])

@@ -36,9 +36,9 @@ CACHE_SIZE = 512
 class QueryRefused(Exception):
     """The query will not be evaluated; `status` is the HTTP status, the message says why (no parser noise)."""
 
-    def __init__(self, status: int, message: str, detail: str = ""):
+    def __init__(self, status: int, message: str, detail: str = "", kind: str = "failed"):
         super().__init__(message)
-        self.status, self.message, self.detail = status, message, detail
+        self.status, self.message, self.detail, self.kind = status, message, detail, kind
 
 
 FEDERATION_MESSAGE = "Federated queries (SERVICE) are not allowed on this endpoint."
@@ -87,11 +87,11 @@ def scan(text: str) -> None:
             depth += 1
             if depth > MAX_NESTING:
                 raise QueryRefused(400, f"The query nests brackets more than {MAX_NESTING} deep, "
-                                        "deeper than this endpoint accepts.")
+                                        "deeper than this endpoint accepts.", kind="nesting")
         elif kind == "close":
             depth = max(0, depth - 1)
         elif kind == "word" and match.group().upper() == "SERVICE":
-            raise QueryRefused(400, FEDERATION_MESSAGE)
+            raise QueryRefused(400, FEDERATION_MESSAGE, kind="federation")
 
 
 def _contains_service(node, depth: int = 0) -> bool:
@@ -145,19 +145,19 @@ def _judge(text: str) -> QueryRefused | None:
         with _parse_lock:
             tree = parseQuery(text)
     except RecursionError:
-        return QueryRefused(400, "The query is nested too deeply for this endpoint.")
+        return QueryRefused(400, "The query is nested too deeply for this endpoint.", kind="nesting")
     except Exception as exc:  # noqa: BLE001 - pyparsing raises several kinds; all mean "not a query"
         try:
             with _parse_lock:
                 parseUpdate(text)
         except Exception:  # noqa: BLE001
-            return QueryRefused(400, "The query is not valid SPARQL 1.1.", _parser_detail(exc))
-        return QueryRefused(403, UPDATE_MESSAGE)
+            return QueryRefused(400, "The query is not valid SPARQL 1.1.", _parser_detail(exc), kind="syntax")
+        return QueryRefused(403, UPDATE_MESSAGE, kind="read_only")
     try:
         if _contains_service(tree):
-            return QueryRefused(400, FEDERATION_MESSAGE)
+            return QueryRefused(400, FEDERATION_MESSAGE, kind="federation")
     except RecursionError:
-        return QueryRefused(400, "The query is nested too deeply for this endpoint.")
+        return QueryRefused(400, "The query is nested too deeply for this endpoint.", kind="nesting")
     return None
 
 
@@ -165,3 +165,21 @@ def _parser_detail(exc: Exception) -> str:
     """The parser's own words, one line, bounded: shown as detail beside our message."""
     text = " ".join(str(exc).split())
     return text[:300]
+
+
+def projection_order(text: str, names: list[str]) -> list[str]:
+    """The answer's variables in the query's order: for `SELECT *` the engine lists them alphabetically
+    (`o, p, s` for `?s ?p ?o`), where a reader expects them as the query first names them."""
+    tokens = [(m.lastgroup, m.group()) for m in _TOKENS.finditer(expand_escapes(text))
+              if m.lastgroup not in ("space", "comment")]
+    star = False
+    for n, (kind, value) in enumerate(tokens):
+        if kind == "word" and value.upper() == "SELECT":
+            rest = [v for _k, v in tokens[n + 1:n + 3]]
+            star = "*" in rest[:1] or (rest[:1] and rest[0].upper() in ("DISTINCT", "REDUCED") and rest[1:] == ["*"])
+            break
+    if not star:
+        return names
+    wanted = set(names)
+    ordered = list(dict.fromkeys(value[1:] for kind, value in tokens if kind == "var" and value[1:] in wanted))
+    return ordered + [name for name in names if name not in ordered]

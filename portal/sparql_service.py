@@ -32,13 +32,13 @@ def check_query(text: str, max_bytes: int) -> None:
     text, a bare SERVICE token, runaway nesting. The full decision, on the parsed query, is `guard()`."""
     if not text.strip():
         raise SparqlError(400, "No query given: send it as the 'query' parameter or as an "
-                               "application/sparql-query body.")
+                               "application/sparql-query body.", "empty")
     if len(text.encode("utf-8")) > max_bytes:
-        raise SparqlError(413, f"The query is larger than this endpoint accepts ({max_bytes} bytes).")
+        raise SparqlError(413, f"The query is larger than this endpoint accepts ({max_bytes} bytes).", "too_large")
     try:
         sparql_guard.scan(sparql_guard.expand_escapes(text))
     except sparql_guard.QueryRefused as refused:
-        raise SparqlError(refused.status, refused.message) from None
+        raise SparqlError(refused.status, refused.message, refused.kind, refused.detail) from None
 
 
 def graph_list(values: list[str], parameter: str) -> list[NamedNode]:
@@ -47,7 +47,7 @@ def graph_list(values: list[str], parameter: str) -> list[NamedNode]:
         try:
             out.append(NamedNode(value))
         except ValueError:
-            raise SparqlError(400, f"{parameter} is not a valid IRI: {value!r}") from None
+            raise SparqlError(400, f"{parameter} is not a valid IRI: {value!r}", "bad_request") from None
     return out
 
 
@@ -87,7 +87,7 @@ class QueryRunner:
             return self._run(graph, query, accept, format_param, default_graphs, named_graphs, timeout, max_rows)
         with self._running_lock:
             if self._running.get(client, 0) >= self.per_client:
-                raise SparqlError(429, SHARE_MESSAGE)
+                raise SparqlError(429, SHARE_MESSAGE, "busy")
             self._running[client] = self._running.get(client, 0) + 1
         try:
             return self._run(graph, query, accept, format_param, default_graphs, named_graphs, timeout, max_rows)
@@ -108,7 +108,7 @@ class QueryRunner:
 
     def _run_in_thread(self, graph, query, media, default_graphs, named_graphs, timeout, max_rows) -> Answer:
         if not self.slots.acquire(timeout=1.0):
-            raise SparqlError(503, BUSY_MESSAGE)
+            raise SparqlError(503, BUSY_MESSAGE, "busy")
         cancelled = threading.Event()
         done = threading.Event()
         outcome: dict = {}
@@ -128,7 +128,7 @@ class QueryRunner:
         threading.Thread(target=work, name="sparql", daemon=True).start()
         if not done.wait(timeout + 0.05):
             cancelled.set()
-            raise SparqlError(503, timeout_message(timeout))
+            raise SparqlError(503, timeout_message(timeout), "timeout")
         if "error" in outcome:
             raise outcome["error"]
         answer = outcome["answer"]

@@ -97,7 +97,7 @@ class WorkerPool:
             named_graphs: list[str] | None, timeout: float, max_rows: int) -> Answer:
         """Evaluate in a worker; past `timeout` the worker is killed and SparqlError(503) raised."""
         if not self._slots.acquire(timeout=BUSY_WAIT):
-            raise SparqlError(503, BUSY_MESSAGE)
+            raise SparqlError(503, BUSY_MESSAGE, "busy")
         try:
             key = self._store_key(graph)
             job = {"key": key, "query": query, "media": media, "default_graphs": default_graphs,
@@ -119,7 +119,7 @@ class WorkerPool:
             try:
                 if not worker.conn.poll(timeout + GRACE):
                     self._discard(worker, replace=True)
-                    raise SparqlError(503, timeout_message(timeout))
+                    raise SparqlError(503, timeout_message(timeout), "timeout")
                 reply = worker.conn.recv()
             except (EOFError, OSError):
                 self._discard(worker, replace=True)
@@ -134,7 +134,7 @@ class WorkerPool:
         finally:
             self._slots.release()
         if reply[0] == "error":
-            raise SparqlError(reply[1], reply[2])
+            raise SparqlError(*reply[1:])
         _kind, body, media_type, rows = reply
         return Answer(body, media_type, rows, time.monotonic() - started)
 
@@ -179,7 +179,7 @@ class WorkerPool:
                     break
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise SparqlError(503, BUSY_MESSAGE)
+                    raise SparqlError(503, BUSY_MESSAGE, "busy")
                 self._cond.wait(left)          # a replacement is starting; it lands in _idle
         try:
             worker = _start(key)
@@ -255,7 +255,7 @@ def _start(key) -> _Worker:
         raise SparqlError(500, "The SPARQL worker ended while starting.") from None
     if message[0] != "ready":
         worker.kill()
-        raise SparqlError(message[1], message[2])
+        raise SparqlError(*message[1:])
     return worker
 
 
@@ -278,7 +278,7 @@ def serve(conn, lifeline, key) -> None:
     try:
         graph = _open(key)
     except SparqlError as err:
-        conn.send(("error", err.status, err.message))
+        conn.send(("error", *err.parts()))
         return
     conn.send(("ready", os.getpid()))
     while True:
@@ -296,7 +296,7 @@ def serve(conn, lifeline, key) -> None:
                               job["timeout"], job["max_rows"])
             reply = ("answer", answer.body, answer.media_type, answer.rows)
         except SparqlError as err:
-            reply = ("error", err.status, err.message)
+            reply = ("error", *err.parts())
         except Exception as exc:  # noqa: BLE001 - the worker lives on; the text stays in the log
             logging.getLogger(__name__).warning("SPARQL worker error: %s: %s", type(exc).__name__,
                                                 ascii(str(exc))[:500])

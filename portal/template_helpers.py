@@ -8,6 +8,7 @@ from flask_babel import format_date, format_decimal
 from markupsafe import Markup
 
 from portal import labels, urls
+from vocab import languages as vocab_languages
 
 
 def jsonld(data) -> Markup:
@@ -25,6 +26,16 @@ def day_label(iso: str) -> str:
         return format_date(date.fromisoformat(iso), "EEEE d. MMMM")
     except ValueError:
         return iso
+
+
+def machine_time(iso: str) -> str:
+    """A stored timestamp as HTML's `datetime` attribute wants it: whole seconds (HTML allows at most three
+    fraction digits; Python writes six)."""
+    from datetime import datetime
+    try:
+        return datetime.fromisoformat(str(iso)).replace(microsecond=0).isoformat()
+    except ValueError:
+        return str(iso)
 
 
 def number(value) -> str:
@@ -51,16 +62,33 @@ def shown_roles(roles) -> list[str]:
     return out
 
 
+def content_lang(codes) -> str:
+    """The BCP 47 tag of a record's own language (its first), or "" when the vocabulary knows none."""
+    for code in codes or ():
+        return vocab_languages.bcp47(code) or ""
+    return ""
+
+
+def lang_attr(codes) -> Markup:
+    """` lang="se"` for an element holding a record's title, summary or note, so a screen reader reads
+    Sami as Sami and not with the interface language's pronunciation; nothing when the language is
+    unknown (the surrounding language stands rather than a wrong claim)."""
+    tag = content_lang(codes)
+    return Markup(' lang="%s"') % tag if tag else Markup("")
+
+
 def init_app(app) -> None:
     app.jinja_env.filters["jsonld"] = jsonld
     app.jinja_env.filters["upper_first"] = upper_first
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["shown_roles"] = shown_roles
     app.jinja_env.filters["day_label"] = day_label
+    app.jinja_env.filters["machine_time"] = machine_time
     app.jinja_env.filters["absolute_url"] = urls.absolute
 
     @app.context_processor
     def _labels():
         return {"kind_label": lambda k: str(labels.KIND_LABELS.get(k, k)),
                 "genre_label": lambda g: labels.value_label("genre", g),
-                "format_label": lambda f: labels.value_label("format", f)}
+                "format_label": lambda f: labels.value_label("format", f),
+                "lang_attr": lang_attr, "content_lang": content_lang}

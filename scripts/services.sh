@@ -48,6 +48,22 @@ build_solr_launcher() {
   fi
 }
 
+# The W3C Nu HTML Checker for the browser tests (tests/browser/test_html_validity.py): its jars from Maven
+# Central, copied by Maven into tests/browser/nu/lib and run as `java -cp 'lib/*' ...SimpleCommandLineValidator`.
+NU_CHECKER=${GRENSELOS_NU_CHECKER:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/browser/nu}
+
+build_nu_checker() {
+  command -v java >/dev/null || { echo "services: java not found (apt-get install openjdk-17-jdk-headless)" >&2; return 1; }
+  command -v mvn >/dev/null || { echo "services: mvn not found (apt-get install maven)" >&2; return 1; }
+  if [ ! -d "$NU_CHECKER/lib" ] || [ "$NU_CHECKER/pom.xml" -nt "$NU_CHECKER/lib" ]; then
+    echo "services: fetching the Nu HTML Checker (Maven Central)"
+    rm -rf "$NU_CHECKER/lib"
+    mvn -q -B -f "$NU_CHECKER/pom.xml" package >"$NU_CHECKER/build.log" 2>&1 \
+      || { cat "$NU_CHECKER/build.log" >&2; return 1; }
+    touch "$NU_CHECKER/lib"
+  fi
+}
+
 _running() {  # $1 = pid: a live process (a killed one that nobody reaped yet is a zombie: not running)
   local state
   state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1

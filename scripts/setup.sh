@@ -12,7 +12,8 @@ command -v python3 >/dev/null || need_apt+=(python3)
   || need_apt+=(postgresql)
 if [ "${GRENSELOS_WITH_BROWSER:-0}" = 1 ] && [ ! -x /usr/bin/chromium ]; then need_apt+=(chromium); fi
 if [ "${GRENSELOS_WITH_BROWSER:-0}" = 1 ] && ! command -v npm >/dev/null; then need_apt+=(npm); fi
-if [ "${GRENSELOS_WITH_SOLR:-0}" = 1 ]; then
+# Solr runs on Java, and so does the Nu HTML Checker of the browser tests; Maven fetches both from Maven Central.
+if [ "${GRENSELOS_WITH_SOLR:-0}" = 1 ] || [ "${GRENSELOS_WITH_BROWSER:-0}" = 1 ]; then
   command -v java >/dev/null || need_apt+=(openjdk-17-jdk-headless)
   command -v mvn >/dev/null || need_apt+=(maven)
 fi
@@ -47,4 +48,10 @@ fi
 if [ "${GRENSELOS_WITH_BROWSER:-0}" = 1 ] && [ ! -f tests/browser/node/node_modules/axe-core/axe.min.js ]; then
   echo "setup: installing axe-core (npm) for the browser tests"
   npm ci --prefix tests/browser/node --no-audit --no-fund --loglevel=error >/dev/null
+fi
+# Browser tests: the W3C Nu HTML Checker's jars from Maven Central into tests/browser/nu/lib.
+if [ "${GRENSELOS_WITH_BROWSER:-0}" = 1 ]; then
+  # shellcheck disable=SC1091
+  . scripts/services.sh
+  build_nu_checker
 fi

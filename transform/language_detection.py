@@ -19,14 +19,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from transform.languages import (RecordLanguages, coding_problems, evidence_values, record_languages,
-                                 record_text, usable_text_codes)
+from transform.languages import (SAMI_LIKELY, SAMI_ONLY, RecordLanguages, coding_problems, evidence_values,
+                                 record_languages, record_text, usable_text_codes)
 from transform import langid
 from vocab import languages as vocab
 
-SAMI_ONLY = frozenset("ŋŧǥǩʒǯŊŦǤǨƷǮ")
-"""Letters no other language catalogued here uses."""
-SAMI_LIKELY = frozenset("đĐ")
 CARON = frozenset("čšžČŠŽ")
 ACUTE_A = frozenset("áÁ")
 WRITES_CARON = frozenset({"cze", "slo", "hrv", "srp", "slv", "bos", "lit", "lav", "vie", "est", "fin", "mac",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from transform.languages import record_languages
+from transform.languages import SUGGESTION_REASONS, record_languages
 from vocab import languages as vocab
 
 SUGGESTION_LIMIT = 200
@@ -26,8 +26,11 @@ def _title(record) -> str:
 
 
 def build_report(store, sources=None, *, detect: bool = True, source_filter: list[str] | None = None) -> dict:
-    """{source id: {records, by_language, detected_by_language, problems, unknown_codes, suggestions,
-    unreadable}} for every bibliographic record in the store that is not deleted."""
+    """{source id: {records, by_language, without_language, detected_by_language, problems, unknown_codes,
+    suggestions, unreadable}} for every bibliographic record in the store that is not deleted.
+
+    A suggestion is made only where `transform.languages.record_languages` judged the text (enough words,
+    a textual record), and carries `reason`, a key of `SUGGESTION_REASONS`: why the librarian sees it."""
     from harvest.marcxml import MarcError, to_pymarc
     by_id = {s.id: s for s in (sources or ())}
     report: dict[str, dict] = {}
@@ -36,7 +39,8 @@ def build_report(store, sources=None, *, detect: bool = True, source_filter: lis
         if source_filter and stored.source not in source_filter:
             continue
         entry = report.setdefault(stored.source, {
-            "records": 0, "by_language": Counter(), "detected_by_language": Counter(), "problems": Counter(),
+            "records": 0, "by_language": Counter(), "without_language": 0, "detected_by_language": Counter(),
+            "problems": Counter(),
             "unknown_codes": Counter(), "suggestions": [], "unreadable": []})
         entry["records"] += 1
         if not stored.marcxml:
@@ -49,8 +53,10 @@ def build_report(store, sources=None, *, detect: bool = True, source_filter: lis
             continue
         langs = record_languages(record, by_id.get(stored.source, stored.source), detect=detect)
         target = entry["detected_by_language"] if langs.effective_is_detected else entry["by_language"]
-        for code in langs.effective or ["(none)"]:
+        for code in langs.effective:
             target[code] += 1
+        if not langs.effective:
+            entry["without_language"] += 1
         for problem in langs.problems:
             entry["problems"][_problem_kind(problem)] += 1
         for code in langs.unknown:
@@ -61,6 +67,7 @@ def build_report(store, sources=None, *, detect: bool = True, source_filter: lis
                 "identifier": stored.identifier, "title": _title(record),
                 "catalogued": langs.codes("text", "sung_or_spoken"), "suggested": langs.detected.code,
                 "confidence": round(langs.detected.confidence, 3), "evidence": langs.detected.evidence,
+                "reason": langs.suggestion_reason(),
                 "problems": langs.problems})
     for entry in report.values():
         for key in ("by_language", "detected_by_language", "problems", "unknown_codes"):
@@ -72,9 +79,10 @@ def format_report(report: dict, ui_lang: str = "en") -> str:
     lines = []
     for source, entry in report.items():
         lines.append(f"== {source}: {entry['records']} records")
-        langs = ", ".join(f"{vocab.label(c, ui_lang) if c != '(none)' else c} ({c}) {n}"
-                          for c, n in entry["by_language"].items())
+        langs = ", ".join(f"{vocab.label(c, ui_lang)} ({c}) {n}" for c, n in entry["by_language"].items())
         lines.append(f"  by language: {langs or '-'}")
+        if entry["without_language"]:
+            lines.append(f"  without a language code: {entry['without_language']}")
         if entry["detected_by_language"]:
             lines.append("  detected (no usable code): " + ", ".join(
                 f"{vocab.label(c, ui_lang)} ({c}) {n}" for c, n in entry["detected_by_language"].items()))
@@ -89,5 +97,5 @@ def format_report(report: dict, ui_lang: str = "en") -> str:
         for s in entry["suggestions"]:
             catalogued = ",".join(s["catalogued"]) or "-"
             lines.append(f"    {s['identifier']}\t{catalogued} -> {s['suggested']} ({s['confidence']:.2f})\t"
-                         f"{s['title'][:60]}\t{'; '.join(s['evidence'])}")
+                         f"because {SUGGESTION_REASONS[s['reason']]}\t{s['title'][:60]}\t{'; '.join(s['evidence'])}")
     return "\n".join(lines)

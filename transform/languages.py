@@ -42,6 +42,28 @@ FACET_CONFIDENCE = 0.4
 TEXT_SUBFIELDS = {"245": "abnp", "246": "ab", "520": "a", "505": "agt"}
 """The record's own text detection reads: title, subtitle, part; summary; contents notes."""
 
+TEXTUAL_TYPES = frozenset("ati")
+"""Leader/06 of records whose words are in the language the codes name: language material, manuscript
+text, spoken-word recordings. Music (c d j), maps (e f), films (g), pictures (k), kits and objects (o r)
+carry titles in the language of a work, a genre or a place ("String quartet in E minor", "Concerto
+grosso"), which says nothing about the record's language."""
+MIN_WORDS = 4
+"""Different words, names aside, detection needs to judge a language ("Selena & Demi: forever friends" has
+three, and came out Danish at 0.96)."""
+NAME_FIELDS = ("100 110 111 600 610 611 700 710 711", "a")
+"""Where a record names people and bodies: their words in a title are names, in no language."""
+MIN_WORDS_SAMI = 2
+"""Fewer suffice when the text has letters only Sami orthographies use (see SAMI_ONLY)."""
+SAMI_ONLY = frozenset("ŋŧǥǩʒǯŊŦǤǨƷǮ")
+"""Letters no other language catalogued here uses."""
+SAMI_LIKELY = frozenset("đĐ")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+#: Why a suggestion is made, by the first problem that made detection run: key -> the report's words.
+SUGGESTION_REASONS = {"missing": "no language code in 008 or 041", "und": "the code is und (undetermined)",
+                      "mul": "the code is mul (multiple) and 041 does not name them",
+                      "smi": "only the collective code smi", "contradicted": "the text reads as another language"}
+
 
 @dataclass
 class RecordLanguages:
@@ -51,6 +73,17 @@ class RecordLanguages:
     effective_is_detected: bool = False
     problems: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
+
+    def suggestion_reason(self) -> str | None:
+        """Why a librarian is shown `detected` (a key of SUGGESTION_REASONS), None without a suggestion."""
+        if self.detected is None:
+            return None
+        for problem in self.problems:
+            for key, prefix in (("missing", "missing"), ("und", "undetermined"), ("mul", "multiple"),
+                                ("smi", "collective smi"), ("contradicted", "contradicted by text")):
+                if problem.startswith(prefix):
+                    return key
+        return "contradicted"
 
     def codes(self, *roles: str) -> list[str]:
         """Catalogued codes with one of the given roles, in order, without repeats."""
@@ -193,6 +226,22 @@ def evidence_values(record) -> dict[str, list[str]]:
             for kind, (tags, _codes) in EVIDENCE_FIELDS.items()}
 
 
+def too_little_to_judge(record, text: str) -> str | None:
+    """Why detection should not judge this record's language ("not text", "too little text"), or None.
+
+    The one rule for where a language may be guessed from the words: the language report's suggestions,
+    the facet's detected languages and the contradiction check all pass through `record_languages`,
+    which asks this first."""
+    leader = str(getattr(record, "leader", "") or "")
+    if len(leader) > 6 and leader[6] not in TEXTUAL_TYPES:
+        return "not text"
+    names = {w.casefold() for f in record.get_fields(*NAME_FIELDS[0].split())
+             for value in f.get_subfields(*NAME_FIELDS[1]) for w in _WORD.findall(value)}
+    distinct = {w.casefold() for w in _WORD.findall(text)} - names
+    needed = MIN_WORDS_SAMI if set(text) & SAMI_ONLY else MIN_WORDS
+    return "too little text" if len(distinct) < needed else None
+
+
 def record_evidence(record, source=None, catalogued=(), declared=()) -> RecordEvidence:
     source_id, source_name = _source_parts(source)
     values = evidence_values(record)
@@ -221,6 +270,11 @@ def record_languages(record, source=None, detect: bool = True) -> RecordLanguage
     if not text.strip():
         if coding:
             result.problems.append("no text to detect from")
+        return result
+    why_not = too_little_to_judge(record, text)
+    if why_not is not None:
+        if coding:
+            result.problems.append(f"not detected: {why_not}")
         return result
     evidence = record_evidence(record, source, catalogued, declared)
     detection = langid.identify(text, evidence)

@@ -77,6 +77,26 @@ def join(values, env):
     return [" ".join(v.strip() for v in values if isinstance(v, str) and v.strip())]
 
 
+#: A name's dates (100 $d): `1963-`, `1819-1891`, `ca. 1600`, `b. 1950`, `fl. 1200`, `d. 1066`.
+_NAME_DATES = re.compile(r"^(?:\d|(?:ca|b|d|fl)\.\s*\d|\[?\d)", re.I)
+
+
+@value_step("name")
+def name(values, env):
+    """A name's parts joined as a person reads them: `Hillstrom, Kevin` + `1963-` → `Hillstrom, Kevin,
+    1963-` (the comma before the dates is often left out of $a); `join` for everything else."""
+    text = ""
+    for v in values:
+        v = v.strip() if isinstance(v, str) else ""
+        if not v:
+            continue
+        if text and _NAME_DATES.match(v) and not text.endswith((",", "(")):
+            text = text.rstrip(" .") if not _KEEP_PERIOD.search(text) else text
+            text += ","
+        text = f"{text} {v}" if text else v
+    return [text] if text else []
+
+
 @value_step("first")
 def first(values, env):
     return values[:1]
@@ -169,6 +189,18 @@ def uri(values, env):
         elif v:
             env.warn(f"not a usable URL: {v!r}")
     return out
+
+
+@value_step("cover", "map")
+def cover(table):
+    """856 $3 and $u together → the URL, only when $3 names a picture of the cover (`Omslagsbilde`,
+    `Thumbnail`: the code list); any other link gives nothing here (it stays an electronic locator)."""
+    def run(values, env):
+        texts = [v.strip() for v in values if isinstance(v, str)]
+        if not any(t.rstrip(" .:;,").lower() in table for t in texts):
+            return []
+        return [NamedNode(v) for v in texts if re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", v)]
+    return run
 
 
 @value_step("labelled", "class")
@@ -339,18 +371,22 @@ def languages(field, env, subj):
 
 @field_step("subject_label", "abcdefghklmnopqrstuvxyz")
 def subject_label(field, env, subj):
-    """Subject heading label: main part joined by spaces, subdivisions ($v $x $y $z) by `--`."""
+    """Subject heading label: main part joined by spaces (a person's name as `name` joins it, with a comma
+    before the dates), subdivisions ($v $x $y $z) by `--`."""
     parts, current = [], []
+
+    def main(values):
+        return (name(values, env) or [""])[0] if field.tag == "600" else " ".join(values)
     for sf in field.subfields:
         if sf.code in "vxyz":
             if current:
-                parts.append(clean_text(" ".join(current)))
+                parts.append(clean_text(main(current)))
                 current = []
             parts.append(clean_text(sf.value))
         elif sf.code.isalpha() and sf.code != "e":
             current.append(sf.value.strip())
     if current:
-        parts.append(clean_text(" ".join(current)))
+        parts.append(clean_text(main(current)))
     label = "--".join(p for p in parts if p)
     if not label:
         return False

@@ -86,16 +86,24 @@ def audience_from_age(text: str) -> str | None:
     return "children" if age < 13 else "young_adult" if age < 18 else "adult"
 
 
+#: Genres that are kinds of fiction.
+FICTION_KINDS = frozenset({"novels", "short_stories", "poetry", "drama", "comics", "folk_tales"})
+
+
 def genres_of(literary_forms=(), terms=()) -> list[str]:
     """Genre ids of a description: its coded literary forms (008/33) first, then the genre ids its
-    free-text genre/form terms (655) name; a novel, short story, poem, play or comic is also fiction."""
+    free-text genre/form terms (655) name; a novel, short story, poem, play, comic or folk tale is also
+    fiction, and a catalogued genre of fiction outweighs 008/33 `0` ("not fiction", often left at its
+    default: a collection of folk tales coded `0` and catalogued `655 Eventyr` is fiction)."""
     out: list[str] = []
     for code in literary_forms:
         out += [g for g in LITERARY_FORM.get(code, ()) if g not in out]
     for text in terms:
         out += [t for t in from_text(text) if get(t).kind == "genre" and t not in out]
-    if "fiction" not in out and set(out) & {"novels", "short_stories", "poetry", "drama", "comics"}:
-        out.insert(0, "fiction")
+    if set(out) & FICTION_KINDS:
+        out = [g for g in out if g != "nonfiction"]
+        if "fiction" not in out:
+            out.insert(0, "fiction")
     return out
 
 

@@ -198,6 +198,20 @@ def autonym(code) -> str | None:
     return lang.autonym if lang else None
 
 
+def names(code) -> tuple[str, ...]:
+    """Every name the language goes by here: in each interface language, its autonym, and its group's
+    (every Sami language is also `samisk`, `Sami languages`, `sámegielat`). What a patron may type to
+    find books in the language; empty for a code the vocabulary does not know or that names none."""
+    lang = get(code)
+    if lang is None or lang.is_special:
+        return ()
+    out = [lang.names.get(ui) for ui in UI_LANGUAGES] + [lang.autonym]
+    group = get(lang.group) if lang.group and lang.group != lang.code else None
+    if group is not None:
+        out += [group.names.get(ui) for ui in UI_LANGUAGES] + [group.autonym]
+    return tuple(dict.fromkeys(n for n in out if n))
+
+
 def bcp47(code) -> str | None:
     """The tag an HTML `lang` attribute (or `xml:lang`) takes for content in this language: the ISO 639-1
     code where there is one (`se` for Northern Sami, `nb`), else ISO 639-3 (`smj`, `sma`, `fkv`). None for

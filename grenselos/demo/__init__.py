@@ -8,6 +8,7 @@ kept and every stage only does what changed.
 
 from __future__ import annotations
 
+import json
 import secrets
 import sys
 import time
@@ -16,8 +17,22 @@ from pathlib import Path
 
 from core import settings as settings_mod
 from grenselos.demo import samples
+from transform import setting_values
 
 DATESTAMP = "2026-11-01T08:00:00Z"
+
+
+def source_tables(oai_url) -> list[dict]:
+    """The demo's sources as [[sources]] tables (`oai_url(library)` gives each its provider's URL): what the
+    demo runs with, and the examples `grenselos init` writes into a starter file."""
+    tables = []
+    for library in (*samples.LIBRARIES, samples.NATIONAL):
+        national = library is samples.NATIONAL
+        tables.append({"id": library.id, "name": library.name, "isil": library.isil, "kind": library.kind,
+                       "municipality": library.municipality, "oai_url": oai_url(library),
+                       "metadata_prefix": "marcxchange" if national else "marc21",
+                       "holdings": "marcxchange-holdings" if national else library.holdings})
+    return tables
 
 
 @dataclass
@@ -41,14 +56,9 @@ class Demo:
     def write_config(self, base_uri: str) -> Path:
         """A grenselos.toml pointing at the running providers (ports change between runs)."""
         lines = [f'data_dir = "{self.data_dir}"', f'base_uri = "{base_uri}"', ""]
-        for library in (*samples.LIBRARIES, samples.NATIONAL):
-            prefix = "marcxchange" if library is samples.NATIONAL else "marc21"
-            holdings = "marcxchange-holdings" if library is samples.NATIONAL else library.holdings
-            lines += ["[[sources]]", f'id = "{library.id}"', f'name = "{library.name}"',
-                      f'isil = "{library.isil}"', f'kind = "{library.kind}"',
-                      f'municipality = "{library.municipality}"',
-                      f'oai_url = "{self.providers[library.id].url}"', f'metadata_prefix = "{prefix}"',
-                      f'holdings = "{holdings}"', ""]
+        for table in source_tables(lambda library: self.providers[library.id].url):
+            lines += ["[[sources]]", *(f"{key} = {json.dumps(value, ensure_ascii=False)}"
+                                       for key, value in table.items()), ""]
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.config_path = self.data_dir / "grenselos-demo.toml"
         self.config_path.write_text("\n".join(lines), encoding="utf-8")
@@ -71,7 +81,7 @@ def build(data_dir: Path, base_uri: str, say=print) -> tuple[settings_mod.Settin
     started = time.monotonic()
     demo.start_providers()
     try:
-        settings = settings_mod.load(demo.write_config(base_uri))
+        settings = setting_values.load(demo.write_config(base_uri))
         store = RecordStore.from_settings(settings)
         say(f"demo: {len(demo.providers)} OAI-PMH providers on loopback; harvesting")
         summaries = harvest_sources(settings, store, None, progress=False)
@@ -86,6 +96,8 @@ def build(data_dir: Path, base_uri: str, say=print) -> tuple[settings_mod.Settin
     say("demo: indexing")
     say(f"  {index_changes(settings, store, progress=False).line()}")
     say(f"demo: ready in {time.monotonic() - started:.1f} s")
+    say("demo: for your own libraries, `grenselos init` writes a starter grenselos.toml with these sources "
+        "as examples")
     return settings, store
 
 

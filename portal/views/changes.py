@@ -12,6 +12,7 @@ from flask import Blueprint, abort, jsonify, request
 
 from portal.change_feed import collection, page
 from portal.ld_store import stores
+from portal.render import negotiated
 
 bp = Blueprint("changes", __name__)
 
@@ -30,11 +31,13 @@ def _json(data, cache: str):
 
 @bp.route("/changes")
 def changes():
+    negotiated()
     return _json(collection(stores()), "public, max-age=30")
 
 
 @bp.route("/changes/<int:number>")
 def changes_page(number: int):
+    negotiated()
     data, complete = page(stores(), number)
     if data is None:
         abort(404)

@@ -18,7 +18,7 @@ from flask import Blueprint, abort, g, redirect, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
 from index.errors import SearchUnavailable
-from portal import record_page, services
+from portal import record_page, services, work_page
 from portal.security import cookie_secure
 from portal.render import render, split_format, wants_json
 
@@ -95,5 +95,7 @@ def work(work_id):
         found = service.work(work_id)
         if found is None:
             abort(404)
-        return {"work": found, "index_available": service is services.search()}
+        data = work_page.work_data(found, my_library(), service)
+        data["index_available"] = service is services.search()
+        return data
     return render("work.html", from_index_or_store(build))

@@ -9,12 +9,14 @@ If-None-Match / If-Modified-Since with 304; a deleted resource answers 410 Gone,
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 
+from portal import agent_page
 from portal.ld_resources import KINDS, body, context_document, etag, resolve
 from portal.ld_store import stores
+from portal.render import negotiated, render, split_format
 
 bp = Blueprint("resources", __name__)
 
@@ -53,6 +55,7 @@ def _rdf_for_html_pages():
     parts = request.path.strip("/").split("/", 1)
     if len(parts) != 2 or parts[0] not in HTML_ELSEWHERE or not parts[1]:
         return None
+    negotiated()
     local, fmt = negotiate(parts[1])
     if fmt is None:
         return None
@@ -66,7 +69,7 @@ def instance(local):
 
 @bp.route("/agent/<path:local>")
 def agent(local):
-    return _serve("agent", local)
+    return _serve("agent", split_format(local))       # `.json`: the person page's JSON twin
 
 
 @bp.route("/context.jsonld")
@@ -89,6 +92,7 @@ def _find(kind: str, local: str):
 
 
 def _serve(kind: str, raw: str):
+    negotiated()
     local, fmt = negotiate(raw)
     if fmt is not None:
         return _rdf(kind, local, fmt)
@@ -104,6 +108,12 @@ def _serve(kind: str, raw: str):
             response.headers["Vary"] = "Accept"
             return response
     alternates = [{"type": CONTENT_TYPES[f].split(";")[0], "href": request.path + EXTENSION[f]} for f in MEDIA.values()]
+    if kind == "agent":          # a person's page: who they are and their works; the triples one click away
+        local_id = unquote(resource.uri.split("/agent/", 1)[1])
+        response = render("agent.html", agent_page.agent_data(resource, local_id, alternates))
+        response.headers["Link"] = ", ".join([response.headers["Link"]] + [
+            f'<{a["href"]}>; rel="alternate"; type="{a["type"]}"' for a in alternates])
+        return response
     rows = [{"subject": t.subject.value if hasattr(t.subject, "value") else str(t.subject),
              "predicate": t.predicate.value, "object": getattr(t.object, "value", str(t.object)),
              "link": t.object.__class__.__name__ == "NamedNode" and t.object.value.startswith(("http://", "https://"))}
@@ -112,7 +122,6 @@ def _serve(kind: str, raw: str):
               if r["subject"] == resource.uri and r["predicate"].endswith(("#label", "/name"))]
     response = make_response(render_template("resource.html", resource=resource, rows=rows, alternates=alternates,
                                              label=labels[0] if labels else resource.uri))
-    response.headers["Vary"] = "Accept"
     response.headers["Link"] = ", ".join(f'<{a["href"]}>; rel="alternate"; type="{a["type"]}"' for a in alternates)
     return response
 

@@ -50,7 +50,8 @@ def index():
     items = []
     for record_id in _saved():
         record = service.record(record_id)
-        items.append({"id": record_id, "title": (record or {}).get("title", record_id), "found": bool(record)})
+        items.append({"id": record_id, "title": (record or {}).get("title", record_id), "found": bool(record),
+                      "languages": list((record or {}).get("languages") or [])[:1]})
     return render("saved.html", {"items": items})
 
 

@@ -7,11 +7,17 @@ from urllib.parse import urlencode
 from flask import Blueprint, request
 from flask_babel import lazy_gettext as _l
 
-from portal import labels, params, services
+from portal import editions, labels, params, services
 from portal.errors import BadParameter
 from portal.render import render
 from portal.views import lists as curated_lists
 from portal.search_service import FACET_FIELDS, SAMI_FACET_VALUE, SAMI_GROUP, SearchRequest
+from portal.views.record import my_library
+
+#: What the numbers count: the hit total counts works (a work's editions are one hit), the facet
+#: counts count editions (records) — said in the JSON and beside the facets, so "6 titles" beside
+#: "Book (10)" is not read as a contradiction.
+UNITS = {"total": "works", "facets": "editions"}
 
 bp = Blueprint("search", __name__)
 
@@ -84,16 +90,21 @@ def _facets(req: SearchRequest, raw: dict[str, list[dict]]) -> list[dict]:
 
 def _sami_group(items: list[dict], selected: set) -> dict:
     """The Sami languages as a group on top of the language facet, led by "All Sami languages": the
-    index's count of the collective value `smi` (every record in any Sami language), filtering `sami`."""
-    sami = [i for i in items if labels.is_sami(i["value"]) and i["value"] not in (SAMI_FACET_VALUE, SAMI_GROUP)]
-    group = next((i for i in items if i["value"] in (SAMI_FACET_VALUE, SAMI_GROUP)), None)
-    if not sami and group is None:
+    index's count of the collective value `smi` (every record in any Sami language), filtering `sami`.
+    The group value is shown once, in the group: both spellings (`smi` from the index, `sami` kept
+    from a selected filter) leave the plain list."""
+    group_values = (SAMI_FACET_VALUE, SAMI_GROUP)
+    sami = [i for i in items if labels.is_sami(i["value"]) and i["value"] not in group_values]
+    groups = [i for i in items if i["value"] in group_values]
+    if not sami and not groups:
         return {}
+    counted = [i["count"] for i in groups if i["count"]]
     everything = {"value": SAMI_GROUP, "filter": f"language:{SAMI_GROUP}",
-                  "count": group["count"] if group else sum(i["count"] for i in sami),
-                  "selected": ("language", SAMI_GROUP) in selected, "label": str(labels.SAMI_GROUP_LABEL)}
+                  "count": max(counted) if counted else sum(i["count"] for i in sami),
+                  "selected": any(("language", v) in selected for v in group_values),
+                  "label": str(labels.SAMI_GROUP_LABEL)}
     return {"groups": [{"label": str(_l("Sami languages")), "all": everything, "values": sami}],
-            "values": [i for i in items if i not in sami and i is not group]}
+            "values": [i for i in items if i not in sami and i not in groups]}
 
 
 def _year_range(req: SearchRequest) -> dict:
@@ -133,6 +144,14 @@ def search_data(req: SearchRequest) -> dict:
     """The dict behind the search page, /search.json and /api/search."""
     service = services.search()
     result = service.search(req)
+    mine = my_library()
+    for hit in result.hits:
+        hit["contributors"] = labels.contributors(hit.get("contributors") or [])
+        work = hit.get("work")
+        if work:
+            work["holdings"] = editions.mine_first(work.get("holdings") or [], mine)
+            for h in work["holdings"]:
+                h["status_label"] = labels.status_label(h["status"])
     data = {
         "q": req.q,
         "filters": [f"{k}:{v}" for k, v in req.filters],
@@ -140,6 +159,8 @@ def search_data(req: SearchRequest) -> dict:
         "page": req.page,
         "page_size": req.page_size,
         "total": result.total,
+        "units": UNITS,
+        "my_library": mine,
         "hits": result.hits,
         "facets": {name: [{"value": v["value"], "count": v["count"]} for v in values]
                    for name, values in result.facets.items()},
@@ -180,6 +201,7 @@ def _html_extras(req: SearchRequest, data: dict, raw_facets: dict) -> dict:
                    "prev": search_url(req, page=req.page - 1) if req.page > 1 else None,
                    "next": search_url(req, page=req.page + 1) if req.page < last_page else None},
         "first_hit": (req.page - 1) * req.page_size + 1,
+        "libraries": [lib.as_dict() for lib in libraries.libraries],
     }
 
 

@@ -8,9 +8,11 @@ and `named-graph-uri` as in the Protocol. The answer's format follows `Accept` (
 from __future__ import annotations
 
 from flask import Blueprint, make_response, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.ld_store import stores
+from portal.render import negotiated
 from portal.services import once_per_app
 from portal.sparql_eval import SparqlError, write_solutions
 from portal.sparql_service import QueryRunner, check_query, graph_list
@@ -82,15 +84,15 @@ def _request_query() -> tuple[str, str]:
     content_type = (request.mimetype or "").lower()
     if request.method == "POST":
         if content_type == "application/sparql-update" or "update" in request.form:
-            raise SparqlError(403, "This endpoint is read-only: SPARQL Update is not accepted.")
+            raise SparqlError(403, "This endpoint is read-only: SPARQL Update is not accepted.", "read_only")
         if content_type == "application/sparql-query":
             return request.get_data(as_text=True), "body"
         if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             return request.form.get("query", ""), "form"
         raise SparqlError(415, "POST the query as application/x-www-form-urlencoded (query=...) or as an "
-                               "application/sparql-query body.")
+                               "application/sparql-query body.", "bad_request")
     if "update" in request.args:
-        raise SparqlError(403, "This endpoint is read-only: SPARQL Update is not accepted.")
+        raise SparqlError(403, "This endpoint is read-only: SPARQL Update is not accepted.", "read_only")
     return request.args.get("query", ""), "url"
 
 
@@ -102,9 +104,34 @@ def _wants_html() -> bool:
     return best in HTML_TYPES and accept[best] >= accept["application/sparql-results+json"]
 
 
+def explain(err: SparqlError) -> dict:
+    """The reason in the interface language, for the query page; the engine's or parser's English words
+    go along as `detail` (marked as English in the page), never in place of the explanation."""
+    settings = stores().settings.sparql
+    texts = {
+        "syntax": lambda: _("The query is not valid SPARQL 1.1. Check keywords, prefixes, brackets and full "
+                            "stops near the place the parser names below."),
+        "federation": lambda: _("Federated queries (SERVICE) are not allowed on this endpoint."),
+        "read_only": lambda: _("This endpoint only answers queries: SPARQL Update is not accepted."),
+        "nesting": lambda: _("The query nests brackets deeper than this endpoint accepts."),
+        "timeout": lambda: _("The query ran longer than this endpoint allows (%(seconds)s s) and was stopped. "
+                             "Make it more selective, or use the data dumps.", seconds=settings.timeout),
+        "too_many_rows": lambda: _("The query gives more than %(rows)s results, the most this endpoint returns "
+                                   "at once. Add a LIMIT (and page with OFFSET), or use the data dumps.",
+                                   rows=settings.max_rows),
+        "busy": lambda: _("The endpoint is busy with other queries. Please try again shortly."),
+        "too_large": lambda: _("The query is longer than this endpoint accepts."),
+        "empty": lambda: _("Write a query in the box, or start from one of the examples."),
+    }
+    text = texts.get(err.kind)
+    if text is None:
+        return {"kind": err.kind, "text": _("The query could not be answered here."), "detail": err.message}
+    return {"kind": err.kind, "text": text(), "detail": err.detail}
+
+
 def _error(err: SparqlError, query: str = ""):
     if _wants_html():
-        return _page(query, error=err.message, status=err.status)
+        return _page(query, error=explain(err), status=err.status)
     response = make_response(err.message + "\n", err.status)
     response.mimetype = "text/plain"
     if err.status in (429, 503):
@@ -112,19 +139,18 @@ def _error(err: SparqlError, query: str = ""):
     return response
 
 
-def _page(query: str = "", result: dict | None = None, error: str = "", status: int = 200):
+def _page(query: str = "", result: dict | None = None, error: dict | None = None, status: int = 200):
     settings = stores().settings
     html = render_template("sparql.html", query=query or EXAMPLES[0][2].strip(), result=result, error=error,
                            examples=[{"id": key, "title": title, "query": text.strip()}
                                      for key, title, text in EXAMPLES],
                            timeout=settings.sparql.timeout, max_rows=settings.sparql.max_rows)
-    response = make_response(html, status)
-    response.headers["Vary"] = "Accept"
-    return response
+    return make_response(html, status)      # Vary: Cookie (the language) and Accept, from portal.render
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
 def sparql():
+    negotiated()
     settings = stores().settings.sparql
     query = ""
     try:

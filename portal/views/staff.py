@@ -129,16 +129,28 @@ def _report(source: str) -> dict:
 
     settings = services.settings()
     report = build_report(OneSource(), settings.sources, source_filter=[source]).get(source) or {
-        "records": 0, "by_language": {}, "detected_by_language": {}, "problems": {}, "unknown_codes": {},
+        "records": 0, "by_language": {}, "without_language": 0, "detected_by_language": {}, "problems": {},
+        "unknown_codes": {},
         "suggestions": [], "unreadable": []}
     with _lock:
         cache[source] = (time.monotonic(), report)
     return report
 
 
-def _labelled(counts: dict) -> list[dict]:
-    return [{"code": code, "label": i18n.language_label(code) if code != "(none)" else _("No language code"),
-             "count": count} for code, count in counts.items()]
+def _labelled(counts: dict, without: int = 0) -> list[dict]:
+    rows = [{"code": code, "label": i18n.language_label(code), "count": count} for code, count in counts.items()]
+    if without:
+        rows.append({"code": "", "label": _("No language code"), "count": without})
+    return rows
+
+
+def reason_text(reason: str) -> str:
+    """Why a suggestion is shown, in the interface language (keys: transform.languages.SUGGESTION_REASONS)."""
+    return {"missing": _("The record has no language code."),
+            "und": _("The code is und (undetermined)."),
+            "mul": _("The code is mul (multiple languages), and 041 does not name them."),
+            "smi": _("Only the collective code smi (Sami languages)."),
+            "contradicted": _("The title and notes read as another language than the code says.")}.get(reason, reason)
 
 
 @bp.route("/staff/languages")
@@ -158,12 +170,13 @@ def languages():
         suggestions.append({**s, "record_url": url_for("record.record", record_id=f"{source}-{record_id}")
                             if record_id else None,
                             "suggested_label": i18n.language_label(s["suggested"]),
+                            "reason_text": reason_text(s.get("reason") or ""),
                             "catalogued_labels": [i18n.language_label(c) for c in s["catalogued"]]})
     library = services.libraries().by_id(source)
     return render("staff_languages.html", {
         "source": source, "library": library.as_dict() if library else {"id": source, "name": source},
         "records": report["records"],
-        "by_language": _labelled(report["by_language"]),
+        "by_language": _labelled(report["by_language"], report.get("without_language", 0)),
         "detected_by_language": _labelled(report["detected_by_language"]),
         "problems": [{"kind": k, "count": n} for k, n in report["problems"].items()],
         "unknown_codes": [{"code": k, "count": n} for k, n in report["unknown_codes"].items()],

@@ -10,6 +10,8 @@ from functools import lru_cache
 
 from flask import Blueprint, Response, abort, current_app, request
 
+from portal.render import negotiated
+
 bp = Blueprint("vocabulary", __name__)
 
 FORMATS = {"ttl": ("turtle", "text/turtle"), "jsonld": ("json-ld", "application/ld+json"),
@@ -43,12 +45,14 @@ def _answer(graph, suffix: str) -> Response:
 @bp.get("/vocab/languages")
 @bp.get("/vocab/languages.<suffix>")
 def scheme(suffix: str | None = None):
+    negotiated()
     base = current_app.config["GRENSELOS_SETTINGS"].base_uri
     return _answer(_scheme(base), _negotiate(suffix))
 
 
 @bp.get("/vocab/languages/<code>")
 def language(code: str):
+    negotiated()
     from rdflib import Graph
     from vocab import skos
     suffix = None

@@ -13,6 +13,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 from lists import graph as lists_graph
 from portal.ld_resources import CONTEXT_PREFIXES, body
 from portal.ld_store import stores
+from portal.render import negotiated
 from transform import bibframe, dumps, statistics
 from transform.convert import dataset_description
 
@@ -106,6 +107,7 @@ def _source_name(settings, subset: str) -> str:
 @bp.route("/.well-known/void")
 @bp.route("/.well-known/void.<ext>")
 def void(ext: str | None = None):
+    negotiated()
     formats = {"ttl": "ttl", "jsonld": "jsonld", "rdf": "xml", "nt": "nt"}
     if ext is not None:
         if ext not in formats:

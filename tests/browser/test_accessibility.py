@@ -24,6 +24,9 @@ PAGES = {
     "saved": "/saved",
     "not-found": "/no/such/page",
     "bad-request": "/search?sort=bogus",
+    "accessibility": "/accessibility",
+    "sparql": "/sparql",
+    "sparql-error": "/sparql?query=SELECT%20%3Fs%20WHERE%20%7B%20%3Fs",
 }
 
 

@@ -134,7 +134,9 @@ def test_quarantine_lists_transform_errors_once(db_url, write_config, tmp_path):
     store.close()
     runner = CliRunner()
     args = ["--config", str(config)]
-    assert runner.invoke(cli, [*args, "transform", "-q"]).exit_code == 0
+    transformed = runner.invoke(cli, [*args, "transform", "-q"])
+    assert transformed.exit_code == 1                  # the source's only record could not be converted
+    assert "no record could be converted for alta" in transformed.output
     result = runner.invoke(cli, [*args, "quarantine"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()

@@ -57,7 +57,7 @@ def test_csrf_token_required_for_state_changes(client):
     saved = client.post("/saved/add", data={"record": "tromso:1001", "csrf_token": token, "next": "//evil.example"})
     assert saved.status_code == 303 and saved.headers["Location"] == "/saved"
     assert client.get("/saved.json").get_json()["items"] == [
-        {"id": "tromso:1001", "title": "Fiskaren og havet", "found": True}]
+        {"id": "tromso:1001", "title": "Fiskaren og havet", "found": True, "languages": ["nob"]}]
 
 
 def _token(client, path="/record/tromso:1001"):

@@ -130,5 +130,5 @@ def test_the_other_library_s_credentials_by_header_reach_nothing_either(reach):
         if "<" not in rule.rule and rule.rule != "/staff/languages.json":
             continue
         response = client.open(path + "?source=karasjok", method=method, headers=header,
-                                data={"action": "disable"} if method in UNSAFE else None)
+                               json={"action": "disable"} if method in UNSAFE else None)
         assert response.status_code in (403, 404), (method, path, response.status_code)

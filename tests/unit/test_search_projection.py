@@ -318,3 +318,22 @@ def test_every_projection_step_says_what_it_reads():
     from index.projection_steps import STEPS
     undocumented = [name for name, (fn, _arg) in STEPS.items() if not (fn.__doc__ or "").strip()]
     assert undocumented == []
+
+
+def test_contributor_ids_name_the_agent_pages():
+    """Each contributor carries its agent's id, so a byline links to the person's page."""
+    record = constructed(Field("100", ["1", " "], [Subfield("a", "Gaup, Ánte,")]),
+                         Field("700", ["1", " "], [Subfield("a", "Sara, Niillas,"), Subfield("4", "ill")]))
+    doc = document(record, SOURCE, "1")
+    assert len(doc.contributor_ids) == len(doc.contributors) == 2
+    assert all(i.startswith("person/") for i in doc.contributor_ids)
+    assert [c["id"] for c in doc.contributor_list()] == list(doc.contributor_ids)
+    assert doc.contributor_ids[0] != doc.contributor_ids[1]
+
+
+def test_a_cover_the_record_links_is_projected():
+    record = constructed(Field("856", ["4", "2"], [Subfield("3", "Omslagsbilde"),
+                                                   Subfield("u", "https://covers.example.org/Big/1.jpg")]),
+                         Field("856", ["4", "0"], [Subfield("u", "https://urn.nb.no/URN:NBN:no-nb_digibok_1")]))
+    doc = document(record, SOURCE, "1")
+    assert doc.covers == ("https://covers.example.org/Big/1.jpg",)

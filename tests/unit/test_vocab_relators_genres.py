@@ -49,3 +49,11 @@ def test_genre_labels_in_four_languages():
     assert [genres.label("comics", ui) for ui in ("nb", "nn", "se", "en")] == [
         "Tegneserier", "Teikneseriar", "Govvaráiddut", "Comics"]
     assert {t.id for t in genres.terms("audience")} == {"children", "young_adult", "adult"}
+
+
+def test_folk_and_fairy_tales_are_fiction_even_when_008_says_not():
+    """`655 Eventyr` on a record coded 008/33 `0` (Sámi máidnasat in the demo) was shown as non-fiction."""
+    assert genres.genres_of(["0"], ["Eventyr"]) == ["fiction", "folk_tales"]
+    assert genres.genres_of(terms=["Folk tales"]) == ["fiction", "folk_tales"]
+    assert genres.label("folk_tales", "nb") == "Eventyr" and genres.label("folk_tales", "se") == "Máidnasat"
+    assert genres.genres_of(["0"], ["Ordbøker"]) == ["nonfiction"]
