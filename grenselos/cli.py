@@ -246,16 +246,26 @@ def languages(ctx, report, source_ids, no_detect, ui_lang, as_json):
 @click.option("--holdings", "holdings_profile", default="auto", show_default=True,
               callback=lambda c, p, v: v if v == "auto" else allowed(p, v, "holdings profiles"),
               help="How items are read: a holdings profile (koha-952, marc-852, ...); auto picks by the records.")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-def convert(fmt, base_uri, source_id, holdings_profile, files):
-    """Convert MARC files (MARCXML, marcxchange, ISO 2709) to BIBFRAME on stdout; no store is touched.
+@click.option("--stats", is_flag=True,
+              help="Print the counts of the constructs a catalogue relies on instead of the RDF.")
+@click.option("--encoding", default=None, callback=lambda c, p, v: allowed(p, v, "character sets"),
+              help="Character set of ISO 2709 files whose leader cannot be trusted (e.g. latin-1, cp1251).")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True))
+def convert(fmt, base_uri, source_id, holdings_profile, stats, encoding, files):
+    """Convert MARC files or folders (MARCXML, marcxchange, ISO 2709) to BIBFRAME on stdout; no store
+    is touched.
 
     Bad records are reported on stderr and skipped; the exit status is 1 if any were bad.
     """
+    from transform.construct_stats import Tally, table
     from transform.convert import convert_files
     stdout = click.get_binary_stream("stdout")
+    tally = Tally(base_uri) if stats else None
     converted, bad = convert_files(files, stdout, sys.stderr, fmt=fmt, base_uri=base_uri,
-                                   source_id=source_id, holdings_profile=holdings_profile)
+                                   source_id=source_id, holdings_profile=holdings_profile,
+                                   stats=tally, encoding=encoding)
+    if tally is not None:
+        click.echo(table(tally.result()), nl=False)
     click.echo(f"converted {converted} record(s), {bad} bad", err=True)
     sys.exit(1 if bad else 0)
 

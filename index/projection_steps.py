@@ -95,22 +95,34 @@ def title(arg):
 
 
 def _titles(values, ctx, arg: str) -> list[str]:
-    d, out = ctx.description, []
+    """Per title resource its title, then (after every resource's) the same title in another script:
+    an 880 gives a title a second, language-tagged bf:mainTitle (and subtitle), paired here by order."""
+    d, out, alternates = ctx.description, [], []
     for node in _resources(values):
-        main = " ".join(d.texts(node, MAIN_TITLE))
+        mains = d.texts(node, MAIN_TITLE) or [""]
         parts = ", ".join(d.texts(node, PART_NUMBER) + d.texts(node, PART_NAME))
-        text = f"{main}{', ' if arg == 'uniform' else '. '}{parts}" if main and parts else main or parts
-        sub = " ".join(d.texts(node, SUBTITLE)) if arg == "subtitle" else ""
-        text = f"{text} : {sub}" if text and sub else text
-        if text:
-            out.append(text)
-    return out
+        subs = d.texts(node, SUBTITLE) if arg == "subtitle" else []
+        for i, main in enumerate(mains):
+            text = f"{main}{', ' if arg == 'uniform' else '. '}{parts}" if main and parts else main or parts
+            if len(mains) > 1 and len(subs) == len(mains):
+                sub = subs[i]
+            else:
+                sub = " ".join(subs) if i == 0 else ""
+            text = f"{text} : {sub}" if text and sub else text
+            if text:
+                (out if i == 0 else alternates).append(text)
+    return out + alternates
 
 
 @step("subtitle")
 def subtitle(values, ctx):
-    """Titles → their subtitles."""
-    return [s for node in _resources(values) for s in ctx.description.texts(node, SUBTITLE)]
+    """Titles → their subtitles (of a title given in two scripts, the first script's, as `title` pairs
+    them)."""
+    d, out = ctx.description, []
+    for node in _resources(values):
+        mains, subs = d.texts(node, MAIN_TITLE), d.texts(node, SUBTITLE)
+        out += subs[:1] if len(mains) > 1 and len(subs) == len(mains) else subs
+    return out
 
 
 def _memo(fn):
@@ -127,20 +139,23 @@ def _memo(fn):
 
 @_memo
 def _contributions(values, ctx) -> list[tuple[str, list[str], str]]:
-    """(agent label, relator codes, agent IRI) per agent in contribution order; an agent contributing
-    twice (100 and 700) is one entry with every role."""
+    """(agent label, relator codes, agent IRI) per agent name in contribution order; an agent contributing
+    twice (100 and 700) is one entry with every role, and a name catalogued in two scripts (100 and its
+    880) is found by both labels."""
     d = ctx.description
     merged: dict[str, tuple[list[str], list[str]]] = {}
     for contribution in _resources(values):
-        agent = next(((a, d.text(a, LABEL)) for a in d.iris(contribution, AGENT) if d.text(a, LABEL)), None)
+        agent = next(((a, d.texts(a, LABEL)) for a in d.iris(contribution, AGENT) if d.texts(a, LABEL)), None)
         if agent is None:
             continue
-        roles, iris = merged.setdefault(agent[1], ([], []))
-        if not iris and not agent[0].startswith("_:"):
-            iris.append(agent[0])
-        for code in _role_codes(d, contribution):
-            if code not in roles:
-                roles.append(code)
+        codes = _role_codes(d, contribution)
+        for name in agent[1]:
+            roles, iris = merged.setdefault(name, ([], []))
+            if not iris and not agent[0].startswith("_:"):
+                iris.append(agent[0])
+            for code in codes:
+                if code not in roles:
+                    roles.append(code)
     return [(name, roles, iris[0] if iris else "") for name, (roles, iris) in merged.items()]
 
 

@@ -21,6 +21,8 @@ OWL = "http://www.w3.org/2002/07/owl#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 DCTERMS = "http://purl.org/dc/terms/"
 VOID = "http://rdfs.org/ns/void#"
+MADS = "http://www.loc.gov/mads/rdf/v1#"
+EDTF = "http://id.loc.gov/datatypes/edtf"
 
 #: BIBFRAME release the term list and the output follow; recorded in the dataset description.
 BIBFRAME_VERSION = "2.6.0"
@@ -28,7 +30,7 @@ BIBFRAME_VERSION = "2.6.0"
 #: Prefixes usable in mapping files and examples (and offered to Turtle/JSON-LD serialisers).
 PREFIXES = {
     "bf": BF, "bflc": BFLC, "rdf": RDF, "rdfs": RDFS, "owl": OWL, "xsd": XSD, "dcterms": DCTERMS,
-    "void": VOID,
+    "void": VOID, "madsrdf": MADS,
     "lang": "http://id.loc.gov/vocabulary/languages/",
     "iso639-3": "http://lexvo.org/id/iso639-3/",
     "relator": "http://id.loc.gov/vocabulary/relators/",
@@ -42,15 +44,25 @@ PREFIXES = {
     "genre": "http://id.loc.gov/vocabulary/genreFormSchemes/",
     "audience": "http://id.loc.gov/vocabulary/maudience/",
     "classscheme": "http://id.loc.gov/vocabulary/classSchemes/",
+    "gac": "http://id.loc.gov/vocabulary/geographicAreas/",
+    "millus": "http://id.loc.gov/vocabulary/millus/",
+    "menclvl": "http://id.loc.gov/vocabulary/menclvl/",
+    "descconv": "http://id.loc.gov/vocabulary/descriptionConventions/",
+    "org": "http://id.loc.gov/vocabulary/organizations/",
+    "marcauthen": "http://id.loc.gov/vocabulary/marcauthen/",
 }
 
 #: Non-BIBFRAME terms the mapping may use; everything else must be in the BIBFRAME/bflc lists.
 _OTHER_TERMS = {
-    RDF: {"type", "value"},
+    RDF: {"type", "value", "first", "rest", "nil"},
     RDFS: {"label", "seeAlso"},
     OWL: {"sameAs"},
     DCTERMS: {"isPartOf", "modified", "hasVersion"},
     VOID: {"Dataset"},
+    # MADS/RDF, as LC's converter uses it, only for the parts of a pre-coordinated subject heading
+    MADS: {"componentList", "authoritativeLabel", "ComplexSubject", "Topic", "Geographic", "Temporal",
+           "GenreForm", "PersonalName", "CorporateName", "ConferenceName", "Title", "NameTitle",
+           "FamilyName", "isMemberOfMADSScheme"},
 }
 
 _VOCAB_DIR = Path(__file__).parent / "mapping" / "vocabulary"

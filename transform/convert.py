@@ -22,6 +22,7 @@ from core.errors import GrenselosError
 from transform import bibframe, engine, holdings as holdings_mod
 from transform.engine import Env
 from transform.languages import record_languages
+from vocab.languages import bcp47
 
 _T = bibframe.term
 TYPE = _T("rdf:type")
@@ -95,16 +96,19 @@ class Converter:
         self._run(env, _Leader(leader))
         consumed = holdings_mod.consumed(ctx.holdings_profile)
         unmapped: dict[str, int] = {}
+        spans: dict[str, tuple[str, int, int]] = {}     # 880 occurrence → (tag, first, end) of its triples
+        alternates = []
         for f in record.fields:
             tag = f.tag
             if tag == "880":
-                f = self._linked(f)
-                if f is None:
-                    unmapped["880"] = unmapped.get("880", 0) + 1
-                    continue
-                tag = f.tag
+                alternates.append(f)
+                continue
             if tag in self.blocks:
+                mark = len(env.triples)
                 self._run(env, f)
+                link = f.get("6") if not f.is_control_field() else None
+                if link and link[:3] == "880" and link[4:6].isdigit():
+                    spans[link[4:6]] = (tag, mark, len(env.triples))
                 if not f.is_control_field():
                     known = self.codes[tag]
                     for sf in f.subfields:
@@ -113,6 +117,17 @@ class Converter:
                             unmapped[key] = unmapped.get(key, 0) + 1
             elif tag not in consumed and tag not in self.tables.ignored:
                 unmapped[tag] = unmapped.get(tag, 0) + 1
+        for f in alternates:
+            linked = self._linked(f)
+            if linked is None:
+                unmapped["880"] = unmapped.get("880", 0) + 1
+                continue
+            self._alternate(env, linked, spans.get((f.get("6") or "")[4:6]))
+            known = self.codes[linked.tag]
+            for sf in linked.subfields:
+                if sf.code not in known:
+                    key = f"880/{linked.tag}${sf.code}"
+                    unmapped[key] = unmapped.get(key, 0) + 1
         env.tag = ""
         if env.languages is None:   # neither 008 nor 041: the pipeline still needs to know (missing)
             env.languages = record_languages(record, ctx.source_id, detect=False)
@@ -133,6 +148,51 @@ class Converter:
             return None
         return pymarc.Field(tag=tag, indicators=f.indicators, subfields=f.subfields)
 
+    def _alternate(self, env: Env, f, span):
+        """An 880's vernacular text as second, language- and script-tagged literals on the resources its
+        paired field made (one person, one title, one statement — never a second agent or title).
+
+        The 880 runs through the paired field's blocks into a scratch list; each resource it mints is
+        matched to the paired field's resource reached by the same property from the same (matched)
+        subject, so `(work) bf:contribution/bf:agent/rdfs:label "陈琪"` lands on the agent "Chen, Qi"
+        already has. Literals equal to the paired field's (dates, numbers) are not repeated; a resource
+        with no counterpart (an unpaired 880, `$6 245-00`) is kept as it is, its text tagged."""
+        tag = language_tag(env.record, f.get("6") or "", self.tables.maps.get("script-880", {}))
+        mark = len(env.triples)
+        self._run(env, f)
+        scratch = env.triples[mark:]
+        del env.triples[mark:]
+        original = env.triples[span[1]:span[2]] if span and span[0] == f.tag else []
+        by_pair: dict[tuple, list] = {}
+        for s, p, o in original:
+            by_pair.setdefault((s, p), []).append(o)
+        inner = (env.instance_iri + "#", env.base + "/agent/")
+        children: dict = {}
+        for s, p, o in scratch:
+            children.setdefault(s, []).append((p, o))
+        mapped: dict = {}
+        taken: set = set()
+        queue = [env.instance, env.work]
+        for node in queue:          # from the Instance and Work down, so a parent is matched first
+            for p, o in children.get(node, ()):
+                if isinstance(o, NamedNode) and o.value.startswith(inner) and o not in mapped:
+                    twin = next((x for x in by_pair.get((mapped.get(node, node), p), ())
+                                 if isinstance(x, NamedNode) and x.value.startswith(inner) and x not in taken),
+                                None)
+                    mapped[o] = twin or o
+                    if twin is not None:
+                        taken.add(twin)
+                    queue.append(o)
+        for s, p, o in scratch:
+            s2 = mapped.get(s, s)
+            if isinstance(o, NamedNode):
+                env.add(s2, p, mapped.get(o, o))
+            elif isinstance(o, Literal) and o.datatype.value == _XSD_STRING and not o.language:
+                if o not in by_pair.get((s2, p), ()):
+                    env.add(s2, p, Literal(o.value, language=tag) if tag else o)
+            else:
+                env.add(s2, p, o)
+
     def _run(self, env: Env, f):
         env.tag = f.tag
         for run in self.blocks.get(f.tag, ()):
@@ -142,6 +202,23 @@ class Converter:
             except Exception as exc:  # one bad field is reported and skipped, never the whole record
                 del env.triples[mark:]
                 env.warn(f"field could not be converted ({type(exc).__name__}: {exc}): {f}")
+
+
+_XSD_STRING = bibframe.XSD + "string"
+_SCRIPT_LANGUAGES = {("Hani", "ja"): "Jpan", ("Hani", "ko"): "Kore"}
+
+
+def language_tag(record, link: str, scripts: dict) -> str:
+    """The BCP 47 tag of an 880's text: the record's language (008/35-37) and the script its $6 names
+    (`245-01/(N` → Cyrillic): `ru-Cyrl`, `zh-Hani`, `ja-Jpan`; `und-Arab` when the language is unknown."""
+    f008 = record.get("008")
+    lang = bcp47(f008.data[35:38]) if f008 is not None and f008.data and len(f008.data) >= 38 else None
+    lang = lang or "und"
+    script = scripts.get(link[7:9]) if len(link) >= 9 else None
+    if not script:
+        return lang if lang != "und" else ""
+    script = _SCRIPT_LANGUAGES.get((script, lang), script)
+    return f"{lang}-{script}"
 
 
 def dataset_description(base_uri: str) -> list[Triple]:
@@ -167,22 +244,41 @@ def _profile_for(record, holdings: Sequence, requested: str) -> str:
     return "koha-952" if record.get("952") is not None else "marc-852"
 
 
+def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
+    """Files as given; a directory stands for the MARC files below it (*.xml, *.mrc, *.marc, *.iso)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in MARC_SUFFIXES)
+        else:
+            out.append(p)
+    return out
+
+
+MARC_SUFFIXES = (".xml", ".mrc", ".marc", ".iso", ".dat", ".utf8", ".mrk")
+
+
 def convert_files(paths: Sequence[str | Path], out, err, fmt: str = "nt", base_uri: str = "http://localhost:5000",
-                  source_id: str = "local", holdings_profile: str = "auto", isil: str = "") -> tuple[int, int]:
+                  source_id: str = "local", holdings_profile: str = "auto", isil: str = "",
+                  stats=None, encoding: str | None = None) -> tuple[int, int]:
     """Convert MARC files to RDF on `out` (binary); report bad records on `err` (text).
 
     Returns (converted, bad). Holdings records in the same file are attached to their bibliographic
-    record by 004 (marcxchange-holdings); a record with 952 fields is read as Koha.
+    record by 004 (marcxchange-holdings); a record with 952 fields is read as Koha. With `stats` (a
+    `construct_stats.Tally`) nothing is written: each record's triples are counted instead.
+    `encoding` names the character set of ISO 2709 files whose leader cannot be trusted.
     """
     from transform import marcfiles
     from transform.serialize import StreamWriter
 
     converter = Converter(base_uri)
-    writer = StreamWriter(out, fmt)
-    writer.write(dataset_description(base_uri))
+    writer = None
+    if stats is None:
+        writer = StreamWriter(out, fmt)
+        writer.write(dataset_description(base_uri))
     converted = bad = 0
-    for path in paths:
-        items = list(marcfiles.read_file(path))
+    for path in expand_paths(paths):
+        items = list(marcfiles.read_file(path, encoding=encoding))
         bibs, holdings = marcfiles.group_holdings(items)
         for item in bibs:
             if item.record is None:
@@ -200,12 +296,16 @@ def convert_files(paths: Sequence[str | Path], out, err, fmt: str = "nt", base_u
                 continue
             for warning in item.warnings:
                 err.write(f"{item.where()}: warning: {warning}\n")
-            writer.write(result.triples)
+            if stats is None:
+                writer.write(result.triples)
+            else:
+                stats.add(result.triples)
             converted += 1
         known = {i.control_number for i in bibs if i.record is not None}
         for parent, records in holdings.items():
             if parent not in known:
                 err.write(f"{path}: {len(records)} holdings record(s) link by 004 to {parent or '(none)'}, "
                           "which is not in the file; not converted\n")
-    writer.close()
+    if writer is not None:
+        writer.close()
     return converted, bad

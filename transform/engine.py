@@ -25,7 +25,7 @@ RDF_TYPE = bibframe.term("rdf:type")
 
 KEYWORDS = ("on", "when", "node", "type", "const", "use", "step", "skip", "example")
 SUBJECTS = ("instance", "work")
-CONDITIONS = ("ind1", "ind2", "has", "lacks", "leader6", "leader7")
+CONDITIONS = ("ind1", "ind2", "has", "lacks", "leader6", "leader7", "with", "without", "matches", "nomatch")
 
 
 class MappingError(FatalError):
@@ -181,6 +181,25 @@ class Compiler:
             allowed = frozenset(values)
             attr = 0 if kind == "ind1" else 1
             return lambda f, env: f.indicators[attr] in allowed if f.indicators else False
+        if kind in ("with", "without"):
+            # the record has (has none of) these tags: e.g. a default content type only without 336
+            tags = tuple(values)
+            if not all(re.fullmatch(r"\d{3}", t) for t in tags):
+                line.fail(f"`when {kind}` takes three-digit tags")
+            want = kind == "with"
+            return lambda f, env: any(env.record.get(t) is not None for t in tags) is want
+        if kind in ("matches", "nomatch"):
+            # a subfield's value matches a regular expression: `when matches a ^\(OCoLC\)`
+            if len(values) < 2:
+                line.fail(f"expected `when {kind} <codes> <regular expression>`")
+            codes = frozenset(values[0])
+            try:
+                rx = re.compile(line.text.split(None, 3)[3])
+            except re.error as exc:
+                line.fail(f"bad regular expression: {exc}")
+            want = kind == "matches"
+            return lambda f, env: any(sf.code in codes and rx.search(sf.value)
+                                      for sf in f.subfields) is want
         if kind in ("has", "lacks"):
             codes = frozenset("".join(values))
             want = kind == "has"
@@ -454,9 +473,10 @@ def load_maps(directory: Path) -> dict[str, dict]:
     for path in sorted((directory / "codes").glob("*.tsv")):
         table = {}
         for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not raw.strip() or raw.startswith("#"):
+            if not raw.strip() or (raw.startswith("#") and not raw.startswith("#\t")):
                 continue
             code, _, value = raw.partition("\t")
+            code = "" if code == "#" else code     # `#` is a blank position, as in the MARC documentation
             value = value.split("\t")[0].strip()
             if not value:
                 raise MappingError(path, number, "expected two tab-separated columns: code, value")

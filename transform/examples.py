@@ -3,7 +3,8 @@
 An example is a few MARC lines in the form cataloguers write them (`245 10 $a Title : $b sub`) and
 expectations over the converted graph: `expect instance bf:title/bf:mainTitle "Title"` follows the
 path from the instance (or work, or first item) and wants that value among the results; `absent`
-wants none; `warns "text"` wants a warning containing the text. `</agent/...>` is an IRI under the
+wants none (`"1998"^^<datatype>` and `"陈琪"@zh-Hani` are typed and tagged
+literals); `warns "text"` wants a warning containing the text. `</agent/...>` is an IRI under the
 base URI. tests/mapping runs every example; `check_all` lets a cataloguer run them without pytest.
 """
 
@@ -44,6 +45,10 @@ def record_from_lines(lines: list[str]) -> Record:
 
 def _value(text: str):
     text = text.strip()
+    m = re.fullmatch(r'"(.*)"(?:\^\^<([^>]+)>|@([A-Za-z0-9-]+))', text)
+    if m:   # "1998"^^<http://id.loc.gov/datatypes/edtf>, "陈琪"@zh-Hani
+        return Literal(m.group(1), datatype=NamedNode(m.group(2))) if m.group(2) else Literal(
+            m.group(1), language=m.group(3))
     if text.startswith('"') and text.endswith('"'):
         return Literal(text[1:-1])
     if text.startswith("</"):

@@ -8,17 +8,25 @@ caller reports it (file, position, 001, cause) and goes on with the next one.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import re
+import warnings as warnings_mod
 from dataclasses import dataclass, field as dc_field
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import quote
 
-import pymarc
 from lxml import etree
 from pymarc import Field, Indicators, Record, Subfield
 
-from harvest import marcxml
+from harvest import iso2709, marcxml
+from harvest.encodings import EncodingError
+from harvest.errors import MarcError
+from harvest.marcdata import ControlField
+from transform import marc_encoding
 
+_TAG = re.compile(r"[0-9A-Za-z]{3}")
 DEFAULT_LEADER = "     nam a22     uu 4500"
 HOLDINGS_TYPES = set("uvxy")
 
@@ -61,13 +69,16 @@ def element_to_record(element) -> tuple[Record, list[str]]:
             leader = child.text or ""
         elif name == "controlfield":
             tag = child.get("tag") or ""
-            if len(tag) != 3:
-                raise ValueError(f"control field without a valid tag ({tag!r})")
+            if not _TAG.fullmatch(tag):
+                warnings.append(f"control field with an invalid tag {tag!r} skipped: {(child.text or '')[:40]!r}")
+                continue
             record.add_field(Field(tag=tag, data=child.text or ""))
         elif name == "datafield":
             tag = child.get("tag") or ""
-            if len(tag) != 3:
-                raise ValueError(f"data field without a valid tag ({tag!r})")
+            if not _TAG.fullmatch(tag):
+                text = " ".join(f"${sub.get('code')} {sub.text or ''}" for sub in child)
+                warnings.append(f"field with an invalid tag {tag!r} skipped: {text[:60]!r}")
+                continue
             ind1 = (child.get("ind1") or " ")[:1]
             ind2 = (child.get("ind2") or " ")[:1]
             subs = [Subfield(code=sub.get("code") or "?", value=sub.text or "")
@@ -99,28 +110,114 @@ def _read_xml(path: Path, raw: bytes) -> Iterator[ReadRecord]:
         except ValueError as exc:
             yield ReadRecord(path, position, None, str(exc))
             continue
+        if marc_encoding.is_unimarc(record):
+            yield ReadRecord(path, position, None, _unimarc_message(record))
+            continue
         yield ReadRecord(path, position, record, None, warnings)
 
 
-def _read_iso2709(path: Path, raw: bytes) -> Iterator[ReadRecord]:
-    import io
-    reader = pymarc.MARCReader(io.BytesIO(raw), to_unicode=True, force_utf8=False, permissive=True,
-                               utf8_handling="strict")
-    for position, record in enumerate(reader, 1):
-        if record is None:
-            exc = reader.current_exception
-            yield ReadRecord(path, position, None, f"{type(exc).__name__}: {exc}" if exc else "unreadable")
+def _read_iso2709(path: Path, raw: bytes, encoding: str | None = None) -> Iterator[ReadRecord]:
+    """Records as the importer cuts and decodes them (`harvest.iso2709`: one broken record costs only
+    itself), each in the character set its bytes are in (`transform.marc_encoding`); a record whose set
+    is only a guess is refused, naming the guess, unless `encoding` names it."""
+    for chunk in iso2709.chunks(raw):
+        position, data = chunk.number, chunk.data
+        if chunk.cause:
+            yield ReadRecord(path, position, None, chunk.cause)
             continue
-        yield ReadRecord(path, position, record)
+        warnings = [chunk.note] if chunk.note else []
+        if encoding:
+            charset = encoding
+            warnings.append(f"read as {encoding}, as --encoding says")
+        else:
+            g = marc_encoding.guess(data, chr(data[9]) if len(data) > 9 else " ")
+            if not g.certain:
+                yield ReadRecord(path, position, None,
+                                 f"{_control(data)}character set unclear: {g.reason}; not converted "
+                                 f"(name it with --encoding, e.g. --encoding {g.encoding})")
+                continue
+            charset = {"utf-8-damaged": "utf-8", "marc8": "marc-8"}.get(g.encoding, g.encoding)
+            if charset not in ("utf-8", "marc-8") or "although" in g.reason or "damaged" in g.reason:
+                warnings.append(f"read as {marc_encoding.NAMES.get(g.encoding, g.encoding)}: {g.reason}")
+        try:
+            data_record = iso2709.parse(data, charset)
+        except EncodingError as exc:
+            yield ReadRecord(path, position, None, f"{_control(data)}{exc}")
+            continue
+        except MarcError as exc:
+            # The importer's strict directory check failed (a tag like '0 2'): pymarc reads by the
+            # directory's offsets; a field whose tag is not a tag then costs that field only.
+            record = _pymarc_fallback(data, charset)
+            if record is None:
+                yield ReadRecord(path, position, None, f"{_control(data)}{exc}")
+                continue
+            bad = [f.tag for f in record.fields if not _TAG.fullmatch(f.tag or "")]
+            record.fields = [f for f in record.fields if _TAG.fullmatch(f.tag or "")]
+            warnings.append(f"{exc}; read by the directory's offsets instead"
+                            + (f", field(s) with invalid tag {', '.join(map(repr, bad))} skipped" if bad else ""))
+            if marc_encoding.is_unimarc(record):
+                yield ReadRecord(path, position, None, _unimarc_message(record))
+                continue
+            yield ReadRecord(path, position, record, None, warnings)
+            continue
+        record = _to_pymarc(data_record)
+        if marc_encoding.is_unimarc(record):
+            yield ReadRecord(path, position, None, _unimarc_message(record))
+            continue
+        warnings += data_record.problems
+        yield ReadRecord(path, position, record, None, warnings)
 
 
-def read_file(path: str | Path) -> Iterator[ReadRecord]:
+def _to_pymarc(data) -> Record:
+    """A pymarc Record (what the mapping reads) from the importer's MarcData; its text is Unicode now."""
+    record = Record(force_utf8=True)
+    record.leader = data.leader[:9] + "a" + data.leader[10:]
+    for f in data.fields:
+        if isinstance(f, ControlField):
+            record.add_field(Field(tag=f.tag, data=f.data))
+        else:
+            record.add_field(Field(tag=f.tag, indicators=Indicators(f.ind1, f.ind2),
+                                   subfields=[Subfield(code=c, value=v) for c, v in f.subfields]))
+    return record
+
+
+def _pymarc_fallback(data: bytes, charset: str) -> Record | None:
+    try:   # pymarc prints its complaints to stdout, where the RDF goes: they are caught here
+        with warnings_mod.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings_mod.simplefilter("ignore")
+            if charset == "utf-8":
+                return Record(data=data, to_unicode=True, force_utf8=True, utf8_handling="replace")
+            plain = data[:9] + b" " + data[10:]
+            if charset == "marc-8":
+                return Record(data=plain, to_unicode=True, hide_utf8_warnings=True)
+            return Record(data=plain, to_unicode=True, file_encoding=charset)
+    except Exception:  # pymarc cannot read it either: the caller reports the importer's cause
+        return None
+
+
+def _control(data: bytes) -> str:
+    """`(001 xyz) ` for a message about a record whose text could not be decoded (001 is ASCII)."""
+    try:
+        value = iso2709.parse(data, "latin-1").control("001")
+    except Exception:  # the message must not fail because the record is broken
+        value = None
+    return f"(001 {value.strip()}) " if value and value.strip() else ""
+
+
+def _unimarc_message(record: Record) -> str:
+    title = record.get("200")
+    return ("UNIMARC record (title in 200" + (f" {title.get('a')!r}" if title is not None and title.get("a") else "")
+            + ", coded data in 100), not MARC 21; not converted — convert it to MARC 21 first "
+            "(e.g. with the BnF/IFLA UNIMARC→MARC 21 stylesheets)")
+
+
+def read_file(path: str | Path, encoding: str | None = None) -> Iterator[ReadRecord]:
     path = Path(path)
     raw = path.read_bytes()
     if raw.lstrip()[:1] == b"<" or raw[:3] == b"\xef\xbb\xbf":
         yield from _read_xml(path, raw)
     else:
-        yield from _read_iso2709(path, raw)
+        yield from _read_iso2709(path, raw, encoding)
 
 
 def group_holdings(items: list[ReadRecord]) -> tuple[list[ReadRecord], dict[str, list[Record]]]:

@@ -220,13 +220,41 @@ def labelled(cls):
     return run
 
 
+#: Authority numbers catalogued with a source prefix in $0 that have a published IRI, as LC's converter
+#: resolves them: (prefix, IRI pattern for the number).
+_AUTHORITY_PREFIXES = (
+    (re.compile(r"^\(uri\)\s*(https?://\S+)$"), "{}"),
+    (re.compile(r"^\(DE-588\)\s*(\S+)$"), "https://d-nb.info/gnd/{}"),
+    (re.compile(r"^\(OCoLC\)fst0*(\d+)$"), "http://id.worldcat.org/fast/{}"),
+    (re.compile(r"^\(DLC\)\s*(sh|sj|gf|dg)\s*(\d+)$"), "http://id.loc.gov/authorities/subjects/{}{}"),
+    (re.compile(r"^\(DLC\)\s*(n|nb|nr|no|ns)\s*(\d+)$"), "http://id.loc.gov/authorities/names/{}{}"),
+    (re.compile(r"^\(isni\)\s*(\d{15}[\dX])$"), "https://isni.org/isni/{}"),
+)
+_IRI_SAFE = re.compile(r"[^\s<>\"{}|\\^`]+")
+
+
+def authority_iri(value: str) -> NamedNode | None:
+    """An http(s) IRI for a $0/$1 value: as catalogued, or resolved from a known source prefix
+    (`(DE-588)118540238` → GND, `(OCoLC)fst01919741` → FAST, `(DLC)n 79021164` → id.loc.gov)."""
+    v = value.strip()
+    if v.startswith(("http://", "https://")):
+        return NamedNode(v) if _IRI_SAFE.fullmatch(v) else None
+    for rx, pattern in _AUTHORITY_PREFIXES:
+        m = rx.match(v)
+        if m:
+            iri = pattern.format(*m.groups())
+            return NamedNode(iri) if _IRI_SAFE.fullmatch(iri) else None
+    return None
+
+
 def uri_from(field, codes) -> NamedNode | None:
-    """The first http(s) IRI among the field's subfields `codes` (typically $0 or $1)."""
+    """The first IRI among the field's subfields `codes` (typically $0 or $1): an http(s) IRI, or an
+    authority number whose source has a published IRI."""
     for sf in field.subfields:
         if sf.code in codes:
-            v = sf.value.strip()
-            if v.startswith(("http://", "https://")) and re.fullmatch(r"[^\s<>\"{}|\\^`]+", v):
-                return NamedNode(v)
+            node = authority_iri(sf.value)
+            if node is not None:
+                return node
     return None
 
 
@@ -392,3 +420,206 @@ def subject_label(field, env, subj):
         return False
     env.add(subj, RDFS_LABEL, Literal(nfc(label)))
     return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates, codes and identifiers (issue 13)
+
+EDTF = NamedNode(bibframe.EDTF)
+_DATE_NOISE = re.compile(r"^[\s\[\]©℗cp]*|[\s\].,;:]*$", re.I)
+
+
+def edtf_of(text: str) -> str | None:
+    """The EDTF form of a transcribed date where it has one: `c2009` → `2009`, `[1998?]` → `1998?`,
+    `199-?` → `199X?`, `ca. 1850` → `1850~`, `2009-2010` → `2009/2010`, `1990-` → `1990/..`; `n.d.` and
+    prose → None."""
+    t = text.strip().strip("[]")
+    approx = re.match(r"^(?:ca\.?|circa|approximately|omkr\.?|ok\.?)\s*", t, flags=re.I)
+    if approx:
+        t = t[approx.end():]
+    uncertain = "?" in t
+    t = _DATE_NOISE.sub("", t.replace("?", "")).strip()
+    if re.fullmatch(r"1[0-9]{3}|20[0-9]{2}", t):
+        return t + ("%" if uncertain and approx else "?" if uncertain else "~" if approx else "")
+    m = re.fullmatch(r"(1[0-9]{2}|20[0-9])[-u]", t)
+    if m:
+        return m.group(1) + "X" + ("?" if uncertain else "")
+    m = re.fullmatch(r"(1[0-9]|20)(?:--|uu)", t)
+    if m:
+        return m.group(1) + "XX" + ("?" if uncertain else "")
+    m = re.fullmatch(r"(1[0-9]{3}|20[0-9]{2})\s*-\s*(1[0-9]{3}|20[0-9]{2})?", t)
+    if m:
+        end = m.group(2) or ".."
+        return f"{m.group(1)}/{end}" + ("?" if uncertain else "")
+    return None
+
+
+@value_step("edtf")
+def edtf(values, env):
+    """Transcribed dates → EDTF literals (datatype http://id.loc.gov/datatypes/edtf) where they parse;
+    a date that does not parse gives nothing here (the transcription is kept by its own line)."""
+    out = []
+    for v in values:
+        if isinstance(v, str):
+            e = edtf_of(v)
+            if e:
+                out.append(Literal(e, datatype=EDTF))
+    return out
+
+
+@value_step("rstrip", "arg")
+def rstrip(arg):
+    """Characters a code ends with that carry nothing (`n-us---` → `n-us` with `rstrip:-`)."""
+    def run(values, env):
+        return [v.rstrip(arg) if isinstance(v, str) else v for v in values]
+    return run
+
+
+_OCLC = re.compile(r"^\s*\(OCoLC\)\s*(?:ocm|ocn|oca|on)?0*(\d+)\s*$")
+
+
+@value_step("oclc")
+def oclc(values, env):
+    """`(OCoLC)ocm12345678` → `12345678` (the number OCLC's own IRIs use); anything else gives nothing."""
+    out = []
+    for v in values:
+        m = _OCLC.match(v) if isinstance(v, str) else None
+        if m:
+            out.append(m.group(1))
+    return out
+
+
+@field_step("isbns", "aqz")
+def isbns(field, env, subj):
+    """020: one bf:Isbn per distinct number, `{instance}#isbn-<ISBN-13>`, so a book catalogued with its
+    ISBN-10 and its ISBN-13 has one node: rdf:value the number as catalogued (first form seen), the
+    normalised ISBN-13 as a second rdf:value beside it when it differs in more than hyphens, each catalogued form as
+    rdfs:label, qualifiers ($q or trailing `(pbk.)`) as bf:qualifier; $z cancelled/invalid with
+    bf:status cancinv. An invalid $a is kept as catalogued, with a warning."""
+    isbn_cls, qual, status = bibframe.term("bf:Isbn"), bibframe.term("bf:qualifier"), bibframe.term("bf:status")
+    cancinv = NamedNode(bibframe.expand("mstatus:cancinv"))
+    ident = bibframe.term("bf:identifiedBy")
+    added = False
+    current = None
+    for sf in field.subfields:
+        if sf.code in "az":
+            raw = sf.value.strip()
+            if not raw:
+                current = None
+                continue
+            as_catalogued = (catalogued([raw], env) or [raw])[0]
+            norm = isbn13(raw)
+            if sf.code == "a" and norm is None:
+                env.warn(f"invalid ISBN {raw!r} kept as catalogued")
+            key = (norm or re.sub(r"\W+", "-", as_catalogued)) + ("" if sf.code == "a" else "-cancelled")
+            node = NamedNode(f"{env.instance_iri}#isbn-{quote(key, safe='-')}")
+            env.add(subj, ident, node)        # repeated triples are merged when the record is done
+            env.add(node, RDF_TYPE, isbn_cls)
+            env.add(node, RDF_VALUE, Literal(nfc(as_catalogued)))
+            if norm and norm != as_catalogued.replace("-", ""):
+                env.add(node, RDF_VALUE, Literal(norm))
+            env.add(node, RDFS_LABEL, Literal(nfc(as_catalogued)))
+            if sf.code == "z":
+                env.add(node, status, cancinv)
+            for q in qualifier([raw], env) if sf.code == "a" and re.search(r"[(:]", raw) else ():
+                env.add(node, qual, Literal(nfc(q)))
+            current = node
+            added = True
+        elif sf.code == "q" and current is not None:
+            for q in qualifier([sf.value], env):
+                env.add(current, qual, Literal(nfc(q)))
+    return added
+
+
+_SUBJECT_PART = {"v": "GenreForm", "x": "Topic", "y": "Temporal", "z": "Geographic"}
+_SUBJECT_MAIN = {"600": "PersonalName", "610": "CorporateName", "611": "ConferenceName", "630": "Title",
+                 "648": "Temporal", "650": "Topic", "651": "Geographic", "655": "GenreForm"}
+
+
+@field_step("subject_components", "abcdgqtvxyz")
+def subject_components(field, env, subj):
+    """A subject heading's parts as LC's converter writes them: the subject is also a
+    madsrdf:ComplexSubject whose madsrdf:componentList (an rdf:List) holds one resource per part — the
+    main heading typed by its tag (600 PersonalName, 650 Topic, 651 Geographic, …) and each subdivision
+    by its code ($v GenreForm, $x Topic, $y Temporal, $z Geographic), each with its
+    madsrdf:authoritativeLabel."""
+    mads = bibframe.MADS
+    parts, main = [], []
+    for sf in field.subfields:
+        if sf.code in _SUBJECT_PART:
+            if sf.value.strip():
+                parts.append((_SUBJECT_PART[sf.code], clean_text(sf.value)))
+        elif sf.code in "abcdgqt" and not parts:
+            main.append(sf.value.strip())
+    if main:
+        parts.insert(0, (_SUBJECT_MAIN.get(field.tag, "Topic"), clean_text(" ".join(main))))
+    parts = [(k, label) for k, label in parts if label]
+    if not parts:
+        return False
+    n = env.counters.get("subject-component", 0)
+    env.counters["subject-component"] = n + len(parts)
+    if len(parts) > 1:
+        env.add(subj, RDF_TYPE, NamedNode(mads + "ComplexSubject"))
+    lst = NamedNode(f"{env.instance_iri}#component-list-{n + 1}")
+    env.add(subj, NamedNode(mads + "componentList"), lst)
+    for i, (kind, label) in enumerate(parts):
+        comp = NamedNode(f"{env.instance_iri}#component-{n + i + 1}")
+        env.add(comp, RDF_TYPE, NamedNode(mads + kind))
+        env.add(comp, NamedNode(mads + "authoritativeLabel"), Literal(nfc(label)))
+        env.add(lst, NamedNode(bibframe.RDF + "first"), comp)
+        nxt = (NamedNode(f"{env.instance_iri}#component-list-{n + 1}-{i + 2}") if i + 1 < len(parts)
+               else NamedNode(bibframe.RDF + "nil"))
+        env.add(lst, NamedNode(bibframe.RDF + "rest"), nxt)
+        lst = nxt
+    return True
+
+
+@value_step("text", "arg")
+def text(arg):
+    """A fixed text in place of the value read (a node that says what made it: `[6] rdfs:label | text:…`)."""
+    def run(values, env):
+        return [arg] if values else []
+    return run
+
+
+@value_step("timestamp")
+def timestamp(values, env):
+    """005 `20160315093210.0` → `2016-03-15T09:32:10` (xsd:dateTime form); anything else warns."""
+    out = []
+    for v in values:
+        m = re.fullmatch(r"\s*(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(?:\.\d)?\s*", v)
+        if m:
+            out.append("{}-{}-{}T{}:{}:{}".format(*m.groups()))
+        elif v.strip():
+            env.warn(f"not a transaction timestamp: {v!r}")
+    return out
+
+
+@value_step("yymmdd")
+def yymmdd(values, env):
+    """008/00-05 date entered on file `981218` → `1998-12-18` (years 00-67 are 20xx, as LC reads them)."""
+    out = []
+    for v in values:
+        if re.fullmatch(r"\d{6}", v) and 1 <= int(v[2:4]) <= 12 and 1 <= int(v[4:6]) <= 31:
+            century = "20" if int(v[:2]) < 68 else "19"
+            out.append(f"{century}{v[:2]}-{v[2:4]}-{v[4:6]}")
+    return out
+
+
+CLASS_G = "http://id.loc.gov/authorities/classification/G"
+
+
+@field_step("geographic_classification", "ab")
+def geographic_classification(field, env, subj):
+    """052 (LC's G schedule) → bf:geographicCoverage IRIs as LC's converter mints them: `$a 3804 $b N4`
+    → `…/classification/G3804.N4` (one per $b), else one per $a."""
+    areas = [sf.value.strip() for sf in field.subfields if sf.code == "a" and sf.value.strip()]
+    subs = [sf.value.strip() for sf in field.subfields if sf.code == "b" and sf.value.strip()]
+    iris = [f"{CLASS_G}{areas[0]}.{b}" for b in subs] if areas and subs else [CLASS_G + a for a in areas]
+    pred = bibframe.term("bf:geographicCoverage")
+    added = False
+    for iri in iris:
+        if re.fullmatch(r"[^\s<>\"{}|\\^`]+", iri):
+            env.add(subj, pred, NamedNode(iri))
+            added = True
+    return added

@@ -20,7 +20,7 @@ TITLES = PREFIXES + """
 SELECT ?g ?node ?kind ?part ?text WHERE { GRAPH ?g {
   ?instance bf:instanceOf ?work .
   { ?instance bf:title ?node . ?node a ?kind . FILTER(?kind IN (bf:Title, bf:VariantTitle, bf:ParallelTitle)) }
-  UNION { ?work bf:title ?node . BIND(bf:Work AS ?kind) }
+  UNION { ?work bf:expressionOf/bf:title ?node . BIND(bf:Work AS ?kind) }
   UNION { ?work bf:hasPart|bf:relatedTo ?related . ?related bf:title ?node . BIND(bf:relatedTo AS ?kind) }
   ?node ?part ?text . FILTER(?part IN (bf:mainTitle, bf:partNumber, bf:partName, bf:subtitle))
 } }"""
@@ -54,15 +54,26 @@ def titles(store) -> dict[str, dict]:
         kinds[key] = row["kind"].value.rsplit("/", 1)[1]
     out: dict[str, dict] = defaultdict(lambda: {"proper": set(), "all": set(), "uniform": set()})
     for (graph, _node), parts in nodes.items():
-        name = words(" ".join(sorted(parts["mainTitle"]) + sorted(parts["partNumber"]) + sorted(parts["partName"])))
-        subtitle = words(" ".join(sorted(parts["subtitle"])))
+        # an 880 gives a title a second mainTitle (and subtitle) in another script: the first, in sorted
+        # order, is the title proper, each further one a title of its own among "all"
+        mains = sorted(parts["mainTitle"]) or [""]
+        subs = sorted(parts["subtitle"])
+        rest = sorted(parts["partNumber"]) + sorted(parts["partName"])
         kind = kinds[(graph, _node)]
-        if kind == "Work":
-            out[graph]["uniform"].add(name)
-            continue
-        if kind == "Title":
-            out[graph]["proper"].add((name, subtitle))
-        out[graph]["all"].add(name + subtitle)
+        for i, main in enumerate(mains):
+            name = words(" ".join([main] + rest))
+            if len(mains) > 1 and len(subs) == len(mains):
+                sub = subs[i]
+            else:
+                sub = " ".join(subs) if i == 0 else ""
+            subtitle = words(sub)
+            if kind == "Work":
+                if i == 0:
+                    out[graph]["uniform"].add(name)
+                continue
+            if kind == "Title" and i == 0:
+                out[graph]["proper"].add((name, subtitle))
+            out[graph]["all"].add(name + subtitle)
     return out
 
 

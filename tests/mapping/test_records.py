@@ -74,12 +74,15 @@ def test_lc_record_core_triples_exact(read, converter):
         t(f"{inst}#contribution-1", "bf:agent", "/agent/person/sharon-ruth-velikovsky"),
         t("/agent/person/sharon-ruth-velikovsky", "rdf:type", "bf:Person"),
         t("/agent/person/sharon-ruth-velikovsky", "rdfs:label", Literal("Sharon, Ruth Velikovsky")),
-        # identifiers: LCCN and ISBN-10 normalised to 13 digits with its qualifier
+        # identifiers: LCCN; the ISBN as catalogued with its ISBN-13 beside it, one node per number
         t(f"{inst}#identifier-1", "rdf:type", "bf:Lccn"),
         t(f"{inst}#identifier-1", "rdf:value", Literal("2011500165")),
-        t(f"{inst}#identifier-2", "rdf:type", "bf:Isbn"),
-        t(f"{inst}#identifier-2", "rdf:value", Literal("9781906833213")),
-        t(f"{inst}#identifier-2", "bf:qualifier", Literal("pbk")),
+        t(inst, "bf:identifiedBy", f"{inst}#isbn-9781906833213"),
+        t(f"{inst}#isbn-9781906833213", "rdf:type", "bf:Isbn"),
+        t(f"{inst}#isbn-9781906833213", "rdf:value", Literal("9781906833213")),
+        t(f"{inst}#isbn-9781906833213", "rdf:value", Literal("1906833214")),
+        t(f"{inst}#isbn-9781906833213", "rdfs:label", Literal("1906833214")),
+        t(f"{inst}#isbn-9781906833213", "bf:qualifier", Literal("pbk")),
         # language from 008
         t(work, "bf:language", LANG + "eng"),
         # provision activity (260)
@@ -159,7 +162,9 @@ def test_the_sami_record_from_melinda(read, converter):
     r = convert(converter, item, source="melinda")
     work = r.work_uri
     assert values(r, work, "bf:language") == {LANG + "smi", LANG + "eng"}
-    assert values(r, work, "bf:contribution/bf:role") == {"http://id.loc.gov/vocabulary/relators/prf"}
+    # the performer as catalogued; the added entries without a role are contributors (LC's default)
+    assert values(r, work, "bf:contribution/bf:role") == {"http://id.loc.gov/vocabulary/relators/prf",
+                                                          "http://id.loc.gov/vocabulary/relators/ctb"}
     # the YSO IRI in $0 is the subject itself; Finnish and Swedish labels meet on it
     assert values(r, "http://www.yso.fi/onto/yso/p11537", "rdfs:label") == {"saamelaiset", "samer"}
     assert "http://id.loc.gov/vocabulary/subjectSchemes/yso" in values(r, work, "bf:subject/bf:source")

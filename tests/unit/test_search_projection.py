@@ -85,10 +85,10 @@ def test_contributor_roles_as_the_description_says():
                          Field("700", ["1", " "], [Subfield("a", "Hansen, Kari,"), Subfield("e", "oversetter")]),
                          Field("700", ["1", " "], [Subfield("a", "Somby, Ánte,"), Subfield("e", "jorgaleaddji")]))
     doc = document(record, SOURCE, "1")
-    # a main entry without a relator has no role (pages read it as the author); a term the mapping's
-    # relator list lacks stays a local role in the description, read through vocab.relators
+    # a main entry of a text without a relator is its author (the mapping's default role, issue 13); a
+    # term the mapping's relator list lacks stays a local role in the description, read through vocab.relators
     assert dict(zip(doc.contributors, doc.contributor_roles)) == {
-        "Gaup, Ánte": "", "Sara, Niillas": "ill", "Hansen, Kari": "trl", "Somby, Ánte": "trl"}
+        "Gaup, Ánte": "aut", "Sara, Niillas": "ill", "Hansen, Kari": "trl", "Somby, Ánte": "trl"}
 
 
 def test_genre_and_audience_from_the_description():
