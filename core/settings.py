@@ -63,6 +63,8 @@ class Shape:
 
 
 SOURCE_KINDS = ("public", "school", "national")
+#: A web origin as CSP frame-ancestors takes it: scheme, host, optional port; nothing that could end the header.
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 TOP_LEVEL = (
     Setting("data_dir", str, "./data", "Directory where the embedded default keeps everything it writes "
@@ -133,6 +135,9 @@ SOURCE = (
             allowed="interface languages"),
     Setting("circulation", bool, False, "True when this library lends its copies through Grenseløs (the "
             "bundled circulation core): its copies' barcodes (852 $p, 952 $p) can be checked out, in and renewed."),
+    Setting("embed_origins", list, (), "Web sites that may show this library's curated lists in a frame "
+            "(the widget at /lists/<id>/embed), e.g. [\"https://www.kautokeino.kommune.no\"]: the CSP "
+            "frame-ancestors of a list owned by the library. Empty: only the portal itself.", item=str),
 )
 
 SPARQL = (
@@ -439,6 +444,10 @@ def from_dict(data: dict, path: Path | None = None,
             problems.add(where, "id", f"duplicate source id {values['id']!r}")
         elif not values["id"] or not values["id"].replace("-", "").replace("_", "").isalnum():
             problems.add(where, "id", f"source id {values['id']!r} may hold only letters, digits, - and _")
+        for origin in values["embed_origins"] if isinstance(values["embed_origins"], (list, tuple)) else ():
+            if isinstance(origin, str) and not ORIGIN.fullmatch(origin):
+                problems.add(where, "embed_origins", f"{where}.embed_origins: {origin[:80]!r} is not a web "
+                             "origin such as https://www.example.no")
         seen.add(values["id"])
         if values["name"] is not None:
             sources.append(Source(**values))

@@ -416,16 +416,37 @@ def solr_init(ctx, url, shards, replicas):
     click.echo(init(url, shards=shards, replicas=replicas))
 
 
+@cli.group("lists")
+def lists_group():
+    """Curated lists (formidling)."""
+
+
+@lists_group.command("graph")
+@pass_ctx
+def lists_graph(ctx):
+    """(Re)write the published lists into the graph store (graph/lists); idempotent, drops lists taken down."""
+    from core import db
+    from lists import graph as lists_graph_mod
+    from lists.store import ListStore
+    from transform.graphstore import GraphStore
+    engine = db.engine_for(ctx.settings.database_url)
+    db.migrate(engine)
+    with GraphStore.open(ctx.settings) as graph:
+        written = lists_graph_mod.write(ctx.settings, graph, ListStore(engine))
+    click.echo(f"lists graph: {written['lists']} published lists, {written['triples']} triples")
+    sys.exit(0)
+
+
 @cli.command()
 @click.option("--full", is_flag=True)
 @click.pass_context
 def run(ctx, full):
-    """Run every stage in order: harvest, transform, index; then repair a graph store or index that lost
+    """Run every stage in order: harvest, transform, index, the lists graph; then repair a graph store or index that lost
     something (they are projections of the SQL truth)."""
     status = 0
-    for verb in (harvest, transform, index):
+    for verb in (harvest, transform, index, lists_graph):
         try:
-            ctx.invoke(verb, full=full)
+            ctx.invoke(verb, **({} if verb is lists_graph else {"full": full}))
         except SystemExit as exc:  # each verb exits with its status; the chain goes on
             status = max(status, exc.code or 0)
     status = max(status, _repair(ctx.obj))

@@ -33,7 +33,8 @@ class Portal(Flask):
 
 def create_app(settings: settings_mod.Settings | None = None, test_config: dict | None = None) -> Flask:
     from portal import errors, i18n, log_escape, render, secret, security, services, template_helpers, urls
-    from portal.views import about, api, desk, languages, libraries, lists, patron, record, search, staff, staff_admin
+    from portal.views import about, api, desk, languages, libraries, lists, patron, record, saved, search, staff
+    from portal.views import staff_admin, staff_lists
     from portal.views import changes, health, oai, resources, sparql, vocabulary, void
     from portal.views import staff_sources
 
@@ -62,7 +63,7 @@ def create_app(settings: settings_mod.Settings | None = None, test_config: dict 
     services.init_app(app)
     errors.init_app(app)
     template_helpers.init_app(app)
-    for module in (search, record, libraries, languages, api, staff, staff_admin, lists, resources, sparql, void, oai,
-                   changes, vocabulary, health, about, staff_sources, patron, desk):
+    for module in (search, record, libraries, languages, api, staff, staff_admin, staff_lists, lists, saved, resources,
+                   sparql, void, oai, changes, vocabulary, health, about, staff_sources, patron, desk):
         app.register_blueprint(module.bp)
     return app

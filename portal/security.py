@@ -48,6 +48,10 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
 
+#: The session keys that make a cookie a credential: a staff sign-in (`portal.staff.access`) and a patron's
+#: (`portal.views.patron`). Both modules take their key from here, so the CSRF rule below knows every one.
+STAFF_SESSION_KEY = "staff_session"
+PATRON_SESSION_KEY = "patron_card"
 UNSAFE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 #: What another site's page can send without a CORS preflight. A browser that remembers Basic credentials
 #: adds the Authorization header to such a forged request by itself, so these bodies keep the CSRF check
@@ -57,7 +61,7 @@ FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
 #: Blueprints whose non-HTML answers any web page may read: public data, no session involved.
 CORS_PUBLIC = frozenset(("search", "record", "libraries", "languages", "api", "resources", "sparql", "void",
-                         "oai", "changes", "vocabulary"))
+                         "oai", "changes", "vocabulary", "lists"))
 CORS_HEADER = "Access-Control-Allow-Origin"
 
 
@@ -88,6 +92,9 @@ def _check_csrf():
         return                         # no such route or method: Flask answers 404/405 after this hook
     if request.authorization is not None and request.mimetype not in FORM_TYPES:
         return                         # judged by the header alone, never by a cookie (portal.staff.access)
+    if request.path.startswith("/api/") and request.authorization is None \
+            and not any(session.get(key) for key in (STAFF_SESSION_KEY, PATRON_SESSION_KEY)):
+        return                         # no credentials at all: the API view answers 401, not "form expired"
     expected = session.get(FIELD, "")
     given = request.form.get(FIELD, "") or request.headers.get(HEADER, "")
     if not expected or not given or not hmac.compare_digest(str(expected), str(given)):
@@ -97,6 +104,8 @@ def _check_csrf():
 def _headers(response):
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    if "frame-ancestors 'none'" not in response.headers["Content-Security-Policy"]:
+        del response.headers["X-Frame-Options"]     # a page that names who may frame it (a list's widget)
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if request.blueprint in CORS_PUBLIC and response.mimetype != "text/html":

@@ -7,7 +7,7 @@ import json
 from flask_babel import format_date, format_decimal
 from markupsafe import Markup
 
-from portal import labels
+from portal import labels, urls
 from vocab import languages as vocab_languages
 
 
@@ -84,6 +84,7 @@ def init_app(app) -> None:
     app.jinja_env.filters["shown_roles"] = shown_roles
     app.jinja_env.filters["day_label"] = day_label
     app.jinja_env.filters["machine_time"] = machine_time
+    app.jinja_env.filters["absolute_url"] = urls.absolute
 
     @app.context_processor
     def _labels():

@@ -26,7 +26,7 @@ from portal import security, services
 from portal.staff import throttle
 from portal.staff.sessions import SessionStore, StaffSession, now_utc
 
-SESSION_KEY = "staff_session"
+SESSION_KEY = security.STAFF_SESSION_KEY
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from portal import feeds, i18n, services
 from portal.render import render, split_format
 from portal.search_service import SAMI_GROUP, SearchRequest
 from portal.urls import absolute, external_url
+from portal.views import lists as curated_lists
 from portal.views.search import search_url
 from vocab import languages as vocab
 
@@ -105,7 +106,16 @@ def language_data(code: str) -> dict:
         "other_languages": [{"code": c, "name": language_name(c), "url": url_for("languages.language", code=c)}
                             for c in (SAMI_GROUP,) + PROMOTED if c != code],
         "partial": result.partial or children_result.partial,
+        "lists": lists_for_language(code),
     }
+
+
+def lists_for_language(code: str) -> list[dict]:
+    """Published lists for a landing page: written in the language (Sami pages: in Northern Sami, the
+    portal's Sami) or tagged with its code as a theme (Kven has no interface language of its own)."""
+    ui = "se" if code == SAMI_GROUP or vocab.is_sami(code) else vocab.bcp47(code)
+    found = curated_lists.listing(limit=200)
+    return [s for s in found if code in s["themes"] or (ui in vocab.UI_LANGUAGES and ui in s["languages"])][:12]
 
 
 @bp.route("/languages")

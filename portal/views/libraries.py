@@ -6,6 +6,7 @@ from flask import Blueprint, abort
 
 from portal import services
 from portal.render import render, split_format
+from portal.views import lists as curated_lists
 
 bp = Blueprint("libraries", __name__)
 
@@ -35,7 +36,8 @@ def library(key):
     if found is None:
         abort(404)
     return render("library.html", {"library": library_entry(found, directory.counts()),
-                                   "opening_hours": opening_week(found.id)})
+                                   "opening_hours": opening_week(found.id),
+                                   "lists": curated_lists.listing(library=found.id, limit=20)})
 
 
 def opening_week(library_id: str) -> list[dict]:

@@ -24,7 +24,7 @@ from portal.render import render, wants_json
 
 bp = Blueprint("patron", __name__)
 
-SESSION_KEY = "patron_card"
+SESSION_KEY = security.PATRON_SESSION_KEY
 REALM = "Grenseløs patron"
 
 

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from portal import editions, labels, params, services
 from portal.errors import BadParameter
 from portal.render import render
+from portal.views import lists as curated_lists
 from portal.search_service import FACET_FIELDS, SAMI_FACET_VALUE, SAMI_GROUP, SearchRequest
 from portal.views.record import my_library
 
@@ -19,6 +20,9 @@ from portal.views.record import my_library
 UNITS = {"total": "works", "facets": "editions"}
 
 bp = Blueprint("search", __name__)
+
+#: Published lists shown on the front page (newest first).
+FRONT_LISTS = 6
 
 
 def search_url(req: SearchRequest, **changes) -> str:
@@ -205,7 +209,8 @@ def _html_extras(req: SearchRequest, data: dict, raw_facets: dict) -> dict:
 @bp.route("/index.json", endpoint="front_json")
 def front():
     libraries = services.libraries()
-    data = {"libraries": [lib.as_dict() for lib in libraries.libraries]}
+    data = {"libraries": [lib.as_dict() for lib in libraries.libraries],
+            "lists": curated_lists.listing(limit=FRONT_LISTS)}
     return render("front.html", data)
 
 

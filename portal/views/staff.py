@@ -58,6 +58,7 @@ def staff_page(view):
 
 def _sections(who) -> list[dict]:
     sections = [{"name": "desk", "title": _("Circulation desk"), "url": url_for("desk.checkout")},
+                {"name": "lists", "title": _("Lists"), "url": url_for("staff_lists.index")},
                 {"name": "languages", "title": _("Language report"), "url": url_for("staff.languages")},
                 {"name": "sources", "title": _("Harvest health"), "url": url_for("staff_sources.sources")}]
     if who.role in roles.ADMINS:

@@ -21,6 +21,7 @@ PAGES = {
     "libraries": "/libraries",
     "library": "/library/NO-2019020",
     "lists": "/lists",
+    "saved": "/saved",
     "not-found": "/no/such/page",
     "bad-request": "/search?sort=bogus",
     "accessibility": "/accessibility",

@@ -55,7 +55,11 @@ def test_patron_api_needs_credentials_and_lists_loans(app):
     assert renewed.status_code == 200 and renewed.get_json()["ok"] and renewed.get_json()["loan"]["renewals"] == 1
     refused = client.post("/api/patron/loans/B000002/renew", headers=basic("N123456789", "2468"))
     assert refused.status_code == 404 and refused.get_json()["reason"] == "not_on_loan"
-    assert client.post("/api/patron/loans/B000001/renew").status_code == 400       # no header: the CSRF check
+    assert client.post("/api/patron/loans/B000001/renew").status_code == 401       # no credentials at all
+    # a browser adds remembered Basic credentials to another site's forged form post by itself: a form body
+    # keeps the CSRF check even with the header
+    forged = client.post("/api/patron/loans/B000001/renew", data={"x": "1"}, headers=basic("N123456789", "2468"))
+    assert forged.status_code == 400
     assert client.post("/api/patron/loans/B000001/renew", headers={"Authorization": "Bearer x"}).status_code == 401
 
 
@@ -84,6 +88,8 @@ def test_my_page_sign_in_renew_settings_and_export(app):
     html = client.get("/my").get_data(as_text=True)
     token = CSRF.search(html).group(1)
     assert "B000003" in html
+    # the patron's own cookie is a credential: a post to the patron API riding on it needs the CSRF token
+    assert client.post("/api/patron/loans/B000003/renew").status_code == 400
     after = client.post("/my/loans/B000003/renew", data={"csrf_token": token})
     assert after.status_code == 303
     assert client.get("/my.json").get_json()["loans"][0]["renewals"] == 1

@@ -83,7 +83,7 @@ def test_change_feed_gone_and_dumps(tmp_path, shared_data, db_url):
             assert (dataset, VOID.uriSpace, Literal(f"{BASE}/")) in void
             assert int(void.value(dataset, VOID.triples)) > 0
             assert void.value(dataset, URIRef("http://purl.org/dc/terms/license")) is not None
-            assert len(list(void.objects(dataset, VOID.subset))) == 4    # three sources and the statistics cube
+            assert len(list(void.objects(dataset, VOID.subset))) == 5    # three sources, the statistics cube, the lists
             jsonld = web.get("/.well-known/void", headers={"Accept": "application/ld+json"})
             assert jsonld.headers["Content-Type"].startswith("application/ld+json")
             assert len(Graph().parse(data=jsonld.data, format="json-ld")) == len(void)

@@ -10,7 +10,7 @@ from tests.portal import sample
 
 
 def test_marc_markup_renders_as_text(client):
-    for url in ("/record/tromso:666", "/search?q=farlig", "/work/w-hostile", "/lists"):
+    for url in ("/record/tromso:666", "/search?q=farlig", "/work/w-hostile", "/saved"):
         html = client.get(url).get_data(as_text=True)
         assert "<script>alert" not in html and "<img src=x" not in html, url
     html = client.get("/record/tromso:666").get_data(as_text=True)
@@ -48,15 +48,15 @@ def test_pages_have_no_inline_scripts_styles_or_handlers(client):
 
 
 def test_csrf_token_required_for_state_changes(client):
-    assert client.post("/lists/add", data={"record": "tromso:1001"}).status_code == 400
-    rejected = client.post("/lists/add", data={"record": "tromso:1001", "csrf_token": "forged"})
+    assert client.post("/saved/add", data={"record": "tromso:1001"}).status_code == 400
+    rejected = client.post("/saved/add", data={"record": "tromso:1001", "csrf_token": "forged"})
     assert rejected.status_code == 400 and "Skjemaet er utløpt" in rejected.get_data(as_text=True)
-    assert client.get("/lists.json").get_json()["items"] == []
+    assert client.get("/saved.json").get_json()["items"] == []
     page = client.get("/record/tromso:1001").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    saved = client.post("/lists/add", data={"record": "tromso:1001", "csrf_token": token, "next": "//evil.example"})
-    assert saved.status_code == 303 and saved.headers["Location"] == "/lists"
-    assert client.get("/lists.json").get_json()["items"] == [
+    saved = client.post("/saved/add", data={"record": "tromso:1001", "csrf_token": token, "next": "//evil.example"})
+    assert saved.status_code == 303 and saved.headers["Location"] == "/saved"
+    assert client.get("/saved.json").get_json()["items"] == [
         {"id": "tromso:1001", "title": "Fiskaren og havet", "found": True, "languages": ["nob"]}]
 
 
@@ -67,17 +67,17 @@ def _token(client, path="/record/tromso:1001"):
 @pytest.mark.parametrize("target", [
     "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "/\\evil.example", "\\/evil.example",
     "//evil.example", "https://evil.example/", "/\x00/evil.example", " //evil.example", "/%0A", "/no/such/page",
-    "javascript:alert(1)", "/lists\nSet-Cookie: x=1", "/" + "a" * 3000,
+    "javascript:alert(1)", "/saved\nSet-Cookie: x=1", "/" + "a" * 3000,
 ])
 def test_next_never_leaves_the_portal_nor_breaks_it(client, target):
     """Replays `/lists/add` with `next=/<TAB>/evil.example` (it answered `Location: //evil.example`)."""
-    response = client.post("/lists/add", data={"record": "tromso:1001", "csrf_token": _token(client), "next": target})
-    assert response.status_code == 303 and response.headers["Location"] == "/lists"
+    response = client.post("/saved/add", data={"record": "tromso:1001", "csrf_token": _token(client), "next": target})
+    assert response.status_code == 303 and response.headers["Location"] == "/saved"
 
 
 def test_next_may_name_any_page_of_the_portal(client):
-    for target in ("/record/tromso:1001", "/search?q=fisk&page=2", "/lists", "/"):
-        response = client.post("/lists/add", data={"record": "tromso:1001", "csrf_token": _token(client),
+    for target in ("/record/tromso:1001", "/search?q=fisk&page=2", "/saved", "/"):
+        response = client.post("/saved/add", data={"record": "tromso:1001", "csrf_token": _token(client),
                                                    "next": target})
         assert response.headers["Location"] == target
 
@@ -87,12 +87,12 @@ def test_reading_list_takes_only_real_records_and_stays_small(demo_client):
     ids = [h["id"] for h in demo_client.get("/api/search?page_size=100").get_json()["hits"]]
     token = _token(demo_client, f"/record/{ids[0]}")
     for n in range(14):
-        fake = demo_client.post("/lists/add", data={"record": f"tromso-{n}-" + "x" * 280, "csrf_token": token})
+        fake = demo_client.post("/saved/add", data={"record": f"tromso-{n}-" + "x" * 280, "csrf_token": token})
         assert fake.status_code == 400
     assert len(ids) > 60
     for record_id in ids[:60]:
-        assert demo_client.post("/lists/add", data={"record": record_id, "csrf_token": token}).status_code == 303
-    saved = [item["id"] for item in demo_client.get("/lists.json").get_json()["items"]]
+        assert demo_client.post("/saved/add", data={"record": record_id, "csrf_token": token}).status_code == 303
+    saved = [item["id"] for item in demo_client.get("/saved.json").get_json()["items"]]
     assert 0 < len(saved) <= 50 and saved[-1] == ids[59] and set(saved) <= set(ids)
     assert len(demo_client.get_cookie("session").value) < 3000
 
@@ -101,7 +101,7 @@ def test_session_cookie_is_secure_over_https_and_when_configured(client, setting
     def session_cookie(response):
         return next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
 
-    plain = client.post("/lists/add", data={"record": "tromso:1001", "csrf_token": _token(client)})
+    plain = client.post("/saved/add", data={"record": "tromso:1001", "csrf_token": _token(client)})
     assert "Secure" not in session_cookie(plain)
     tls = client.get("/record/tromso:1001?lang=en", base_url="https://localhost")   # as behind X-Forwarded-Proto
     assert all("Secure" in c for c in tls.headers.getlist("Set-Cookie"))
@@ -129,7 +129,7 @@ def test_cors_only_on_public_data_never_on_private_json(demo_app):
     for url in ("/", "/search", "/libraries"):
         assert "Access-Control-Allow-Origin" not in client.get(url).headers, url
     sign_in_client(client)
-    for url in ("/staff/languages.json", "/staff.json", "/lists.json", "/staff/login"):
+    for url in ("/staff/languages.json", "/staff.json", "/saved.json", "/staff/login"):
         response = client.get(url)
         assert response.status_code == 200 and "Access-Control-Allow-Origin" not in response.headers, url
 
@@ -137,10 +137,10 @@ def test_cors_only_on_public_data_never_on_private_json(demo_app):
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
 def test_other_methods_are_405_before_any_csrf_check(client, method):
     """PUT/DELETE on GET routes answered `400 csrf`; the method is wrong whatever the token."""
-    for url in ("/search", "/api/search", "/lists", "/staff/languages.json", "/record/tromso:1001"):
+    for url in ("/search", "/api/search", "/saved", "/staff/languages.json", "/record/tromso:1001"):
         response = client.open(url, method=method)
         assert response.status_code == 405 and "GET" in response.headers["Allow"], (method, url)
-    assert set(client.open("/lists/add", method=method).headers["Allow"].split(", ")) == {"OPTIONS", "POST"}
+    assert set(client.open("/saved/add", method=method).headers["Allow"].split(", ")) == {"OPTIONS", "POST"}
     assert client.post("/no/such/page").status_code == 404
 
 

@@ -4,7 +4,7 @@ or library admin of another library gets 403 or 404, or a page that holds none o
 
 Staff routes are those under /staff, and those under /api outside the public blueprints (the ones that
 allow cross-origin reads, `portal.security.CORS_PUBLIC`). Path variables are filled with Karasjok's
-objects (its librarian's username, its librarian's API token id), and every request also asks for
+objects (its librarian's username, its librarian's API token id, which is also the id of its list), and every request also asks for
 `?source=karasjok&library=karasjok`, so a route taking the library from the query is asked for
 Karasjok's data too. Unsafe methods carry the intruder's valid CSRF token, so a refusal is the access
 check's, not the CSRF check's."""
@@ -33,6 +33,9 @@ def reach(app, settings):
     with app.app_context():
         from portal.staff.access import accounts
         raw, entry = accounts().create_token(VICTIM, "victim's script")
+        from portal.list_page import store
+        list_id = store().create(["karasjok"], {"title": {"se": "Kárášjoga listu"}, "items": ["karasjok:77"]})
+    assert list_id == entry["id"]         # so <int:…> in a lists route names Karasjok's (draft) list
     victim = app.test_client()
     staff_signin.sign_in_client(victim, VICTIM, PASSWORD)        # Karasjok has sessions and audit events
     return app, entry["id"], raw
@@ -108,7 +111,8 @@ def test_another_library_s_staff_get_nothing_of_karasjok(reach, intruder):
         body = response.get_data(as_text=True).replace(path, "")     # the page's own links name its path
         if "<" in rule.rule or method in UNSAFE and rule.rule not in ("/staff/tokens", "/staff/tokens.json",
                                                                        "/staff/account", "/staff/account.json",
-                                                                       "/staff/users", "/staff/users.json", *DESK):
+                                                                       "/staff/users", "/staff/users.json",
+                                                                       "/staff/lists/new", "/api/lists", *DESK):
             assert response.status_code in (403, 404), (intruder, method, path, response.status_code)
         else:
             assert response.status_code in (200, 201, 303, 400, 403, 404), (intruder, method, path,
