@@ -146,3 +146,16 @@ borrower_years = Table(
     Column("borrower", String(32), primary_key=True),
     Column("age_group", String(16), nullable=False),          # children | adults | libraries
 )
+
+#: When each copy was first seen at a library and when it went (`circulation.statistics.reconcile_stock`):
+#: the annual statistics' additions and withdrawals. `first_seen` NULL: there before the ledger began.
+stock_ledger = Table(
+    "stock_ledger", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("copy_id", Integer, nullable=False),
+    Column("library", String(128), nullable=False),
+    Column("first_seen", DateTime(timezone=True)),
+    Column("removed_at", DateTime(timezone=True)),
+    Index("ix_stock_ledger_copy", "copy_id", "removed_at"),
+    Index("ix_stock_ledger_library", "library"),
+)

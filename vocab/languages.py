@@ -234,6 +234,23 @@ def group_of(code) -> str | None:
     return lang.group if lang else None
 
 
+#: The language groups whose loans the annual statistics count per library and month (the seed's goal:
+#: more lending in the region's own languages), in report order. Meänkieli (`fit`) is not Kven here.
+STATISTICS_GROUPS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("sami", SAMI_GROUP), ("kven", frozenset({"fkv"})), ("finnish", frozenset({"fin"})),
+    ("russian", frozenset({"rus"})))
+
+
+def statistics_group(code) -> str | None:
+    """`sami`, `kven`, `finnish` or `russian` for a code (any form `get` reads, or a language IRI), else None."""
+    if isinstance(code, str) and "/" in code:
+        code = code.rstrip("/").rsplit("/", 1)[-1]
+    lang = get(code)
+    if lang is None:
+        return None
+    return next((name for name, members in STATISTICS_GROUPS if lang.code in members), None)
+
+
 def add_local_code(source_id: str, code: str, canonical: str) -> None:
     """Declare a source's local code (e.g. a library that wrote `kve` for Kven) at run time."""
     if get(canonical) is None:
