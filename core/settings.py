@@ -219,6 +219,9 @@ CIRCULATION = (
     Setting("delete_after_days", int, 730, "Days after a patron's card expired (and nothing is on loan) after "
             "which `grenselos patrons retention` deletes the patron; returned loans stay, without the patron, "
             "for the statistics.", minimum=0),
+    Setting("suppress_below", int, 3, "In anything public (the circulation Data Cube, public pages), a figure "
+            "under this (but not zero) is suppressed, with a complementary cell so totals do not give it back; "
+            "staff see their own library's exact figures. 1: suppress nothing.", minimum=1),
 )
 
 SIP2 = (

@@ -11,8 +11,12 @@ import click
 from circulation import patrons as patron_store
 from circulation import rules as rules_mod
 from circulation import statistics as stats_mod
+from circulation import statistics_cube
 from circulation.patron_import import HeaderError, import_file
 from circulation.service import Circulation
+from transform import holdings
+from transform.graphstore import GraphStore
+from vocab import libraries as vocab_libraries
 
 
 def _circulation(obj) -> Circulation:
@@ -122,10 +126,42 @@ def circulation():
 @circulation.command("statistics")
 @click.option("--library", required=True, help="The lending library (source id).")
 @click.option("--year", required=True, type=click.IntRange(2000, 2200), help="The calendar year.")
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True)
+@click.option("--public", is_flag=True, help="With small cells suppressed ([circulation] suppress_below).")
 @click.pass_obj
-def statistics_(obj, library, year):
-    """A library's year for the National Library's statistics (JSON): loans and renewals apart, by item type
-    and children/adults, inter-library loans out, active borrowers, stock."""
+def statistics_(obj, library, year, fmt, public):
+    """A library's year for the National Library's statistics: loans and renewals apart, by item type and
+    children/adults, inter-library loans in and out, active borrowers, stock, additions and withdrawals,
+    loans of Sami, Kven, Finnish and Russian books per month."""
     circ = _circulation(obj)
+    with circ.engine.begin() as conn:
+        stats_mod.reconcile_stock(conn)
     with circ.engine.connect() as conn:
-        click.echo(json.dumps(stats_mod.annual(conn, circ.library_id(library), year), ensure_ascii=False, indent=2))
+        report = stats_mod.annual(conn, circ.library_id(library), year)
+    if public:
+        report = stats_mod.suppressed(report, obj.settings.circulation.suppress_below)
+    click.echo(stats_mod.text(report) if fmt == "text" else json.dumps(report, ensure_ascii=False, indent=2))
+
+
+@circulation.command("statistics-cube")
+@click.option("--year", "years", type=click.IntRange(2000, 2200), multiple=True,
+              help="A calendar year (repeatable; default: this year and last).")
+@click.pass_obj
+def statistics_cube_(obj, years):
+    """Write the circulation statistics of every lending library as an RDF Data Cube into the graph store
+    (`{base}/graph/circulation-statistics`, small cells suppressed); idempotent: an unchanged cube is not
+    rewritten."""
+    circ = _circulation(obj)
+    directory = vocab_libraries.directory(obj.settings)
+    base = obj.settings.base_uri
+
+    def library_iri(library_id: str) -> str:
+        found = directory.get(library_id)
+        return holdings.library_iri(base, found) if found else f"{base.rstrip('/')}/library/{library_id}"
+
+    this_year = date.today().year
+    with GraphStore.open(obj.settings) as graph:
+        count, written = statistics_cube.write(circ.engine, graph, circ.circulating_libraries,
+                                               years or (this_year - 1, this_year),
+                                               obj.settings.circulation.suppress_below, library_iri)
+    click.echo(f"circulation statistics: {count} observations {'written' if written else 'unchanged'}")

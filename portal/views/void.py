@@ -10,6 +10,7 @@ from flask import Blueprint, abort, make_response, request, send_from_directory
 
 from pyoxigraph import Literal, NamedNode, Triple
 
+from circulation import statistics_cube
 from lists import graph as lists_graph
 from portal.ld_resources import CONTEXT_PREFIXES, body
 from portal.ld_store import stores
@@ -38,7 +39,7 @@ def _int(value: int) -> Literal:
 
 
 def description(settings, triples_count: int, manifest: dict, cube: list[Triple] = (),
-                lists: list[Triple] = ()) -> list[Triple]:
+                lists: list[Triple] = (), circulation_cube: list[Triple] = ()) -> list[Triple]:
     """`cube`: what the statistics graph says about its Data Cube (`transform.statistics.void_triples`);
     `lists`: the curated lists' subset (`lists.graph.void_triples`)."""
     base = settings.base_uri
@@ -78,6 +79,8 @@ def description(settings, triples_count: int, manifest: dict, cube: list[Triple]
         out += [Triple(ds, _n(VOID + "subset"), cube[0].subject), *cube]
     if lists:
         out += [Triple(ds, _n(VOID + "subset"), lists[0].subject), *lists]
+    if circulation_cube:        # `circulation.statistics_cube.void_triples`
+        out += [Triple(ds, _n(VOID + "subset"), circulation_cube[0].subject), *circulation_cube]
     for subset, entry in sorted(manifest.items()):
         url = _n(f"{base}/dumps/{entry['name']}")
         dist = _n(f"{base}/dumps/{entry['name']}#distribution")
@@ -119,7 +122,8 @@ def void(ext: str | None = None):
     s = stores()
     graph = s.graph()
     triples = description(s.settings, len(graph.store), dumps.read_manifest(s.settings),
-                          statistics.void_triples(graph), lists_graph.void_triples(graph))
+                          statistics.void_triples(graph), lists_graph.void_triples(graph),
+                          statistics_cube.void_triples(graph))
     response = make_response(body(triples, fmt))
     response.headers["Content-Type"] = CONTENT_TYPES[fmt]
     response.headers["Vary"] = "Accept"
