@@ -156,3 +156,29 @@ def test_a_patron_closes_their_account_once_the_loans_are_back(app):
     with app.app_context():
         assert services.circulation().patron("N123456789") is None
     assert client.get("/my.json").status_code == 401
+
+
+def test_staff_statistics_own_library_exact_county_admin_all(app):
+    client = app.test_client()
+    assert client.get("/staff/statistics.json").status_code == 401
+    assert client.get("/staff/statistics").status_code == 303                    # to sign in
+    url = app.config["GRENSELOS_SETTINGS"].database_url
+    staff_signin.add(url, "tromso-stat", "tromso", "librarian", staff_signin.PASSWORD)
+    staff_signin.add(url, "county-stat", "tromso", "county-admin", staff_signin.PASSWORD)
+    add_patron(app.engine, "KID9", pin="1111", category="child")
+    with app.app_context():
+        from portal import services
+        circ = services.circulation()
+        assert circ.checkout("KID9", "B000001", "tromso").ok                     # one loan: exact for staff
+        assert circ.checkout("ALTA1", "A000001", "alta").ok
+    staff_signin.sign_in_client(client, "tromso-stat", staff_signin.PASSWORD)
+    data = client.get("/staff/statistics.json").get_json()
+    assert data["library"]["id"] == "tromso" and data["report"]["loans"] == 1
+    assert data["report"]["loans_by_item_type"]["book"]["children"] == 1     # staff see small cells
+    assert client.get("/staff/statistics.json?library=alta").status_code == 403
+    page = client.get("/staff/statistics?lang=en")
+    assert page.status_code == 200 and b"Inter-library loans in" in page.data and b"/staff/statistics.json" in page.data
+    other = app.test_client()
+    staff_signin.sign_in_client(other, "county-stat", staff_signin.PASSWORD)
+    alta = other.get("/staff/statistics.json?library=alta").get_json()
+    assert alta["report"]["loans"] == 1 and {"tromso", "alta"} <= {lib["id"] for lib in alta["libraries"]}
