@@ -89,3 +89,26 @@ def test_rules_explain_names_the_rule_that_applied(write_config, tmp_path):
     assert unknown.exit_code == 1 and "no copy of a lending library has barcode 'NOPE'" in unknown.output
     listed = run(config, "rules", "list")
     assert "county default" not in listed.output and "\tfilm\t14\t" in listed.output
+
+
+def test_statistics_text_public_and_the_cube_command(write_config, tmp_path):
+    from circulation.service import Circulation
+    from core import settings as core_settings
+    config = write_config(CONFIG)
+    (tmp_path / "p.csv").write_text("card,pin,name,email,library,category\nL0002,5678,Ola,,tromso,child\n",
+                                    encoding="utf-8")
+    assert run(config, "patrons", "import", str(tmp_path / "p.csv")).exit_code == 0
+    engine = engine_for(f"sqlite:///{tmp_path / 'data' / 'records.sqlite'}")
+    add_copies(engine, "tromso", 3)
+    settings = core_settings.load(config)
+    assert Circulation(engine, settings).checkout("L0002", "B000001", "tromso").ok
+    year = str(__import__("datetime").date.today().year)
+    exact = run(config, "circulation", "statistics", "--library", "tromso", "--year", year, "--format", "text")
+    assert exact.exit_code == 0 and "loans 1, renewals 0" in exact.output and "book: 1 / 0 / 0" in exact.output
+    public = json.loads(run(config, "circulation", "statistics", "--library", "tromso", "--year", year,
+                            "--public").output)
+    assert public["loans"] is None and public["suppress_below"] == 3 and public["stock"] == 3
+    first = run(config, "circulation", "statistics-cube", "--year", year)
+    assert first.exit_code == 0 and " written" in first.output, first.output
+    again = run(config, "circulation", "statistics-cube", "--year", year)
+    assert "unchanged" in again.output
