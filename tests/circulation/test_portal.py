@@ -182,3 +182,31 @@ def test_staff_statistics_own_library_exact_county_admin_all(app):
     staff_signin.sign_in_client(other, "county-stat", staff_signin.PASSWORD)
     alta = other.get("/staff/statistics.json?library=alta").get_json()
     assert alta["report"]["loans"] == 1 and {"tromso", "alta"} <= {lib["id"] for lib in alta["libraries"]}
+
+
+def test_public_circulation_statistics_are_suppressed(app):
+    add_patron(app.engine, "KID8", pin="1111", category="child")
+    with app.app_context():
+        from portal import services
+        assert services.circulation().checkout("KID8", "B000002", "tromso").ok
+    client = app.test_client()
+    data = client.get("/statistics/circulation.json?library=tromso").get_json()
+    assert data["public"] and data["report"]["suppress_below"] == 3
+    assert data["report"]["loans"] is None                                 # one loan: withheld
+    assert data["report"]["loans_by_item_type"]["book"]["children"] is None
+    assert data["report"]["stock"] == 5
+    page = client.get("/statistics/circulation?library=tromso&lang=en")
+    assert page.status_code == 200 and b"Figures under 3 are withheld" in page.data
+    assert client.get("/statistics/circulation.json?library=kautokeino").status_code == 404   # does not lend
+
+
+def test_circulation_cube_is_listed_in_void(app):
+    from circulation import statistics_cube
+    from transform.graphstore import GraphStore
+    settings = app.config["GRENSELOS_SETTINGS"]
+    with GraphStore.open(settings) as graph:
+        statistics_cube.write(app.engine, graph, ["tromso"], [2026], 3, f"{settings.base_uri}/library/{{}}".format)
+    body = app.test_client().get("/.well-known/void.nt").get_data(as_text=True)
+    dataset = f"<{settings.base_uri}/statistics/circulation>"
+    assert f"<http://rdfs.org/ns/void#subset> {dataset}" in body
+    assert f"{dataset} <http://rdfs.org/ns/void#entities>" in body
