@@ -112,3 +112,11 @@ def test_data_table_is_reproducible_from_iso_codes(tmp_path):
     build_languages.write(build_languages.build(source), out, version="4.15.0")
     committed = (Path(L.DATA) / "iso639.tsv").read_text(encoding="utf-8")
     assert out.read_text(encoding="utf-8").splitlines()[2:] == committed.splitlines()[2:]
+
+
+def test_statistics_groups_read_codes_and_language_iris():
+    from vocab.languages import statistics_group
+    assert statistics_group("http://id.loc.gov/vocabulary/languages/smj") == "sami"
+    assert statistics_group("http://lexvo.org/id/iso639-3/fkv") == "kven"
+    assert (statistics_group("fi"), statistics_group("rus"), statistics_group("sjd")) == ("finnish", "russian", "sami")
+    assert statistics_group("fit") is None and statistics_group("nob") is None and statistics_group("") is None
