@@ -13,8 +13,10 @@ table (first seen, removed); copies there before the ledger's first reconcile ar
 
 Small cells: `suppressed` gives the public form of a report (cells under `[circulation] suppress_below`
 become None). Complementary rule: in every group of cells that adds up to a published total (item type ×
-children/adults/libraries; a month's language groups; the active borrowers' groups), when exactly one cell
-is suppressed, the smallest other cell of the group is suppressed too, so the total never gives one back.
+children/adults/libraries; the libraries column, which adds up to inter-library loans out; a month's
+language groups; the active borrowers' groups), when exactly one cell is suppressed, the smallest other
+(non-zero, where there is one) cell of the group is suppressed too, so the total never gives one back. A per-group rule: it does not audit every linear
+combination of published sums across groups.
 Staff see the exact report of their own library.
 """
 
@@ -152,23 +154,31 @@ def annual(conn, library: str, year: int) -> dict:
 
 def _suppress_group(cells: dict, threshold: int) -> dict:
     """One additive group: small non-zero cells become None; a lone suppressed cell takes the smallest other
-    with it (complementary suppression)."""
+    non-zero cell with it (a zero one when there is none): complementary suppression."""
     out = {k: (None if v and v < threshold else v) for k, v in cells.items()}
     hidden = [k for k, v in out.items() if v is None]
     if len(hidden) == 1:
-        others = sorted((v, k) for k, v in out.items() if v is not None)
+        others = sorted((v == 0, v, k) for k, v in out.items() if v is not None)     # non-zero first
         if others:
-            out[others[0][1]] = None
+            out[others[0][2]] = None
     return out
 
 
 def suppressed(report: dict, threshold: int) -> dict:
     """The public form of `annual`: every cell under `threshold` (but not zero) is None, with the
-    complementary rule above; totals stay (they are sums over the whole library and year)."""
+    complementary rule above, also down the libraries column (whose sum, inter-library loans out, is
+    published); totals stay unless under the threshold themselves."""
     if threshold <= 1:
         return dict(report, suppress_below=threshold)
     out = dict(report)
-    out["loans_by_item_type"] = {t: _suppress_group(cells, threshold) for t, cells in report["loans_by_item_type"].items()}
+    by_type = {t: _suppress_group(cells, threshold) for t, cells in report["loans_by_item_type"].items()}
+    # The libraries column adds up to the published inter-library loans out: the same rule down the column.
+    hidden = [t for t in by_type if by_type[t]["libraries"] is None]
+    if len(hidden) == 1 and report["ill_loans_out"] >= threshold:
+        others = sorted((cells["libraries"], t) for t, cells in by_type.items() if cells["libraries"])
+        if others:
+            by_type[others[0][1]]["libraries"] = None
+    out["loans_by_item_type"] = by_type
     out["language_loans_by_month"] = {m: _suppress_group(cells, threshold)
                                       for m, cells in report["language_loans_by_month"].items()}
     out["active_borrowers_by_group"] = _suppress_group(report["active_borrowers_by_group"], threshold)
