@@ -15,8 +15,8 @@ Small cells: `suppressed` gives the public form of a report (cells under `[circu
 become None). Complementary rule: in every group of cells that adds up to a published total (item type ×
 children/adults/libraries; the libraries column, which adds up to inter-library loans out; a month's
 language groups; the active borrowers' groups), when exactly one cell is suppressed, the smallest other
-(non-zero, where there is one) cell of the group is suppressed too, so the total never gives one back. A per-group rule: it does not audit every linear
-combination of published sums across groups.
+(non-zero, where there is one) cell of the group is suppressed too, so the total never gives one back.
+A per-group rule: it does not audit every linear combination of published sums across groups.
 Staff see the exact report of their own library.
 """
 
@@ -202,7 +202,8 @@ def text(report: dict) -> str:
              + ", ".join(f"{k} {show(v)}" for k, v in sorted(report['active_borrowers_by_group'].items())),
              "  loans by item type (children / adults / libraries):"]
     for item_type, cells in sorted(report["loans_by_item_type"].items()):
-        lines.append(f"    {item_type}: {show(cells['children'])} / {show(cells['adults'])} / {show(cells['libraries'])}")
+        row = " / ".join(show(cells[group]) for group in ("children", "adults", "libraries"))
+        lines.append(f"    {item_type}: {row}")
     lines.append("  loans by language group and month (" + " / ".join(n for n, _ in STATISTICS_GROUPS) + "):")
     for month, cells in sorted(report["language_loans_by_month"].items()):
         lines.append(f"    {month}: " + " / ".join(show(cells[n]) for n, _ in STATISTICS_GROUPS))

@@ -93,7 +93,8 @@ def cube_triples(base_uri: str, reports: Iterable[dict], library_iri: Callable[[
             obs = _N(f"{ds.value}/{key}")
             out += [Triple(obs, TYPE, _N(QB + "Observation")), Triple(obs, _N(QB + "dataSet"), ds),
                     Triple(obs, _N(STAT + "library"), lib), Triple(obs, _N(STAT + "period"), _L(period)),
-                    Triple(obs, _N(STAT + "indicator"), _L(indicator)), Triple(obs, _N(STAT + "itemType"), _L(item_type)),
+                    Triple(obs, _N(STAT + "indicator"), _L(indicator)),
+                    Triple(obs, _N(STAT + "itemType"), _L(item_type)),
                     Triple(obs, _N(STAT + "ageGroup"), _L(age)), Triple(obs, _N(STAT + "languageGroup"), _L(lang))]
             if value is None:
                 out.append(Triple(obs, _N(STAT + "suppressed"), _L("true", datatype=XSD_BOOL)))
