@@ -68,6 +68,20 @@ SELECT ?library ?language ?instances ?items WHERE {
   BIND(COALESCE(?name, STR(?lib)) AS ?library)
 }
 ORDER BY ?library DESC(?instances)"""),
+    ("minority-language-loans", _l("Loans of Sami, Kven, Finnish and Russian books per month"), PREFIXES + """PREFIX qb: <http://purl.org/linked-data/cube#>
+PREFIX stat: <https://data.grenselos.no/def/statistics#>
+# From the circulation Data Cube (`grenselos circulation statistics-cube`); small cells are withheld
+# (stat:suppressed true, no stat:count).
+SELECT ?library ?month ?group ?loans WHERE {
+  ?obs a qb:Observation ; stat:library ?lib ; stat:period ?month ; stat:indicator "loans" ;
+       stat:languageGroup ?group .
+  FILTER(?group != "all")
+  OPTIONAL { ?obs stat:count ?count }
+  BIND(COALESCE(STR(?count), "suppressed") AS ?loans)
+  OPTIONAL { ?lib schema:name ?name }
+  BIND(COALESCE(?name, STR(?lib)) AS ?library)
+}
+ORDER BY ?library ?month ?group"""),
 )
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")

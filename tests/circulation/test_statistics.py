@@ -141,5 +141,9 @@ def test_cube_is_suppressed_found_by_sparql_and_idempotent(circ, tmp_path):
         assert {(q.subject, q.predicate, q.object)
                 for q in graph.store.quads_for_pattern(None, None, None, cube.graph_name(BASE))} == first
         assert any(t.subject == cube.dataset_uri(BASE) for t in cube.void_triples(graph))
+        from portal.views.sparql import EXAMPLES          # the SPARQL page's example answers from the cube
+        example = dict((k, q) for k, _t, q in EXAMPLES)["minority-language-loans"]
+        answered = {(r["month"].value, r["group"].value, r["loans"].value) for r in graph.query(example)}
+        assert ("2026-01", "sami", "suppressed") in answered and ("2026-02", "kven", "0") in answered
     finally:
         graph.close()
