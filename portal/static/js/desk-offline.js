@@ -94,5 +94,8 @@
     });
   });
   window.addEventListener("online", flush);
+  setInterval(function () {                       // a server back without an "online" event (a bus's router)
+    if (load().length && !sending) { reachable().then(function (up) { if (up) { flush(); } }); }
+  }, 15000);
   if (load().length) { reachable().then(function (up) { if (up) { flush(); } else { say(box.dataset.queued, load().length); } }); }
 }());
