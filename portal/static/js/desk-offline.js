@@ -16,6 +16,7 @@
   function store(queue) { localStorage.setItem(KEY, JSON.stringify(queue)); }
   function say(template, n) {
     box.textContent = template.replace("%(n)s", String(n));
+    box.className = "desk-message ok";
     box.hidden = false;
   }
   function newId() {
