@@ -210,11 +210,9 @@ def conflicts():
     message, status = None, 200
     if request.method == "POST":
         form = _submitted()
-        try:
-            row_id = int(form.get("id", ""))
-        except ValueError:
-            abort(400)
-        done = _offline().resolve(row_id, who.library, form.get("action", ""), who.username)
+        row_id = form.get("id", "")
+        done = _offline().resolve(int(row_id), who.library, form.get("action", ""), who.username) \
+            if row_id.isdigit() else None
         if done is None:
             abort(404)
         if done.outcome == offline.CONFLICT:
