@@ -11,6 +11,7 @@ for 97, since a kiosk asks for it again when our answer was lost or garbled on t
 from __future__ import annotations
 
 import csv
+import hashlib
 import hmac
 import logging
 import threading
@@ -20,6 +21,8 @@ from datetime import date, datetime, time, timezone
 from functools import lru_cache
 from pathlib import Path
 
+from circulation import offline, reasons as circ_reasons
+from circulation.results import LoanResult, ReturnResult
 from circulation.service import LOCAL
 from circulation.sip2 import codec
 from vocab import statuses
@@ -288,8 +291,9 @@ class Session:
         if refusal:
             result = None
         else:
-            result = self.service.checkout(card, barcode, self.account.library, at=when, desk=self.client(),
-                                           no_block=no_block, channel="sip2")
+            result = self._no_block("checkout", barcode, when, card) if no_block else \
+                self.service.checkout(card, barcode, self.account.library, at=when, desk=self.client(),
+                                      channel="sip2")
             refusal = None if result.ok else result.reason
         loan, item = (getattr(result, "loan", None), getattr(result, "item", None)) if result else (None, None)
         language = self._language(patron) if patron else self._patron_language(card)
@@ -302,6 +306,25 @@ class Session:
                   ("AH", codec.format_date(due) if due else ""), ("CK", "001"), ("AF", text)]
         renewal = bool(result and getattr(result, "repeat", False))
         return "12", ["1" if ok else "0", _yn(renewal), "N", _yn(ok), codec.format_date(self.now())], fields
+
+    def _no_block(self, kind: str, barcode: str, when: datetime | None, card: str = ""):
+        """A kiosk's no-block (offline) transaction under the offline conflict rule (`circulation.offline`):
+        its id is derived from the kiosk, the message and its time, so a kiosk sending its store twice
+        changes nothing."""
+        when = when or datetime.now(timezone.utc)
+        key = "\x1f".join((self.client(), kind, card, barcode, when.isoformat()))
+        t = offline.Transaction("sip2-" + hashlib.sha256(key.encode()).hexdigest()[:40], kind, barcode, when, card)
+        done = offline.Offline(self.service).apply_one(t, self.account.library, desk=self.client(), channel="sip2")
+        if done.result is not None:
+            return done.result
+        accepted = done.outcome in (offline.APPLIED, offline.RESOLVED)
+        if kind == "checkout":
+            if accepted:                                  # a resend: the loan it made, nothing written
+                return self.service.checkout(card, barcode, self.account.library, at=when, desk=self.client(),
+                                             no_block=True, channel="sip2")
+            return LoanResult(False, done.reason, item=self.service.item(barcode))
+        return ReturnResult(True, circ_reasons.NOT_ON_LOAN if not accepted else circ_reasons.OK,
+                            self.service.item(barcode))
 
     def _patron_language(self, card: str) -> str:
         if card in self.languages:
@@ -320,7 +343,8 @@ class Session:
             return self.failure(message, "missing_field")
         no_block = message.fixed["no_block"] == "Y"
         when = self._offline_time(message, "return_date") or self._offline_time(message, "transaction_date")
-        result = self.service.checkin(barcode, self.account.library, at=when, no_block=no_block)
+        result = self._no_block("checkin", barcode, when) if no_block else \
+            self.service.checkin(barcode, self.account.library, at=when)
         item = getattr(result, "item", None)
         reason = result.reason
         ok = result.ok or reason == "not_on_loan"          # a returned book scanned twice is still returned

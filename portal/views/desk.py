@@ -6,16 +6,21 @@ Enter submits it, and the answer is one large message (role="status", or role="a
 sound. Staff reach only their own library's patrons (`Circulation.staff_lookup`, which audits every
 look-up); transactions happen at the signed-in person's library. Each page has a JSON twin, and a script
 authenticated by its Authorization header may post JSON instead of the form.
+
+Offline (`portal/static/js/desk-offline.js`): when the server cannot be reached the desk's script keeps the
+scans in the browser and posts them to /staff/desk/sync when it is back; what the offline conflict rule
+(`circulation.offline`) did not apply waits on /staff/desk/conflicts. Without the script the desk works
+online as before.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, jsonify, request
 from flask_babel import gettext as _
 
-from circulation import patrons as patron_store
+from circulation import offline, patrons as patron_store
 from circulation.service import local_day
 from portal import services
 from portal.circulation_text import loan_dict, reason_text, status_text
@@ -153,3 +158,66 @@ def patron_action():
         abort(400)
     return render("desk_patron.html", {"card": card, "patron": _patron_view(card), "message": message},
                   status=200 if message["ok"] else 409)
+
+
+def _offline():
+    return offline.Offline(services.circulation())
+
+
+@bp.route("/staff/desk/sync", methods=["GET", "POST"])
+@staff_page
+def sync():
+    """Transactions the desk did offline, as JSON `{"transactions": [{"id", "kind", "card", "barcode", "at"}]}`
+    (the CSRF token in the X-CSRF-Token header); each comes back with its outcome, in the order sent. GET
+    tells the script the server is reachable and how many conflicts wait."""
+    who = access.principal()
+    if request.method == "GET":
+        return jsonify({"ok": True, "conflicts": len(_offline().conflicts(who.library))})
+    body = request.get_json(silent=True)
+    items = body.get("transactions") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        return jsonify({"ok": False, "reason": "malformed"}), 400
+    if len(items) > offline.BATCH_LIMIT:
+        return jsonify({"ok": False, "reason": "too_many", "limit": offline.BATCH_LIMIT}), 413
+    parsed = [offline.parse(item) for item in items]
+    good = [t for t in parsed if isinstance(t, offline.Transaction)]
+    done = iter(_offline().apply(good, who.library, desk=who.username))
+    results = []
+    for item, t in zip(items, parsed):
+        if isinstance(t, offline.Transaction):
+            results.append(next(done).as_dict())
+        else:
+            results.append({"id": str(item.get("id", "")) if isinstance(item, dict) else "", "outcome": "refused",
+                            "reason": t})
+    return jsonify({"ok": True, "results": results,
+                    "applied": sum(r["outcome"] in (offline.APPLIED, offline.RESOLVED) for r in results),
+                    "conflicts": sum(r["outcome"] == offline.CONFLICT for r in results),
+                    "refused": sum(r["outcome"] == "refused" for r in results)})
+
+
+def _conflict_text(reason: str) -> str:
+    if reason == offline.LOAN_AFTER_RETURN:
+        return _("The copy was lent again after this return.")
+    return reason_text(reason)
+
+
+@bp.route("/staff/desk/conflicts", methods=["GET", "POST"])
+@bp.route("/staff/desk/conflicts.json", methods=["GET", "POST"], endpoint="conflicts_json")
+@staff_page
+def conflicts():
+    """Offline transactions the conflict rule did not apply, for this library: apply anyway or dismiss."""
+    who = access.principal()
+    message, status = None, 200
+    if request.method == "POST":
+        form = _submitted()
+        row_id = form.get("id", "")
+        done = _offline().resolve(int(row_id), who.library, form.get("action", ""), who.username) \
+            if row_id.isdigit() else None
+        if done is None:
+            abort(404)
+        if done.outcome == offline.CONFLICT:
+            message, status = _message(False, done.reason), 409
+        else:
+            message = _message(True, "", _("Applied.") if done.outcome == offline.RESOLVED else _("Dismissed."))
+    rows = [{**c, "reason_text": _conflict_text(c["reason"])} for c in _offline().conflicts(who.library)]
+    return render("desk_conflicts.html", {"conflicts": rows, "message": message}, status=status)

@@ -212,3 +212,19 @@ def test_patron_information_lists_overdue_items(sip, kiosk):
     info = kiosk.patron_info("N123456789", "1234", summary=" Y        ")
     assert info.overdue_items_count == "0001" and info.overdue_items == ("B000002",)
     assert info.charged_items_count == "0002" and info.charged_items == ()
+
+
+def test_no_block_transactions_follow_the_offline_conflict_rule(sip, kiosk):
+    from circulation.offline import Offline
+    service = sip[0].service
+    assert kiosk.checkout("N123456789", "B000004", no_block="Y", when="20261201    100000").ok == "1"
+    again = kiosk.checkout("N123456789", "B000004", no_block="Y", when="20261201    100000")   # resent
+    assert again.ok == "1"
+    taken = kiosk.checkout("N987654321", "B000004", no_block="Y", when="20261201    110000")
+    assert taken.ok == "0"                                   # on loan since 10:00: a conflict for staff
+    never = kiosk.checkin("B000003", no_block="Y", when="20261201    120000")
+    assert never.ok == "1"                                   # the kiosk kept it; staff see the conflict
+    conflicts = Offline(service).conflicts("tromso")
+    assert [(c["barcode"], c["reason"], c["channel"]) for c in conflicts] == [
+        ("B000004", "already_on_loan", "sip2"), ("B000003", "not_on_loan", "sip2")]
+    assert [l.barcode for l in service.loans("N123456789")] == ["B000004"]
