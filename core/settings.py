@@ -135,6 +135,9 @@ SOURCE = (
             allowed="interface languages"),
     Setting("circulation", bool, False, "True when this library lends its copies through Grenseløs (the "
             "bundled circulation core): its copies' barcodes (852 $p, 952 $p) can be checked out, in and renewed."),
+    Setting("floating", bool, False, "Circulation return policy for this library's copies: False sends a copy "
+            "returned at another county library home (in transit); True lets it float: it stays where it was "
+            "returned, which becomes its holding library."),
     Setting("embed_origins", list, (), "Web sites that may show this library's curated lists in a frame "
             "(the widget at /lists/<id>/embed), e.g. [\"https://www.kautokeino.kommune.no\"]: the CSP "
             "frame-ancestors of a list owned by the library. Empty: only the portal itself.", item=str),
@@ -219,6 +222,9 @@ CIRCULATION = (
     Setting("delete_after_days", int, 730, "Days after a patron's card expired (and nothing is on loan) after "
             "which `grenselos patrons retention` deletes the patron; returned loans stay, without the patron, "
             "for the statistics.", minimum=0),
+    Setting("lost_after_days", int, 0, "Days past its due date after which `Circulation.mark_overdue_lost` marks "
+            "a loan's copy lost and opens a replacement claim; 0: never (staff mark copies lost by hand).",
+            minimum=0),
 )
 
 SIP2 = (

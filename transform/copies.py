@@ -157,6 +157,13 @@ def set_status(conn, copy_id: int, status: str, due_date: str = "", *, by: str =
     return bool(result.rowcount)
 
 
+def set_library(conn, copy_id: int, library: str, *, stamp: datetime | None = None) -> bool:
+    """Move a copy's holding library (a floating copy stays where it was returned); True when it exists."""
+    result = conn.execute(update(copies).where(copies.c.id == copy_id).values(
+        library=library, updated_at=stamp or datetime.now(timezone.utc)))
+    return bool(result.rowcount)
+
+
 def for_records(conn, keys: list[tuple[str, str]]) -> dict[tuple[str, str], list[CopyRow]]:
     """The copies of each (source, identifier), in their order."""
     out: dict[tuple[str, str], list[CopyRow]] = {}
