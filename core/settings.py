@@ -222,7 +222,7 @@ CIRCULATION = (
     Setting("delete_after_days", int, 730, "Days after a patron's card expired (and nothing is on loan) after "
             "which `grenselos patrons retention` deletes the patron; returned loans stay, without the patron, "
             "for the statistics.", minimum=0),
-    Setting("lost_after_days", int, 0, "Days past its due date after which `Circulation.mark_overdue_lost` marks "
+    Setting("lost_after_days", int, 0, "Days past its due date after which `grenselos patrons lost-overdue` marks "
             "a loan's copy lost and opens a replacement claim; 0: never (staff mark copies lost by hand).",
             minimum=0),
 )
