@@ -42,6 +42,7 @@ from index.from_store import document_id
 from libraries import calendar
 from transform.copies import copies, set_library, set_status
 from transform.tables import transform_records
+from vocab import item_types
 from vocab import libraries as vocab_libraries
 
 #: The region's clock: a loan's due date is a day in the libraries' own time zone.
@@ -223,8 +224,10 @@ class Circulation:
     def home_library(self, copy) -> str:
         return copy.library or self._library_of_source.get(copy.source, copy.source)
 
-    def _item_type(self, conn, copy_id: int) -> str:
-        return conn.execute(select(copy_types.c.item_type).where(copy_types.c.copy_id == copy_id)).scalar() or "book"
+    def _item_type(self, conn, copy) -> str:
+        """Staff's override (`copy_types`), else what the holdings say (`copies.item_type`), else `book`."""
+        return conn.execute(select(copy_types.c.item_type).where(copy_types.c.copy_id == copy.id)).scalar() \
+            or copy.item_type or item_types.DEFAULT
 
     def _record_id(self, conn, source: str, identifier: str) -> str:
         """The record's public id (`/record/<id>`, the search document's id); "" before it is converted."""
@@ -247,7 +250,7 @@ class Circulation:
         record_id = self._record_id(conn, copy.source, copy.identifier)
         return ItemInfo(copy.item_id, copy.id, copy.source, copy.identifier, record_id, self._title(record_id),
                         status, due if status == "on_loan" else None, self.home_library(copy),
-                        item_type or self._item_type(conn, copy.id), copy.location, copy.call_number, queue)
+                        item_type or self._item_type(conn, copy), copy.location, copy.call_number, queue)
 
     def item(self, barcode: str) -> ItemInfo | None:
         with self.engine.connect() as conn:
@@ -329,10 +332,10 @@ class Circulation:
                 return LoanResult(False, reasons.EXPIRED, item=self._item(conn, copy))
             if current is not None:
                 return LoanResult(False, reasons.ALREADY_ON_LOAN, item=self._item(conn, copy))
-        item_type = self._item_type(conn, copy.id)
+        item_type = self._item_type(conn, copy)
         rule = rules.resolve(conn, library, p.category, item_type)
         if not no_block:
-            if rule.loan_days <= 0 or copy.status == "reference":
+            if rule.loan_days <= 0 or copy.status == "reference" or not item_types.get(item_type).loanable:
                 return LoanResult(False, reasons.NOT_LOANABLE, item=self._item(conn, copy))
             count = conn.execute(select(func.count()).select_from(loans).where(
                 loans.c.patron_id == p.id, loans.c.returned_at.is_(None))).scalar()
@@ -445,7 +448,7 @@ class Circulation:
                 return {"error": reasons.NOT_FOUND}
             lending = self.library_id(library) if library else self.home_library(copy)
             out = rules.explain(conn, library=lending, category=patron.category,
-                                item_type=self._item_type(conn, copy.id))
+                                item_type=self._item_type(conn, copy))
             days = out["rule"]["loan_days"]
             day = local_day(_aware(at))
             out.update(card=patron.card, barcode=copy.item_id,

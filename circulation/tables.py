@@ -21,8 +21,8 @@ metadata = MetaData()
 CATEGORIES = ("adult", "child", "pupil", "staff", "ill-library")
 #: Patron states: `blocked` carries a reason; `expired` is a card past its end (the register's states).
 PATRON_STATES = ("active", "blocked", "expired")
-#: Item types a copy may have (Mikromarc's media groups land on these); a copy with none is a `book`.
-ITEM_TYPES = ("book", "audiobook", "music", "film", "game", "magazine", "equipment", "reference", "short-loan")
+#: Item types are `vocab.item_types` codes (Mikromarc's media groups and Koha's 952 $y land on these; a copy
+#: with none is a `book`); the `item_types` table holds them for the foreign key of `copy_types`.
 
 patron_categories = Table(
     "patron_categories", metadata,
@@ -65,7 +65,7 @@ patrons = Table(
     Index("ix_patrons_library", "library"),
 )
 
-#: The type of a copy when it is not a `book` (copies themselves are the transform stage's rows).
+#: A staff override of a copy's type (the holdings' own reading is `copies.item_type`, transform's).
 copy_types = Table(
     "copy_types", metadata,
     Column("copy_id", Integer, primary_key=True),

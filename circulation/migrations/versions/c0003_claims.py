@@ -1,4 +1,5 @@
-"""Circulation: replacement claims for lost copies, and the replacement fee a rule may set.
+"""Circulation: replacement claims for lost copies, the replacement fee a rule may set, and the item types
+vocab/item_types.tsv added (sheet music, video games, e-book readers).
 
 Revision ID: c0003
 Revises: c0002
@@ -11,6 +12,9 @@ revision = "c0003"
 down_revision = "c0002"
 branch_labels = None
 depends_on = None
+
+
+NEW_TYPES = [("sheet-music", "Sheet music"), ("videogame", "Video game"), ("ebook-reader", "E-book reader")]
 
 
 def upgrade():
@@ -31,9 +35,12 @@ def upgrade():
     )
     op.create_index("ix_claims_copy_open", "claims", ["copy_id", "status"])
     op.create_index("ix_claims_patron", "claims", ["patron_id"])
+    types = sa.table("item_types", sa.column("code", sa.String), sa.column("name", sa.String))
+    op.bulk_insert(types, [{"code": c, "name": n} for c, n in NEW_TYPES])
 
 
 def downgrade():
+    op.execute(sa.text("DELETE FROM item_types WHERE code IN ('sheet-music', 'videogame', 'ebook-reader')"))
     op.drop_table("claims")
     with op.batch_alter_table("circulation_rules") as batch:
         batch.drop_column("replacement_fee")
