@@ -211,3 +211,31 @@ def test_staff_cannot_edit_another_library_patron_or_write_bad_data(circ):
     assert circ.edit_patron("READER1", TROMSO, {"card": "N000000001"}).reason == reasons.INVALID
     assert circ.edit_patron("NOBODY1", TROMSO, {"name": "X"}).reason == reasons.PATRON_NOT_FOUND
     assert circ.edit_patron("READER1", Principal("cat", "alta", "county-admin"), {"name": "Y"}).ok
+
+
+# --- item types --------------------------------------------------------------------------------------
+
+def test_the_rules_resolve_on_the_copies_own_item_types(circ):
+    from sqlalchemy import insert, update
+    from circulation.tables import copy_types
+    with circ.engine.begin() as conn:
+        conn.execute(update(copies).where(copies.c.item_id == "B000001").values(item_type="film",
+                                                                               item_type_code="DVD"))
+        conn.execute(update(copies).where(copies.c.item_id == "B000002").values(item_type="reference"))
+        conn.execute(update(copies).where(copies.c.item_id == "B000003").values(item_type="film"))
+        conn.execute(insert(copy_types).values(copy_id=_copy(circ, "B000003").id, item_type="short-loan"))
+        rules.put(conn, item_type="film", loan_days=7, renewals=1, loan_limit=30, hold_limit=10)
+        rules.put(conn, item_type="short-loan", loan_days=3, renewals=0, loan_limit=30, hold_limit=10)
+        rules.put(conn, item_type="reference", loan_days=28, renewals=2, loan_limit=30, hold_limit=10)
+    add_patron(circ.engine, "READER1")
+    film = circ.checkout("READER1", "B000001", "tromso", at=AT)
+    assert film.ok and film.item.item_type == "film"
+    assert circ.explain("READER1", "B000001")["rule"]["item_type"] == "film"
+    assert (film.loan.due_date - AT.date()).days >= 7 and (film.loan.due_date - AT.date()).days < 14
+    with circ.engine.connect() as conn:
+        assert conn.execute(select(loans.c.item_type).where(loans.c.barcode == "B000001")).scalar() == "film"
+    refused = circ.checkout("READER1", "B000002", "tromso", at=AT)     # even a rule with days cannot lend it
+    assert not refused.ok and refused.reason == reasons.NOT_LOANABLE
+    short = circ.checkout("READER1", "B000003", "tromso", at=AT)       # staff's override beats the holdings
+    assert short.ok and short.item.item_type == "short-loan"
+    assert circ.item("B000004").item_type == "book"                     # no type anywhere: a book
