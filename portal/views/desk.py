@@ -137,6 +137,7 @@ def patron():
 
 
 @bp.route("/staff/desk/patron/action", methods=["POST"])
+@bp.route("/staff/desk/patron/action.json", methods=["POST"], endpoint="patron_action_json")
 @staff_page
 def patron_action():
     """Renew a loan, mark it lost, settle a claim, edit, block or unblock: for a patron this staff member
