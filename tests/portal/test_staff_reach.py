@@ -22,7 +22,8 @@ VICTIM = "karasjok-librarian"
 OPEN = {"/staff", "/staff.json", "/staff/login", "/staff/login.json", "/staff/logout"}
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 #: Desk transactions happen at the signed-in person's own library; a patron of another is not found.
-DESK = ("/staff/desk/checkout", "/staff/desk/checkout.json", "/staff/desk/checkin", "/staff/desk/checkin.json")
+DESK = ("/staff/desk/checkout", "/staff/desk/checkout.json", "/staff/desk/checkin", "/staff/desk/checkin.json",
+        "/staff/desk/lost", "/staff/desk/lost.json")     # the service refuses another library's copies (403)
 
 
 @pytest.fixture
