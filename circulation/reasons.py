@@ -17,6 +17,10 @@ NOT_ON_LOAN = "not_on_loan"              # checkin or renewal of a copy that is 
 HOLD_WAITING = "hold_waiting"            # renewal refused: another patron waits for the title
 RENEWAL_LIMIT = "renewal_limit"          # no renewals left under the rule
 NOT_CIRCULATING = "not_circulating"      # the library named does not lend through Grenseløs
+FOUND = "found"                          # checkin or checkout of a copy marked lost: found, its claim closed
+ALREADY_LOST = "already_lost"            # the copy was already marked lost (the open claim is returned)
+NOT_ALLOWED = "not_allowed"              # staff may act only on their own library's copies and patrons
+INVALID = "invalid"                      # a patron edit with problems (result.problems says which)
 
 ALL = (NOT_FOUND, PATRON_NOT_FOUND, BAD_PIN, THROTTLED, BLOCKED, EXPIRED, LIMIT, NOT_LOANABLE, ALREADY_ON_LOAN,
-       NOT_ON_LOAN, HOLD_WAITING, RENEWAL_LIMIT, NOT_CIRCULATING)
+       NOT_ON_LOAN, HOLD_WAITING, RENEWAL_LIMIT, NOT_CIRCULATING, FOUND, ALREADY_LOST, NOT_ALLOWED, INVALID)

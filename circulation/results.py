@@ -94,6 +94,8 @@ class ReturnResult:
     #: Where the copy goes now: "shelf" (at its home library) or "transit" (to `to_library`).
     destination: str = ""
     to_library: str = ""
+    #: True when the copy floats (its source's `floating`): it stays here, now its holding library.
+    floated: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,3 +114,33 @@ class PatronStatus:
     @property
     def can_borrow(self) -> bool:
         return self.ok and self.patron is not None and self.patron.active and self.loans < self.loan_limit
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A replacement claim for a lost copy; `amount` in whole kroner (0: fees off or no amount set)."""
+    id: int
+    barcode: str
+    library: str
+    amount: int
+    status: str                 # open | found | settled
+    created_at: datetime
+    patron_card: str | None = None
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LostResult:
+    ok: bool
+    reason: str
+    item: ItemInfo | None = None
+    claim: Claim | None = None
+
+
+@dataclass(frozen=True)
+class PatronEditResult:
+    ok: bool
+    reason: str
+    patron: Patron | None = None
+    problems: tuple = ()
+    changed: tuple = ()

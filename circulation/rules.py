@@ -28,6 +28,8 @@ class Rule:
     hold_limit: int
     fees: bool
     note: str
+    #: Whole kroner a replacement claim asks for a lost copy, when `fees` is on.
+    replacement_fee: int = 0
 
     @property
     def specificity(self) -> int:
@@ -44,7 +46,7 @@ NOTHING = Rule(0, None, None, None, 0, 0, 0, 0, False, "no rule matches")
 
 def _rule(r) -> Rule:
     return Rule(r.id, r.library, r.category, r.item_type, r.loan_days, r.renewals, r.loan_limit, r.hold_limit,
-                bool(r.fees), r.note)
+                bool(r.fees), r.note, r.replacement_fee or 0)
 
 
 def candidates(conn, library: str, category: str, item_type: str) -> list[Rule]:
@@ -67,14 +69,14 @@ def all_rules(conn) -> list[Rule]:
 
 
 def put(conn, *, library=None, category=None, item_type=None, loan_days: int, renewals: int, loan_limit: int,
-        hold_limit: int, fees: bool = False, note: str = "") -> None:
+        hold_limit: int, fees: bool = False, note: str = "", replacement_fee: int = 0) -> None:
     """Add or replace the row for exactly these three cells (NULL-safe, which a unique index is not)."""
     c = circulation_rules.c
     match = and_(c.library.is_(None) if library is None else c.library == library,
                  c.category.is_(None) if category is None else c.category == category,
                  c.item_type.is_(None) if item_type is None else c.item_type == item_type)
     values = {"loan_days": loan_days, "renewals": renewals, "loan_limit": loan_limit, "hold_limit": hold_limit,
-              "fees": fees, "note": note}
+              "fees": fees, "note": note, "replacement_fee": replacement_fee}
     if conn.execute(circulation_rules.update().where(match).values(**values)).rowcount == 0:
         conn.execute(circulation_rules.insert().values(library=library, category=category, item_type=item_type,
                                                        **values))
@@ -92,4 +94,5 @@ def explain(conn, *, library: str, category: str, item_type: str) -> dict:
 def _as_dict(rule: Rule) -> dict:
     return {"id": rule.id, "library": rule.library, "category": rule.category, "item_type": rule.item_type,
             "loan_days": rule.loan_days, "renewals": rule.renewals, "loan_limit": rule.loan_limit,
-            "hold_limit": rule.hold_limit, "fees": rule.fees, "note": rule.note, "describe": rule.describe()}
+            "hold_limit": rule.hold_limit, "fees": rule.fees,
+            "replacement_fee": rule.replacement_fee, "note": rule.note, "describe": rule.describe()}

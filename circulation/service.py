@@ -12,6 +12,11 @@ Why it is built like this:
 - Every transaction writes the copy's status with `transform.copies.set_status`, whose `updated_at` the
   index applier follows; nothing here touches the graph store or an OAI datestamp.
 - Privacy by default: a loan loses its patron at return unless the patron opted in to history.
+- Returns follow the owning source's policy: home (in transit back) or `floating` (the copy stays where it
+  was returned, Koha's and Evergreen's floating collections), which suits a county of small branches.
+- Lost and found: a lost copy's loan is closed (the patron's limit frees up) and a replacement claim keeps
+  who had it; scanning the copy again anywhere finds it and closes the claim. Fees stay off unless the rule
+  that lent it says otherwise (`fees`, `replacement_fee`).
 """
 
 from __future__ import annotations
@@ -27,14 +32,17 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from accounts import audit, passwords, roles
+from circulation import patrons as patron_store
 from circulation import reasons, rules, statistics
-from circulation.results import ItemInfo, Loan, LoanResult, Patron, PatronResult, PatronStatus, ReturnResult
-from circulation.tables import copy_types, holds, loans, patrons, pin_failures
+from circulation.results import (Claim, ItemInfo, Loan, LoanResult, LostResult, Patron, PatronEditResult,
+                                 PatronResult, PatronStatus, ReturnResult)
+from circulation.tables import claims, copy_types, holds, loans, patrons, pin_failures
 from core.db import engine_for, migrate
 from index.from_store import document_id
 from libraries import calendar
-from transform.copies import copies, set_status
+from transform.copies import copies, set_library, set_status
 from transform.tables import transform_records
+from vocab import item_types
 from vocab import libraries as vocab_libraries
 
 #: The region's clock: a loan's due date is a day in the libraries' own time zone.
@@ -43,6 +51,11 @@ CHANNELS = ("desk", "online", "sip2")
 #: Audit events (accounts.audit) of staff reading a patron's record.
 PATRON_VIEWED = "patron_viewed"
 PATRON_VIEW_REFUSED = "patron_view_refused"
+PATRON_EDITED = "patron_edited"
+COPY_LOST = "copy_marked_lost"
+CLAIM_SETTLED = "claim_settled"
+#: What staff may change on a patron at the desk (the card, PIN and birth year stay with the import).
+EDITABLE = ("name", "email", "phone", "language", "category", "status", "block_reason")
 
 
 def _now() -> datetime:
@@ -76,6 +89,7 @@ class Circulation:
         self._library_of_source = {s.id: vocab_libraries.source_library(s).id for s in settings.sources}
         self.circulating_sources = tuple(s.id for s in settings.sources if getattr(s, "circulation", False))
         self.circulating_libraries = frozenset(self._library_of_source[s] for s in self.circulating_sources)
+        self.floating_sources = frozenset(s.id for s in settings.sources if getattr(s, "floating", False))
         self._key: bytes | None = None
 
     def _statistics_key(self) -> bytes:
@@ -210,8 +224,10 @@ class Circulation:
     def home_library(self, copy) -> str:
         return copy.library or self._library_of_source.get(copy.source, copy.source)
 
-    def _item_type(self, conn, copy_id: int) -> str:
-        return conn.execute(select(copy_types.c.item_type).where(copy_types.c.copy_id == copy_id)).scalar() or "book"
+    def _item_type(self, conn, copy) -> str:
+        """Staff's override (`copy_types`), else what the holdings say (`copies.item_type`), else `book`."""
+        return conn.execute(select(copy_types.c.item_type).where(copy_types.c.copy_id == copy.id)).scalar() \
+            or copy.item_type or item_types.DEFAULT
 
     def _record_id(self, conn, source: str, identifier: str) -> str:
         """The record's public id (`/record/<id>`, the search document's id); "" before it is converted."""
@@ -234,7 +250,7 @@ class Circulation:
         record_id = self._record_id(conn, copy.source, copy.identifier)
         return ItemInfo(copy.item_id, copy.id, copy.source, copy.identifier, record_id, self._title(record_id),
                         status, due if status == "on_loan" else None, self.home_library(copy),
-                        item_type or self._item_type(conn, copy.id), copy.location, copy.call_number, queue)
+                        item_type or self._item_type(conn, copy), copy.location, copy.call_number, queue)
 
     def item(self, barcode: str) -> ItemInfo | None:
         with self.engine.connect() as conn:
@@ -316,10 +332,10 @@ class Circulation:
                 return LoanResult(False, reasons.EXPIRED, item=self._item(conn, copy))
             if current is not None:
                 return LoanResult(False, reasons.ALREADY_ON_LOAN, item=self._item(conn, copy))
-        item_type = self._item_type(conn, copy.id)
+        item_type = self._item_type(conn, copy)
         rule = rules.resolve(conn, library, p.category, item_type)
         if not no_block:
-            if rule.loan_days <= 0 or copy.status == "reference":
+            if rule.loan_days <= 0 or copy.status == "reference" or not item_types.get(item_type).loanable:
                 return LoanResult(False, reasons.NOT_LOANABLE, item=self._item(conn, copy))
             count = conn.execute(select(func.count()).select_from(loans).where(
                 loans.c.patron_id == p.id, loans.c.returned_at.is_(None))).scalar()
@@ -327,6 +343,8 @@ class Circulation:
                 return LoanResult(False, reasons.LIMIT, item=self._item(conn, copy))
         if current is not None:                      # no-block over someone else's loan: return that first
             self._close(conn, current, library, at)
+        if copy.status == "lost":
+            self._found(conn, copy.id, at)
         due = self.due_date(conn, library, local_day(at) + timedelta(days=max(rule.loan_days, 1)))
         loan_id = conn.execute(insert(loans).values(
             copy_id=copy.id, barcode=copy.item_id, source=copy.source, identifier=copy.identifier, patron_id=p.id,
@@ -350,8 +368,9 @@ class Circulation:
 
     def checkin(self, barcode: str, library: str, at: datetime | None = None, no_block: bool = False) -> ReturnResult:
         """Take a copy back at any circulating library and say where it goes: its home library's shelf, or in
-        transit home. A copy not on loan is still routed (returns are idempotent): `ok` with reason
-        `not_on_loan`."""
+        transit home; a copy of a floating source stays here and this becomes its holding library. A copy not
+        on loan is still routed (returns are idempotent): `ok` with reason `not_on_loan`; a lost copy is
+        found (`found`, its open claims closed)."""
         at = _aware(at)
         library = self.library_id(library)
         with self._transaction() as conn:
@@ -365,13 +384,20 @@ class Circulation:
             if current is not None:
                 loan = self._loan(conn, current)
                 self._close(conn, current, library, at)
+            found = copy.status == "lost" and self._found(conn, copy.id, at)
             home = self.home_library(copy)
+            floated = home != library and copy.source in self.floating_sources
+            if floated:
+                set_library(conn, copy.id, library, stamp=at)
+                copy = conn.execute(select(copies).where(copies.c.id == copy.id)).first()
+                home = library
             destination, to_library, status = ("shelf", "", "available") if home == library \
                 else ("transit", home, "in_transit")
             if copy.status != status or current is not None:
                 set_status(conn, copy.id, status)
-            return ReturnResult(True, reasons.OK if current is not None else reasons.NOT_ON_LOAN,
-                                self._item(conn, copy, status=status), loan, destination, to_library)
+            reason = reasons.FOUND if found else reasons.OK if current is not None else reasons.NOT_ON_LOAN
+            return ReturnResult(True, reason, self._item(conn, copy, status=status), loan, destination, to_library,
+                                floated)
 
     def renew(self, card: str, barcode: str, at: datetime | None = None, channel: str = "desk") -> LoanResult:
         at = _aware(at)
@@ -422,10 +448,158 @@ class Circulation:
                 return {"error": reasons.NOT_FOUND}
             lending = self.library_id(library) if library else self.home_library(copy)
             out = rules.explain(conn, library=lending, category=patron.category,
-                                item_type=self._item_type(conn, copy.id))
+                                item_type=self._item_type(conn, copy))
             days = out["rule"]["loan_days"]
             day = local_day(_aware(at))
             out.update(card=patron.card, barcode=copy.item_id,
                        due_date=self.due_date(conn, lending, day + timedelta(days=days)).isoformat() if days > 0
                        else None)
             return out
+
+    # --- lost and found, claims ------------------------------------------------------------------
+
+    def _claim(self, conn, r) -> Claim:
+        card = conn.execute(select(patrons.c.card).where(patrons.c.id == r.patron_id)).scalar() \
+            if r.patron_id is not None else None
+        return Claim(r.id, r.barcode, r.library, r.amount, r.status, _aware(r.created_at), card,
+                     _aware(r.closed_at) if r.closed_at else None)
+
+    def _found(self, conn, copy_id: int, at: datetime) -> bool:
+        """Close the copy's open claims as found; True (the copy was lost and is here again)."""
+        conn.execute(update(claims).where(claims.c.copy_id == copy_id, claims.c.status == "open")
+                     .values(status="found", closed_at=at))
+        return True
+
+    def may_handle_copy(self, who, copy, open_loan=None) -> bool:
+        """Staff act on their own library's copies, or on a copy their library lent (a county admin: all)."""
+        if who is None:
+            return False
+        if who.role == roles.COUNTY_ADMIN:
+            return True
+        mine = self.library_id(who.library)
+        return mine in (self.home_library(copy), open_loan.library if open_loan is not None else None)
+
+    def mark_lost(self, barcode: str, who, at: datetime | None = None, client: str | None = None) -> LostResult:
+        """A staff member marks a copy lost: its open loan is closed (the patron's limit frees up), and a
+        replacement claim names who had it, with the amount of the lending rule when that rule has fees on.
+        Marking a lost copy again returns its open claim (`already_lost`, ok)."""
+        at = _aware(at)
+        with self._transaction() as conn:
+            copy = self._copy(conn, barcode)
+            if copy is None:
+                return LostResult(False, reasons.NOT_FOUND)
+            current = self._open_loan(conn, copy.id)
+            if not self.may_handle_copy(who, copy, current):
+                return LostResult(False, reasons.NOT_ALLOWED)
+            result = self._mark_lost(conn, copy, current, self.library_id(who.library), at)
+            audit.record(conn, COPY_LOST, library=who.library, principal=who.username, client=client,
+                         target=copy.item_id, detail=f"claim {result.claim.id}" if result.claim else None)
+            return result
+
+    def _mark_lost(self, conn, copy, current, library: str, at: datetime) -> LostResult:
+        if copy.status == "lost":
+            r = conn.execute(select(claims).where(claims.c.copy_id == copy.id, claims.c.status == "open")
+                             .order_by(claims.c.id.desc())).first()
+            return LostResult(True, reasons.ALREADY_LOST, self._item(conn, copy),
+                              self._claim(conn, r) if r is not None else None)
+        amount, patron_id, loan_id = 0, None, None
+        if current is not None:
+            rule = rules.resolve(conn, current.library, current.patron_category, current.item_type)
+            amount = rule.replacement_fee if rule.fees else 0
+            patron_id, loan_id, library = current.patron_id, current.id, current.library
+            self._close(conn, current, library, at)
+        claim_id = conn.execute(insert(claims).values(
+            copy_id=copy.id, barcode=copy.item_id, loan_id=loan_id, patron_id=patron_id, library=library,
+            amount=amount, status="open", created_at=at)).inserted_primary_key[0]
+        set_status(conn, copy.id, "lost")
+        claim = self._claim(conn, conn.execute(select(claims).where(claims.c.id == claim_id)).first())
+        return LostResult(True, reasons.OK, self._item(conn, copy, status="lost"), claim)
+
+    def mark_overdue_lost(self, at: datetime | None = None, days: int | None = None) -> list[LostResult]:
+        """Mark lost every copy whose loan is overdue by more than `days` (default `[circulation]
+        lost_after_days`; 0: none), each in its own transaction so one bad row stops nothing else."""
+        at = _aware(at)
+        days = self.settings.circulation.lost_after_days if days is None else days
+        if days <= 0:
+            return []
+        cutoff = local_day(at) - timedelta(days=days)
+        with self.engine.connect() as conn:
+            ids = conn.execute(select(loans.c.copy_id).where(loans.c.returned_at.is_(None),
+                                                             loans.c.due_date < cutoff)).scalars().all()
+        out = []
+        for copy_id in ids:
+            with self._transaction() as conn:
+                copy = conn.execute(select(copies).where(copies.c.id == copy_id)).first()
+                current = self._open_loan(conn, copy_id)
+                if copy is None or current is None or current.due_date >= cutoff:
+                    continue
+                out.append(self._mark_lost(conn, copy, current, current.library, at))
+        return out
+
+    def claims(self, *, library: str | None = None, card: str | None = None, status: str | None = "open") \
+            -> list[Claim]:
+        """Claims of a library (the lending one) or of a patron, newest first; `status` None: all."""
+        query = select(claims).order_by(claims.c.id.desc())
+        if library is not None:
+            query = query.where(claims.c.library == self.library_id(library))
+        if status is not None:
+            query = query.where(claims.c.status == status)
+        with self.engine.connect() as conn:
+            if card is not None:
+                query = query.where(claims.c.patron_id == select(patrons.c.id).where(
+                    patrons.c.card == card.strip()).scalar_subquery())
+            return [self._claim(conn, r) for r in conn.execute(query)]
+
+    def settle_claim(self, claim_id: int, who, at: datetime | None = None, client: str | None = None) -> bool:
+        """Staff close an open claim of their library (paid, replaced or written off); audited."""
+        at = _aware(at)
+        with self._transaction() as conn:
+            r = conn.execute(select(claims).where(claims.c.id == claim_id, claims.c.status == "open")).first()
+            if r is None or who is None or (who.role != roles.COUNTY_ADMIN
+                                            and self.library_id(who.library) != r.library):
+                return False
+            conn.execute(update(claims).where(claims.c.id == r.id).values(status="settled", closed_at=at))
+            audit.record(conn, CLAIM_SETTLED, library=who.library, principal=who.username, client=client,
+                         target=r.barcode, detail=f"claim {r.id}")
+            return True
+
+    # --- staff edits of a patron -----------------------------------------------------------------
+
+    def edit_patron(self, card: str, who, changes: dict, client: str | None = None) -> PatronEditResult:
+        """Staff change a patron's name, contact, language, category or block (`status` "blocked" with a
+        `block_reason`, or "active"): only their own library's patrons; every change is audited with the
+        names of the fields changed (not their values: the audit trail holds no personal data)."""
+        unknown = sorted(set(changes) - set(EDITABLE))
+        if unknown:
+            return PatronEditResult(False, reasons.INVALID, problems=tuple(f"{k} cannot be changed here"
+                                                                         for k in unknown))
+        with self._transaction() as conn:
+            patron = self._find_patron(conn, card)
+            if patron is None:
+                return PatronEditResult(False, reasons.PATRON_NOT_FOUND)
+            if not self.may_serve(who, patron):
+                audit.record(conn, PATRON_VIEW_REFUSED, library=who.library if who else None,
+                             principal=who.username if who else None, client=client, target=patron.card)
+                return PatronEditResult(False, reasons.NOT_ALLOWED)
+            values = {k: (v.strip() if isinstance(v, str) else v) for k, v in changes.items()}
+            if values.get("status") == "blocked" and not values.get("block_reason", patron.block_reason):
+                return PatronEditResult(False, reasons.INVALID, patron, ("a block needs a reason",))
+            if values.get("status") == "active":
+                values["block_reason"] = ""
+            merged = patron_store.PatronInput(
+                card=patron.card, name=values.get("name", patron.name), library=patron.library,
+                category=values.get("category", patron.category), email=values.get("email", patron.email),
+                phone=values.get("phone", patron.phone), language=values.get("language", patron.language),
+                birth_year=patron.birth_year, guardian=patron.guardian_card or "",
+                status=values.get("status", patron.status),
+                block_reason=values.get("block_reason", patron.block_reason), keep_history=patron.keep_history,
+                expires_on=patron.expires_on)
+            problems = patron_store.check(merged, self.circulating_libraries, new=False)
+            if problems:
+                return PatronEditResult(False, reasons.INVALID, patron, tuple(problems))
+            changed = tuple(k for k in EDITABLE if getattr(merged, k) != getattr(patron, k))
+            if changed:
+                patron_store.upsert(conn, merged)
+                audit.record(conn, PATRON_EDITED, library=who.library, principal=who.username, client=client,
+                             target=patron.card, detail=",".join(changed))
+            return PatronEditResult(True, reasons.OK, self._find_patron(conn, card), changed=changed)

@@ -21,8 +21,8 @@ metadata = MetaData()
 CATEGORIES = ("adult", "child", "pupil", "staff", "ill-library")
 #: Patron states: `blocked` carries a reason; `expired` is a card past its end (the register's states).
 PATRON_STATES = ("active", "blocked", "expired")
-#: Item types a copy may have (Mikromarc's media groups land on these); a copy with none is a `book`.
-ITEM_TYPES = ("book", "audiobook", "music", "film", "game", "magazine", "equipment", "reference", "short-loan")
+#: Item types are `vocab.item_types` codes (Mikromarc's media groups and Koha's 952 $y land on these; a copy
+#: with none is a `book`); the `item_types` table holds them for the foreign key of `copy_types`.
 
 patron_categories = Table(
     "patron_categories", metadata,
@@ -65,7 +65,7 @@ patrons = Table(
     Index("ix_patrons_library", "library"),
 )
 
-#: The type of a copy when it is not a `book` (copies themselves are the transform stage's rows).
+#: A staff override of a copy's type (the holdings' own reading is `copies.item_type`, transform's).
 copy_types = Table(
     "copy_types", metadata,
     Column("copy_id", Integer, primary_key=True),
@@ -85,6 +85,8 @@ circulation_rules = Table(
     Column("loan_limit", Integer, nullable=False),
     Column("hold_limit", Integer, nullable=False),
     Column("fees", Boolean, nullable=False, default=False),
+    #: Whole kroner a replacement claim asks for a lost copy (only when `fees` is on; 0: a claim without amount).
+    Column("replacement_fee", Integer, nullable=False, default=0, server_default="0"),
     Column("note", String(255), nullable=False, default=""),
     UniqueConstraint("library", "category", "item_type", name="uq_circulation_rules_match"),
 )
@@ -125,6 +127,24 @@ holds = Table(
     Column("status", String(16), nullable=False, default="waiting"),   # waiting | filled | cancelled
     Column("placed_at", DateTime(timezone=True), nullable=False),
     Index("ix_holds_record", "source", "identifier", "status"),
+)
+
+#: A replacement claim for a lost copy: `open` until the copy is found (`found`) or staff settle it
+#: (`settled`); `amount` is in whole kroner, 0 unless the rule that lent the copy has fees on.
+claims = Table(
+    "claims", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("copy_id", Integer, nullable=False),
+    Column("barcode", String(128), nullable=False),
+    Column("loan_id", Integer),
+    Column("patron_id", Integer, ForeignKey("patrons.id", ondelete="SET NULL")),
+    Column("library", String(128), nullable=False),
+    Column("amount", Integer, nullable=False, default=0, server_default="0"),
+    Column("status", String(16), nullable=False, default="open", server_default="open"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+    Index("ix_claims_copy_open", "copy_id", "status"),
+    Index("ix_claims_patron", "patron_id"),
 )
 
 #: Failed PIN checks per client address (the per-card counter is on the patron row).

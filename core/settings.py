@@ -135,6 +135,9 @@ SOURCE = (
             allowed="interface languages"),
     Setting("circulation", bool, False, "True when this library lends its copies through Grenseløs (the "
             "bundled circulation core): its copies' barcodes (852 $p, 952 $p) can be checked out, in and renewed."),
+    Setting("floating", bool, False, "Circulation return policy for this library's copies: False sends a copy "
+            "returned at another county library home (in transit); True lets it float: it stays where it was "
+            "returned, which becomes its holding library."),
     Setting("embed_origins", list, (), "Web sites that may show this library's curated lists in a frame "
             "(the widget at /lists/<id>/embed), e.g. [\"https://www.kautokeino.kommune.no\"]: the CSP "
             "frame-ancestors of a list owned by the library. Empty: only the portal itself.", item=str),
@@ -222,6 +225,9 @@ CIRCULATION = (
     Setting("suppress_below", int, 3, "In anything public (the circulation Data Cube, public pages), a figure "
             "under this (but not zero) is suppressed, with a complementary cell so totals do not give it back; "
             "staff see their own library's exact figures. 1: suppress nothing.", minimum=1),
+    Setting("lost_after_days", int, 0, "Days past its due date after which `grenselos patrons lost-overdue` marks "
+            "a loan's copy lost and opens a replacement claim; 0: never (staff mark copies lost by hand).",
+            minimum=0),
 )
 
 SIP2 = (

@@ -69,6 +69,20 @@ def retention(obj, dry_run, as_json):
         click.echo(f"{key.replace('_', ' ')}: {len(cards)}" + (f" ({', '.join(cards[:20])})" if cards else ""))
 
 
+@patrons.command("lost-overdue")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def lost_overdue(obj, as_json):
+    """Mark lost every copy overdue by more than [circulation] lost_after_days (0: none) and open a
+    replacement claim on the patron who had it (run it daily from a timer)."""
+    done = _circulation(obj).mark_overdue_lost()
+    rows = [{"barcode": r.item.barcode, "claim": r.claim.id, "amount": r.claim.amount} for r in done]
+    if as_json:
+        click.echo(json.dumps({"lost": rows, "lost_after_days": obj.settings.circulation.lost_after_days}, indent=2))
+        return
+    click.echo(f"marked lost: {len(rows)}" + (f" ({', '.join(r['barcode'] for r in rows[:20])})" if rows else ""))
+
+
 @click.group()
 def rules():
     """The circulation rules matrix (library × patron category × item type)."""

@@ -26,6 +26,10 @@ def reason_text(reason: str) -> str:
         "hold_waiting": _("Someone is waiting for this title, so it cannot be renewed."),
         "renewal_limit": _("No renewals left."),
         "not_circulating": _("This library does not lend through Grenseløs."),
+        "found": _("It was marked lost and is found again."),
+        "already_lost": _("This copy was already marked lost."),
+        "not_allowed": _("Only the library that owns or lent it may do this."),
+        "invalid": _("Not saved:"),
     }.get(reason, reason)
 
 
@@ -39,3 +43,9 @@ def loan_dict(loan, today) -> dict:
             "library": loan.library, "out_at": loan.out_at.isoformat(timespec="seconds"),
             "due_date": loan.due_date.isoformat(), "renewals": loan.renewals, "renewals_left": loan.renewals_left,
             "overdue": loan.overdue(today)}
+
+
+def claim_dict(claim) -> dict:
+    return {"id": claim.id, "barcode": claim.barcode, "library": claim.library, "amount": claim.amount,
+            "status": claim.status, "created_at": claim.created_at.isoformat(timespec="seconds"),
+            "closed_at": claim.closed_at.isoformat(timespec="seconds") if claim.closed_at else None}

@@ -45,6 +45,8 @@ copies = Table(
     Column("status", String(32), nullable=False, default=statuses.UNKNOWN),
     Column("due_date", String(10), nullable=False, default=""),
     Column("note", Text, nullable=False, default=""),
+    Column("item_type", String(32), nullable=False, default="", server_default=""),      # vocab.item_types
+    Column("item_type_code", String(64), nullable=False, default="", server_default=""), # as sent (952 $y)
     Column("status_source", String(16), nullable=False, default="harvest"),   # harvest | circulation
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("source", "identifier", "n", name="uq_copies_record_place"),
@@ -54,7 +56,7 @@ copies = Table(
 )
 
 #: The facts a harvest decides (everything but the identity and the circulation-owned status).
-_FACTS = ("item_id", "library", "library_code", "location", "call_number", "note")
+_FACTS = ("item_id", "library", "library_code", "location", "call_number", "note", "item_type", "item_type_code")
 
 
 @dataclass(frozen=True)
@@ -72,11 +74,13 @@ class CopyRow:
     due_date: str
     note: str
     status_source: str
+    item_type: str = ""
+    item_type_code: str = ""
 
 
 def _row(r) -> CopyRow:
     return CopyRow(r.id, r.source, r.identifier, r.n, r.item_id, r.library, r.library_code, r.location,
-                   r.call_number, r.status, r.due_date, r.note, r.status_source)
+                   r.call_number, r.status, r.due_date, r.note, r.status_source, r.item_type, r.item_type_code)
 
 
 def sync(conn, source: str, identifiers: Iterable[str], reported: dict[str, list], directory,
@@ -106,7 +110,8 @@ def sync(conn, source: str, identifiers: Iterable[str], reported: dict[str, list
             values = {"item_id": facts.item_id, "library": found.library.id if found.library else None,
                       "library_code": facts.library, "location": facts.location,
                       "call_number": facts.call_number, "note": facts.note,
-                      "status": statuses.get(facts.status).code, "due_date": facts.due_date}
+                      "status": statuses.get(facts.status).code, "due_date": facts.due_date,
+                      "item_type": facts.item_type, "item_type_code": facts.item_type_code}
             match = by_item.get(facts.item_id) if facts.item_id else None
             if match is None and not facts.item_id:
                 candidate = by_place.get(n)
@@ -124,7 +129,9 @@ def sync(conn, source: str, identifiers: Iterable[str], reported: dict[str, list
                                 "updated_at": stamp, **values})
                 continue
             change = {k: values[k] for k in _FACTS if getattr(match, k) != values[k]}
-            if match.status_source != "circulation":
+            if match.status_source == "circulation":
+                change.pop("library", None)      # a floating copy's holding library is circulation's to say
+            else:
                 change.update({k: values[k] for k in ("status", "due_date") if getattr(match, k) != values[k]})
             if match.n != n:
                 change["n"] = n
@@ -154,6 +161,13 @@ def set_status(conn, copy_id: int, status: str, due_date: str = "", *, by: str =
     result = conn.execute(update(copies).where(copies.c.id == copy_id).values(
         status=status, due_date=due_date if status == "on_loan" else "", status_source=by,
         updated_at=stamp or datetime.now(timezone.utc)))
+    return bool(result.rowcount)
+
+
+def set_library(conn, copy_id: int, library: str, *, stamp: datetime | None = None) -> bool:
+    """Move a copy's holding library (a floating copy stays where it was returned); True when it exists."""
+    result = conn.execute(update(copies).where(copies.c.id == copy_id).values(
+        library=library, updated_at=stamp or datetime.now(timezone.utc)))
     return bool(result.rowcount)
 
 

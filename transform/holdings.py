@@ -22,7 +22,7 @@ from urllib.parse import quote
 from pyoxigraph import Literal, NamedNode
 
 from transform import bibframe, steps
-from vocab import libraries as libraries_vocab, statuses
+from vocab import item_types, libraries as libraries_vocab, statuses
 
 PROFILES = ("koha-952", "marc-852", "marcxchange-holdings")
 
@@ -197,6 +197,8 @@ class ItemFacts:
     due_date: str = ""
     note: str = ""
     item_id: str = ""            # barcode (952 $p, 876 $p) or the system's item number (876 $a)
+    item_type: str = ""          # vocab.item_types code: the copy's own code mapped, else the leader's
+    item_type_code: str = ""     # the copy's own item-type code as sent (952 $y), "" when none
 
 
 def _iso_date(value: str) -> str:
@@ -222,16 +224,24 @@ def koha_status(field) -> tuple[str, str]:
     return "available", ""
 
 
+def item_type(code: str, leader: str) -> str:
+    """A copy's item type: its own code (952 $y) when the vocabulary knows it, else what the record's leader
+    says (852 profiles carry no item type), else `book`."""
+    return item_types.from_code(code) or item_types.from_leader(leader)
+
+
 def _koha_facts(record) -> list[ItemFacts]:
     out = []
+    leader = str(record.leader or "")
     for f in record.get_fields("952"):
         status, due = koha_status(f)
+        code = _one(f, "y")
         out.append(ItemFacts(_one(f, "a") or _one(f, "b"), _one(f, "c"), _one(f, "o"), status, due, _one(f, "z"),
-                             _one(f, "p") or _one(f, "9")))
+                             _one(f, "p") or _one(f, "9"), item_type(code, leader), code))
     return out
 
 
-def _852_facts(fields: list) -> list[ItemFacts]:
+def _852_facts(fields: list, leader: str = "") -> list[ItemFacts]:
     locations = [f for f in fields if f.tag == "852"]
     units = [f for f in fields if f.tag in ("876", "877", "878")]
     out = []
@@ -247,7 +257,8 @@ def _852_facts(fields: list) -> list[ItemFacts]:
                 status = statuses.from_word(_one(unit, "j"))
                 due = _iso_date(_one(unit, "n")) if status == "on_loan" and _one(unit, "n") else ""
                 item_id = _one(unit, "p") or _one(unit, "a")
-            out.append(ItemFacts(_one(loc, "a"), place, shelf, status, due, note, item_id))
+            out.append(ItemFacts(_one(loc, "a"), place, shelf, status, due, note, item_id,
+                                 item_types.from_leader(leader)))
     return out
 
 
@@ -259,7 +270,8 @@ def read_items(record, profile: str, holdings=()) -> list[ItemFacts]:
         return _koha_facts(record)
     if profile not in PROFILES:
         return []
-    found = _852_facts(record.fields)
+    leader = str(record.leader or "")
+    found = _852_facts(record.fields, leader)
     for holding in holdings:
-        found += _852_facts(holding.fields)
+        found += _852_facts(holding.fields, leader)
     return found

@@ -1,5 +1,6 @@
 """The circulation desk for staff: check out (scan the card, then the items), check in (scan: where the
-book goes), and patron look-up with renewals.
+book goes, or that a lost book is found), mark a copy lost, and patron look-up with renewals, edits,
+blocks and replacement claims.
 
 Made for a barcode scanner and a keyboard: every screen is one form whose field has the focus, a scanner's
 Enter submits it, and the answer is one large message (role="status", or role="alert" when refused), no
@@ -20,10 +21,11 @@ from datetime import datetime, timezone
 from flask import Blueprint, abort, jsonify, request
 from flask_babel import gettext as _
 
-from circulation import offline, patrons as patron_store
-from circulation.service import local_day
+from circulation import offline
+from circulation.service import EDITABLE, local_day
+from circulation.tables import CATEGORIES
 from portal import services
-from portal.circulation_text import loan_dict, reason_text, status_text
+from portal.circulation_text import claim_dict, loan_dict, reason_text, status_text
 from portal.render import render
 from portal.staff import access
 from portal.views.staff import negotiate, staff_page
@@ -54,7 +56,8 @@ def _patron_view(card: str) -> dict | None:
             "category": patron.category, "library": patron.library, "status": patron.status,
             "block_reason": patron.block_reason, "birth_year": patron.birth_year,
             "guardian": patron.guardian_card, "loan_limit": status.loan_limit, "overdue": status.overdue,
-            "loans": [loan_dict(l, _today()) for l in circ.loans(card)]}
+            "language": patron.language, "loans": [loan_dict(l, _today()) for l in circ.loans(card)],
+            "claims": [claim_dict(c) for c in circ.claims(card=card)]}
 
 
 def _message(ok: bool, reason: str, text: str = "") -> dict:
@@ -112,11 +115,14 @@ def checkin():
                     found = services.libraries().by_id(result.to_library)
                     text = _("%(title)s: send it to %(library)s.", title=title,
                              library=found.name if found else result.to_library)
-                if result.reason == "not_on_loan":
-                    text += " " + reason_text("not_on_loan")
+                if result.floated:
+                    text = _("%(title)s: put it on the shelf here; it now belongs to this library.", title=title)
+                if result.reason in ("not_on_loan", "found"):
+                    text += " " + reason_text(result.reason)
                 message = {"ok": True, "reason": result.reason, "text": text}
                 result_data = {"barcode": result.item.barcode, "destination": result.destination,
-                               "to_library": result.to_library, "status": result.item.status,
+                               "to_library": result.to_library, "floated": result.floated,
+                               "found": result.reason == "found", "status": result.item.status,
                                "status_label": status_text(result.item.status)}
             else:
                 message, status = _message(False, result.reason), 404 if result.reason == "not_found" else 409
@@ -132,13 +138,16 @@ def patron():
     message, status = None, 200
     if card and found is None:
         message, status = _message(False, "patron_not_found"), 404
-    return render("desk_patron.html", {"card": card, "patron": found, "message": message}, status=status)
+    return render("desk_patron.html", {"card": card, "patron": found, "message": message,
+                                       "categories": CATEGORIES}, status=status)
 
 
 @bp.route("/staff/desk/patron/action", methods=["POST"])
+@bp.route("/staff/desk/patron/action.json", methods=["POST"], endpoint="patron_action_json")
 @staff_page
 def patron_action():
-    """Renew a loan, block or unblock: for a patron this staff member may serve."""
+    """Renew a loan, mark it lost, settle a claim, edit, block or unblock: for a patron this staff member
+    may serve (the service checks again and audits every change)."""
     form = _submitted()
     card = (form.get("card") or "").strip()
     found = _patron_view(card)
@@ -149,15 +158,33 @@ def patron_action():
         result = services.circulation().renew(card, form.get("barcode", ""), channel="desk")
         message = _message(True, "", _("Renewed until %(date)s.", date=result.loan.due_date.isoformat())) \
             if result.ok else _message(False, result.reason)
-    elif action in ("block", "unblock"):
-        reason = (form.get("block_reason") or "").strip() or _("Blocked at the desk")
-        with services.sql().begin() as conn:
-            patron_store.set_block(conn, card, reason if action == "block" else None)
-        message = _message(True, "", _("The card is blocked.") if action == "block" else _("The card is open again."))
+    elif action in ("block", "unblock", "edit"):
+        if action == "edit":
+            changes = {k: form.get(k, "") for k in EDITABLE if k in form and k not in ("status", "block_reason")}
+        else:
+            changes = {"status": "blocked" if action == "block" else "active",
+                       "block_reason": (form.get("block_reason") or "").strip() or _("Blocked at the desk")}
+        result = services.circulation().edit_patron(card, access.principal(), changes, client=request.remote_addr)
+        if not result.ok:
+            message = _message(False, result.reason, " ".join([reason_text(result.reason), *result.problems]))
+        elif action == "edit":
+            message = _message(True, "", _("Saved.") if result.changed else _("Nothing was changed."))
+        else:
+            message = _message(True, "", _("The card is blocked.") if action == "block"
+                               else _("The card is open again."))
+    elif action == "lost":
+        result = services.circulation().mark_lost(form.get("barcode", ""), access.principal(),
+                                                  client=request.remote_addr)
+        message = _lost_message(result)
+    elif action == "settle":
+        claim = form.get("claim", "")
+        done = claim.isdigit() and services.circulation().settle_claim(int(claim), access.principal(),
+                                                                       client=request.remote_addr)
+        message = _message(True, "", _("The claim is settled.")) if done else _message(False, "not_allowed")
     else:
         abort(400)
-    return render("desk_patron.html", {"card": card, "patron": _patron_view(card), "message": message},
-                  status=200 if message["ok"] else 409)
+    return render("desk_patron.html", {"card": card, "patron": _patron_view(card), "message": message,
+                                       "categories": CATEGORIES}, status=200 if message["ok"] else 409)
 
 
 def _offline():
@@ -221,3 +248,33 @@ def conflicts():
             message = _message(True, "", _("Applied.") if done.outcome == offline.RESOLVED else _("Dismissed."))
     rows = [{**c, "reason_text": _conflict_text(c["reason"])} for c in _offline().conflicts(who.library)]
     return render("desk_conflicts.html", {"conflicts": rows, "message": message}, status=status)
+
+
+
+def _lost_message(result) -> dict:
+    if not result.ok:
+        return _message(False, result.reason)
+    text = _("%(barcode)s is marked lost.", barcode=result.item.barcode)
+    if result.reason == "already_lost":
+        text = reason_text("already_lost")
+    if result.claim is not None and result.claim.amount:
+        text += " " + _("Replacement claim: %(amount)s kr.", amount=result.claim.amount)
+    return {"ok": True, "reason": result.reason, "text": text}
+
+
+@bp.route("/staff/desk/lost", methods=["POST"])
+@bp.route("/staff/desk/lost.json", methods=["POST"], endpoint="lost_json")
+@staff_page
+def lost():
+    """Mark a copy lost (one of this library's copies, or one it lent); a loan's patron gets a claim."""
+    barcode = (_submitted().get("barcode") or "").strip()
+    if not barcode:
+        return render("desk_checkin.html", {"message": _message(False, "missing", _("Scan an item.")),
+                                            "result": None}, status=400)
+    result = services.circulation().mark_lost(barcode, access.principal(), client=request.remote_addr)
+    message = _lost_message(result)
+    status = 200 if result.ok else 404 if result.reason == "not_found" else 403
+    data = {"barcode": result.item.barcode, "status": result.item.status,
+            "status_label": status_text(result.item.status),
+            "claim": claim_dict(result.claim) if result.claim else None} if result.ok else None
+    return render("desk_checkin.html", {"message": message, "result": data}, status=status)

@@ -210,3 +210,46 @@ def test_circulation_cube_is_listed_in_void(app):
     dataset = f"<{settings.base_uri}/statistics/circulation>"
     assert f"<http://rdfs.org/ns/void#subset> {dataset}" in body
     assert f"{dataset} <http://rdfs.org/ns/void#entities>" in body
+
+
+def test_desk_marks_lost_finds_again_settles_and_edits_a_patron(app):
+    staff_signin.add(app.config["GRENSELOS_SETTINGS"].database_url, "tromso-desk", "tromso", "librarian",
+                     staff_signin.PASSWORD)
+    client = app.test_client()
+    staff_signin.sign_in_client(client, "tromso-desk", staff_signin.PASSWORD)
+    html = client.get("/staff/desk/patron?card=N123456789").get_data(as_text=True)
+    token = CSRF.search(html).group(1)
+    assert 'id="edit-name"' in html and 'value="adult" selected' in html
+    assert client.post("/staff/desk/checkout.json", data={"csrf_token": token, "card": "N123456789",
+                                                          "barcode": "B000001"}).status_code == 200
+    page = client.get("/staff/desk/patron?card=N123456789").get_data(as_text=True)
+    assert 'value="lost"' in page
+    lost = client.post("/staff/desk/patron/action.json", data={"csrf_token": token, "card": "N123456789",
+                                                               "action": "lost", "barcode": "B000001"})
+    assert lost.status_code == 200, lost.get_data(as_text=True)
+    body = lost.get_json()
+    assert body["patron"]["loans"] == [] and [c["barcode"] for c in body["patron"]["claims"]] == ["B000001"]
+    shelf = client.post("/staff/desk/lost.json", data={"csrf_token": token, "barcode": "B000002"})
+    assert shelf.status_code == 200 and shelf.get_json()["result"]["status"] == "lost"
+    not_ours = client.post("/staff/desk/lost.json", data={"csrf_token": token, "barcode": "A000001"})
+    assert not_ours.status_code == 403 and not_ours.get_json()["message"]["reason"] == "not_allowed"
+    found = client.post("/staff/desk/checkin.json", data={"csrf_token": token, "barcode": "B000002"})
+    assert found.get_json()["result"]["found"] and found.get_json()["message"]["reason"] == "found"
+    claim = body["patron"]["claims"][0]["id"]
+    settled = client.post("/staff/desk/patron/action.json", data={"csrf_token": token, "card": "N123456789",
+                                                                  "action": "settle", "claim": str(claim)})
+    assert settled.status_code == 200 and settled.get_json()["patron"]["claims"] == []
+    edited = client.post("/staff/desk/patron/action.json", data={
+        "csrf_token": token, "card": "N123456789", "action": "edit", "name": "Kari Nordmann Hætta",
+        "email": "kari@example.org", "phone": "", "language": "se", "category": "adult"})
+    assert edited.status_code == 200 and edited.get_json()["patron"]["language"] == "se"
+    assert edited.get_json()["patron"]["name"] == "Kari Nordmann Hætta"
+    bad = client.post("/staff/desk/patron/action.json", data={"csrf_token": token, "card": "N123456789",
+                                                              "action": "edit", "email": "not-an-address"})
+    assert bad.status_code == 409 and bad.get_json()["message"]["reason"] == "invalid"
+    other = client.post("/staff/desk/patron/action", data={"csrf_token": token, "card": "ALTA1",
+                                                           "action": "edit", "name": "X"})
+    assert other.status_code == 404
+    with app.engine.connect() as conn:
+        events = {r.event for r in conn.execute(select(staff_events.c.event))}
+    assert {"patron_edited", "copy_marked_lost", "claim_settled"} <= events

@@ -110,3 +110,13 @@ def test_unknown_status_codes_are_refused(built):
     _settings, store, _backend = built
     with store.engine.begin() as conn, pytest.raises(ValueError):
         copies_store.set_status(conn, rows(store)[0].id, "borrowed")
+
+
+def test_copies_carry_their_item_type_from_952_y(built):
+    """Koha's sample: BK, MU and VM in 952 $y become book, music and film; the code as sent is kept."""
+    _settings, store, _backend = built
+    every = rows(store)
+    pairs = {(r.item_type_code, r.item_type) for r in every if r.item_type_code in ("BK", "MU", "VM")}
+    assert pairs == {("BK", "book"), ("MU", "music"), ("VM", "film")}
+    from vocab import item_types
+    assert {r.item_type for r in every} <= set(item_types.codes())
