@@ -92,7 +92,8 @@ def _catalogue(plan: Plan, paths: list[Path]) -> None:
                 if c.item_id:
                     barcodes[c.item_id] = rec.identifier
                 kept.append(c)
-            plan.records[rec.identifier] = (rec, kept)
+            earlier = plan.records.get(rec.identifier)      # the same record in two files: copies of both
+            plan.records[rec.identifier] = (rec, (earlier[1] if earlier else []) + kept)
     if paths and not readable and not plan.problems.get("broken_record"):
         raise NothingToRun("no catalogue file holds a MARC record")
     plan.counts["records"] = len(plan.records)

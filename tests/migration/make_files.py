@@ -44,7 +44,8 @@ def normarc(path: Path, records: int, copies_per: int = 1, prefix: str = "N", ow
 
 
 def broken(path: Path) -> None:
-    path.write_bytes(b"00120nam  2200049   4500001000800000\x1e" + b"garbage" * 5 + b"\x1d")
+    """Two records whose directories are broken (a truncated export)."""
+    path.write_bytes(b"00400nam  2200097   4500" + b"XYZ" * 30 + b"\x1e\x1d" + b"00300nam  2200049   45000010" + b"\x1d")
 
 
 def patrons_csv(path: Path, count: int, library: str = "tromso") -> None:
