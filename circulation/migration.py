@@ -163,7 +163,7 @@ def _patron_cards(path: Path) -> set[str]:
 
 
 def run(circulation, source: str, files: list[Path], *, patrons_file: Path | None = None,
-        loans_file: Path | None = None, dry_run: bool = False) -> Plan:
+        loans_file: Path | None = None, dry_run: bool = False, hash_pin=passwords.hash_password) -> Plan:
     """Check everything, then (unless `dry_run`) write it; the plan is the report."""
     settings = circulation.settings
     try:
@@ -182,7 +182,7 @@ def run(circulation, source: str, files: list[Path], *, patrons_file: Path | Non
     if patrons_file is not None:
         try:
             report = patron_import.import_file(engine, patrons_file, circulation, dry_run=dry_run,
-                                               hash_pin=_pin_hasher())
+                                               hash_pin=hash_pin, keep_known_pins=True)
         except (patron_import.HeaderError, UnicodeDecodeError) as exc:
             raise NothingToRun(str(exc)) from None
         plan.counts["patrons_new"] = report.added
@@ -200,17 +200,6 @@ def run(circulation, source: str, files: list[Path], *, patrons_file: Path | Non
         if not dry_run:
             _write_loans(plan, circulation)
     return plan
-
-
-def _pin_hasher():
-    """Hashing a PIN is slow on purpose; a migration meets the same few PINs many times."""
-    cache: dict[str, str] = {}
-
-    def hash_pin(pin: str) -> str:
-        if pin not in cache:
-            cache[pin] = passwords.hash_password(pin)
-        return cache[pin]
-    return hash_pin
 
 
 def _write_catalogue(plan: Plan, store: RecordStore, engine, settings) -> None:
