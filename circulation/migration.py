@@ -23,7 +23,8 @@ from sqlalchemy import select
 
 from accounts import passwords
 from circulation import patron_import
-from circulation.tables import loans, patrons
+from circulation.tables import copy_types, loans, patrons
+from core.errors import ConfigError
 from harvest.files import incoming
 from harvest.reader import FileRecord, read_records
 from harvest.store import RecordStore
@@ -168,7 +169,7 @@ def run(circulation, source: str, files: list[Path], *, patrons_file: Path | Non
     settings = circulation.settings
     try:
         src = settings.source(source)
-    except Exception as exc:    # the settings say why (unknown id, did you mean)
+    except ConfigError as exc:    # the settings say why (unknown id, did you mean)
         raise NothingToRun(str(exc)) from None
     if src.id not in circulation.circulating_sources:
         raise NothingToRun(f"source {src.id!r} does not lend (set circulation = true for it)")
@@ -237,7 +238,8 @@ def _write_loans(plan: Plan, circulation) -> None:
             conn.execute(loans.insert().values(
                 copy_id=copy.id, barcode=barcode, source=copy.source, identifier=copy.identifier, patron_id=p.id,
                 patron_category=p.category, patron_library=p.library,
-                item_type=circulation._item_type(conn, copy.id), library=lending, desk="migration",
+                item_type=conn.execute(select(copy_types.c.item_type).where(
+                    copy_types.c.copy_id == copy.id)).scalar() or "book", library=lending, desk="migration",
                 channel="desk", out_at=out_at or datetime.now(timezone.utc), due_date=due, renewals=0))
             copies_store.set_status(conn, copy.id, "on_loan", due.isoformat())
             written += 1
