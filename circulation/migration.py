@@ -133,6 +133,8 @@ def _loans(plan: Plan, conn, path: Path, cards_in_file: set[str]) -> None:
             due = date.fromisoformat((row.get("due_date") or "").strip())
             out_text = (row.get("out_at") or row.get("loan_date") or "").strip()
             out_at = datetime.fromisoformat(out_text) if out_text else None
+            if out_at is not None and out_at.tzinfo is None:
+                out_at = out_at.replace(tzinfo=timezone.utc)
         except ValueError:
             plan.problem("loan_bad_row", why="due_date/out_at is not an ISO date", **where)
             continue
@@ -217,30 +219,44 @@ def _write_catalogue(plan: Plan, store: RecordStore, engine, settings) -> None:
 
 
 def _write_loans(plan: Plan, circulation) -> None:
+    """All loans in one transaction; copies, open loans and item types read in chunks, not per row."""
     engine = circulation.engine
-    written = 0
+    table = copies_store.copies
+    wanted = sorted({barcode for _, barcode, _, _ in plan.loans})
+    rows, inserts = [], []
     with engine.begin() as conn:
         by_card = {r.card: r for r in conn.execute(select(patrons))}
+        by_barcode, open_by_copy, types = {}, {}, {}
+        for start in range(0, len(wanted), copies_store.CHUNK):
+            for r in conn.execute(select(table).where(table.c.source == plan.source,
+                                                      table.c.item_id.in_(wanted[start:start + copies_store.CHUNK]))):
+                by_barcode.setdefault(r.item_id, r)
+        ids = sorted(r.id for r in by_barcode.values())
+        for start in range(0, len(ids), copies_store.CHUNK):
+            chunk = ids[start:start + copies_store.CHUNK]
+            open_by_copy.update((r.copy_id, r) for r in conn.execute(select(loans).where(
+                loans.c.copy_id.in_(chunk), loans.c.returned_at.is_(None))))
+            types.update((r.copy_id, r.item_type) for r in conn.execute(select(copy_types).where(
+                copy_types.c.copy_id.in_(chunk))))
+        now = datetime.now(timezone.utc)
         for card, barcode, due, out_at in plan.loans:
-            copy = conn.execute(select(copies_store.copies).where(
-                copies_store.copies.c.source == plan.source, copies_store.copies.c.item_id == barcode)).first()
-            p = by_card.get(card)
+            copy, p = by_barcode.get(barcode), by_card.get(card)
             if copy is None or p is None:
                 continue
-            current = conn.execute(select(loans).where(loans.c.copy_id == copy.id,
-                                                       loans.c.returned_at.is_(None))).first()
+            current = open_by_copy.get(copy.id)
             if current is not None:
                 if current.patron_id != p.id:
                     plan.problem("copy_already_lent", file="", location="", card=card, barcode=barcode,
                                  why="the copy is already on loan to another patron")
                 continue
-            lending = circulation.home_library(copy)
-            conn.execute(loans.insert().values(
+            inserts.append(dict(
                 copy_id=copy.id, barcode=barcode, source=copy.source, identifier=copy.identifier, patron_id=p.id,
-                patron_category=p.category, patron_library=p.library,
-                item_type=conn.execute(select(copy_types.c.item_type).where(
-                    copy_types.c.copy_id == copy.id)).scalar() or "book", library=lending, desk="migration",
-                channel="desk", out_at=out_at or datetime.now(timezone.utc), due_date=due, renewals=0))
-            copies_store.set_status(conn, copy.id, "on_loan", due.isoformat())
-            written += 1
-    plan.counts["loans_written"] = written
+                patron_category=p.category, patron_library=p.library, item_type=types.get(copy.id, "book"),
+                library=circulation.home_library(copy), desk="migration", channel="desk", out_at=out_at or now,
+                due_date=due, renewals=0))
+            rows.append((copy.id, due))
+        for start in range(0, len(inserts), copies_store.CHUNK):
+            conn.execute(loans.insert(), inserts[start:start + copies_store.CHUNK])
+        for copy_id, due in rows:
+            copies_store.set_status(conn, copy_id, "on_loan", due.isoformat(), stamp=now)
+    plan.counts["loans_written"] = len(inserts)
