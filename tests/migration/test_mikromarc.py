@@ -63,6 +63,9 @@ def test_dry_run_then_apply_then_rerun(setup):
     with engine.connect() as conn:
         due = conn.execute(select(loans.c.due_date).where(loans.c.barcode == "M0000010")).scalar()
         normarc = conn.execute(select(copies).where(copies.c.item_id == "N0000010")).first()
+        stored = conn.execute(select(records.c.marcxml).where(records.c.identifier == "N1")).scalar()
+    assert 'tag="500"' in stored and "Originaltittel" in stored               # NORMARC 574 as a MARC 21 note
+    assert 'tag="019"' not in stored and 'tag="096"' not in stored and 'tag="876"' in stored
     assert due.isoformat() == "2027-01-02"                         # the export's due date, not re-dated
     assert normarc.location == "Barn" and normarc.call_number == "Eve" and normarc.library == "tromso"
     again = run(config, *args, "--json")
