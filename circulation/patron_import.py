@@ -15,7 +15,7 @@ file or already known), `status` (active/blocked/expired), `block_reason`, `expi
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -81,9 +81,10 @@ def _row_input(row: dict, library_of, problems: list) -> patron_store.PatronInpu
 
 
 def import_file(engine, path: Path, circulation, *, dry_run: bool = False,
-                hash_pin=passwords.hash_password) -> Report:
+                hash_pin=passwords.hash_password, keep_known_pins: bool = False) -> Report:
     """Import a CSV of patrons through `circulation` (a `circulation.service.Circulation`: which libraries
-    lend, and source id → library id)."""
+    lend, and source id → library id). `keep_known_pins`: a card already known keeps its PIN (a migration
+    rerun must not undo a PIN the patron changed since, nor spend half a second verifying each one)."""
     report = Report(dry_run=dry_run)
     with open(path, newline="", encoding="utf-8-sig") as f:
         sample = f.read(4096)
@@ -110,6 +111,8 @@ def import_file(engine, path: Path, circulation, *, dry_run: bool = False,
                 problems.append("more fields than the header names")
             p = _row_input(row, circulation.library_id, problems)
             new = p.card not in known
+            if keep_known_pins and not new:
+                p = replace(p, pin="")
             problems += patron_store.check(p, circulation.circulating_libraries, new=new)
             if p.card in seen:
                 problems.append("the same card appears earlier in the file")
