@@ -101,6 +101,20 @@ def import_(ctx, source_id, encoding, files):
 
 
 @cli.command()
+@click.option("--library", "source_id", required=True, help="Source (library) receiving the delivery.")
+@click.option("--dry-run", is_flag=True, help="Report what would match and be added; store nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable receipt.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@pass_ctx
+def receive(ctx, source_id, dry_run, as_json, file):
+    """Receive a shelf-ready delivery file: match records to works or add them, register every copy."""
+    from transform.receiving import receive as receive_file
+    receipt = receive_file(ctx.settings, ctx.store, source_id, file, dry_run=dry_run)
+    click.echo(json.dumps(receipt.as_json(), ensure_ascii=False, indent=1) if as_json else receipt.text(), nl=False)
+    sys.exit(0 if receipt.records and not receipt.count("unreadable") else 1)
+
+
+@cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_ctx
 def status(ctx, as_json):

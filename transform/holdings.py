@@ -247,6 +247,9 @@ def _852_facts(fields: list) -> list[ItemFacts]:
                 status = statuses.from_word(_one(unit, "j"))
                 due = _iso_date(_one(unit, "n")) if status == "on_loan" and _one(unit, "n") else ""
                 item_id = _one(unit, "p") or _one(unit, "a")
+            # No item field: an 852 may carry its one piece's barcode in $p (MARC 21 holdings, "piece
+            # designation"), as shelf-ready vendor files and plain MARC exports do.
+            item_id = item_id or (_one(loc, "p") if unit is None else "")
             out.append(ItemFacts(_one(loc, "a"), place, shelf, status, due, note, item_id))
     return out
 
