@@ -76,6 +76,7 @@ def harvest(ctx, source_ids, full, quiet):
                                 progress=not quiet)
     if not summaries:
         click.echo("nothing to harvest: no configured source has an oai_url")
+    _upgrade_short_records(ctx)
     failed = [s for s in summaries if s.failed]
     sys.exit(1 if failed else 0)
 
@@ -97,7 +98,15 @@ def import_(ctx, source_id, encoding, files):
         what = f"{f.unreadable} unreadable piece(s) quarantined (see `grenselos quarantine`)" if f.unreadable \
             else "the file holds nothing that looks like a record"
         click.echo(f"grenselos: {f.path}: no MARC record could be read ({f.format}): {what}", err=True)
+    _upgrade_short_records(ctx)
     sys.exit(1 if empty else 0)
+
+
+def _upgrade_short_records(ctx) -> None:
+    """Short records made at the desk take the national record for their ISBN once one has arrived."""
+    from transform.copy_cataloguing import upgrade
+    for source_id, identifier in upgrade(ctx.settings, ctx.store):
+        click.echo(f"{source_id}: short record {identifier} upgraded from the national bibliography")
 
 
 @cli.command()

@@ -29,6 +29,7 @@ from harvest import marcxml
 from harvest.marcdata import from_pymarc, to_slim
 from harvest.marcxml import to_pymarc
 from harvest.store import IncomingRecord
+from harvest.tables import records
 from transform import copies as copies_store
 from transform.cluster_keys import isbn13
 from transform.tables import cluster_keys, transform_records
@@ -251,8 +252,12 @@ def upgrade(settings, store) -> list[tuple[str, str]]:
     for source in settings.sources:
         if source.id in national:
             continue
-        for stored in store.iter_records(source.id, include_deleted=False):
-            if not stored.identifier.startswith(PREFIX) or not stored.marcxml or UPGRADE_MARK not in stored.marcxml:
+        with store.engine.connect() as conn:
+            local = [r.identifier for r in conn.execute(select(records.c.identifier).where(
+                records.c.source == source.id, records.c.identifier.like(f"{PREFIX}%"), records.c.deleted.is_(False)))]
+        for identifier in local:
+            stored = store.get(source.id, identifier)
+            if stored is None or not stored.marcxml or UPGRADE_MARK not in stored.marcxml:
                 continue
             record = to_pymarc(stored.marcxml)
             if not any(UPGRADE_MARK in _text(f) for f in record.get_fields("599")):

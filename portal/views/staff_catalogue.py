@@ -14,10 +14,14 @@ field, 401 without credentials, 409 for a barcode the library already has.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from flask import Blueprint, abort, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from werkzeug.utils import secure_filename
 
 from core.locks import Busy, writer_lock
 from harvest.store import RecordStore
@@ -27,6 +31,7 @@ from portal.staff import access, api_auth
 from portal.views.staff import negotiate, staff_page
 from transform import copies as copies_store
 from transform import copy_cataloguing as cataloguing
+from transform import receiving
 from transform.pipeline import run_transform
 from transform.tables import transform_records
 
@@ -145,3 +150,36 @@ def _shelves(library_id: str) -> list[str]:
             select(copies_store.copies.c.call_number).where(copies_store.copies.c.library == library_id,
                                                             copies_store.copies.c.call_number != "")
             .distinct().order_by(copies_store.copies.c.call_number).limit(200))]
+
+
+#: A delivery file may be far larger than any form (a season's books); only this route takes that much.
+DELIVERY_MAX_BYTES = 50 * 1024 * 1024
+
+
+@bp.route("/staff/receive", methods=["GET", "POST"])
+@bp.route("/staff/receive.json", endpoint="receive_json", methods=["GET", "POST"])
+@staff_page
+def receive_page():
+    """A shelf-ready delivery file uploaded and received in one step (the `grenselos receive` of a browser)."""
+    principal = access.principal()
+    data = {"receipt": None, "error": None}
+    status = 200
+    if request.method == "POST":
+        request.max_content_length = DELIVERY_MAX_BYTES
+        upload = request.files.get("delivery")
+        settings = services.settings()
+        try:
+            source = cataloguing.library_source(settings, principal.library)
+        except cataloguing.CatalogueError as exc:
+            data["error"], status = _message(exc), 400
+        else:
+            if upload is None or not upload.filename:
+                data["error"], status = _("Choose the delivery file."), 400
+            else:
+                with tempfile.TemporaryDirectory(dir=settings.data_dir) as folder:
+                    path = Path(folder) / (secure_filename(upload.filename) or "delivery.mrc")
+                    upload.save(path)
+                    receipt = receiving.receive(settings, _store(), source.id, path,
+                                                dry_run=request.form.get("dry_run") == "1")
+                data["receipt"] = receipt.as_json()
+    return render("staff_receive.html", data, status=status)

@@ -138,3 +138,18 @@ def test_the_page_shows_candidates_side_by_side_and_adds_the_copy(built):
     assert done.status_code == 303
     assert [c[2] for c in tromso_copies(store)] == ["03019000005"]
     assert "03019000005" in client.get(done.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_receive_page_takes_a_delivery_file(built, tmp_path):
+    _settings, store, app = built
+    client = app.test_client()
+    staff_signin.sign_in_client(client, user=USER, password=PASSWORD)
+    token = staff_signin.csrf_from(client, "/staff/receive")
+    path = write(tmp_path / "levering.mrc", [
+        book("bs1", ISBN_A, "Nordlys over Vardø", "Hansen, Kari", copies=[("03018000001", "839.82 Han")])])
+    with open(path, "rb") as fh:
+        answer = client.post("/staff/receive", data={"csrf_token": token, "delivery": (fh, "levering.mrc")},
+                             content_type="multipart/form-data")
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert "Matched (ISBN)" in answer.get_data(as_text=True) or "ISBN" in answer.get_data(as_text=True)
+    assert [c[2] for c in tromso_copies(store)] == ["03018000001"]
