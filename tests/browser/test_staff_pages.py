@@ -28,7 +28,7 @@ def test_a_librarian_signs_in_and_lands_on_the_staff_page(page, demo_portal_url)
     sign_in_page(page, demo_portal_url)
     assert page.url == demo_portal_url + "/staff"
     assert USER in page.inner_text("main .lead")
-    assert page.locator("ul.staff-sections a").count() == 7            # no staff admin for a librarian
+    assert page.locator("ul.staff-sections a").count() == 9            # no staff admin for a librarian
     page.goto(demo_portal_url + "/staff/login?lang=en")
     page.fill("#username", USER)
     page.fill("#password", "not the password")
