@@ -142,7 +142,8 @@ def marc_852(env, fields: list, writer: ItemWriter):
             writer.inner(item, SUBLOCATION, SUBLOCATION_CLS, "sublocation", sub)
             writer.inner(item, SHELFMARK, SHELFMARK_CLS, "shelfmark", shelf)
             writer.inner(item, NOTE, NOTE_CLS, "note", " ".join(_sub(loc, "z")))
-            if unit is None:
+            if unit is None:       # the 852's own piece designation ($p) is its one copy's barcode
+                writer.inner(item, IDENTIFIED_BY, BARCODE, "barcode", _one(loc, "p"), VALUE)
                 continue
             writer.inner(item, IDENTIFIED_BY, BARCODE, "barcode", _one(unit, "p"), VALUE)
             if _one(unit, "a") and _one(unit, "a") != _one(unit, "p"):
