@@ -77,6 +77,7 @@ def harvest(ctx, source_ids, full, quiet):
                                 progress=not quiet)
     if not summaries:
         click.echo("nothing to harvest: no configured source has an oai_url")
+    _upgrade_short_records(ctx)
     failed = [s for s in summaries if s.failed]
     sys.exit(1 if failed else 0)
 
@@ -98,7 +99,29 @@ def import_(ctx, source_id, encoding, files):
         what = f"{f.unreadable} unreadable piece(s) quarantined (see `grenselos quarantine`)" if f.unreadable \
             else "the file holds nothing that looks like a record"
         click.echo(f"grenselos: {f.path}: no MARC record could be read ({f.format}): {what}", err=True)
+    _upgrade_short_records(ctx)
     sys.exit(1 if empty else 0)
+
+
+def _upgrade_short_records(ctx) -> None:
+    """Short records made at the desk take the national record for their ISBN once one has arrived."""
+    from transform.copy_cataloguing import upgrade
+    for source_id, identifier in upgrade(ctx.settings, ctx.store):
+        click.echo(f"{source_id}: short record {identifier} upgraded from the national bibliography")
+
+
+@cli.command()
+@click.option("--library", "source_id", required=True, help="Source (library) receiving the delivery.")
+@click.option("--dry-run", is_flag=True, help="Report what would match and be added; store nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable receipt.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@pass_ctx
+def receive(ctx, source_id, dry_run, as_json, file):
+    """Receive a shelf-ready delivery file: match records to works or add them, register every copy."""
+    from transform.receiving import receive as receive_file
+    receipt = receive_file(ctx.settings, ctx.store, source_id, file, dry_run=dry_run)
+    click.echo(json.dumps(receipt.as_json(), ensure_ascii=False, indent=1) if as_json else receipt.text(), nl=False)
+    sys.exit(0 if receipt.records and not receipt.count("unreadable") else 1)
 
 
 @cli.command()

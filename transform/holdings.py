@@ -142,7 +142,8 @@ def marc_852(env, fields: list, writer: ItemWriter):
             writer.inner(item, SUBLOCATION, SUBLOCATION_CLS, "sublocation", sub)
             writer.inner(item, SHELFMARK, SHELFMARK_CLS, "shelfmark", shelf)
             writer.inner(item, NOTE, NOTE_CLS, "note", " ".join(_sub(loc, "z")))
-            if unit is None:
+            if unit is None:       # the 852's own piece designation ($p) is its one copy's barcode
+                writer.inner(item, IDENTIFIED_BY, BARCODE, "barcode", _one(loc, "p"), VALUE)
                 continue
             writer.inner(item, IDENTIFIED_BY, BARCODE, "barcode", _one(unit, "p"), VALUE)
             if _one(unit, "a") and _one(unit, "a") != _one(unit, "p"):
@@ -257,6 +258,9 @@ def _852_facts(fields: list, leader: str = "") -> list[ItemFacts]:
                 status = statuses.from_word(_one(unit, "j"))
                 due = _iso_date(_one(unit, "n")) if status == "on_loan" and _one(unit, "n") else ""
                 item_id = _one(unit, "p") or _one(unit, "a")
+            # No item field: an 852 may carry its one piece's barcode in $p (MARC 21 holdings, "piece
+            # designation"), as shelf-ready vendor files and plain MARC exports do.
+            item_id = item_id or (_one(loc, "p") if unit is None else "")
             out.append(ItemFacts(_one(loc, "a"), place, shelf, status, due, note, item_id,
                                  item_types.from_leader(leader)))
     return out

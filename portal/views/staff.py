@@ -59,6 +59,8 @@ def staff_page(view):
 def _sections(who) -> list[dict]:
     sections = [{"name": "desk", "title": _("Circulation desk"), "url": url_for("desk.checkout")},
                 {"name": "lists", "title": _("Lists"), "url": url_for("staff_lists.index")},
+                {"name": "catalogue", "title": _("Add a copy"), "url": url_for("staff_catalogue.page")},
+                {"name": "receive", "title": _("Receive a delivery"), "url": url_for("staff_catalogue.receive_page")},
                 {"name": "languages", "title": _("Language report"), "url": url_for("staff.languages")},
                 {"name": "sources", "title": _("Harvest health"), "url": url_for("staff_sources.sources")}]
     if who.role in roles.ADMINS:

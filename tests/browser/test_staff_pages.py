@@ -19,6 +19,8 @@ PAGES = {
     "audit": "/staff/audit",
     "sources": "/staff/sources",
     "source": "/staff/sources/kautokeino",
+    "catalogue": "/staff/catalogue",
+    "receive": "/staff/receive",
 }
 
 

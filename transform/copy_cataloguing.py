@@ -1,0 +1,274 @@
+"""Copy cataloguing in two scans: an ISBN, then a barcode and a shelf, and the copy exists.
+
+Why a local MARC record: the copies table is written by the transform stage from what a source's records
+say, and a re-harvest of the national record would take away a copy hung on it. So the library's own
+source gets a record of its own for the ISBN (identifier `local-<isbn13>`), a copy of the best record
+found with the library's holdings fields added (852 $a ISIL $h shelf $p barcode, or Koha's 952 for a
+koha-952 source). Being MARC in the record store, it is converted, clustered (by ISBN, into the same work
+as the record it came from), indexed, lent and carried by the OAI provider like any harvested record.
+
+The best record: records of the national bibliography source or another library of the county that share
+the ISBN, ranked by completeness (how many of the fields a patron and a cataloguer want are present:
+classification, subjects, summary, language codes, physical description ...); national first on a tie.
+
+No record anywhere: a short form (title, author, year) makes a minimal-level MARC 21 record (leader/17
+'7') marked "to be upgraded" in a local 599. `upgrade` replaces the description of every such record with
+the national record for its ISBN once one arrives (the harvest and import verbs call it), keeping the
+record's identifier and holdings fields, so the copies (matched by barcode) keep their ids and loans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pymarc import Field, Indicators, Record, Subfield
+from sqlalchemy import and_, select
+
+from core.errors import GrenselosError
+from harvest import marcxml
+from harvest.marcdata import from_pymarc, to_slim
+from harvest.marcxml import to_pymarc
+from harvest.store import IncomingRecord
+from harvest.tables import records
+from transform import copies as copies_store
+from transform.cluster_keys import isbn13
+from transform.tables import cluster_keys, transform_records
+from vocab import libraries as libraries_vocab
+
+PREFIX = "local-"
+UPGRADE_MARK = "Grenseløs: to be upgraded"
+HOLDING_TAGS = ("852", "876", "877", "878", "952")
+#: Fields whose presence makes a record more useful (classification, subjects, summary, languages,
+#: audience, physical description, edition, publication, series, contents, notes).
+INFORMATIVE = ("008", "020", "041", "082", "084", "090", "100", "245", "250", "260", "264", "300", "385",
+               "490", "505", "520", "521", "600", "610", "650", "651", "655", "700")
+
+
+class CatalogueError(GrenselosError):
+    """Bad input; `field` names the field of the request at fault."""
+
+    def __init__(self, field_name: str, message: str, code: str = "bad_request"):
+        super().__init__(message)
+        self.field, self.message, self.code = field_name, message, code
+
+
+class DuplicateBarcode(CatalogueError):
+    def __init__(self, barcode: str):
+        super().__init__("barcode", f"barcode {barcode} is already a copy of this library", code="duplicate")
+
+
+@dataclass
+class Candidate:
+    source: str
+    identifier: str
+    kind: str                   # national | public | school
+    library: str                # the library (source) name
+    completeness: int
+    title: str = ""
+    author: str = ""
+    year: str = ""
+    fields: list[tuple[str, str]] = field(default_factory=list)    # (tag, text) for the side-by-side view
+
+    def as_dict(self) -> dict:
+        return {"source": self.source, "identifier": self.identifier, "kind": self.kind, "library": self.library,
+                "completeness": self.completeness, "title": self.title, "author": self.author, "year": self.year,
+                "fields": [{"tag": t, "text": x} for t, x in self.fields]}
+
+
+@dataclass
+class Catalogued:
+    record: dict                # {"source", "identifier"} of the record the description came from
+    local: dict                 # {"source", "identifier"} of the library's own record holding the copy
+    short: bool                 # made from the short form ("to be upgraded")
+    copy: dict
+
+
+def normal_isbn(text: str) -> str:
+    found = isbn13((text or "").strip())
+    if not found:
+        raise CatalogueError("isbn", "not a valid ISBN-10 or ISBN-13")
+    return found
+
+
+def _text(f) -> str:
+    return " ".join(s.value for s in f.subfields) if not f.is_control_field() else f.data
+
+
+def _first(record: Record, tag: str, code: str) -> str:
+    for f in record.get_fields(tag):
+        for value in f.get_subfields(code):
+            return value.strip(" /:;,.")
+    return ""
+
+
+def completeness(record: Record) -> int:
+    present = {f.tag for f in record.fields}
+    return sum(1 for tag in INFORMATIVE if tag in present) + min(len(record.get_fields("650")), 5)
+
+
+def candidates(settings, store, isbn: str, library_source: str = "") -> list[Candidate]:
+    """Records elsewhere (national source, other county libraries) with this ISBN, best first."""
+    directory = libraries_vocab.directory(settings)
+    with store.engine.connect() as conn:
+        rows = list(conn.execute(
+            select(transform_records.c.source, transform_records.c.identifier)
+            .select_from(cluster_keys.join(transform_records, and_(
+                transform_records.c.source == cluster_keys.c.source,
+                transform_records.c.identifier == cluster_keys.c.identifier)))
+            .where(cluster_keys.c.key == f"isbn:{isbn}", transform_records.c.status == "ok")))
+    out = []
+    for row in rows:
+        if row.source == library_source or row.identifier.startswith(PREFIX):
+            continue
+        library = directory.by_source.get(row.source)
+        if library is None or not (library.kind == "national" or library.in_region):
+            continue
+        stored = store.get(row.source, row.identifier)
+        if stored is None or stored.deleted or not stored.marcxml:
+            continue
+        record = to_pymarc(stored.marcxml)
+        if record.get_fields("599") and any(UPGRADE_MARK in _text(f) for f in record.get_fields("599")):
+            continue
+        out.append(Candidate(row.source, row.identifier, library.kind, library.name, completeness(record),
+                             _first(record, "245", "a"), _first(record, "100", "a"),
+                             _first(record, "264", "c") or _first(record, "260", "c"),
+                             [(f.tag, _text(f)) for f in record.fields
+                              if f.tag in INFORMATIVE and not f.is_control_field()]))
+    out.sort(key=lambda c: (-c.completeness, c.kind != "national", c.source, c.identifier))
+    return out
+
+
+def short_record(isbn: str, title: str, author: str = "", year: str = "") -> Record:
+    """A minimal-level MARC 21 record from the short form, marked to be upgraded."""
+    if not (title or "").strip():
+        raise CatalogueError("title", "no record was found for this ISBN: give at least a title")
+    record = Record(force_utf8=True)
+    record.leader = record.leader[:5] + "nam" + record.leader[8:17] + "7" + record.leader[18:]
+    year = (year or "").strip()[:4]
+    record.add_field(Field(tag="008", data=f"{'':6}s{year or '    ':4}    xx            000 0 und d"))
+    record.add_field(Field(tag="020", indicators=Indicators(" ", " "), subfields=[Subfield("a", isbn)]))
+    if (author or "").strip():
+        record.add_field(Field(tag="100", indicators=Indicators("1", " "), subfields=[Subfield("a", author.strip())]))
+    record.add_field(Field(tag="245", indicators=Indicators("1" if author else "0", "0"),
+                           subfields=[Subfield("a", title.strip())]))
+    if year:
+        record.add_field(Field(tag="264", indicators=Indicators(" ", "1"), subfields=[Subfield("c", year)]))
+    record.add_field(Field(tag="599", indicators=Indicators(" ", " "), subfields=[Subfield("a", UPGRADE_MARK)]))
+    return record
+
+
+def _describe(base: Record, identifier: str, origin: str, holdings: list) -> Record:
+    """The library's own record: `base`'s description, its own 001, a 035 naming where it came from, and
+    the library's holdings fields."""
+    out = Record(force_utf8=True)
+    out.leader = base.leader
+    out.add_field(Field(tag="001", data=identifier))
+    for f in base.fields:
+        if f.tag in ("001", "003", "035") or f.tag in HOLDING_TAGS:
+            continue
+        out.add_field(f)
+    if origin:
+        out.add_field(Field(tag="035", indicators=Indicators(" ", " "), subfields=[Subfield("a", origin)]))
+    for f in holdings:
+        out.add_field(f)
+    return out
+
+
+def _holding(profile: str, isil: str, barcode: str, call_number: str) -> Field:
+    if profile == "koha-952":
+        return Field(tag="952", indicators=Indicators(" ", " "), subfields=[
+            Subfield("a", isil), Subfield("b", isil), Subfield("o", call_number), Subfield("p", barcode)])
+    return Field(tag="852", indicators=Indicators(" ", " "), subfields=[
+        Subfield("a", isil), Subfield("h", call_number), Subfield("p", barcode)])
+
+
+def _store(store, source_id: str, identifier: str, record: Record) -> None:
+    text = to_slim(from_pymarc(record, []))
+    store.upsert(source_id, [IncomingRecord(identifier=identifier, marcxml=text, checksum=marcxml.checksum(text),
+                                            control_number=identifier)])
+
+
+def library_source(settings, library_id: str):
+    library = libraries_vocab.directory(settings).get(library_id or "")
+    if library is None or not library.source:
+        raise CatalogueError("library", "your library has no catalogue source in this installation")
+    return settings.source(library.source)
+
+
+def catalogue_copy(settings, store, library_id: str, isbn: str, barcode: str, call_number: str, *,
+                   choice: tuple[str, str] | None = None, short: dict | None = None) -> Catalogued:
+    """Write the library's record for `isbn` with one more copy; the caller runs the transform."""
+    isbn = normal_isbn(isbn)
+    barcode = (barcode or "").strip()
+    call_number = (call_number or "").strip()
+    if not barcode or len(barcode) > 128 or not barcode.isprintable():
+        raise CatalogueError("barcode", "a barcode is 1-128 printable characters")
+    if not call_number or len(call_number) > 256:
+        raise CatalogueError("call_number", "a shelf (call number) is 1-256 characters")
+    source = library_source(settings, library_id)
+    with store.engine.connect() as conn:
+        taken = conn.execute(select(copies_store.copies.c.id).where(
+            copies_store.copies.c.item_id == barcode,
+            (copies_store.copies.c.library == library_id) | (copies_store.copies.c.source == source.id))).first()
+    if taken is not None:
+        raise DuplicateBarcode(barcode)
+    identifier = f"{PREFIX}{isbn}"
+    existing = store.get(source.id, identifier)
+    holdings = []
+    origin, used, is_short = "", None, False
+    if existing is not None and existing.marcxml and not existing.deleted:
+        base = to_pymarc(existing.marcxml)
+        holdings = [f for f in base.fields if f.tag in HOLDING_TAGS]
+        if any(barcode in f.get_subfields("p") for f in holdings):
+            raise DuplicateBarcode(barcode)
+        is_short = any(UPGRADE_MARK in _text(f) for f in base.get_fields("599"))
+        origin = next((s for f in base.get_fields("035") for s in f.get_subfields("a")), "")
+        used = {"source": source.id, "identifier": identifier}
+    else:
+        found = candidates(settings, store, isbn, source.id)
+        if choice:
+            found = [c for c in found if (c.source, c.identifier) == tuple(choice)] or found
+        if found:
+            best = found[0]
+            base = to_pymarc(store.get(best.source, best.identifier).marcxml)
+            origin = f"({best.source}){best.identifier}"
+            used = {"source": best.source, "identifier": best.identifier}
+        else:
+            short = short or {}
+            base = short_record(isbn, short.get("title", ""), short.get("author", ""), short.get("year", ""))
+            is_short = True
+            used = {"source": source.id, "identifier": identifier}
+    holdings.append(_holding(source.holdings, source.isil or library_id, barcode, call_number))
+    _store(store, source.id, identifier, _describe(base, identifier, origin, holdings))
+    return Catalogued(used, {"source": source.id, "identifier": identifier}, is_short,
+                      {"barcode": barcode, "call_number": call_number, "library": library_id})
+
+
+def upgrade(settings, store) -> list[tuple[str, str]]:
+    """Give every short record whose ISBN now has a national record that record's description (keeping
+    the identifier and holdings fields); returns the (source, identifier) pairs upgraded."""
+    national = {s.id for s in settings.sources if s.kind == "national"}
+    done = []
+    for source in settings.sources:
+        if source.id in national:
+            continue
+        with store.engine.connect() as conn:
+            local = [r.identifier for r in conn.execute(select(records.c.identifier).where(
+                records.c.source == source.id, records.c.identifier.like(f"{PREFIX}%"), records.c.deleted.is_(False)))]
+        for identifier in local:
+            stored = store.get(source.id, identifier)
+            if stored is None or not stored.marcxml or UPGRADE_MARK not in stored.marcxml:
+                continue
+            record = to_pymarc(stored.marcxml)
+            if not any(UPGRADE_MARK in _text(f) for f in record.get_fields("599")):
+                continue
+            isbn = stored.identifier[len(PREFIX):]
+            best = next((c for c in candidates(settings, store, isbn, source.id) if c.source in national), None)
+            if best is None:
+                continue
+            base = to_pymarc(store.get(best.source, best.identifier).marcxml)
+            holdings = [f for f in record.fields if f.tag in HOLDING_TAGS]
+            _store(store, source.id, stored.identifier,
+                   _describe(base, stored.identifier, f"({best.source}){best.identifier}", holdings))
+            done.append((source.id, stored.identifier))
+    return done
