@@ -13,7 +13,6 @@ written with `transform.copies.sync` (the same facts the next transform reads), 
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -104,13 +103,7 @@ def _catalogue(plan: Plan, paths: list[Path]) -> None:
 
 def _read_loans(path: Path) -> list[tuple[int, dict]]:
     with open(path, newline="", encoding="utf-8-sig") as f:
-        sample = f.read(4096)
-        f.seek(0)
-        try:
-            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        reader = csv.DictReader(f, dialect=dialect)
+        reader = patron_import.sniffed_reader(f)
         names = [n.strip().lower() for n in reader.fieldnames or []]
         missing = [n for n in LOAN_COLUMNS if n not in names]
         if missing:
@@ -154,13 +147,7 @@ def _loans(plan: Plan, conn, path: Path, cards_in_file: set[str]) -> None:
 
 def _patron_cards(path: Path) -> set[str]:
     with open(path, newline="", encoding="utf-8-sig") as f:
-        sample = f.read(4096)
-        f.seek(0)
-        try:
-            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        reader = csv.DictReader(f, dialect=dialect)
+        reader = patron_import.sniffed_reader(f)
         reader.fieldnames = [n.strip().lower() for n in reader.fieldnames or []]
         return {(r.get("card") or "").strip() for r in reader} - {""}
 

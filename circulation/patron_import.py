@@ -80,6 +80,18 @@ def _row_input(row: dict, library_of, problems: list) -> patron_store.PatronInpu
         keep_history=history in YES, expires_on=expires)
 
 
+
+def sniffed_reader(f) -> csv.DictReader:
+    """Rows of a delimited export as dicts, its delimiter (comma, semicolon or tab) told from the first 4 KB:
+    library systems export with whichever their locale likes."""
+    sample = f.read(4096)
+    f.seek(0)
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return csv.DictReader(f, dialect=dialect)
+
 def import_file(engine, path: Path, circulation, *, dry_run: bool = False,
                 hash_pin=passwords.hash_password, keep_known_pins: bool = False) -> Report:
     """Import a CSV of patrons through `circulation` (a `circulation.service.Circulation`: which libraries
@@ -87,13 +99,7 @@ def import_file(engine, path: Path, circulation, *, dry_run: bool = False,
     rerun must not undo a PIN the patron changed since, nor spend half a second verifying each one)."""
     report = Report(dry_run=dry_run)
     with open(path, newline="", encoding="utf-8-sig") as f:
-        sample = f.read(4096)
-        f.seek(0)
-        try:
-            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        reader = csv.DictReader(f, dialect=dialect)
+        reader = sniffed_reader(f)
         if not reader.fieldnames:
             raise HeaderError(f"{path}: no header row")
         reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]

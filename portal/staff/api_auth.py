@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort
+from flask import abort, redirect, request, url_for
 from flask_babel import gettext as _
 
 from accounts import Principal, roles
 from portal.errors import error_response
+from portal.render import wants_json
 from portal.staff import access
 
 REALM = "Grenseløs"
@@ -27,6 +28,16 @@ def unauthorized():
     response.headers["WWW-Authenticate"] = f'Basic realm="{REALM}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def staff_or_sign_in() -> Principal:
+    """The signed-in staff member; anyone else is sent to sign in (a page) or gets 401 (JSON)."""
+    found = access.principal()
+    if found is None:
+        if wants_json():
+            abort(unauthorized())
+        abort(redirect(url_for("staff.login", next=request.full_path.rstrip("?")), code=303))
+    return found
 
 
 def require_api_staff(view):

@@ -40,14 +40,7 @@ def _private(response):
 
 # -- who ------------------------------------------------------------------------------------------------
 
-def _staff():
-    """The signed-in staff member; a page sends the others to sign in, JSON gets 401."""
-    principal = access.principal()
-    if principal is None:
-        if wants_json():
-            abort(api_auth.unauthorized())
-        abort(redirect(url_for("staff.login", next=request.full_path.rstrip("?")), code=303))
-    return principal
+_staff = api_auth.staff_or_sign_in
 
 
 def _actor(principal) -> Actor:

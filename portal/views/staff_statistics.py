@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, abort, request
 
 from accounts import roles
 from circulation import statistics
 from portal import services
-from portal.render import render, wants_json
-from portal.staff import access, api_auth
+from portal.render import render
+from portal.staff import api_auth
 from vocab.languages import STATISTICS_GROUPS
 
 bp = Blueprint("staff_statistics", __name__)
@@ -29,13 +29,7 @@ def _private(response):
     return response
 
 
-def _staff():
-    principal = access.principal()
-    if principal is None:
-        if wants_json():
-            abort(api_auth.unauthorized())
-        abort(redirect(url_for("staff.login", next=request.full_path.rstrip("?")), code=303))
-    return principal
+_staff = api_auth.staff_or_sign_in
 
 
 def _name(library_id: str) -> str:

@@ -24,7 +24,9 @@ UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 #: Desk transactions happen at the signed-in person's own library; a patron of another is not found.
 DESK = ("/staff/desk/checkout", "/staff/desk/checkout.json", "/staff/desk/checkin", "/staff/desk/checkin.json",
         "/staff/desk/sync",        # the signed-in person's own library: the body names no library
-        "/staff/desk/lost", "/staff/desk/lost.json")     # the service refuses another library's copies (403)
+        "/staff/desk/lost", "/staff/desk/lost.json",     # the service refuses another library's copies (403)
+        # cataloguing and deliveries add copies to the signed-in person's own library: the body names none
+        "/api/staff/copies", "/staff/catalogue", "/staff/catalogue.json", "/staff/receive", "/staff/receive.json")
 
 
 @pytest.fixture
