@@ -30,6 +30,7 @@ lists = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("updated_by", String(128), nullable=False, default=""),
     Index("ix_lists_publish", "publish_at", "unpublish_at"),
+    sqlite_autoincrement=True,        # a deleted list's id is never given to another (its URL is published)
 )
 
 list_owners = Table(

@@ -173,3 +173,12 @@ def test_every_staff_lists_route_refuses_another_librarys_list(staff, app, clien
     signed_out = app.test_client()
     assert signed_out.get("/staff/lists.json").status_code == 401
     assert signed_out.get("/staff/lists").status_code == 303
+
+
+def test_a_deleted_lists_id_is_never_given_to_another_list(staff, client):
+    """Feeds, widgets and links on municipal web pages name a list by its id: after a delete they must
+    find nothing, not somebody else's list."""
+    first = _create(client)
+    assert client.delete(f"/api/lists/{first}", headers=_basic(KARASJOK)).status_code == 200
+    second = _create(client)
+    assert second != first and client.get(f"/lists/{first}").status_code == 404

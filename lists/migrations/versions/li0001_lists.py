@@ -37,6 +37,7 @@ def upgrade():
         _ts("created_at", nullable=False),
         _ts("updated_at", nullable=False),
         sa.Column("updated_by", sa.String(128), nullable=False, server_default=""),
+        sqlite_autoincrement=True,    # a deleted list's id is never reused: feeds and widgets link to it
     )
     op.create_index("ix_lists_publish", "lists", ["publish_at", "unpublish_at"])
     op.create_table(
