@@ -21,7 +21,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from circulation import statistics as stats
 from transform import bibframe
-from transform.statistics import QB, STAT
+from transform.statistics import QB, STAT, dataset_header
 
 GRAPH = "graph/circulation-statistics"
 DATASET = "statistics/circulation"
@@ -31,7 +31,7 @@ INDICATORS = ("loans", "renewals", "ill_loans_out", "ill_loans_in", "active_borr
 DIMENSIONS = ("library", "period", "indicator", "itemType", "ageGroup", "languageGroup")
 
 _N, _L = NamedNode, Literal
-TYPE, LABEL = _N(bibframe.RDF + "type"), _N(bibframe.RDFS + "label")
+TYPE = _N(bibframe.RDF + "type")
 XSD_INT, XSD_BOOL = _N(bibframe.XSD + "integer"), _N(bibframe.XSD + "boolean")
 
 
@@ -60,24 +60,12 @@ def cells(report: dict) -> Iterable[tuple[str, str, str, str, str, int | None]]:
 
 def cube_triples(base_uri: str, reports: Iterable[dict], library_iri: Callable[[str], str]) -> list[Triple]:
     ds = dataset_uri(base_uri)
-    dsd = _N(ds.value + "#structure")
-    out = [
-        Triple(ds, TYPE, _N(QB + "DataSet")),
-        Triple(ds, TYPE, _N(bibframe.VOID + "Dataset")),
-        Triple(ds, LABEL, _L("Circulation per library and year", language="en")),
-        Triple(ds, _N(bibframe.DCTERMS + "title"), _L("Circulation per library and year", language="en")),
-        Triple(ds, _N(bibframe.DCTERMS + "title"), _L("Utlån per bibliotek og år", language="nb")),
-        Triple(ds, _N(bibframe.DCTERMS + "description"), _L(
-            "What the National Library's annual public-library statistics ask of each library: loans and "
-            "renewals, loans by item type and children/adults, inter-library loans in and out, active "
-            "borrowers, stock, additions and withdrawals; and loans of Sami, Kven, Finnish and Russian books "
-            "per month. Cells that could identify a reader are suppressed (stat:suppressed true, no count).",
-            language="en")),
-        Triple(ds, _N(QB + "structure"), dsd),
-        Triple(ds, _N(bibframe.DCTERMS + "isPartOf"), _N(f"{base_uri.rstrip('/')}/dataset")),
-        Triple(ds, _N(bibframe.VOID + "sparqlEndpoint"), _N(f"{base_uri.rstrip('/')}/sparql")),
-        Triple(dsd, TYPE, _N(QB + "DataStructureDefinition")),
-    ]
+    dsd, out = dataset_header(
+        ds, base_uri, "Circulation per library and year", "Utlån per bibliotek og år",
+        "What the National Library's annual public-library statistics ask of each library: loans and renewals, "
+        "loans by item type and children/adults, inter-library loans in and out, active borrowers, stock, "
+        "additions and withdrawals; and loans of Sami, Kven, Finnish and Russian books per month. Cells that "
+        "could identify a reader are suppressed (stat:suppressed true, no count).")
     components = [(name, "dimension", "DimensionProperty") for name in DIMENSIONS]
     components += [("count", "measure", "MeasureProperty"), ("suppressed", "attribute", "AttributeProperty")]
     for order, (name, role, kind) in enumerate(components, 1):

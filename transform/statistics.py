@@ -205,6 +205,27 @@ def _segment(iri: str) -> str:
     return quote(prefix + tail, safe="")
 
 
+def dataset_header(ds: NamedNode, base_uri: str, title_en: str, title_nb: str,
+                   description_en: str) -> tuple[NamedNode, list[Triple]]:
+    """(structure node, triples) that open every Data Cube of the installation: the dataset as qb:DataSet
+    and void:Dataset, its titles, part of the whole dataset, its SPARQL endpoint, its structure."""
+    n, lit = NamedNode, Literal
+    dsd = n(ds.value + "#structure")
+    base = base_uri.rstrip("/")
+    return dsd, [
+        Triple(ds, TYPE, n(QB + "DataSet")),
+        Triple(ds, TYPE, n(bibframe.VOID + "Dataset")),
+        Triple(ds, LABEL, lit(title_en, language="en")),
+        Triple(ds, n(bibframe.DCTERMS + "title"), lit(title_en, language="en")),
+        Triple(ds, n(bibframe.DCTERMS + "title"), lit(title_nb, language="nb")),
+        Triple(ds, n(bibframe.DCTERMS + "description"), lit(description_en, language="en")),
+        Triple(ds, n(QB + "structure"), dsd),
+        Triple(ds, n(bibframe.DCTERMS + "isPartOf"), n(f"{base}/dataset")),
+        Triple(ds, n(bibframe.VOID + "sparqlEndpoint"), n(f"{base}/sparql")),
+        Triple(dsd, TYPE, n(QB + "DataStructureDefinition")),
+    ]
+
+
 def cube_triples(base_uri: str, rows: Iterable[Observation]) -> list[Triple]:
     """The Data Cube: dataset, its structure, the component properties, one observation per row.
 
@@ -212,23 +233,11 @@ def cube_triples(base_uri: str, rows: Iterable[Observation]) -> list[Triple]:
     """
     n, lit = NamedNode, Literal
     ds = dataset_uri(base_uri)
-    dsd = n(ds.value + "#structure")
-    out = [
-        Triple(ds, TYPE, n(QB + "DataSet")),
-        Triple(ds, TYPE, n(bibframe.VOID + "Dataset")),
-        Triple(ds, LABEL, lit("Holdings per library and language", language="en")),
-        Triple(ds, n(bibframe.DCTERMS + "title"), lit("Holdings per library and language", language="en")),
-        Triple(ds, n(bibframe.DCTERMS + "title"), lit("Bestand per bibliotek og språk", language="nb")),
-        Triple(ds, n(bibframe.DCTERMS + "description"), lit(
-            "For each library and language: how many instances the library holds at least one item of, "
-            "and how many items. Languages are the catalogued language codes of the work, or the language "
-            "Grenseløs detected where that is what the language facet uses. Updated by every transform run.",
-            language="en")),
-        Triple(ds, n(QB + "structure"), dsd),
-        Triple(ds, n(bibframe.DCTERMS + "isPartOf"), n(f"{base_uri.rstrip('/')}/dataset")),
-        Triple(ds, n(bibframe.VOID + "sparqlEndpoint"), n(f"{base_uri.rstrip('/')}/sparql")),
-        Triple(dsd, TYPE, n(QB + "DataStructureDefinition")),
-    ]
+    dsd, out = dataset_header(ds, base_uri, "Holdings per library and language", "Bestand per bibliotek og språk",
+                              "For each library and language: how many instances the library holds at least one "
+                              "item of, and how many items. Languages are the catalogued language codes of the "
+                              "work, or the language Grenseløs detected where that is what the language facet "
+                              "uses. Updated by every transform run.")
     components = (("library", "dimension", "Library", "DimensionProperty", bibframe.BF + "Organization"),
                   ("language", "dimension", "Language", "DimensionProperty", bibframe.BF + "Language"),
                   ("instances", "measure", "Instances held", "MeasureProperty", bibframe.XSD + "integer"),
