@@ -31,7 +31,7 @@
   }
   function reachable() {
     if (navigator.onLine === false) { return Promise.resolve(false); }
-    var options = timeout(4000);
+    var options = timeout(10000);            // a busy server is slow, not gone: queue only when it is silent
     options.cache = "no-store";
     options.credentials = "same-origin";
     options.headers = {"Accept": "application/json"};
