@@ -111,6 +111,8 @@ def parse(body: bytes) -> Message:
         elif record is not None:
             bib.append((_text(record, "n:BibliographicRecordIdentifierCode") or _text(record, "n:AgencyId"),
                         _text(record, "n:BibliographicRecordIdentifier")))
+        elif b.find("n:ItemIdentifierValue", {"n": NS}) is not None:      # Koha's NNCIPP backend writes ISBNs so
+            bib.append((_text(b, "n:ItemIdentifierType") or "ISBN", _text(b, "n:ItemIdentifierValue")))
     problems = tuple(Problem(_text(p, "n:ProblemType"), _text(p, "n:ProblemDetail"), _text(p, "n:ProblemElement"),
                              _text(p, "n:ProblemValue")) for p in node.findall("n:Problem", {"n": NS}))
     return Message(
