@@ -113,8 +113,9 @@ def parse(body: bytes) -> Message:
                         _text(record, "n:BibliographicRecordIdentifier")))
         elif b.find("n:ItemIdentifierValue", {"n": NS}) is not None:      # Koha's NNCIPP backend writes ISBNs so
             bib.append((_text(b, "n:ItemIdentifierType") or "ISBN", _text(b, "n:ItemIdentifierValue")))
+    found = [node] if service == "Problem" else node.findall("n:Problem", {"n": NS})   # NCIPMessage's own Problem
     problems = tuple(Problem(_text(p, "n:ProblemType"), _text(p, "n:ProblemDetail"), _text(p, "n:ProblemElement"),
-                             _text(p, "n:ProblemValue")) for p in node.findall("n:Problem", {"n": NS}))
+                             _text(p, "n:ProblemValue")) for p in found)
     return Message(
         service=service,
         from_agency=_text(header, "n:FromAgencyId/n:AgencyId") if header is not None else "",

@@ -46,7 +46,7 @@ def troms(tmp_path):
         [{"agency": KOHA, "name": "Koha bibliotek", "endpoint": peer_server.url + "/ncip", "token": SECRET}],
         LoopbackServer())
     add_copies(county.engine, "tromso", 3)
-    add_record(county.engine, "tromso", "rec2", "r2", "9788202000002")
+    add_record(county.engine, "tromso", "rec2", "r2", "9788202000004")
     county.koha = koha
     yield county
     county.close()
@@ -122,9 +122,11 @@ def test_recorded_messages_we_do_not_serve_get_a_problem(troms, name, problem):
 
 def test_peers_are_authenticated_and_bad_input_is_a_problem_not_an_error(troms):
     lookup = messages.lookup_agency(KOHA, TROMSO)
-    agency = post(troms, lookup)
-    assert agency.service == "LookupAgencyResponse" and not agency.problems and b"NNCIPP 1.0" in messages.serialize(
-        messages.response("LookupAgency", TROMSO, KOHA)[0]) or True
+    client = troms.app.test_client()
+    raw = client.post("/ncip", data=lookup, headers={"Authorization": f"Bearer {SECRET}"}).data
+    agency = messages.parse(raw)
+    assert agency.service == "LookupAgencyResponse" and not agency.problems and agency.agency == TROMSO
+    assert b"NNCIPP 1.0" in raw and "Tromsø bibliotek".encode() in raw
     assert [p.type for p in post(troms, lookup, token="wrong").problems] == ["Agency Authentication Failed"]
     assert [p.type for p in post(troms, messages.lookup_agency("NO-9999999", TROMSO)).problems] == ["Unknown Agency"]
     assert [p.type for p in post(troms, messages.lookup_agency(KOHA, "NO-1111111")).problems] == ["Unknown Agency"]
