@@ -157,11 +157,11 @@ class InterLibraryLoans:
         """(source, identifier, ClusterKeys) of a record's public id `{source}-{record_id}`, or None."""
         for source in self.settings.sources:
             if public_id.startswith(source.id + "-"):
-                r = conn.execute(select(transform_records.c.identifier, transform_records.c.keys).where(
+                r = conn.execute(select(transform_records.c.identifier, transform_records.c["keys"]).where(
                     transform_records.c.source == source.id,
                     transform_records.c.record_id == public_id[len(source.id) + 1:])).first()
                 if r is not None:
-                    return source.id, r.identifier, ClusterKeys.from_json(r.keys)
+                    return source.id, r.identifier, ClusterKeys.from_json(r._mapping["keys"])
         return None
 
     def _records_sharing(self, conn, isbns) -> list[tuple[str, str]]:

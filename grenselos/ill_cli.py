@@ -49,12 +49,11 @@ def list_(obj, library, open_only):
 
 
 def _step(name: str, method: str, doc: str):
-    @ill.command(name)
+    @ill.command(name, help=doc)
     @click.argument("request_id", type=int)
     @click.pass_obj
     def command(obj, request_id):
         _report(getattr(_ill(obj), method)(request_id))
-    command.__doc__ = doc
     return command
 
 
