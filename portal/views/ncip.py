@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, request
 from flask_babel import gettext as _
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from circulation.ill import InterLibraryLoans
-from circulation.ncip import responder
+from circulation.ncip import messages, responder
 from portal import services
 from portal.circulation_text import reason_text
 from portal.render import render
@@ -38,7 +39,14 @@ def endpoint():
         abort(404)
     auth = request.headers.get("Authorization", "")
     token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
-    body = responder.answer(_ill(), request.get_data(cache=False), token=token, client=request.remote_addr or "")
+    try:
+        received = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        body = messages.problem_response(None, messages.Problem(
+            "Invalid Message Syntax Error", "the message is larger than this responder accepts", "NCIPMessage",
+            scheme=messages.MESSAGING))
+    else:
+        body = responder.answer(_ill(), received, token=token, client=request.remote_addr or "")
     return Response(body, status=200, mimetype="application/xml")
 
 

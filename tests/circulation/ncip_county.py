@@ -46,11 +46,12 @@ def add_record(engine, source: str, identifier: str, record_id: str, isbn: str) 
 class County:
     """One Grenseløs installation: settings, database, the portal on loopback, and its ILL service."""
 
-    def __init__(self, data_dir, sources: list[dict], peers: list[dict], server: LoopbackServer):
+    def __init__(self, data_dir, sources: list[dict], peers: list[dict], server: LoopbackServer,
+                 database_url: str = ""):
         from portal.app import create_app
         self.settings = core_settings.from_dict({
             "data_dir": str(data_dir), "base_uri": "http://grenselos.test", "sources": sources,
-            "ncip": {"enabled": True, "peers": peers}})
+            "database_url": database_url, "ncip": {"enabled": True, "peers": peers}})
         self.engine = engine_for(self.settings.database_url)
         migrate(self.engine)
         self.app = create_app(self.settings, {"TESTING": True, "SECRET_KEY": "ncip-test-" + "x" * 32})

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from circulation import statistics
 from circulation.ncip import messages, schema
 from circulation.tables import loans
-from tests.circulation.conftest import add_copies, add_patron
+from tests.circulation.conftest import add_copies
 from tests.circulation.ncip_county import County, LoopbackServer, add_record
 
 HERE = Path(__file__).with_name("ncip_messages")
@@ -38,13 +38,13 @@ class KohaPeer:
 
 
 @pytest.fixture
-def troms(tmp_path):
+def troms(tmp_path, db_url):
     koha = KohaPeer()
     peer_server = LoopbackServer(koha)
     county = County(tmp_path / "troms", [
         {"id": "tromso", "name": "Tromsø bibliotek", "isil": TROMSO, "municipality": "Tromsø", "circulation": True}],
         [{"agency": KOHA, "name": "Koha bibliotek", "endpoint": peer_server.url + "/ncip", "token": SECRET}],
-        LoopbackServer())
+        LoopbackServer(), db_url)
     add_copies(county.engine, "tromso", 3)
     add_record(county.engine, "tromso", "rec2", "r2", "9788202000004")
     county.koha = koha
@@ -133,6 +133,22 @@ def test_peers_are_authenticated_and_bad_input_is_a_problem_not_an_error(troms):
     assert [p.type for p in post(troms, b"<not-xml").problems] == ["Invalid Message Syntax Error"]
     assert [p.type for p in post(troms, b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]>"
                                          b"<x>&e;</x>").problems] == ["Invalid Message Syntax Error"]
+    assert [p.type for p in post(troms, b"<x>" + b"y" * 70_000 + b"</x>").problems] == ["Invalid Message Syntax Error"]
     item = post(troms, messages.lookup_item(KOHA, TROMSO, "B000003"))
     assert item.service == "LookupItemResponse" and item.item_id == "B000003"
     assert [p.type for p in post(troms, messages.lookup_item(KOHA, TROMSO, "NOPE")).problems] == ["Unknown Item"]
+
+
+@pytest.mark.parametrize("peer, complaint", [
+    ({"agency": KOHA}, "neither a token"),
+    ({"agency": "not an isil", "token": "x"}, "ISIL"),
+    ({"agency": KOHA, "token": "x", "endpoint": "ftp://x"}, "URL"),
+])
+def test_peer_settings_are_checked(tmp_path, peer, complaint):
+    from core import settings as core_settings
+    from core.errors import ConfigError
+    with pytest.raises(ConfigError, match=complaint):
+        core_settings.from_dict({"data_dir": str(tmp_path), "ncip": {"peers": [peer]}})
+    twice = {"agency": KOHA, "addresses": ["127.0.0.1"]}
+    with pytest.raises(ConfigError, match="duplicate NCIP peer"):
+        core_settings.from_dict({"data_dir": str(tmp_path), "ncip": {"peers": [twice, twice]}})
