@@ -21,15 +21,13 @@ from datetime import datetime, timezone
 from circulation.ill import InterLibraryLoans
 from circulation.ncip import messages
 from circulation.ncip.messages import GENERAL, MESSAGING, SERVICE_ERRORS, Message, Problem
-from transform.copies import copies
 from sqlalchemy import select
+
+from transform.copies import copies
+from vocab import statuses
 
 log = logging.getLogger(__name__)
 
-#: Our copy statuses (vocab.statuses) as NCIP circulation statuses.
-CIRCULATION_STATUS = {"available": "Available On Shelf", "on_loan": "On Loan", "in_transit":
-                      "In Transit Between Library Locations", "lost": "Lost", "missing": "Missing",
-                      "on_order": "On Order", "reference": "Available For Pickup"}
 
 
 def _now() -> datetime:
@@ -111,8 +109,7 @@ def lookup_item(ill, library, m: Message, problem) -> bytes:
     title = ill.circ.titles(record) if record else ""
     if title:
         messages.add(messages.add(fields, "BibliographicDescription"), "Title", title)
-    messages.add(fields, "CirculationStatus", CIRCULATION_STATUS.get(copy.status, "Circulation Status Undefined"),
-                 scheme=messages.CIRCULATION_STATUS)
+    messages.add(fields, "CirculationStatus", statuses.get(copy.status).ncip, scheme=messages.CIRCULATION_STATUS)
     due = messages.day_of(copy.due_date) if copy.due_date else None
     if due is not None:
         messages.add(fields, "DateDue", messages.timestamp(due))

@@ -136,6 +136,9 @@ def test_peers_are_authenticated_and_bad_input_is_a_problem_not_an_error(troms):
     assert [p.type for p in post(troms, b"<x>" + b"y" * 70_000 + b"</x>").problems] == ["Invalid Message Syntax Error"]
     item = post(troms, messages.lookup_item(KOHA, TROMSO, "B000003"))
     assert item.service == "LookupItemResponse" and item.item_id == "B000003"
+    raw = client.post("/ncip", data=messages.lookup_item(KOHA, TROMSO, "B000003"),
+                      headers={"Authorization": f"Bearer {SECRET}"}).data
+    assert b">Available On Shelf</ns1:CirculationStatus>" in raw and schema.errors(raw) == []
     assert [p.type for p in post(troms, messages.lookup_item(KOHA, TROMSO, "NOPE")).problems] == ["Unknown Item"]
 
 
