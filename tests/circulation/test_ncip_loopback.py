@@ -26,7 +26,8 @@ SECRET = "between-counties"
 def counties(tmp_path):
     troms_server, nordland_server = LoopbackServer(), LoopbackServer()
     troms = County(tmp_path / "troms", [
-        {"id": "tromso", "name": "Tromsø bibliotek", "isil": TROMSO, "municipality": "Tromsø", "circulation": True}],
+        {"id": "tromso", "name": "Tromsø bibliotek", "isil": TROMSO, "municipality": "Tromsø", "circulation": True},
+        {"id": "alta", "name": "Alta bibliotek", "isil": "NO-2012000", "municipality": "Alta", "circulation": True}],
         [{"agency": BODO, "name": "Bodø bibliotek", "endpoint": nordland_server.url + "/ncip", "token": SECRET,
           "addresses": ["127.0.0.1"]}], troms_server)
     nordland = County(tmp_path / "nordland", [
@@ -98,6 +99,12 @@ def test_a_loan_from_another_county_end_to_end(counties):
 
     page = client.get("/staff/ill")
     assert page.status_code == 200 and "BODO000001" in page.get_data(as_text=True)
+    staff_signin.add(troms.settings.database_url, "alta-desk", "alta", "librarian", staff_signin.PASSWORD)
+    alta = troms.app.test_client()
+    staff_signin.sign_in_client(alta, "alta-desk", staff_signin.PASSWORD)
+    other = alta.post("/staff/ill.json", data={"csrf_token": staff_signin.csrf_from(alta, "/staff/ill"),
+                                               "action": "cancel", "id": str(home["id"])})
+    assert other.status_code == 404 and other.get_json()["requests"] == []      # Tromsø's request, not Alta's
 
 
 def test_the_command_line_asks_and_cancels(counties, tmp_path):
