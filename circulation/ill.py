@@ -44,6 +44,7 @@ NO_ISIL = "ill_no_isil"
 UNKNOWN_REQUEST = "ill_unknown_request"
 WRONG_STATE = "ill_wrong_state"
 RECORD_NOT_FOUND = "ill_record_not_found"
+NO_ISBN = "ill_no_isbn"
 PATRON_NOT_FOUND = "patron_not_found"
 NOT_ALLOWED = "not_allowed"
 
@@ -221,6 +222,8 @@ class InterLibraryLoans:
             records = ([found[:2]] if found else []) + self._records_sharing(conn, wanted)
             if self.available_in_county(conn, records):
                 return IllResult(False, AVAILABLE_IN_COUNTY)
+        if not wanted:                   # our record ids mean nothing to another library's system
+            return IllResult(False, NO_ISBN)
         agency = self.agency_of(p.library)
         if not agency:
             return IllResult(False, NO_ISIL)

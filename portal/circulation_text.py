@@ -38,6 +38,7 @@ def reason_text(reason: str) -> str:
         "ill_unknown_request": _("No such inter-library loan request."),
         "ill_wrong_state": _("That cannot be done with this request now."),
         "ill_record_not_found": _("No record has this id."),
+        "ill_no_isbn": _("The record has no ISBN to ask other libraries by."),
     }.get(reason, reason)
 
 

@@ -38,9 +38,10 @@ def add_record(engine, source: str, identifier: str, record_id: str, isbn: str) 
     with engine.begin() as conn:
         conn.execute(insert(transform_records).values(
             source=source, identifier=identifier, record_id=record_id, status="ok", triples=0, updated_at=now,
-            keys=ClusterKeys(isbns=(isbn,)).to_json()))
-        conn.execute(insert(cluster_keys).values(key=f"isbn:{isbn}", source=source, identifier=identifier,
-                                                 title_key=""))
+            keys=ClusterKeys(isbns=(isbn,) if isbn else ()).to_json()))
+        if isbn:
+            conn.execute(insert(cluster_keys).values(key=f"isbn:{isbn}", source=source, identifier=identifier,
+                                                     title_key=""))
 
 
 class County:

@@ -38,6 +38,7 @@ def counties(tmp_path):
     add_record(troms.engine, "tromso", "rec1", "r1", ISBN)
     add_patron(troms.engine, "N000000001", library="tromso")
     add_patron(troms.engine, "N000000002", library="tromso")
+    add_record(troms.engine, "tromso", "rec9", "r9", "")                 # a record without an ISBN
     add_copies(nordland.engine, "bodo", 1, prefix="BODO")          # BODO000001, the same ISBN
     add_record(nordland.engine, "bodo", "rec1", "x1", ISBN)
     yield troms, nordland
@@ -135,6 +136,9 @@ token_env = "NCIP_TEST_TOKEN"
     cancelled = runner.invoke(cli, ["--config", str(config), "ill", "cancel", str(home["id"])], env=env)
     assert cancelled.exit_code == 0, cancelled.output
     assert state(troms)["state"] == state(nordland)["state"] == "cancelled"
+    no_isbn = runner.invoke(cli, ["--config", str(config), "ill", "request", "--card", "N000000001",
+                                  "--record", "tromso-r9"], env=env)
+    assert no_isbn.exit_code == 1 and '"ill_no_isbn"' in no_isbn.output
     wrong = runner.invoke(cli, ["--config", str(config), "ill", "request", "--card", "N000000001",
                                 "--record", "tromso-r1"], env={"NCIP_TEST_TOKEN": "not-the-secret"})
     assert wrong.exit_code == 1 and "Agency Authentication Failed" in wrong.output
