@@ -272,7 +272,8 @@ NCIP_PEER = (
 )
 
 SECTIONS = {"harvest": HARVEST, "search": SEARCH, "sparql": SPARQL, "oai": OAI, "portal": PORTAL, "staff": STAFF,
-            "mail": MAIL, "scheduler": SCHEDULER, "circulation": CIRCULATION, "sip2": SIP2, "ncip": NCIP}
+            "mail": MAIL, "scheduler": SCHEDULER, "circulation": CIRCULATION, "sip2": SIP2}
+SECTIONS["ncip"] = NCIP
 
 
 def _table_class(name: str, spec: tuple[Setting, ...]) -> type:

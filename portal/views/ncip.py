@@ -63,8 +63,12 @@ def state_text(state: str) -> str:
     }.get(state, state)
 
 
-def _view(row: dict) -> dict:
-    return {**row, "state_label": state_text(row["state"])}
+def _view(row: dict, ill: InterLibraryLoans) -> dict:
+    peer = ill.peer(row["peer"])
+    name = (peer.name if peer is not None else "") or row["peer"]
+    return {**row, "state_label": state_text(row["state"]), "peer_name": name,
+            "direction": _("Borrowing from %(library)s", library=name) if row["role"] == "borrowing"
+            else _("Lending to %(library)s", library=name)}
 
 
 @bp.route("/staff/ill", methods=["GET", "POST"], endpoint="page")
@@ -111,6 +115,6 @@ def page():
                 status = 200 if result.ok else 409
         else:
             message, status = {"ok": False, "reason": "invalid", "text": reason_text("invalid")}, 400
-    requests = [_view(r) for r in ill.requests(who.library)]
+    requests = [_view(r, ill) for r in ill.requests(who.library)]
     return render("staff_ill.html", {"message": message, "requests": requests, "actions": list(ACTIONS),
                                      "enabled": services.settings().ncip.enabled}, status=status)
