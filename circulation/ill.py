@@ -190,12 +190,10 @@ class InterLibraryLoans:
                 isbn = isbn13(value)
                 if isbn:
                     records += self._records_sharing(conn, [isbn])
-            else:
+            else:                    # OwnerLocalRecordID: our public record id, or the record's own identifier
                 found = self._record(conn, value)
-                if found is not None:
-                    records.append(found[:2])
-                source = self.directory.get(library).source if self.directory.get(library) else ""
-                records.append((source, value))
+                own = self.directory.get(library)
+                records.append(found[:2] if found is not None else (own.source if own else "", value))
         if not records:
             return []
         rows = conn.execute(select(copies).where(

@@ -24,6 +24,13 @@ from portal.views.staff import negotiate, staff_page
 from portal.views.staff_admin import _submitted
 
 bp = Blueprint("ncip", __name__)
+bp.before_request(negotiate)
+
+
+@bp.after_request
+def _private(response):
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 #: The staff actions on one request, by the button's `action` value.
 ACTIONS = ("ship", "receive", "lend", "return", "renew", "cancel")

@@ -108,6 +108,12 @@ def test_recorded_koha_isbn_request_and_its_cancellation(troms):
     cancelled = post(troms, recorded("koha_CancelRequestItem.xml"))
     assert cancelled.service == "CancelRequestItemResponse" and not cancelled.problems
     assert [r["state"] for r in troms.ill.requests()] == ["cancelled"]
+
+    by_record = post(troms, messages.request_item(KOHA, TROMSO, request_id="2347", user="user001", record="rec3"))
+    assert not by_record.problems and by_record.item_id == "B000003"          # OwnerLocalRecordID
+    unknown = post(troms, messages.request_item(KOHA, TROMSO, request_id="2348", user="user001",
+                                                isbns=["9788202000011"]))
+    assert [p.type for p in unknown.problems] == ["Unknown Item"]
     again = post(troms, recorded("koha_ItemShipped.xml"))           # nothing of request 2345 here
     assert [p.type for p in again.problems] == ["Unknown Request"]
 
