@@ -21,6 +21,7 @@ PAGES = {
     "source": "/staff/sources/kautokeino",
     "catalogue": "/staff/catalogue",
     "receive": "/staff/receive",
+    "ill": "/staff/ill",
 }
 
 
