@@ -4,6 +4,7 @@ each county's `[[ncip.peers]]` can name the other's URL."""
 
 from __future__ import annotations
 
+import io
 import threading
 from datetime import datetime, timezone
 
@@ -19,14 +20,25 @@ from transform.tables import cluster_keys, transform_records
 
 
 class LoopbackServer:
-    """A WSGI app on a loopback port; the app may be set after the port is known."""
+    """A WSGI app on a loopback port; the app may be set after the port is known. Every POST it serves is
+    kept as (request body, response body) in `exchanges`, for the schema check of both."""
 
     def __init__(self, app=None):
         self.app = app
-        self.server = make_server("127.0.0.1", 0, lambda environ, start: self.app(environ, start), threaded=True)
+        self.exchanges: list[tuple[bytes, bytes]] = []
+        self.server = make_server("127.0.0.1", 0, self._serve, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def _serve(self, environ, start_response):
+        if environ["REQUEST_METHOD"] != "POST":
+            return self.app(environ, start_response)
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        answer = b"".join(self.app(environ, start_response))
+        self.exchanges.append((body, answer))
+        return [answer]
 
     def close(self):
         self.server.shutdown()

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from circulation import statistics
+from circulation.ncip import messages, schema
 from circulation.tables import loans
 from grenselos.cli import cli
 from tests import staff_signin
@@ -97,6 +98,14 @@ def test_a_loan_from_another_county_end_to_end(counties):
         assert statistics.annual(conn, "bodo", year)["ill_loans_out"] == 1
     with troms.engine.connect() as conn:
         assert statistics.annual(conn, "tromso", year)["ill_loans_in"] == 1
+
+    for county in (troms, nordland):                   # every message each side got, and every answer, is NCIP 2.02
+        assert len(county.server.exchanges) >= 2
+        for received, answered in county.server.exchanges:
+            assert schema.errors(received) == [] and schema.errors(answered) == [], (received, answered)
+    services = {messages.parse(r).service for county in (troms, nordland) for r, _ in county.server.exchanges}
+    assert services == {"RequestItem", "ItemShipped", "ItemReceived", "RenewItem"}
+    assert len(troms.server.exchanges) + len(nordland.server.exchanges) == 6     # calls 3, 4, 5, renew, 6, 7
 
     page = client.get("/staff/ill")
     assert page.status_code == 200 and "BODO000001" in page.get_data(as_text=True)
