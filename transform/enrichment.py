@@ -55,6 +55,7 @@ class Diff:
     identifier: str
     record_id: str
     missing: list[str]
+    title: str = ""
     offers: list[Offer] = field(default_factory=list)
     overlays: list[dict] = field(default_factory=list)       # what was accepted before, and its state
 
@@ -64,7 +65,7 @@ class Diff:
 
     def as_dict(self) -> dict:
         return {"source": self.source, "identifier": self.identifier, "id": f"{self.source}-{self.record_id}",
-                "missing": self.missing, "gain": self.gain, "offers": [o.as_dict() for o in self.offers],
+                "title": self.title, "missing": self.missing, "gain": self.gain, "offers": [o.as_dict() for o in self.offers],
                 "overlays": self.overlays}
 
 
@@ -131,7 +132,8 @@ def diff(settings, store, conn, source: str, identifier: str, record_id: str = "
     current = overlays.merge(harvested, rows).record
     table = groups()
     out = Diff(source, identifier, record_id or "", [g for g, spec in table.items()
-                                                      if not readings.has(current, spec.reading)])
+                                                      if not readings.has(current, spec.reading)],
+               readings.first(harvested, "title"))
     out.overlays = [{"id": r.id, "group": r.group_name, "status": r.status,
                      "superseded": r.status == overlays.SUPERSEDED or readings.has(harvested, table[r.group_name].reading)
                      if r.group_name in table else False,
