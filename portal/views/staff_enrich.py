@@ -13,6 +13,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from accounts import audit
 from core.locks import Busy, writer_lock
@@ -103,7 +104,8 @@ def record(record_id):
         d = enrichment.diff(settings, store, conn, source, identifier, local_id)
     if request.args.get("added", "").isdigit():
         count = int(request.args["added"])
-        notice = _("%(num)s groups of fields added.", num=count) if count else _("Nothing was added.")
+        notice = ngettext("%(num)s group of fields added.", "%(num)s groups of fields added.", count) \
+            if count else _("Nothing was added.")
     data = _page_data(d)
     data["notice"] = notice
     return render("staff_enrich.html", data)
