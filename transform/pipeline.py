@@ -32,7 +32,7 @@ from transform.cluster_rules import load_ignore_list
 from transform.clusters import ClusterChanges, Clusterer, Member, _chunks
 from transform.graphstore import GraphStore
 from transform import language_detection, language_graph, languages_store
-from transform import copies as copies_store, overlays, statistics as stats
+from transform import copies as copies_store, copy_cataloguing, overlays, statistics as stats
 from harvest.marcdata import from_pymarc, to_slim
 from transform.holdings import library_iri
 from transform.holdings import read_items
@@ -124,6 +124,7 @@ class Pipeline:
         summaries = []
         for source in sources:
             summaries.append(self._run_source(source, full))
+        summaries += self._upgrade_short_records(summaries)
         for source_id, count in self._apply_overrides().items():
             summary = next((s for s in summaries if s.source == source_id), None)
             if summary is None:
@@ -336,6 +337,28 @@ class Pipeline:
         self._facts[row.identifier] = stats.record_facts(triples, self.settings.base_uri)
         self._copies[row.identifier] = read_items(record, source.holdings, holdings)
         return triples
+
+    def _upgrade_short_records(self, summaries: list[TransformSummary]) -> list[TransformSummary]:
+        """Once a national record for a short record's ISBN is converted (so clustering knows its ISBN),
+        the short record takes its description at once (`copy_cataloguing.upgrade`, copies kept) and its
+        library's source is converted again: the next harvest of the national source upgrades it, whether
+        the harvest came from the scheduler or the command line."""
+        national = {s.id for s in self.settings.sources if s.kind == "national"}
+        if not any(s.source in national and (s.new or s.changed) for s in summaries):
+            return []
+        done = copy_cataloguing.upgrade(self.settings, self.records)
+        out = []
+        for source_id in sorted({source_id for source_id, _identifier in done}):
+            for identifier in [i for s_id, i in done if s_id == source_id]:
+                self._tell(f"{source_id}: short record {identifier} upgraded from the national bibliography")
+            summary = next((s for s in summaries if s.source == source_id), None)
+            again = self._run_source(self.settings.source(source_id), False)
+            if summary is None:
+                out.append(again)
+            else:
+                summary.converted += again.converted
+                summary.changed += again.changed
+        return out
 
     def _merge_overlays(self, conn, source, parsed: list, stamp: datetime) -> list:
         """Each record with its library's enrichment overlays merged (transform.overlays); a group the
