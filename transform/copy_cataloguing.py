@@ -13,7 +13,8 @@ classification, subjects, summary, language codes, physical description ...); na
 
 No record anywhere: a short form (title, author, year) makes a minimal-level MARC 21 record (leader/17
 '7') marked "to be upgraded" in a local 599. `upgrade` replaces the description of every such record with
-the national record for its ISBN once one arrives (the harvest and import verbs call it), keeping the
+the national record for its ISBN once one arrives (the transform calls it after converting national
+records, so the scheduler's harvest → transform chain upgrades without another step), keeping the
 record's identifier and holdings fields, so the copies (matched by barcode) keep their ids and loans.
 """
 
