@@ -10,7 +10,10 @@ enrich only their own library's records (a county administrator: any); every acc
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, request, url_for
+import threading
+import time
+
+from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -31,6 +34,10 @@ bp = Blueprint("staff_enrich", __name__)
 bp.before_request(negotiate)
 
 RECORD_ENRICHED = "record_enriched"
+#: The batch view reads every record of the library that shares a work with another (a MARC parse or
+#: more each), so it is built at most once per this many seconds per library, and again after an acceptance.
+BATCH_TTL = 300
+_lock = threading.Lock()
 
 #: What a person reads for each group of enrichment.table.
 GROUP_LABELS = {"subjects": _l("Subjects"), "summary": _l("Summary"), "classification": _l("Classification"),
@@ -94,6 +101,7 @@ def record(record_id):
                              client=access.client_address(), target=f"{source}:{identifier}",
                              detail="; ".join(f"{o.group} from {o.from_source}:{o.from_identifier}" for o in chosen))
         if chosen:
+            _forget(source)
             try:
                 with writer_lock(settings.data_dir, wait=30):
                     run_transform(settings, store, [source], progress=False)
@@ -124,9 +132,30 @@ def batch():
         return render("staff_enrich_batch.html", {"records": [], "problems": [], "library": who.library,
                                                   "error": _("Your library has no catalogue of its own in "
                                                              "this installation.")}, status=400)
-    with services.sql().connect() as conn:
-        found, problems = enrichment.batch(settings, _store(), conn, source.id)
+    found, problems = _batch(settings, source.id)
     return render("staff_enrich_batch.html", {
         "library": who.library, "error": None, "problems": problems,
         "records": [{**_page_data(d), "url": url_for("staff_enrich.record", record_id=f"{d.source}-{d.record_id}")}
                     for d in found]})
+
+
+def _cache() -> dict:
+    return current_app.extensions.setdefault("grenselos", {}).setdefault("enrichment_batches", {})
+
+
+def _forget(source: str) -> None:
+    with _lock:
+        _cache().pop(source, None)
+
+
+def _batch(settings, source: str):
+    cache = _cache()
+    with _lock:
+        cached = cache.get(source)
+        if cached and time.monotonic() - cached[0] < BATCH_TTL:
+            return cached[1]
+    with services.sql().connect() as conn:
+        found = enrichment.batch(settings, _store(), conn, source)
+    with _lock:
+        cache[source] = (time.monotonic(), found)
+    return found
