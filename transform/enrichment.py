@@ -96,10 +96,11 @@ def _offer_fields(found) -> list[OverlayField]:
     return out
 
 
-def _mates(settings, store, conn, source: str, identifier: str) -> list:
+def _mates(settings, store, conn, source: str, identifier: str, cluster: str | None = None) -> list:
     """The other records of the cluster, as parsed MARC, best first (national, then most complete)."""
-    cluster = conn.execute(select(transform_records.c.cluster_id).where(
-        transform_records.c.source == source, transform_records.c.identifier == identifier)).scalar()
+    if cluster is None:
+        cluster = conn.execute(select(transform_records.c.cluster_id).where(
+            transform_records.c.source == source, transform_records.c.identifier == identifier)).scalar()
     if not cluster:
         return []
     directory = libraries_vocab.directory(settings)
@@ -122,13 +123,18 @@ def _mates(settings, store, conn, source: str, identifier: str) -> list:
     return [(m[2], m[3], m[4], m[5]) for m in out]
 
 
-def diff(settings, store, conn, source: str, identifier: str, record_id: str = "") -> Diff:
-    """What the record lacks and what its cluster offers (an empty `offers` when nothing)."""
-    stored = store.get(source, identifier)
-    if stored is None or stored.deleted or not stored.marcxml:
-        raise NotFound(f"{source}:{identifier}")
-    rows = overlays.rows_for(conn, source, [identifier]).get(identifier, [])
-    harvested = to_pymarc(stored.marcxml)
+def diff(settings, store, conn, source: str, identifier: str, record_id: str = "", *,
+         marcxml: str | None = None, rows: list | None = None, cluster: str | None = None) -> Diff:
+    """What the record lacks and what its cluster offers (an empty `offers` when nothing). `marcxml` and
+    `rows` (its overlay rows) when the caller has read them already (the batch view)."""
+    if marcxml is None:
+        stored = store.get(source, identifier)
+        if stored is None or stored.deleted or not stored.marcxml:
+            raise NotFound(f"{source}:{identifier}")
+        marcxml = stored.marcxml
+    if rows is None:
+        rows = overlays.rows_for(conn, source, [identifier]).get(identifier, [])
+    harvested = to_pymarc(marcxml)
     current = overlays.merge(harvested, rows).record
     table = groups()
     out = Diff(source, identifier, record_id or "", [g for g, spec in table.items()
@@ -143,7 +149,7 @@ def diff(settings, store, conn, source: str, identifier: str, record_id: str = "
                      "at": r.created_at.isoformat(timespec="seconds")} for r in rows]
     if not out.missing:
         return out
-    mates = _mates(settings, store, conn, source, identifier)
+    mates = _mates(settings, store, conn, source, identifier, cluster)
     for name in out.missing:
         spec = table[name]
         for mate_source, mate_identifier, library, record in mates:
@@ -164,13 +170,19 @@ def batch(settings, store, conn, source: str, limit: int = 100) -> tuple[list[Di
     tr = transform_records
     sizes = (select(tr.c.cluster_id, func.count().label("n")).where(tr.c.status == "ok")
              .group_by(tr.c.cluster_id).subquery())
-    rows = conn.execute(select(tr.c.identifier, tr.c.record_id)
-                        .select_from(tr.join(sizes, and_(sizes.c.cluster_id == tr.c.cluster_id, sizes.c.n > 1)))
-                        .where(tr.c.source == source, tr.c.status == "ok").order_by(tr.c.record_id)).all()
+    shared = {r.identifier: (r.record_id, r.cluster_id) for r in conn.execute(
+        select(tr.c.identifier, tr.c.record_id, tr.c.cluster_id)
+        .select_from(tr.join(sizes, and_(sizes.c.cluster_id == tr.c.cluster_id, sizes.c.n > 1)))
+        .where(tr.c.source == source, tr.c.status == "ok"))}
+    accepted = overlays.rows_for(conn, source, shared)
     found, problems = [], []
-    for row in rows:
+    for row in store.iter_records(source, include_deleted=False, record_type="bib"):    # one read, in pages
+        if row.identifier not in shared or not row.marcxml:
+            continue
         try:
-            d = diff(settings, store, conn, source, row.identifier, row.record_id)
+            record_id, cluster = shared[row.identifier]
+            d = diff(settings, store, conn, source, row.identifier, record_id, marcxml=row.marcxml,
+                     rows=accepted.get(row.identifier, []), cluster=cluster)
         except NotFound:
             continue
         except Exception as exc:  # noqa: BLE001 - one unreadable record never hides the others

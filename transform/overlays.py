@@ -143,13 +143,16 @@ def _set_position(record, tag: str, position: str, value: str) -> None:
 
 
 def merge(record, rows) -> Merged:
-    """The record with its active overlays added; a group the source now has itself is not applied."""
-    out = Merged(copy.deepcopy(record))
-    table = groups()
+    """The record with its active overlays added; a group the source now has itself is not applied.
+    Without active overlays the record itself comes back (not a copy)."""
     by_group: dict[str, list] = defaultdict(list)
     for row in rows:
         if row.status == ACTIVE:
             by_group[row.group_name].append(row)
+    if not by_group:
+        return Merged(record)
+    out = Merged(copy.deepcopy(record))
+    table = groups()
     for name, members in by_group.items():
         group = table.get(name)
         if group is not None and readings.has(record, group.reading):
