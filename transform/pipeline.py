@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from sqlalchemy import bindparam, insert, select, tuple_, update
 
+from harvest.marcdata import from_pymarc, to_slim
 from harvest.marcxml import to_pymarc
 from transform import changes as change_log, descriptions, library_graph
 from transform.cluster_keys import keys_for
@@ -33,9 +34,7 @@ from transform.clusters import ClusterChanges, Clusterer, Member, _chunks
 from transform.graphstore import GraphStore
 from transform import language_detection, language_graph, languages_store
 from transform import copies as copies_store, copy_cataloguing, overlays, statistics as stats
-from harvest.marcdata import from_pymarc, to_slim
-from transform.holdings import library_iri
-from transform.holdings import read_items
+from transform.holdings import library_iri, read_items
 from transform.tables import clusters, transform_records, transform_state
 from core.locks import writer_lock
 from libraries import calendar as library_calendar
