@@ -37,7 +37,7 @@ def create_app(settings: settings_mod.Settings | None = None, test_config: dict 
     from portal.views import staff_admin, staff_lists
     from portal.views import ncip
     from portal.views import changes, health, oai, resources, sparql, vocabulary, void
-    from portal.views import staff_catalogue, staff_sources, staff_statistics
+    from portal.views import staff_catalogue, staff_enrich, staff_sources, staff_statistics
 
     app = Portal(__name__, static_folder="static", template_folder="templates")
     app.config["GRENSELOS_SETTINGS"] = settings or load_settings()
@@ -66,7 +66,7 @@ def create_app(settings: settings_mod.Settings | None = None, test_config: dict 
     template_helpers.init_app(app)
     for module in (search, record, libraries, languages, api, staff, staff_admin, staff_lists, lists, saved, resources,
                    sparql, void, oai, changes, vocabulary, health, about, staff_sources, patron, desk,
-                   staff_catalogue):
+                   staff_catalogue, staff_enrich):
         app.register_blueprint(module.bp)
     app.register_blueprint(staff_statistics.bp)
     app.register_blueprint(ncip.bp)

@@ -1,6 +1,7 @@
 """The metadata an OAI-PMH record carries, in each offered format, built from the stores.
 
-MARC is served as harvested (the raw record in the record store), re-namespaced: libraries send
+MARC is served as harvested (the raw record in the record store, or, for a record a library enriched,
+the harvested record with its overlays merged by the transform: `transform.overlays`), re-namespaced: libraries send
 MARCXML slim or marcxchange and a harvester asking for one must get that one. `marcxchange` adds the
 record's separate holdings records (linked by 004) in the same collection, the shape Norwegian
 union catalogues exchange. `oai_dc` is a plain crosswalk of the main fields; `bibframe` is the

@@ -36,6 +36,7 @@ from sqlalchemy import and_, func, literal, or_, select, tuple_
 
 from harvest.tables import records
 from transform.changes import record_languages
+from transform import overlays
 from transform.tables import transform_records
 from vocab.languages import SAMI_GROUP
 from portal.oai_metadata import metadata_for
@@ -443,6 +444,8 @@ class OaiProvider:
                                              records.c.control_number)
                                       .where(tuple_(records.c.source, records.c.identifier).in_(wanted))):
                     marc[(r.source, r.identifier)] = (r.marcxml, r.control_number)
+                for key, text in overlays.merged_marc(conn, wanted).items():   # enrichment overlays merged
+                    marc[key] = (text, marc.get(key, (None, None))[1])
         languages: dict[tuple[str, str], list[str]] = {}
         if wanted:
             rl = record_languages

@@ -13,7 +13,8 @@ classification, subjects, summary, language codes, physical description ...); na
 
 No record anywhere: a short form (title, author, year) makes a minimal-level MARC 21 record (leader/17
 '7') marked "to be upgraded" in a local 599. `upgrade` replaces the description of every such record with
-the national record for its ISBN once one arrives (the harvest and import verbs call it), keeping the
+the national record for its ISBN once one arrives (the transform calls it after converting national
+records, so the scheduler's harvest → transform chain upgrades without another step), keeping the
 record's identifier and holdings fields, so the copies (matched by barcode) keep their ids and loans.
 """
 
@@ -31,17 +32,13 @@ from harvest.marcxml import to_pymarc
 from harvest.store import IncomingRecord
 from harvest.tables import records
 from transform import copies as copies_store
+from transform import readings
 from transform.cluster_keys import isbn13
 from transform.tables import cluster_keys, transform_records
 from vocab import libraries as libraries_vocab
 
 PREFIX = "local-"
 UPGRADE_MARK = "Grenseløs: to be upgraded"
-HOLDING_TAGS = ("852", "876", "877", "878", "952")
-#: Fields whose presence makes a record more useful (classification, subjects, summary, languages,
-#: audience, physical description, edition, publication, series, contents, notes).
-INFORMATIVE = ("008", "020", "041", "082", "084", "090", "100", "245", "250", "260", "264", "300", "385",
-               "490", "505", "520", "521", "600", "610", "650", "651", "655", "700")
 
 
 class CatalogueError(GrenselosError):
@@ -94,16 +91,13 @@ def _text(f) -> str:
     return " ".join(s.value for s in f.subfields) if not f.is_control_field() else f.data
 
 
-def _first(record: Record, tag: str, code: str) -> str:
-    for f in record.get_fields(tag):
-        for value in f.get_subfields(code):
-            return value.strip(" /:;,.")
-    return ""
-
-
 def completeness(record: Record) -> int:
-    present = {f.tag for f in record.fields}
-    return sum(1 for tag in INFORMATIVE if tag in present) + min(len(record.get_fields("650")), 5)
+    """How many of the informative fields (readings.table) the record has, and up to 5 for subjects."""
+    return readings.tags_present(record, "informative") + min(readings.count(record, "subject_count"), 5)
+
+
+def to_be_upgraded(record: Record) -> bool:
+    return UPGRADE_MARK in readings.values(record, "upgrade_mark")
 
 
 def candidates(settings, store, isbn: str, library_source: str = "") -> list[Candidate]:
@@ -127,13 +121,13 @@ def candidates(settings, store, isbn: str, library_source: str = "") -> list[Can
         if stored is None or stored.deleted or not stored.marcxml:
             continue
         record = to_pymarc(stored.marcxml)
-        if record.get_fields("599") and any(UPGRADE_MARK in _text(f) for f in record.get_fields("599")):
+        if to_be_upgraded(record):
             continue
         out.append(Candidate(row.source, row.identifier, library.kind, library.name, completeness(record),
-                             _first(record, "245", "a"), _first(record, "100", "a"),
-                             _first(record, "264", "c") or _first(record, "260", "c"),
-                             [(f.tag, _text(f)) for f in record.fields
-                              if f.tag in INFORMATIVE and not f.is_control_field()]))
+                             readings.first(record, "title"), readings.first(record, "author"),
+                             readings.first(record, "year"),
+                             [(f.tag, _text(f)) for f in readings.fields(record, "informative")
+                              if not f.is_control_field()]))
     out.sort(key=lambda c: (-c.completeness, c.kind != "national", c.source, c.identifier))
     return out
 
@@ -163,10 +157,10 @@ def _describe(base: Record, identifier: str, origin: str, holdings: list) -> Rec
     out = Record(force_utf8=True)
     out.leader = base.leader
     out.add_field(Field(tag="001", data=identifier))
+    drop = {id(f) for name in ("local_control", "holdings") for f in readings.fields(base, name)}
     for f in base.fields:
-        if f.tag in ("001", "003", "035") or f.tag in HOLDING_TAGS:
-            continue
-        out.add_field(f)
+        if id(f) not in drop:
+            out.add_field(f)
     if origin:
         out.add_field(Field(tag="035", indicators=Indicators(" ", " "), subfields=[Subfield("a", origin)]))
     for f in holdings:
@@ -218,11 +212,11 @@ def catalogue_copy(settings, store, library_id: str, isbn: str, barcode: str, ca
     origin, used, is_short = "", None, False
     if existing is not None and existing.marcxml and not existing.deleted:
         base = to_pymarc(existing.marcxml)
-        holdings = [f for f in base.fields if f.tag in HOLDING_TAGS]
-        if any(barcode in f.get_subfields("p") for f in holdings):
+        holdings = readings.fields(base, "holdings")
+        if barcode in readings.values(base, "holding_barcodes"):
             raise DuplicateBarcode(barcode)
-        is_short = any(UPGRADE_MARK in _text(f) for f in base.get_fields("599"))
-        origin = next((s for f in base.get_fields("035") for s in f.get_subfields("a")), "")
+        is_short = to_be_upgraded(base)
+        origin = readings.first(base, "origin")
         used = {"source": source.id, "identifier": identifier}
     else:
         found = candidates(settings, store, isbn, source.id)
@@ -260,14 +254,14 @@ def upgrade(settings, store) -> list[tuple[str, str]]:
             if stored is None or not stored.marcxml or UPGRADE_MARK not in stored.marcxml:
                 continue
             record = to_pymarc(stored.marcxml)
-            if not any(UPGRADE_MARK in _text(f) for f in record.get_fields("599")):
+            if not to_be_upgraded(record):
                 continue
             isbn = stored.identifier[len(PREFIX):]
             best = next((c for c in candidates(settings, store, isbn, source.id) if c.source in national), None)
             if best is None:
                 continue
             base = to_pymarc(store.get(best.source, best.identifier).marcxml)
-            holdings = [f for f in record.fields if f.tag in HOLDING_TAGS]
+            holdings = readings.fields(record, "holdings")
             _store(store, source.id, stored.identifier,
                    _describe(base, stored.identifier, f"({best.source}){best.identifier}", holdings))
             done.append((source.id, stored.identifier))

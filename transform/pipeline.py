@@ -23,8 +23,9 @@ from datetime import datetime, timezone
 from typing import Callable
 from urllib.parse import quote
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, tuple_, update
 
+from harvest.marcdata import from_pymarc, to_slim
 from harvest.marcxml import to_pymarc
 from transform import changes as change_log, descriptions, library_graph
 from transform.cluster_keys import keys_for
@@ -32,8 +33,8 @@ from transform.cluster_rules import load_ignore_list
 from transform.clusters import ClusterChanges, Clusterer, Member, _chunks
 from transform.graphstore import GraphStore
 from transform import language_detection, language_graph, languages_store
-from transform import copies as copies_store, statistics as stats
-from transform.holdings import read_items
+from transform import copies as copies_store, copy_cataloguing, overlays, statistics as stats
+from transform.holdings import library_iri, read_items
 from transform.tables import clusters, transform_records, transform_state
 from core.locks import writer_lock
 from libraries import calendar as library_calendar
@@ -107,6 +108,7 @@ class Pipeline:
         self.changes = ClusterChanges()
         self._with_holdings: set[str] | None = None     # bib 001s that have holdings records (this source)
         self._languages: dict[str, dict] = {}             # identifier -> language_detections row (this batch)
+        self._overlays: dict[str, tuple] = {}             # identifier -> (applied overlay rows, sources, agents)
 
     def close(self) -> None:
         if self._own_graph:
@@ -121,6 +123,7 @@ class Pipeline:
         summaries = []
         for source in sources:
             summaries.append(self._run_source(source, full))
+        summaries += self._upgrade_short_records(summaries)
         for source_id, count in self._apply_overrides().items():
             summary = next((s for s in summaries if s.source == source_id), None)
             if summary is None:
@@ -158,12 +161,14 @@ class Pipeline:
             if h.parent and h.checksum:
                 holdings.setdefault(h.parent, []).append(h.checksum)
         self._with_holdings = set(holdings)
+        with self.engine.connect() as conn:            # accepted overlays convert the record again
+            overlaid = overlays.digests(conn, source.id)
         batch: list[tuple] = []
         seen = 0
         for row in self.records.iter_records(source.id, record_type="bib"):
             seen += 1
             old = state.get(row.identifier)
-            digest = holdings_digest(holdings.get(row.control_number or "", []))
+            digest = holdings_digest(holdings.get(row.control_number or "", []) + overlaid.get(row.identifier, []))
             if row.deleted:
                 if old is not None and old.status != "deleted":
                     batch.append(("delete", row, digest, old))
@@ -225,6 +230,7 @@ class Pipeline:
                     errors.append((row, digest, f"could not read the MARC record: {exc}"))
                     continue
                 parsed.append((row, digest, old, record, keys))
+            parsed = self._merge_overlays(conn, source, parsed, stamp)
 
             if gone:
                 self.changes.merge(clusterer.remove([(source.id, r.identifier) for r, _ in gone],
@@ -260,6 +266,9 @@ class Pipeline:
             change_log.log_records(conn, self.settings.base_uri, source.id,
                                    {r.identifier: (ids[r.identifier], records[r.identifier]) for r, *_ in results},
                                    {r.identifier: ids[r.identifier] for r, *_ in [*gone, *errors]}, stamp)
+            overlays.replace_merged(conn, source.id, [row.identifier for _kind, row, *_ in batch],
+                                    {r.identifier: to_slim(from_pymarc(records[r.identifier], []))
+                                     for r, *_ in results if r.identifier in self._overlays}, stamp)
             languages_store.replace(conn, source.id, [row.identifier for _kind, row, *_ in batch],
                                     [self._languages[r.identifier] for r, *_ in results
                                      if r.identifier in self._languages])
@@ -321,9 +330,65 @@ class Pipeline:
             triples += language_graph.detected_triples(conversion.instance_uri, conversion.work_uri, langs)
             self._languages[row.identifier] = languages_store.row_for(source.id, row.identifier, reason, langs,
                                                                       now())
+        if row.identifier in self._overlays:        # which fields came from where, by which library, when
+            applied, sources, agents = self._overlays[row.identifier]
+            triples += overlays.provenance_triples(conversion.instance_uri, applied, sources, agents)
         self._facts[row.identifier] = stats.record_facts(triples, self.settings.base_uri)
         self._copies[row.identifier] = read_items(record, source.holdings, holdings)
         return triples
+
+    def _upgrade_short_records(self, summaries: list[TransformSummary]) -> list[TransformSummary]:
+        """Once a national record for a short record's ISBN is converted (so clustering knows its ISBN),
+        the short record takes its description at once (`copy_cataloguing.upgrade`, copies kept) and its
+        library's source is converted again: the next harvest of the national source upgrades it, whether
+        the harvest came from the scheduler or the command line."""
+        national = {s.id for s in self.settings.sources if s.kind == "national"}
+        if not any(s.source in national and (s.new or s.changed) for s in summaries):
+            return []
+        done = copy_cataloguing.upgrade(self.settings, self.records)
+        out = []
+        for source_id in sorted({source_id for source_id, _identifier in done}):
+            for identifier in [i for s_id, i in done if s_id == source_id]:
+                self._tell(f"{source_id}: short record {identifier} upgraded from the national bibliography")
+            summary = next((s for s in summaries if s.source == source_id), None)
+            again = self._run_source(self.settings.source(source_id), False)
+            if summary is None:
+                out.append(again)
+            else:
+                summary.converted += again.converted
+                summary.changed += again.changed
+        return out
+
+    def _merge_overlays(self, conn, source, parsed: list, stamp: datetime) -> list:
+        """Each record with its library's enrichment overlays merged (transform.overlays); a group the
+        source now has itself wins over its overlay, which is marked superseded and reported."""
+        self._overlays = {}
+        found = overlays.rows_for(conn, source.id, [p[0].identifier for p in parsed])
+        if not found:
+            return parsed
+        directory = libraries_vocab.directory(self.settings)
+        out = []
+        for row, digest, old, record, keys in parsed:
+            rows = found.get(row.identifier)
+            if rows:
+                merged = overlays.merge(record, rows)
+                overlays.mark_superseded(conn, merged.superseded, stamp)
+                for gone in merged.superseded:
+                    self._tell(f"{source.id}:{row.identifier}: the source now has {gone.group_name}; "
+                               f"overlay field {gone.tag} superseded")
+                if merged.applied:
+                    wanted = {(r.from_source, r.from_identifier) for r in merged.applied}
+                    sources = {(r.source, r.identifier): self.graph.instance_uri(r.source, r.record_id).value
+                               for r in conn.execute(select(transform_records.c.source, transform_records.c.identifier,
+                                                            transform_records.c.record_id)
+                                                     .where(tuple_(transform_records.c.source,
+                                                                   transform_records.c.identifier).in_(wanted)))}
+                    agents = {r.library: library_iri(self.settings.base_uri, directory.get(r.library))
+                              for r in merged.applied if directory.get(r.library) is not None}
+                    self._overlays[row.identifier] = (merged.applied, sources, agents)
+                    record = merged.record
+            out.append((row, digest, old, record, keys))
+        return out
 
     # -- after all sources ---------------------------------------------------------------------
 

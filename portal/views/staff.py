@@ -62,6 +62,7 @@ def _sections(who) -> list[dict]:
                 {"name": "catalogue", "title": _("Add a copy"), "url": url_for("staff_catalogue.page")},
                 {"name": "receive", "title": _("Receive a delivery"), "url": url_for("staff_catalogue.receive_page")},
                 {"name": "ill", "title": _("Inter-library loan"), "url": url_for("ncip.page")},
+                {"name": "enrich", "title": _("Records that would gain most"), "url": url_for("staff_enrich.batch")},
                 {"name": "languages", "title": _("Language report"), "url": url_for("staff.languages")},
                 {"name": "sources", "title": _("Harvest health"), "url": url_for("staff_sources.sources")}]
     if who.role in roles.ADMINS:

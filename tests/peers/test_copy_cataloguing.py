@@ -113,9 +113,7 @@ def test_a_short_record_is_upgraded_by_the_next_national_record_and_keeps_its_co
     assert copy_cataloguing.upgrade(settings, store) == []                       # nothing national yet
     import_files(store, settings.source("nb"), [write(tmp_path / "nb2.mrc", [
         book("nb9", ISBN_NEW, "Ei heilt ny bok : roman", "Nilsen, Ragnhild", org="NO-NB")])])
-    run_transform(settings, store, progress=False)
-    assert copy_cataloguing.upgrade(settings, store) == [("tromso", f"local-{ISBN_NEW}")]
-    run_transform(settings, store, progress=False)
+    run_transform(settings, store, progress=False)       # converting the national record upgrades it at once
     upgraded = store.get("tromso", f"local-{ISBN_NEW}").marcxml
     assert copy_cataloguing.UPGRADE_MARK not in upgraded and "Nilsen, Ragnhild" in upgraded
     assert "03019000009" in upgraded
@@ -153,3 +151,36 @@ def test_the_receive_page_takes_a_delivery_file(built, tmp_path):
     assert answer.status_code == 200, answer.get_data(as_text=True)
     assert "Matchet (ISBN)" in answer.get_data(as_text=True)                 # nb, the default language
     assert [c[2] for c in tromso_copies(store)] == ["03018000001"]
+
+
+def test_the_next_harvest_of_a_national_record_upgrades_the_short_record_as_the_scheduler_runs_it(built):
+    """The scheduler's chain (harvest one source over OAI-PMH, transform that source) upgrades the short
+    record: no separate step, and the upgraded record is converted in the same run."""
+    from harvest.loopback import LoopbackRecord, serve
+    from harvest.marcdata import from_pymarc, to_slim
+    from harvest.oai import harvest_source
+    from tests.peers.oai_servers import FAST
+    settings, store, app = built
+    client = app.test_client()
+    made = client.post("/api/staff/copies", json={"isbn": ISBN_NEW, "barcode": "03019000010", "call_number": "Nil",
+                                                  "title": "Ei heilt ny bok"}, headers=basic())
+    assert made.status_code == 201 and made.get_json()["to_be_upgraded"] is True
+    before = tromso_copies(store)
+    national = book("nb10", ISBN_NEW, "Ei heilt ny bok : roman", "Nilsen, Ragnhild", org="NO-NB")
+    with serve([LoopbackRecord("oai:nb:nb10", "2030-01-01T00:00:00Z", to_slim(from_pymarc(national, [])))]) as provider:
+        harvested = settings_mod.from_dict({
+            "data_dir": str(settings.data_dir), "database_url": settings.database_url,
+            "base_uri": settings.base_uri, "harvest": FAST,
+            "sources": [{"id": "nb", "name": "Nasjonalbibliografien", "kind": "national", "oai_url": provider.url},
+                        *[{"id": s.id, "name": s.name, "municipality": s.municipality, "isil": s.isil,
+                           "holdings": s.holdings} for s in settings.sources if s.id != "nb"]]})
+        assert not harvest_source(harvested, store, harvested.source("nb")).failed
+    summaries = run_transform(harvested, store, ["nb"], progress=False)
+    assert any(s.source == "tromso" and s.converted == 1 for s in summaries)
+    upgraded = store.get("tromso", f"local-{ISBN_NEW}").marcxml
+    assert copy_cataloguing.UPGRADE_MARK not in upgraded and "Nilsen, Ragnhild" in upgraded and "03019000010" in upgraded
+    assert tromso_copies(store) == before
+    local_id = made.get_json()["local_record"]["id"][len("tromso-"):]
+    graph = client.get(f"/oai?verb=GetRecord&metadataPrefix=bibframe"
+                       f"&identifier=oai:data.grenselos.test:NO-1902000:{local_id}").get_data(as_text=True)
+    assert "Nilsen, Ragnhild" in graph and "Ei heilt ny bok" in graph      # converted in the same run
