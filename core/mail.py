@@ -86,6 +86,7 @@ def deliver(client: smtplib.SMTP, message: EmailMessage) -> None:
     no answer came back (delivered or not, nobody here can tell)."""
     to = message["To"]
     try:
+        client.ehlo_or_helo_if_needed()
         code, reply = client.mail(message["From"])
         if code != 250:
             raise smtplib.SMTPSenderRefused(code, reply, message["From"])
@@ -96,12 +97,15 @@ def deliver(client: smtplib.SMTP, message: EmailMessage) -> None:
         _reset(client)
         raise MailError(f"mail to {to} refused: {type(exc).__name__}: {exc}") from exc
     try:
-        code, reply = client.data(message.as_bytes())
+        code, reply = client.data(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
     except smtplib.SMTPDataError as exc:          # the server answered, with a refusal
         _reset(client)
         raise MailError(f"mail to {to} refused: {exc.smtp_code} {exc.smtp_error!r}") from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise MailUncertain(f"mail to {to}: connection lost during DATA: {type(exc).__name__}: {exc}") from exc
+    if code != 250:                               # the server answered the data, with a refusal
+        _reset(client)
+        raise MailError(f"mail to {to} refused: {code} {reply!r}")
 
 
 def _reset(client: smtplib.SMTP) -> None:
