@@ -233,5 +233,5 @@ def test_loans_without_a_patron_are_never_noticed(circ, tmp_path):
     assert circ.checkout("L0011", "B000011", "tromso", at=AT).ok
     with circ.engine.begin() as conn:
         conn.execute(update(loans).values(patron_id=None))
-    due = date(2026, 3, 30)
-    assert notices.candidates(circ.engine.connect(), _settings(circ, tmp_path, 25), due) == []
+    with circ.engine.connect() as conn:
+        assert notices.candidates(conn, _settings(circ, tmp_path, 25), date(2026, 3, 30)) == []
