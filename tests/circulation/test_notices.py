@@ -235,3 +235,23 @@ def test_loans_without_a_patron_are_never_noticed(circ, tmp_path):
         conn.execute(update(loans).values(patron_id=None))
     with circ.engine.connect() as conn:
         assert notices.candidates(conn, _settings(circ, tmp_path, 25), date(2026, 3, 30)) == []
+
+
+def test_the_scheduler_sends_notices_on_its_interval(circ, tmp_path):
+    from grenselos.scheduler import Scheduler
+    add_patron(circ.engine, "L0012", email="mari@example.no")
+    with circ.engine.begin() as conn:
+        patron_id = conn.execute(select(patrons.c.id).where(patrons.c.card == "L0012")).scalar()
+        notices.queue(conn, patron_id=patron_id, kind="hold_ready", key="hold:1:1", params={"title": "Bok"},
+                      library="tromso", at=AT)
+    with SmtpPeer() as smtp:
+        runner = Scheduler(_settings(circ, tmp_path, smtp.port, schedule_minutes=30))
+        try:
+            now = datetime.now(timezone.utc)
+            first = runner.run_notices(now)
+            assert first.ran and "sent 1" in first.line()
+            assert runner.run_notices(now + timedelta(minutes=10)) is None          # not due yet
+            assert runner.run_notices(now + timedelta(minutes=31)).line().startswith("notices: queued 0, sent 0")
+        finally:
+            runner.close()
+        assert len(smtp.inbox.wait_for(1)) == 1
