@@ -62,7 +62,8 @@ def _sections(who) -> list[dict]:
                 {"name": "catalogue", "title": _("Add a copy"), "url": url_for("staff_catalogue.page")},
                 {"name": "receive", "title": _("Receive a delivery"), "url": url_for("staff_catalogue.receive_page")},
                 {"name": "languages", "title": _("Language report"), "url": url_for("staff.languages")},
-                {"name": "sources", "title": _("Harvest health"), "url": url_for("staff_sources.sources")}]
+                {"name": "sources", "title": _("Harvest health"), "url": url_for("staff_sources.sources")},
+                {"name": "notices", "title": _("Notices"), "url": url_for("staff_notices.index")}]
     if who.role in roles.ADMINS:
         sections.append({"name": "users", "title": _("Staff accounts"), "url": url_for("staff_admin.users")})
     sections += [{"name": "audit", "title": _("Audit log"), "url": url_for("staff_admin.audit")},
