@@ -121,8 +121,8 @@ def send(mail, base_uri: str, to: str, subject: str, body: str, language: str | 
     try:
         with connect(mail) as client:
             client.send_message(message)
-    except MailError:
-        raise
-    except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"mail to {to} via {mail.host}:{mail.port} failed: {type(exc).__name__}: {exc}") from exc
+    except (MailError, OSError, smtplib.SMTPException) as exc:
+        cause = exc.__cause__ if isinstance(exc, MailError) and exc.__cause__ is not None else exc
+        raise MailError(f"mail to {to} via {mail.host}:{mail.port} failed: {type(cause).__name__}: {cause}") \
+            from cause
     return message["Message-ID"]
