@@ -13,7 +13,7 @@ The promise is **never sent twice**, and it is kept like this:
   notice in `sending`. A later run does not resend it: after `[notices] stale_minutes` it is marked
   `uncertain`, with its Message-ID so the mail server's log can say whether it went, and listed for staff.
   We chose at most once because a duplicated reminder or claim is the failure patrons and libraries
-  complain about, while the window is one message per sending process (milliseconds), and an uncertain
+  complain about, while the window is one message per sending worker (milliseconds), and an uncertain
   notice is not lost: it is shown to staff, who can send it again by hand.
 - A message the server or gateway *refused* (no connection, 4xx/5xx) was not delivered: it is `failed`,
   with the reason, and tried again after `retry_minutes`, doubling up to `max_retry_hours`, until sent;
@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import json
 import logging
+import queue as queue_mod
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -69,14 +71,8 @@ def queue(conn, *, patron_id: int, kind: str, key: str, params: dict, library: s
     `kind` and `key` exists (whatever its state). `key` names what it is about and, for a repeatable notice,
     the occasion (`hold:17:1` for the first time hold 17 is ready); `library` is whose templates and name
     it carries (a hold's pickup library); `params` are the template's values (JSON-serialisable)."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown notice kind {kind!r} (known: {', '.join(KINDS)})")
-    at = _aware(at) or _now()
-    row = {"key": f"{kind}:{key}", "kind": kind, "patron_id": patron_id, "loan_id": loan_id, "hold_id": hold_id,
-           "claim_id": claim_id, "step": str(step), "library": library,
-           "params": json.dumps(params, ensure_ascii=False, default=str), "status": "queued",
-           "next_attempt_at": at, "created_at": at, "updated_at": at, "attempts": 0, "reason": "",
-           "channel": "", "address": "", "language": ""}
+    row = _row(kind=kind, key=key, patron_id=patron_id, params=params, library=library, loan_id=loan_id,
+               hold_id=hold_id, claim_id=claim_id, step=step, at=_aware(at) or _now())
     if conn.execute(select(notices.c.id).where(notices.c.key == row["key"])).first() is not None:
         return False
     try:
@@ -85,6 +81,16 @@ def queue(conn, *, patron_id: int, kind: str, key: str, params: dict, library: s
     except IntegrityError:                # queued by someone else meanwhile: the unique key decided
         return False
     return True
+
+
+def _row(*, kind, key, patron_id, params, library, loan_id=None, hold_id=None, claim_id=None, step="", at) -> dict:
+    if kind not in KINDS:
+        raise ValueError(f"unknown notice kind {kind!r} (known: {', '.join(KINDS)})")
+    return {"key": f"{kind}:{key}", "kind": kind, "patron_id": patron_id, "loan_id": loan_id, "hold_id": hold_id,
+            "claim_id": claim_id, "step": str(step), "library": library,
+            "params": json.dumps(params, ensure_ascii=False, default=str), "status": "queued",
+            "next_attempt_at": at, "created_at": at, "updated_at": at, "attempts": 0, "reason": "",
+            "channel": "", "address": "", "language": ""}
 
 
 @dataclass
@@ -172,13 +178,21 @@ def generate(engine, settings, today: date, titles=None, now: datetime | None = 
     new = [c for c in found if f"{c.kind}:{c.key}" not in taken]
     if dry_run:
         return new
+    at = _aware(now) or _now()
     added = []
     for i in range(0, len(new), BATCH):
-        with engine.begin() as conn:
-            for c in new[i:i + BATCH]:
-                if queue(conn, patron_id=c.patron_id, kind=c.kind, key=c.key, params=c.params, library=c.library,
-                         loan_id=c.loan_id, claim_id=c.claim_id, step=c.step, at=now):
-                    added.append(c)
+        chunk = new[i:i + BATCH]
+        try:
+            with engine.begin() as conn:
+                conn.execute(insert(notices), [_row(kind=c.kind, key=c.key, patron_id=c.patron_id, params=c.params,
+                                                    library=c.library, loan_id=c.loan_id, claim_id=c.claim_id,
+                                                    step=c.step, at=at) for c in chunk])
+        except IntegrityError:            # another run queued some of them meanwhile: one by one, the key decides
+            with engine.begin() as conn:
+                chunk = [c for c in chunk if queue(conn, patron_id=c.patron_id, kind=c.kind, key=c.key,
+                                                   params=c.params, library=c.library, loan_id=c.loan_id,
+                                                   claim_id=c.claim_id, step=c.step, at=at)]
+        added += chunk
     return added
 
 
@@ -228,15 +242,13 @@ def _backoff(settings, attempts: int) -> timedelta:
 class Sender:
     """One sending run over the due notices; `library_names` names a library id for the templates."""
 
-    def __init__(self, engine, settings, library_names: dict[str, str] | None = None, dry_run: bool = False,
-                 mailer: Mailer | None = None, sms: SmsGateway | None = None):
+    def __init__(self, engine, settings, library_names: dict[str, str] | None = None, dry_run: bool = False):
         self.engine, self.settings, self.dry_run = engine, settings, dry_run
         self.names = library_names or {}
-        self.mailer = mailer or Mailer(settings.notices, settings.base_uri)
-        self.sms = sms or SmsGateway(settings.notices)
         self.token = uuid.uuid4().hex[:16]
         self.templates: dict = {}
         self.mail_down = ""                   # why e-mail is off for the rest of this run
+        self.lock = threading.Lock()
 
     def due_ids(self, now: datetime, limit: int | None) -> list[int]:
         with self.engine.connect() as conn:
@@ -247,13 +259,43 @@ class Sender:
             return list(conn.execute(query).scalars())
 
     def run(self, report: SendReport, now: datetime | None = None, limit: int | None = None) -> SendReport:
+        """Send the due notices with `[notices] workers` threads, each with its own SMTP connection (the time
+        goes in waiting for the server); the claim keeps two workers off one notice."""
         now = _aware(now) or _now()
-        try:
-            for notice_id in self.due_ids(now, limit):
-                self.one(notice_id, report, now)
-        finally:
-            self.mailer.close()
+        work: queue_mod.SimpleQueue = queue_mod.SimpleQueue()
+        for notice_id in self.due_ids(now, limit):
+            work.put(notice_id)
+        workers = [threading.Thread(target=self._worker, args=(work, report, now), daemon=True)
+                   for _ in range(max(1, min(self.settings.notices.workers, work.qsize())))]
+        for thread in workers:
+            thread.start()
+        for thread in workers:
+            thread.join()
         return report
+
+    def _worker(self, work, report: SendReport, now: datetime) -> None:
+        mailer, sms = Mailer(self.settings.notices, self.settings.base_uri), SmsGateway(self.settings.notices)
+        try:
+            while True:
+                try:
+                    notice_id = work.get_nowait()
+                except queue_mod.Empty:
+                    return
+                try:
+                    self.one(notice_id, report, now, mailer, sms)
+                except Exception:        # noqa: BLE001 - the database away for a moment: the next run goes on
+                    log.exception("notice %s", notice_id)
+                    self._tally(report, "failed")
+        finally:
+            mailer.close()
+
+    def _tally(self, report: SendReport, what: str, channel: str = "", problem: tuple | None = None) -> None:
+        with self.lock:
+            setattr(report, what, getattr(report, what) + 1)
+            if channel:
+                report.by_channel[channel] = report.by_channel.get(channel, 0) + 1
+            if problem is not None:
+                report.problems.append(problem)
 
     def _obsolete(self, conn, row) -> str:
         if row.kind in ("due_soon", "overdue") and row.loan_id is not None:
@@ -273,7 +315,7 @@ class Sender:
         with self.engine.begin() as conn:
             conn.execute(update(notices).where(notices.c.id == notice_id).values(updated_at=now, **values))
 
-    def one(self, notice_id: int, report: SendReport, now: datetime) -> None:
+    def one(self, notice_id: int, report: SendReport, now: datetime, mailer: Mailer, sms: SmsGateway) -> None:
         with self.engine.connect() as conn:
             row = conn.execute(select(notices).where(notices.c.id == notice_id)).first()
             if row is None or row.status not in WAITING:
@@ -284,14 +326,13 @@ class Sender:
             language = notice_text.language_of(patron.language if patron else None)
             parts = notice_text.effective(conn, row.library, row.kind, language, self.templates)
         if stale:
-            report.obsolete += 1
+            self._tally(report, "obsolete")
             if not self.dry_run:
                 self._finish(notice_id, now, status="obsolete", reason=stale)
             return
-        channel, address, why = self._channel(patron)
+        channel, address, why = self._channel(patron, sms)
         if not channel:
-            report.undeliverable += 1
-            report.problems.append((row.key, why))
+            self._tally(report, "undeliverable", problem=(row.key, why))
             if not self.dry_run:
                 self._finish(notice_id, now, status="undeliverable", reason=why, language=language)
             return
@@ -302,17 +343,16 @@ class Sender:
         except notice_text.TemplateProblem as exc:
             self._failed(row, now, report, f"template: {exc}")
             return
-        if channel == "email" and not self.mailer.configured or channel == "email" and self.mail_down:
+        if channel == "email" and (not mailer.configured or self.mail_down):
             if not self.dry_run:
                 self._failed(row, now, report, self.mail_down or "no SMTP server configured ([notices] smtp_host)")
             else:
-                report.failed += 1
+                self._tally(report, "failed")
             return
         if self.dry_run:
-            report.sent += 1
-            report.by_channel[channel] = report.by_channel.get(channel, 0) + 1
+            self._tally(report, "sent", channel)
             return
-        reference = self.mailer.message_id() if channel == "email" else row.key
+        reference = mailer.message_id() if channel == "email" else row.key
         with self.engine.begin() as conn:          # the claim: committed before anything leaves
             won = conn.execute(update(notices).where(
                 notices.c.id == notice_id, notices.c.status.in_(WAITING), notices.c.next_attempt_at <= now)
@@ -322,46 +362,42 @@ class Sender:
         if not won:
             return                                 # another sender has it
         if channel == "email":
-            outcome = self.mailer.send(address, rendered, reference)
+            outcome = mailer.send(address, rendered, reference)
         else:
-            outcome = self.sms.send(address, rendered.sms, reference)
+            outcome = sms.send(address, rendered.sms, reference)
         if outcome.state == SENT:
             self._finish(notice_id, now, status="sent", sent_at=_now(), message_id=outcome.reference, reason="")
-            report.sent += 1
-            report.by_channel[channel] = report.by_channel.get(channel, 0) + 1
+            self._tally(report, "sent", channel)
         elif outcome.state == UNCERTAIN:
             self._finish(notice_id, now, status="uncertain", reason=outcome.reason)
-            report.uncertain += 1
-            report.problems.append((row.key, outcome.reason))
+            self._tally(report, "uncertain", problem=(row.key, outcome.reason))
         else:
             attempts = row.attempts + 1
             self._finish(notice_id, now, status="failed", reason=outcome.reason,
                          next_attempt_at=now + _backoff(self.settings, attempts))
-            report.failed += 1
-            report.problems.append((row.key, outcome.reason))
-            if channel == "email" and self.mailer.client is None:
+            self._tally(report, "failed", problem=(row.key, outcome.reason))
+            if channel == "email" and mailer.client is None:
                 self.mail_down = outcome.reason        # the server is away: leave the rest queued for next time
 
     def _failed(self, row, now: datetime, report: SendReport, reason: str) -> None:
         self._finish(row.id, now, status="failed", reason=reason, attempts=row.attempts + 1,
                      next_attempt_at=now + _backoff(self.settings, row.attempts + 1))
-        report.failed += 1
-        report.problems.append((row.key, reason))
+        self._tally(report, "failed", problem=(row.key, reason))
 
-    def _channel(self, patron) -> tuple[str, str, str]:
+    def _channel(self, patron, sms: SmsGateway) -> tuple[str, str, str]:
         if patron is None:
             return "", "", "the patron no longer exists"
         if (patron.email or "").strip():
             return "email", patron.email.strip(), ""
         if (patron.phone or "").strip():
-            if self.sms.configured:
+            if sms.configured:
                 return "sms", patron.phone.strip(), ""
             return "", "", "only a phone number, and no SMS gateway is configured ([notices] sms_gateway_url)"
         return "", "", "no e-mail address or phone number"
 
 
 def send(engine, settings, *, titles=None, library_names=None, now: datetime | None = None, today: date | None = None,
-         dry_run: bool = False, limit: int | None = None, mailer=None, sms=None) -> SendReport:
+         dry_run: bool = False, limit: int | None = None) -> SendReport:
     """One notices run: mark stale `sending` rows uncertain, queue what the loans and claims call for today,
     then send every due notice of any kind (the holds' too). `dry_run`: count and render, write nothing."""
     now = _aware(now) or _now()
@@ -371,7 +407,7 @@ def send(engine, settings, *, titles=None, library_names=None, now: datetime | N
         report.marked_uncertain = mark_stale(engine, settings, now)
     new = generate(engine, settings, today, titles, now, dry_run=dry_run)
     report.queued = len(new)
-    sender = Sender(engine, settings, library_names, dry_run=dry_run, mailer=mailer, sms=sms)
+    sender = Sender(engine, settings, library_names, dry_run=dry_run)
     sender.run(report, now, limit)
     return report
 
