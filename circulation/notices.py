@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from circulation import notice_text
@@ -71,6 +71,8 @@ def queue(conn, *, patron_id: int, kind: str, key: str, params: dict, library: s
     `kind` and `key` exists (whatever its state). `key` names what it is about and, for a repeatable notice,
     the occasion (`hold:17:1` for the first time hold 17 is ready); `library` is whose templates and name
     it carries (a hold's pickup library); `params` are the template's values (JSON-serialisable)."""
+    if not library:                       # signed by the patron's home library
+        library = conn.execute(select(patrons.c.library).where(patrons.c.id == patron_id)).scalar() or ""
     row = _row(kind=kind, key=key, patron_id=patron_id, params=params, library=library, loan_id=loan_id,
                hold_id=hold_id, claim_id=claim_id, step=step, at=_aware(at) or _now())
     if conn.execute(select(notices.c.id).where(notices.c.key == row["key"])).first() is not None:
@@ -207,6 +209,7 @@ class SendReport:
     uncertain: int = 0
     obsolete: int = 0
     marked_uncertain: int = 0             # `sending` rows of a dead run, found stale
+    forgotten: int = 0                    # old notices deleted (`prune`)
     dry_run: bool = False
     by_channel: dict = field(default_factory=dict)
     problems: list = field(default_factory=list)     # (key, reason) of what failed or could not be delivered
@@ -231,6 +234,19 @@ def mark_stale(engine, settings, now: datetime) -> int:
                             .values(status="uncertain", updated_at=now,
                                     reason="the sending process stopped before it heard back; perhaps delivered "
                                            "(look for the Message-ID in the mail server's log)")).rowcount
+
+
+def prune(engine, settings, now: datetime) -> int:
+    """Forget notices older than `[notices] keep_days` that can never be due again (their loan returned,
+    their claim closed, or about no loan or claim): a notice names what a patron borrowed, and loan history is
+    kept only by patrons who opted in. A notice of a loan still open keeps its key, so it is not sent again."""
+    cutoff = now - timedelta(days=settings.notices.keep_days)
+    open_loan = select(loans.c.id).where(loans.c.id == notices.c.loan_id, loans.c.returned_at.is_(None)).exists()
+    open_claim = select(claims.c.id).where(claims.c.id == notices.c.claim_id, claims.c.status == "open").exists()
+    with engine.begin() as conn:
+        return conn.execute(delete(notices).where(
+            notices.c.created_at < cutoff, notices.c.status.not_in(WAITING + ("sending",)),
+            ~open_loan, ~open_claim)).rowcount
 
 
 def _backoff(settings, attempts: int) -> timedelta:
@@ -405,6 +421,7 @@ def send(engine, settings, *, titles=None, library_names=None, now: datetime | N
     report = SendReport(dry_run=dry_run)
     if not dry_run:
         report.marked_uncertain = mark_stale(engine, settings, now)
+        report.forgotten = prune(engine, settings, now)
     new = generate(engine, settings, today, titles, now, dry_run=dry_run)
     report.queued = len(new)
     sender = Sender(engine, settings, library_names, dry_run=dry_run)

@@ -271,6 +271,8 @@ NOTICES = (
     Setting("stale_minutes", (int, float), 15, "A notice still marked as being sent after this many minutes "
             "belongs to a run that died mid-send; it is marked uncertain (listed for staff with its "
             "Message-ID), never resent by itself.", minimum=1),
+    Setting("keep_days", int, 60, "Days a notice is kept once it can never be due again (its loan returned, "
+            "its claim closed); then it is deleted, since it names what the patron borrowed.", minimum=1),
     Setting("workers", int, 4, "Notices sent at once by one run, each over its own SMTP connection (most of "
             "a notice's time is spent waiting for the server).", minimum=1),
     Setting("schedule_minutes", int, 60, "Minutes between the notices runs of `grenselos scheduler`; 0: the "

@@ -255,3 +255,20 @@ def test_the_scheduler_sends_notices_on_its_interval(circ, tmp_path):
         finally:
             runner.close()
         assert len(smtp.inbox.wait_for(1)) == 1
+
+
+def test_old_notices_of_returned_loans_are_forgotten_but_open_ones_keep_their_key(circ, tmp_path):
+    add_patron(circ.engine, "L0013", email="o@example.no")
+    assert circ.checkout("L0013", "B000013", "tromso", at=AT).ok
+    assert circ.checkout("L0013", "B000014", "tromso", at=AT).ok
+    due = circ.loans("L0013")[0].due_date
+    with SmtpPeer() as smtp:
+        settings = _settings(circ, tmp_path, smtp.port, keep_days=30)
+        assert _run(circ, settings, due - timedelta(days=1)).sent == 2
+        assert circ.checkin("B000013", "tromso").ok
+        later = due + timedelta(days=40)
+        report = notices.send(circ.engine, settings, now=datetime.combine(later, AT.timetz()), today=later,
+                              library_names=NAMES)
+        assert report.forgotten == 1 and report.sent == 1                 # B000014's reminder, not its due soon
+    keys = sorted(_rows(circ))
+    assert len(keys) == 2 and keys[0].startswith("due_soon:") and keys[1].startswith("overdue:")
