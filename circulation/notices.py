@@ -327,9 +327,12 @@ class Sender:
                 return "the claim was closed before the notice went out"
         return ""
 
-    def _finish(self, notice_id: int, now: datetime, **values) -> None:
+    def _finish(self, notice_id: int, now: datetime, claimed: bool = False, **values) -> None:
+        """Write a notice's outcome: after a send only over this run's own claim, before one only while the
+        notice is still waiting (so a verdict never overwrites what another sender did meanwhile)."""
+        guard = notices.c.claimed_by == self.token if claimed else notices.c.status.in_(WAITING)
         with self.engine.begin() as conn:
-            conn.execute(update(notices).where(notices.c.id == notice_id).values(updated_at=now, **values))
+            conn.execute(update(notices).where(notices.c.id == notice_id, guard).values(updated_at=now, **values))
 
     def one(self, notice_id: int, report: SendReport, now: datetime, mailer: Mailer, sms: SmsGateway) -> None:
         with self.engine.connect() as conn:
@@ -382,18 +385,18 @@ class Sender:
         else:
             outcome = sms.send(address, rendered.sms, reference)
         if outcome.state == SENT:
-            self._finish(notice_id, now, status="sent", sent_at=_now(), message_id=outcome.reference, reason="")
+            self._finish(notice_id, now, True, status="sent", sent_at=_now(), message_id=outcome.reference, reason="")
             self._tally(report, "sent", channel)
         elif outcome.state == UNCERTAIN:
-            self._finish(notice_id, now, status="uncertain", reason=outcome.reason)
+            self._finish(notice_id, now, True, status="uncertain", reason=outcome.reason)
             self._tally(report, "uncertain", problem=(row.key, outcome.reason))
         else:
             attempts = row.attempts + 1
-            self._finish(notice_id, now, status="failed", reason=outcome.reason,
+            self._finish(notice_id, now, True, status="failed", reason=outcome.reason,
                          next_attempt_at=now + _backoff(self.settings, attempts))
             self._tally(report, "failed", problem=(row.key, outcome.reason))
             if channel == "email" and mailer.client is None:
-                self.mail_down = outcome.reason        # the server is away: leave the rest queued for next time
+                self.mail_down = outcome.reason        # the server is away: the rest fail at once, to retry later
 
     def _failed(self, row, now: datetime, report: SendReport, reason: str) -> None:
         self._finish(row.id, now, status="failed", reason=reason, attempts=row.attempts + 1,
