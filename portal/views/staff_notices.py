@@ -1,7 +1,7 @@
 """/staff/notices (JSON twin /staff/notices.json): a library's patron notices — what staff must act on
 (patrons without e-mail or phone, to post or phone; notices whose delivery is uncertain; failures with their
-reason) as a list to print — and its notice templates; /staff/notices/template: edit one kind in one
-language, with a preview.
+reason) as a list to print — and its notice templates; /staff/notices/<kind>/<language> (twin `….json`): edit one
+kind in one language, with a preview.
 
 Everyone on the library's staff sees the list; changing the wording is an administrator's (a library-admin
 for their own library, a county admin for any, chosen with `?library=`), audited as
@@ -18,7 +18,7 @@ from accounts import audit, roles
 from circulation import notice_text, notices
 from circulation.notice_tables import KINDS, PARTS
 from portal import services
-from portal.render import render, wants_json
+from portal.render import render, split_format, wants_json
 from portal.staff import access
 from portal.views.staff import negotiate, staff_page
 
@@ -80,20 +80,17 @@ def index():
                                          "templates": templates})
 
 
-def _choice(name: str, allowed) -> str:
-    value = request.values.get(name, "")
-    if value not in allowed:
-        abort(404)
-    return value
+@bp.route("/staff/notices/<kind>/<language>", methods=["GET", "POST"])
+def template(kind: str, language: str):
+    return _template(kind, split_format(language))
 
 
-@bp.route("/staff/notices/template", methods=["GET", "POST"])
-@bp.route("/staff/notices/template.json", endpoint="template_json", methods=["GET", "POST"])
 @staff_page
-def template():
+def _template(kind: str, language: str):
     who = access.principal()
     library = _library(who)
-    kind, language = _choice("kind", KINDS), _choice("language", notice_text.LANGUAGES)
+    if kind not in KINDS or language not in notice_text.LANGUAGES:
+        abort(404)
     engine = services.circulation().engine
     problems: dict[str, str] = {}
     saved = False

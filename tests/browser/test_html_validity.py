@@ -77,7 +77,7 @@ def _pages(client) -> dict[str, str]:
         "staff-sources": "/staff/sources",
         "staff-source": "/staff/sources/kautokeino",
         "staff-notices": "/staff/notices",
-        "staff-notice-template": "/staff/notices/template?kind=claim&language=nn",
+        "staff-notice-template": "/staff/notices/claim/nn",
     }
 
 

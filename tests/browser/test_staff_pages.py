@@ -22,7 +22,7 @@ PAGES = {
     "catalogue": "/staff/catalogue",
     "receive": "/staff/receive",
     "notices": "/staff/notices",
-    "notice-template": "/staff/notices/template?kind=overdue&language=se",
+    "notice-template": "/staff/notices/overdue/se",
 }
 
 

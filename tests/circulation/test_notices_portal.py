@@ -62,14 +62,14 @@ def test_a_library_admin_edits_and_previews_its_own_templates(app):
     page = client.get("/staff/notices")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Niillas &lt;Nomail&gt;" in html and "L0100" in html
-    form = client.get("/staff/notices/template?kind=due_soon&language=se")
+    form = client.get("/staff/notices/due_soon/se")
     assert form.status_code == 200 and "Fargga maŋimus máhcahanbeaivi" in form.get_data(as_text=True)
     token = CSRF.search(form.get_data(as_text=True)).group(1)
-    url = "/staff/notices/template?kind=due_soon&language=se&library=tromso"
+    url = "/staff/notices/due_soon/se?library=tromso"
     assert client.post(url, data={"subject": "x"}).status_code == 400                      # no CSRF token
     broken = client.post(url, data={"csrf_token": token, "subject": "{% if %}", "action": "save"})
     assert broken.status_code == 400 and "TemplateSyntaxError" in broken.get_data(as_text=True)
-    preview = client.post(url + "&format=json", data={"csrf_token": token, "action": "preview",
+    preview = client.post("/staff/notices/due_soon/se.json?library=tromso", data={"csrf_token": token, "action": "preview",
                                                       "html": "<p>{{ patron }} – {{ title }}</p>"})
     assert preview.get_json()["preview"]["html"] == "<p>Ánne Ovllá – Čáppa girji</p>"
     saved = client.post(url, data={"csrf_token": token, "action": "save", "subject": "Muittuhus: {{ title }}"})
@@ -79,7 +79,7 @@ def test_a_library_admin_edits_and_previews_its_own_templates(app):
         assert conn.execute(select(staff_events.c.event, staff_events.c.target)
                             .where(staff_events.c.event == "notice_template_changed")).all() == \
             [("notice_template_changed", "due_soon/se")]
-    other = client.post("/staff/notices/template?kind=due_soon&language=se&library=alta",
+    other = client.post("/staff/notices/due_soon/se?library=alta",
                         data={"csrf_token": token, "subject": "x"})
     assert other.status_code == 403
     reset = client.post(url, data={"csrf_token": token, "action": "reset"})
@@ -91,10 +91,10 @@ def test_a_library_admin_edits_and_previews_its_own_templates(app):
 def test_a_librarian_may_read_but_not_change_templates(app):
     client = app.test_client()
     staff_signin.sign_in_client(client, "tromso-lib")
-    form = client.get("/staff/notices/template?kind=claim&language=en")
+    form = client.get("/staff/notices/claim/en")
     assert form.status_code == 200 and "readonly" in form.get_data(as_text=True)
     token = CSRF.search(form.get_data(as_text=True)).group(1)
-    refused = client.post("/staff/notices/template?kind=claim&language=en",
+    refused = client.post("/staff/notices/claim/en",
                           data={"csrf_token": token, "subject": "x"})
     assert refused.status_code == 403
-    assert client.get("/staff/notices/template?kind=nonsense&language=en").status_code == 404
+    assert client.get("/staff/notices/nonsense/en").status_code == 404
