@@ -14,7 +14,7 @@ The guarantees, and how they are kept:
   other; a SIGKILL instead is safe too (the harvest resumes from its checkpoint and the interrupted
   attempt is recorded as such).
 - **Patron notices** (`grenselos notices send`) every `[notices] schedule_minutes` when a source lends
-  here, under the named lock `notices`; each notice's own unique key and claim keep a scheduler and a
+  here and `[notices] smtp_host` or `sms_gateway_url` is set, under the named lock `notices`; each notice's own unique key and claim keep a scheduler and a
   run by hand from sending one twice.
 A failing stage is recorded and logged and never stops the scheduler or the other sources.
 """
@@ -97,8 +97,10 @@ class Scheduler:
     def run_notices(self, now: datetime) -> ChainResult | None:
         """The patron notices run, when due (`[notices] schedule_minutes`, counted from this process's last)."""
         minutes = self.settings.notices.schedule_minutes
-        if minutes <= 0 or not any(getattr(s, "circulation", False) for s in self.settings.sources):
-            return None
+        n = self.settings.notices
+        if minutes <= 0 or not (n.smtp_host or n.sms_gateway_url) or \
+                not any(getattr(s, "circulation", False) for s in self.settings.sources):
+            return None                  # nothing lends here, or no way to send is configured
         if self.notices_last is not None and now - self.notices_last < timedelta(minutes=minutes):
             return None
         result = ChainResult("notices")
