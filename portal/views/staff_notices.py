@@ -80,6 +80,20 @@ def index():
                                          "templates": templates})
 
 
+@bp.route("/staff/notices/<int:notice_id>/retry", methods=["POST"])
+@staff_page
+def retry(notice_id: int):
+    """Staff send a notice again: after checking an uncertain one did not arrive, or after correcting the
+    contact of a patron it could not reach (their own library's notices only)."""
+    who = access.principal()
+    library = _library(who)
+    if not notices.requeue(services.circulation().engine, notice_id, library=library):
+        abort(404)
+    if wants_json():
+        return render("", {"ok": True, "id": notice_id})
+    return redirect(url_for("staff_notices.index", library=library), code=303)
+
+
 @bp.route("/staff/notices/<kind>/<language>", methods=["GET", "POST"])
 def template(kind: str, language: str):
     return _template(kind, split_format(language))

@@ -98,3 +98,21 @@ def test_a_librarian_may_read_but_not_change_templates(app):
                           data={"csrf_token": token, "subject": "x"})
     assert refused.status_code == 403
     assert client.get("/staff/notices/nonsense/en").status_code == 404
+
+
+def test_staff_send_a_notice_again_from_the_list(app):
+    client = app.test_client()
+    staff_signin.sign_in_client(client, "tromso-lib")
+    page = client.get("/staff/notices").get_data(as_text=True)
+    (notice_id,) = re.findall(r'/staff/notices/(\d+)/retry', page)
+    token = CSRF.search(page).group(1)
+    other = app.test_client()
+    staff_signin.sign_in_client(other, "alta-admin")
+    other_token = CSRF.search(other.get("/staff/notices/due_soon/nb").get_data(as_text=True)).group(1)
+    assert other.post(f"/staff/notices/{notice_id}/retry", data={"csrf_token": other_token}).status_code == 404
+    done = client.post(f"/staff/notices/{notice_id}/retry?library=tromso", data={"csrf_token": token})
+    assert done.status_code == 303
+    with app.engine.connect() as conn:
+        from circulation.notice_tables import notices as rows
+        assert conn.execute(select(rows.c.status)).scalar() == "queued"
+    assert client.post(f"/staff/notices/{notice_id}/retry", data={"csrf_token": token}).status_code == 404
