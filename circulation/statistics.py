@@ -4,8 +4,9 @@ and renewals apart, by item type and children/adults, inter-library loans out, s
 Why from these rows: loans keep the patron's category, the item type and both libraries when they lose
 the patron at return, and `borrower_years` keeps a pseudonymous mark per borrower and year, so nothing
 the report needs is lost to anonymisation. Renewals are counted with the year the loan began.
-Inter-library loans: out are loans to an `ill-library` borrower at this library; in are loans by another
-library to this library's `ill-library` borrower (its `patron_library`). Language groups (Sami, Kven,
+Inter-library loans: out are loans to an `ill-library` borrower at this library (a peer outside the county
+borrowing over NCIP is one); in are loans by another library to this library's `ill-library` borrower (its
+`patron_library`), and copies borrowed over NCIP and lent to this library's patrons (`ill_requests`). Language groups (Sami, Kven,
 Finnish, Russian; `vocab.languages.STATISTICS_GROUPS`) come from the record's languages as the transform
 stage keeps them (`statistics_facts`); a loan of a book in two grouped languages counts in both.
 Additions and withdrawals come from `stock_ledger`, which `reconcile_stock` keeps in step with the copies
@@ -33,6 +34,7 @@ from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from circulation.ill_tables import ill_requests
 from circulation.tables import borrower_years, loans, stock_ledger
 from transform.copies import copies
 from transform.statistics import facts_table
@@ -138,6 +140,9 @@ def annual(conn, library: str, year: int) -> dict:
     ill_in = conn.execute(select(func.count()).select_from(loans).where(
         loans.c.patron_category == "ill-library", loans.c.patron_library == library, loans.c.library != library,
         *in_year)).scalar()
+    ill_in += conn.execute(select(func.count()).select_from(ill_requests).where(   # borrowed over NCIP
+        ill_requests.c.role == "borrowing", ill_requests.c.library == library, ill_requests.c.lent_at >= start,
+        ill_requests.c.lent_at < end)).scalar()
     active = dict(conn.execute(select(borrower_years.c.age_group, func.count()).where(
         borrower_years.c.library == library, borrower_years.c.year == year).group_by(borrower_years.c.age_group)).all())
     stock = conn.execute(select(func.count()).select_from(copies).where(copies.c.library == library)).scalar()

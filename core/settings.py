@@ -299,9 +299,31 @@ SIP2_ACCOUNT = (
             "valid UTF-8, else cp850.", choices=("cp850", "utf-8")),
 )
 
+NCIP = (
+    Setting("enabled", bool, False, "Answer inter-library loan messages (NCIP, the Norwegian profile NNCIPP 1.0) "
+            "from the libraries in [[ncip.peers]] at POST /ncip, and send them ours."),
+    Setting("timeout", (int, float), 30, "Seconds to wait for a peer library's NCIP endpoint.", minimum=1),
+    Setting("ship_address", str, "", "Postal address written in the ShippingInformation of the items we "
+            "ship (empty: the lending library's name)."),
+)
+
+NCIP_PEER = (
+    Setting("agency", str, None, "The peer library's agency id: its ISIL, as in Base Bibliotek.", required=True,
+            choices=Shape(r"[A-Z]{1,4}-[A-Za-z0-9:/-]{1,11}", "an ISIL such as NO-2030000")),
+    Setting("name", str, "", "The peer library's name, for staff screens."),
+    Setting("endpoint", str, "", "URL of the peer's NCIP responder (Base Bibliotek's nncip_uri); empty: we "
+            "answer this peer but never ask it.", url=True),
+    Setting("token_env", str, "", "Name of an environment variable holding the secret shared with this peer: "
+            "sent as `Authorization: Bearer …` and required of its messages."),
+    Setting("token", str, "", "The shared secret itself; prefer token_env."),
+    Setting("addresses", list, [], "Client addresses (IPs) this peer's messages may come from; empty: any "
+            "address, when a token is set. A peer needs a token, addresses, or both.", item=str),
+)
+
 SECTIONS = {"harvest": HARVEST, "search": SEARCH, "sparql": SPARQL, "oai": OAI, "portal": PORTAL, "staff": STAFF,
             "mail": MAIL, "scheduler": SCHEDULER, "circulation": CIRCULATION, "notices": NOTICES,
             "sip2": SIP2}
+SECTIONS["ncip"] = NCIP
 
 
 def _table_class(name: str, spec: tuple[Setting, ...]) -> type:
@@ -334,6 +356,8 @@ CirculationSettings = _table_class("CirculationSettings", CIRCULATION)
 NoticesSettings = _table_class("NoticesSettings", NOTICES)
 Sip2Settings = _table_class("Sip2Settings", SIP2)
 Sip2Account = _table_class("Sip2Account", SIP2_ACCOUNT)
+NcipSettings = _table_class("NcipSettings", NCIP)
+NcipPeer = _table_class("NcipPeer", NCIP_PEER)
 
 
 @dataclass(frozen=True)
@@ -355,6 +379,8 @@ class Settings:
     notices: NoticesSettings = field(default_factory=NoticesSettings)
     sip2: Sip2Settings = field(default_factory=Sip2Settings)
     sip2_accounts: tuple[Sip2Account, ...] = ()
+    ncip: NcipSettings = field(default_factory=NcipSettings)
+    ncip_peers: tuple[NcipPeer, ...] = ()
 
     def source(self, source_id: str) -> Source:
         for source in self.sources:
@@ -484,6 +510,8 @@ def from_dict(data: dict, path: Path | None = None,
             table = {}
         if name == "sip2":
             table = {k: v for k, v in table.items() if k != "accounts"}
+        if name == "ncip":
+            table = {k: v for k, v in table.items() if k != "peers"}
         sections[name] = _check_table(table, spec, problems, f"[{name}]", allowed)
 
     raw_sources = data.get("sources", [])
@@ -515,6 +543,7 @@ def from_dict(data: dict, path: Path | None = None,
 
     sip2_accounts = _sip2_accounts(data.get("sip2"), {s.id for s in sources}, problems)
     _check_notices(sections["notices"], problems)
+    ncip_peers = _ncip_peers(data.get("ncip"), problems)
 
     database_url = top["database_url"]
     if top["database_url_env"]:
@@ -554,6 +583,8 @@ def from_dict(data: dict, path: Path | None = None,
         sip2=Sip2Settings(**{**sections["sip2"], **{key: str((base / sections["sip2"][key]).resolve())
                                                      for key in ("tls_cert", "tls_key") if sections["sip2"][key]}}),
         sip2_accounts=sip2_accounts,
+        ncip=NcipSettings(**sections["ncip"]),
+        ncip_peers=ncip_peers,
         path=path,
     )
     if not settings.database_url:
@@ -605,6 +636,33 @@ def _sip2_accounts(table, source_ids: set[str], problems: _Problems) -> tuple:
     return tuple(accounts)
 
 
+def _ncip_peers(table, problems: _Problems) -> tuple:
+    """The peer libraries of `[[ncip.peers]]`: each agency once, each with a way to tell it is really them."""
+    raw = table.get("peers", []) if isinstance(table, dict) else []
+    if not isinstance(raw, list):
+        problems.add("[ncip]", "peers", "ncip.peers must be an array of tables ([[ncip.peers]])")
+        return ()
+    peers, seen = [], set()
+    for n, entry in enumerate(raw, start=1):
+        where = f"[[ncip.peers]] #{n}"
+        if not isinstance(entry, dict):
+            problems.add(where, "peers", f"{where} must be a table")
+            continue
+        values = _check_table(entry, NCIP_PEER, problems, where, {})
+        if values["agency"] is None:
+            continue
+        if values["agency"] in seen:
+            problems.add(where, "agency", f"duplicate NCIP peer agency {values['agency']!r}")
+        seen.add(values["agency"])
+        if values["token_env"]:
+            values["token"] = os.environ.get(values["token_env"], values["token"])
+        if not values["token"] and not values["addresses"]:
+            problems.add(where, "token", f"{where} has neither a token (token or token_env) nor addresses: "
+                                         "anyone could speak for this library")
+        peers.append(NcipPeer(**values))
+    return tuple(peers)
+
+
 def load(path: str | os.PathLike, allowed: Mapping[str, Collection[str]] | None = None) -> Settings:
     path = Path(path)
     try:
@@ -632,7 +690,8 @@ def reference() -> str:
     """The configuration reference as Markdown, generated from the tables above."""
     lines = []
     for title, spec in (("Top level", TOP_LEVEL), *((f"[{n}]", s) for n, s in SECTIONS.items()),
-                        ("[[sources]]", SOURCE), ("[[sip2.accounts]]", SIP2_ACCOUNT)):
+                        ("[[sources]]", SOURCE), ("[[sip2.accounts]]", SIP2_ACCOUNT),
+                        ("[[ncip.peers]]", NCIP_PEER)):
         lines += [f"#### {title}", "", "| key | default | meaning |", "|---|---|---|"]
         for s in spec:
             default = "(required)" if s.required else repr(list(s.default) if s.item else s.default)

@@ -15,6 +15,7 @@ import click
 from core import settings as settings_mod
 from core.errors import FatalError, GrenselosError, reason
 from grenselos.circulation_cli import circulation, patrons, rules
+from grenselos.ill_cli import ill
 from grenselos.migrate_cli import migrate
 from grenselos.notices_cli import notices
 from grenselos.cli_values import accept_config_everywhere, allowed, http_url, ui_language
@@ -628,6 +629,7 @@ cli.add_command(staff)
 cli.add_command(patrons)
 cli.add_command(rules)
 cli.add_command(circulation)
+cli.add_command(ill)
 cli.add_command(migrate)
 cli.add_command(notices)
 

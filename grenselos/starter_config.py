@@ -58,6 +58,10 @@ def starter_config() -> str:
               "# Keys of an account:"]
     for setting in settings_mod.SIP2_ACCOUNT:
         lines += _setting(setting)
+    lines += ["", "# -- Inter-library loan: one [[ncip.peers]] table per library outside the county that lends to",
+              "# or borrows from us over NCIP (NNCIPP 1.0). Keys of a peer:"]
+    for setting in settings_mod.NCIP_PEER:
+        lines += _setting(setting)
     lines += ["", "# -- Sources: one [[sources]] table per library or service harvested (or imported).",
               "# Keys of a source:"]
     for setting in settings_mod.SOURCE:

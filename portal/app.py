@@ -35,6 +35,7 @@ def create_app(settings: settings_mod.Settings | None = None, test_config: dict 
     from portal import errors, i18n, log_escape, render, secret, security, services, template_helpers, urls
     from portal.views import about, api, desk, languages, libraries, lists, patron, record, saved, search, staff
     from portal.views import staff_admin, staff_lists
+    from portal.views import ncip
     from portal.views import changes, health, oai, resources, sparql, vocabulary, void
     from portal.views import staff_catalogue, staff_notices, staff_sources, staff_statistics
 
@@ -69,4 +70,5 @@ def create_app(settings: settings_mod.Settings | None = None, test_config: dict 
         app.register_blueprint(module.bp)
     app.register_blueprint(staff_statistics.bp)
     app.register_blueprint(staff_notices.bp)
+    app.register_blueprint(ncip.bp)
     return app

@@ -30,6 +30,15 @@ def reason_text(reason: str) -> str:
         "already_lost": _("This copy was already marked lost."),
         "not_allowed": _("Only the library that owns or lent it may do this."),
         "invalid": _("Not saved:"),
+        "ill_available_in_county": _("A library in the county has this on the shelf: place a hold instead."),
+        "ill_no_peer": _("No library outside the county is set up for inter-library loan."),
+        "ill_peer_refused": _("The other library cannot lend it."),
+        "ill_peer_unreachable": _("The other library's system did not answer. Try again later."),
+        "ill_no_isil": _("This library has no ISIL, so it cannot ask other libraries."),
+        "ill_unknown_request": _("No such inter-library loan request."),
+        "ill_wrong_state": _("That cannot be done with this request now."),
+        "ill_record_not_found": _("No record has this id."),
+        "ill_no_isbn": _("The record has no ISBN to ask other libraries by."),
     }.get(reason, reason)
 
 

@@ -23,6 +23,7 @@ PAGES = {
     "receive": "/staff/receive",
     "notices": "/staff/notices",
     "notice-template": "/staff/notices/overdue/se",
+    "ill": "/staff/ill",
 }
 
 
