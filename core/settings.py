@@ -9,6 +9,7 @@ database URL may name an environment variable (`database_url_env`).
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import re
 import tomllib
@@ -230,6 +231,54 @@ CIRCULATION = (
             minimum=0),
 )
 
+NOTICES = (
+    Setting("smtp_host", str, "", "SMTP server that sends patron notices (hold ready, due soon, reminders, "
+            "replacement claims) by e-mail; empty: e-mail notices wait, marked failed with the reason, until "
+            "one is set."),
+    Setting("smtp_port", int, 25, "Port of that SMTP server (587 with starttls, 465 with ssl).", minimum=1),
+    Setting("sender", str, "", "Sender address of patron notices; empty means grenselos@ the base_uri's host.",
+            choices=Shape(r"\S+@(\S+\.)+\S+", "an e-mail address")),
+    Setting("smtp_security", str, "none", "How the SMTP connection is protected.",
+            choices=("none", "starttls", "ssl")),
+    Setting("smtp_user_env", str, "", "Name of an environment variable holding the SMTP user name (empty: no "
+            "login)."),
+    Setting("smtp_password_env", str, "", "Name of an environment variable holding the SMTP password."),
+    Setting("smtp_timeout", (int, float), 30, "Seconds to wait for the SMTP server.", minimum=1),
+    Setting("sms_gateway_url", str, "", "URL of the HTTP SMS gateway that sends notices to patrons without "
+            "e-mail (with a phone number); empty: no SMS.", url=True),
+    Setting("sms_method", str, "POST", "HTTP method of the gateway request: POST sends sms_parameters as a JSON "
+            "body (or a form, see sms_body), GET as query parameters.", choices=("POST", "GET")),
+    Setting("sms_body", str, "json", "How a POST carries the parameters.", choices=("json", "form")),
+    Setting("sms_parameters", str, '{"to": "{to}", "message": "{text}", "from": "{sender}", "reference": '
+            '"{reference}"}', "The gateway request's parameters as a JSON object; in its strings {to} (the "
+            "phone number), {text} (the message), {sender} (sms_sender) and {reference} (the notice's unique key, "
+            "which lets a gateway that keeps references refuse a repeat) are filled in."),
+    Setting("sms_sender", str, "", "Sender name or number the gateway shows (max 11 letters at most gateways)."),
+    Setting("sms_auth_header", str, "Authorization", "Name of the HTTP header that carries the gateway "
+            "credential."),
+    Setting("sms_auth_env", str, "", "Name of an environment variable holding that header's value (e.g. "
+            "\"Bearer …\"); empty: no credential header."),
+    Setting("sms_timeout", (int, float), 15, "Seconds to wait for the SMS gateway.", minimum=1),
+    Setting("due_soon_days", int, 2, "Days before the due date when the \"due soon\" notice goes out; 0: none.",
+            minimum=0),
+    Setting("reminder_days", list, (1, 14, 28), "Days after the due date of the 1st, 2nd, … overdue reminder "
+            "(ascending). A replacement claim opened after the last one (`[circulation] lost_after_days`, "
+            "which should then be larger) is sent as the claim notice.", item=int),
+    Setting("retry_minutes", (int, float), 5, "First wait before a failed notice is tried again; doubled after "
+            "each failure.", minimum=0),
+    Setting("max_retry_hours", (int, float), 24, "Longest wait between two tries of a failed notice (it is "
+            "retried until sent, never dropped).", minimum=0),
+    Setting("stale_minutes", (int, float), 15, "A notice still marked as being sent after this many minutes "
+            "belongs to a run that died mid-send; it is marked uncertain (listed for staff with its "
+            "Message-ID), never resent by itself.", minimum=1),
+    Setting("keep_days", int, 60, "Days a notice is kept once it can never be due again (its loan returned, "
+            "its claim closed); then it is deleted, since it names what the patron borrowed.", minimum=1),
+    Setting("workers", int, 4, "Notices sent at once by one run, each over its own SMTP connection (most of "
+            "a notice's time is spent waiting for the server).", minimum=1),
+    Setting("schedule_minutes", int, 60, "Minutes between the notices runs of `grenselos scheduler`; 0: the "
+            "scheduler sends none (run `grenselos notices send` from a timer instead).", minimum=0),
+)
+
 SIP2 = (
     Setting("host", str, "127.0.0.1", "Address `grenselos sip2` listens on for self-service kiosks (0.0.0.0: all)."),
     Setting("port", int, 6001, "TCP port of the SIP2 server.", minimum=1),
@@ -272,7 +321,8 @@ NCIP_PEER = (
 )
 
 SECTIONS = {"harvest": HARVEST, "search": SEARCH, "sparql": SPARQL, "oai": OAI, "portal": PORTAL, "staff": STAFF,
-            "mail": MAIL, "scheduler": SCHEDULER, "circulation": CIRCULATION, "sip2": SIP2}
+            "mail": MAIL, "scheduler": SCHEDULER, "circulation": CIRCULATION, "notices": NOTICES,
+            "sip2": SIP2}
 SECTIONS["ncip"] = NCIP
 
 
@@ -303,6 +353,7 @@ MailSettings = _table_class("MailSettings", tuple(Setting("sender" if s.name == 
                                                   for s in MAIL))
 SchedulerSettings = _table_class("SchedulerSettings", SCHEDULER)
 CirculationSettings = _table_class("CirculationSettings", CIRCULATION)
+NoticesSettings = _table_class("NoticesSettings", NOTICES)
 Sip2Settings = _table_class("Sip2Settings", SIP2)
 Sip2Account = _table_class("Sip2Account", SIP2_ACCOUNT)
 NcipSettings = _table_class("NcipSettings", NCIP)
@@ -325,6 +376,7 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     circulation: CirculationSettings = field(default_factory=CirculationSettings)
+    notices: NoticesSettings = field(default_factory=NoticesSettings)
     sip2: Sip2Settings = field(default_factory=Sip2Settings)
     sip2_accounts: tuple[Sip2Account, ...] = ()
     ncip: NcipSettings = field(default_factory=NcipSettings)
@@ -490,6 +542,7 @@ def from_dict(data: dict, path: Path | None = None,
             sources.append(Source(**values))
 
     sip2_accounts = _sip2_accounts(data.get("sip2"), {s.id for s in sources}, problems)
+    _check_notices(sections["notices"], problems)
     ncip_peers = _ncip_peers(data.get("ncip"), problems)
 
     database_url = top["database_url"]
@@ -526,6 +579,7 @@ def from_dict(data: dict, path: Path | None = None,
         mail=MailSettings(**{"sender" if k == "from" else k: v for k, v in sections["mail"].items()}),
         scheduler=SchedulerSettings(**sections["scheduler"]),
         circulation=CirculationSettings(**sections["circulation"]),
+        notices=NoticesSettings(**sections["notices"]),
         sip2=Sip2Settings(**{**sections["sip2"], **{key: str((base / sections["sip2"][key]).resolve())
                                                      for key in ("tls_cert", "tls_key") if sections["sip2"][key]}}),
         sip2_accounts=sip2_accounts,
@@ -536,6 +590,21 @@ def from_dict(data: dict, path: Path | None = None,
     if not settings.database_url:
         settings = Settings(**{**settings.__dict__, "database_url": settings.default_database_url})
     return settings
+
+
+def _check_notices(values: dict, problems: _Problems) -> None:
+    """What the table cannot say: reminder days rise, and the SMS parameters are a JSON object."""
+    days = values["reminder_days"]
+    if any(d < 1 for d in days) or list(days) != sorted(set(days)):
+        problems.add("[notices]", "reminder_days", "[notices] reminder_days must be rising whole days after the "
+                     f"due date, each at least 1; got {list(days)!r}")
+    try:
+        parameters = json.loads(values["sms_parameters"])
+    except ValueError as exc:
+        problems.add("[notices]", "sms_parameters", f"[notices] sms_parameters is not JSON: {exc}")
+        return
+    if not isinstance(parameters, dict):
+        problems.add("[notices]", "sms_parameters", "[notices] sms_parameters must be a JSON object")
 
 
 def _sip2_accounts(table, source_ids: set[str], problems: _Problems) -> tuple:

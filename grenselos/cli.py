@@ -17,6 +17,7 @@ from core.errors import FatalError, GrenselosError, reason
 from grenselos.circulation_cli import circulation, patrons, rules
 from grenselos.ill_cli import ill
 from grenselos.migrate_cli import migrate
+from grenselos.notices_cli import notices
 from grenselos.cli_values import accept_config_everywhere, allowed, http_url, ui_language
 from grenselos.staff_cli import staff
 
@@ -630,6 +631,7 @@ cli.add_command(rules)
 cli.add_command(circulation)
 cli.add_command(ill)
 cli.add_command(migrate)
+cli.add_command(notices)
 
 
 def main(argv=None):

@@ -13,6 +13,9 @@ The guarantees, and how they are kept:
 - **Graceful stop**: SIGTERM (systemd's stop) or SIGINT lets the chain in progress finish and starts no
   other; a SIGKILL instead is safe too (the harvest resumes from its checkpoint and the interrupted
   attempt is recorded as such).
+- **Patron notices** (`grenselos notices send`) every `[notices] schedule_minutes` when a source lends
+  here and `[notices] smtp_host` or `sms_gateway_url` is set, under the named lock `notices`; each notice's own unique key and claim keep a scheduler and a
+  run by hand from sending one twice.
 A failing stage is recorded and logged and never stops the scheduler or the other sources.
 """
 
@@ -23,9 +26,10 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from core.locks import named_lock
+from grenselos import notices_cli
 from harvest import attempts, schedule
 from harvest.store import RecordStore
 
@@ -61,6 +65,7 @@ class Scheduler:
         self.out = out or sys.stdout
         self.stop_event = threading.Event()
         self.store = RecordStore(settings.database_url)
+        self.notices_last: datetime | None = None
 
     def close(self) -> None:
         self.store.close()
@@ -82,7 +87,38 @@ class Scheduler:
             result = self.run_source(source, now)
             self.say(result.line())
             results.append(result)
+        if not self.stop_event.is_set():
+            notice = self.run_notices(now)
+            if notice is not None:
+                self.say(notice.line())
+                results.append(notice)
         return results
+
+    def run_notices(self, now: datetime) -> ChainResult | None:
+        """The patron notices run, when due (`[notices] schedule_minutes`, counted from this process's last)."""
+        minutes = self.settings.notices.schedule_minutes
+        n = self.settings.notices
+        if minutes <= 0 or not (n.smtp_host or n.sms_gateway_url) or \
+                not any(getattr(s, "circulation", False) for s in self.settings.sources):
+            return None                  # nothing lends here, or no way to send is configured
+        if self.notices_last is not None and now - self.notices_last < timedelta(minutes=minutes):
+            return None
+        result = ChainResult("notices")
+        with named_lock(self.store.engine, self.settings.data_dir, "notices") as got:
+            if not got:
+                result.skipped = "another process is sending notices"
+                return result
+            self.notices_last = now
+            result.ran = True
+            try:
+                report = notices_cli.run(self.settings)
+                result.lines.append(report.line())
+                result.failed = bool(report.failed or report.uncertain)
+            except Exception as exc:    # noqa: BLE001 - recorded; the next round tries again
+                log.exception("scheduled notices run failed")
+                result.failed = True
+                result.lines.append(f"notices: FAILED: {type(exc).__name__}: {exc}")
+        return result
 
     def run_source(self, source, now: datetime) -> ChainResult:
         result = ChainResult(source.id)

@@ -64,7 +64,8 @@ def _sections(who) -> list[dict]:
                 {"name": "ill", "title": _("Inter-library loan"), "url": url_for("ncip.page")},
                 {"name": "enrich", "title": _("Records that would gain most"), "url": url_for("staff_enrich.batch")},
                 {"name": "languages", "title": _("Language report"), "url": url_for("staff.languages")},
-                {"name": "sources", "title": _("Harvest health"), "url": url_for("staff_sources.sources")}]
+                {"name": "sources", "title": _("Harvest health"), "url": url_for("staff_sources.sources")},
+                {"name": "notices", "title": _("Notices"), "url": url_for("staff_notices.index")}]
     if who.role in roles.ADMINS:
         sections.append({"name": "users", "title": _("Staff accounts"), "url": url_for("staff_admin.users")})
     sections += [{"name": "audit", "title": _("Audit log"), "url": url_for("staff_admin.audit")},

@@ -76,6 +76,8 @@ def _pages(client) -> dict[str, str]:
         "staff-audit": "/staff/audit",
         "staff-sources": "/staff/sources",
         "staff-source": "/staff/sources/kautokeino",
+        "staff-notices": "/staff/notices",
+        "staff-notice-template": "/staff/notices/claim/nn",
     }
 
 

@@ -21,6 +21,8 @@ PAGES = {
     "source": "/staff/sources/kautokeino",
     "catalogue": "/staff/catalogue",
     "receive": "/staff/receive",
+    "notices": "/staff/notices",
+    "notice-template": "/staff/notices/overdue/se",
     "ill": "/staff/ill",
 }
 
