@@ -37,7 +37,7 @@ from transform.holdings import read_items
 from transform.tables import clusters, transform_records, transform_state
 from core.locks import writer_lock
 from libraries import calendar as library_calendar
-from vocab import libraries as libraries_vocab
+from vocab import libraries as libraries_vocab, licences
 
 BATCH = 200
 _SAFE = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
@@ -252,9 +252,14 @@ class Pipeline:
             failed = [(source.id, row.identifier) for row, _, _ in errors]
             if failed:
                 self.changes.merge(clusterer.remove(failed, "the record could not be converted"))
+            withheld = []
+            if not licences.publishable(self.settings, source.id):
+                # Not for republication: the description still reaches search (packed below), but the
+                # graph store is what SPARQL, dumps, VoID and the RDF views publish, so it never gets there.
+                withheld, graphs = list(graphs), {}
             self.graph.replace(graphs)
-            self.graph.remove([self.graph.record_graph(source.id, ids[r.identifier])
-                               for r, *_ in [*gone, *errors]])
+            self.graph.remove([*withheld, *(self.graph.record_graph(source.id, ids[r.identifier])
+                                            for r, *_ in [*gone, *errors])])
 
             records = {row.identifier: record for row, _d, _o, record, _k in parsed}
             change_log.log_records(conn, self.settings.base_uri, source.id,
@@ -366,6 +371,7 @@ class Pipeline:
             else:
                 dirty = set(self.changes.dirty)
             graphs = {}
+            published = licences.published_sources(self.settings)
             for chunk in _chunks(sorted(dirty)):
                 links = dict(conn.execute(select(clusters.c.cluster_id, clusters.c.translation_of)
                                           .where(clusters.c.cluster_id.in_(chunk))).all())
@@ -373,7 +379,8 @@ class Pipeline:
                 for r in conn.execute(select(transform_records.c.cluster_id, transform_records.c.source,
                                              transform_records.c.record_id)
                                       .where(transform_records.c.cluster_id.in_(chunk),
-                                             transform_records.c.status == "ok")):
+                                             transform_records.c.status == "ok",
+                                             transform_records.c.source.in_(published))):
                     instances[r.cluster_id].append(self.graph.instance_uri(r.source, r.record_id))
                 for cid, members in instances.items():
                     graphs[self.graph.work_graph(cid)] = self.graph.work_triples(cid, members, links[cid])
