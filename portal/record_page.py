@@ -18,7 +18,7 @@ from portal import covers, i18n, labels, services
 from portal.editions import editions
 from portal.search_service import SearchRequest
 from portal.urls import external_url
-from vocab import statuses
+from vocab import licences, statuses
 
 #: item status -> its place in a library's list of copies (best first, as the index orders them)
 MAX_RELATED = 20
@@ -199,4 +199,15 @@ def record_data(record: dict, mine: str, service=None) -> dict:
         "language_labels": {c: i18n.language_label(c) for c in record.get("languages") or []},
         "identifier_rows": labels.identifier_rows(record.get("identifiers") or {}),
         "cover": covers.cover(record, services.settings().portal.cover_url),
+        "licence": record_licence(record.get("source") or ""),
     }
+
+
+def record_licence(source_id: str) -> dict | None:
+    """The licence the record's source declares, and whether the linked data publishes the record."""
+    settings = services.settings()
+    licence = licences.of_source(settings, source_id)
+    if licence is None:
+        return None
+    return {"id": licence.id, "label": licence.label(i18n.current()), "uri": licence.uri,
+            "published": licences.publishable(settings, source_id)}
