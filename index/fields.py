@@ -84,8 +84,8 @@ FIELDS = (
     Field("availability", "string", facet=True, help="'available' when a copy is on the shelf now; 'digital' "
           "for a shared digital resource (e-book, e-audiobook, database)."),
     Field("available_at", "string", facet=True, help="Libraries with a copy on the shelf now."),
-    Field("access", "string", help="Libraries whose patrons may open a shared digital resource (its "
-          "source's access)."),
+    Field("access", "string", facet=True, help="Libraries whose patrons may open a shared digital resource "
+          "(its source's access)."),
 )
 
 BY_NAME = {f.name: f for f in FIELDS}
