@@ -383,8 +383,10 @@ class Pipeline:
                                              transform_records.c.source.in_(published))):
                     instances[r.cluster_id].append(self.graph.instance_uri(r.source, r.record_id))
                 for cid, members in instances.items():
-                    graphs[self.graph.work_graph(cid)] = self.graph.work_triples(cid, members, links[cid])
-                gone = [c for c in chunk if c not in links]
+                    if members:
+                        graphs[self.graph.work_graph(cid)] = self.graph.work_triples(cid, members, links[cid])
+                # a work with no record that may be republished (or none left) has no graph
+                gone = [c for c in chunk if c not in links or not instances.get(c)]
                 change_log.log_works(self.engine, self.graph, (), gone, now())
                 self.graph.remove([self.graph.work_graph(c) for c in gone])
             change_log.log_works(self.engine, self.graph, graphs, self.changes.removed, now())

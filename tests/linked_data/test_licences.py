@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from urllib.parse import quote
 
 import pytest
 from pymarc import record_to_xml
@@ -76,7 +77,7 @@ def test_settings_refuse_an_unknown_licence(tmp_path):
 def test_sparql_sees_only_the_open_records(built):
     _settings, _store, srv = built
     query = "SELECT ?t WHERE { ?s <http://id.loc.gov/ontologies/bibframe/mainTitle> ?t }"
-    status, _h, body = srv.get("/sparql?query=" + __import__("urllib.parse").parse.quote(query),
+    status, _h, body = srv.get("/sparql?query=" + quote(query),
                                {"Accept": "application/sparql-results+json"})
     assert status == 200
     titles = [b["t"]["value"] for b in json.loads(body)["results"]["bindings"]]
@@ -84,9 +85,18 @@ def test_sparql_sees_only_the_open_records(built):
     assert not any(VENDOR_TITLE in t for t in titles)
     # nor is a vendor instance named as a member of a work
     query = f"ASK {{ ?w <http://id.loc.gov/ontologies/bibframe/hasInstance> <{BASE}/instance/bs-0> }}"
-    status, _h, body = srv.get("/sparql?query=" + __import__("urllib.parse").parse.quote(query),
+    status, _h, body = srv.get("/sparql?query=" + quote(query),
                                {"Accept": "application/sparql-results+json"})
     assert json.loads(body)["boolean"] is False
+    # and a work whose only records are the vendor's has no graph at all
+    query = 'ASK { ?w a <http://id.loc.gov/ontologies/bibframe/Work> FILTER(CONTAINS(STR(?w), "/work/bs-")) }'
+    status, _h, body = srv.get("/sparql?query=" + quote(query),
+                               {"Accept": "application/sparql-results+json"})
+    assert json.loads(body)["boolean"] is False
+    query = 'ASK { ?w a <http://id.loc.gov/ontologies/bibframe/Work> FILTER(CONTAINS(STR(?w), "/work/open-")) }'
+    status, _h, body = srv.get("/sparql?query=" + quote(query),
+                               {"Accept": "application/sparql-results+json"})
+    assert json.loads(body)["boolean"] is True
 
 
 def test_oai_serves_only_the_open_records(built):
