@@ -43,14 +43,17 @@ def my_library() -> str:
 
 def home_library() -> str:
     """The library whose licences the visitor uses: the signed-in patron's home library, else the one
-    they chose (`my_library`). Only a visitor with a patron session or credentials is looked up."""
-    if session.get(patron.SESSION_KEY) or request.authorization is not None:
+    they chose (`my_library`). Only a visitor with a patron session is looked up (credentials sent with
+    a page request are not a sign-in, and must not count as a failed one)."""
+    libraries = services.libraries()
+    if session.get(patron.SESSION_KEY):
         card = patron.current_card()
         found = services.circulation().patron(card) if card else None
-        library = services.libraries().by_id(found.library) if found is not None else None
+        library = libraries.by_id(found.library) if found is not None else None
         if library is not None:
             return library.id
-    return my_library()
+    chosen = libraries.by_id(my_library())
+    return chosen.id if chosen is not None else ""
 
 
 def from_index_or_store(build: Callable[..., T]) -> T:

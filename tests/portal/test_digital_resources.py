@@ -18,8 +18,9 @@ def settings_for(data_dir, access=("tromso",)):
         "data_dir": str(data_dir), "base_uri": BASE,
         "sources": [
             {"id": "tromso", "name": "Tromsø bibliotek", "isil": "NO-1990001", "municipality": "Tromsø",
-             "holdings": "koha-952"},
-            {"id": "alta", "name": "Alta bibliotek", "isil": "NO-1990004", "municipality": "Alta"},
+             "holdings": "koha-952", "circulation": True},
+            {"id": "alta", "name": "Alta bibliotek", "isil": "NO-1990004", "municipality": "Alta",
+             "circulation": True},
             {"id": "ebok", "name": "E-bøker i Troms og Finnmark", "kind": "digital", "access": list(access)},
         ]})
 
@@ -38,6 +39,11 @@ def site(tmp_path_factory):
                                          datestamp="2026-01-01") for local, xml in samples.digital_records()])
     run_transform(settings, store, progress=False)
     index_changes(settings, store, full=True)
+    from core.db import migrate
+    from tests.circulation.conftest import add_patron
+    migrate(store.engine)
+    add_patron(store.engine, "TROMSO1", pin="2468", library="tromso")
+    add_patron(store.engine, "ALTA1", pin="1357", library="alta")
     with Server(settings) as srv:
         yield settings, srv.app.test_client()
     store.close()
@@ -106,3 +112,16 @@ def test_no_copy_counts_for_unlimited_access(site):
     assert "holdings-summary" not in html and "har registrert eksemplarer" not in html
     hits = web.get("/search?q=Čáhppes+beana&filter=available:digital").get_data(as_text=True)
     assert "Finnes i 0" not in hits
+
+
+def test_a_signed_in_patron_uses_their_home_library(site):
+    import re
+    _settings, _web = site
+    for card, pin, allowed in (("TROMSO1", "2468", True), ("ALTA1", "1357", False)):
+        client = _web.application.test_client()
+        page = client.get("/my").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        assert client.post("/my/login", data={"card": card, "pin": pin, "csrf_token": token}).status_code == 303
+        # the chosen library (alta) does not count once a patron is signed in: their home library does
+        online = client.get("/record/ebok-dig-nob-001.json?library=alta").get_json()["online"]
+        assert online["can_open"] is allowed and online["home"] == card.lower().rstrip("1")
