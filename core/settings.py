@@ -110,7 +110,8 @@ SOURCE = (
     Setting("id", str, None, "Short stable id of the source, used in URIs and on the command line.", required=True),
     Setting("name", str, None, "Name of the library or service as patrons know it.", required=True),
     Setting("isil", str, "", "ISIL of the library, e.g. NO-2030000.", allowed="ISILs"),
-    Setting("kind", str, "public", "Kind of library.", choices=SOURCE_KINDS),
+    Setting("kind", str, "public", "Kind of library; digital: e-books, e-audiobooks and databases the county "
+            "licenses (856 links, no copies; see access).", choices=SOURCE_KINDS),
     Setting("municipality", str, "", "Municipality the library serves."),
     Setting("library", str, "", "Id of the library this source is (the library facet value and "
             "/library/ key); empty means the source's id."),
