@@ -327,7 +327,8 @@ class Pipeline:
             self._languages[row.identifier] = languages_store.row_for(source.id, row.identifier, reason, langs,
                                                                       now())
         self._facts[row.identifier] = stats.record_facts(triples, self.settings.base_uri)
-        self._copies[row.identifier] = read_items(record, source.holdings, holdings)
+        # a shared digital resource is licensed, not shelved: whatever holdings fields its records carry, no copies
+        self._copies[row.identifier] = read_items(record, source.holdings, holdings) if source.kind != "digital" else []
         return triples
 
     # -- after all sources ---------------------------------------------------------------------

@@ -93,6 +93,7 @@ def test_json_twin_carries_links_and_access(site):
     assert web.get("/record/ebok-dig-nob-001.json?library=tromso").get_json()["online"]["can_open"] is True
     cover_only = web.get("/record/ebok-dig-fkv-001.json").get_json()["record"]
     assert [link["url"] for link in cover_only["links"]] == ["https://ebok.example.org/read/dig-fkv-001"]
+    assert cover_only["holdings"] == []              # its 852 makes no copy: access is licensed, not shelved
     print_record = web.get("/record/tromso-trb-ill-nob-001.json").get_json()
     assert print_record["record"]["digital"] is False and print_record["online"] is None
 
