@@ -25,12 +25,13 @@ def settings_for(data_dir, access=("tromso",)):
         ]})
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def build_site(data_dir):
+    """Harvested (imported), transformed and indexed: the Tromsø demo records in print and the shared
+    digital collection, with a patron of Tromsø and one of Alta. Returns (settings, record store)."""
     from grenselos.demo import samples
     from index.pipeline import index_changes
     from transform.pipeline import run_transform
-    settings = settings_for(tmp_path_factory.mktemp("digital"))
+    settings = settings_for(data_dir)
     store = RecordStore(settings.database_url)
     tromso = next(lib for lib in samples.LIBRARIES if lib.id == "tromso")
     store.upsert("tromso", [IncomingRecord(identifier=f"oai:tromso:{local}", marcxml=xml, control_number=local,
@@ -44,6 +45,12 @@ def site(tmp_path_factory):
     migrate(store.engine)
     add_patron(store.engine, "TROMSO1", pin="2468", library="tromso")
     add_patron(store.engine, "ALTA1", pin="1357", library="alta")
+    return settings, store
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    settings, store = build_site(tmp_path_factory.mktemp("digital"))
     with Server(settings) as srv:
         yield settings, srv.app.test_client()
     store.close()
