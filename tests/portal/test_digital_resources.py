@@ -133,3 +133,9 @@ def test_a_signed_in_patron_uses_their_home_library(site):
         # the chosen library (alta) does not count once a patron is signed in: their home library does
         online = client.get("/record/ebok-dig-nob-001.json?library=alta").get_json()["online"]
         assert online["can_open"] is allowed and online["home"] == card.lower().rstrip("1")
+
+
+def test_the_digital_collection_is_no_library_to_choose(site):
+    _settings, web = site
+    assert [lib["id"] for lib in web.get("/libraries.json").get_json()["libraries"]] == ["alta", "tromso"]
+    assert "ebok" not in {lib["id"] for lib in web.get("/record/ebok-dig-nob-001.json").get_json()["libraries"]}
