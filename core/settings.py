@@ -63,7 +63,7 @@ class Shape:
         return self.what
 
 
-SOURCE_KINDS = ("public", "school", "national")
+SOURCE_KINDS = ("public", "school", "national", "digital")
 #: A web origin as CSP frame-ancestors takes it: scheme, host, optional port; nothing that could end the header.
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
@@ -111,7 +111,8 @@ SOURCE = (
     Setting("id", str, None, "Short stable id of the source, used in URIs and on the command line.", required=True),
     Setting("name", str, None, "Name of the library or service as patrons know it.", required=True),
     Setting("isil", str, "", "ISIL of the library, e.g. NO-2030000.", allowed="ISILs"),
-    Setting("kind", str, "public", "Kind of library.", choices=SOURCE_KINDS),
+    Setting("kind", str, "public", "Kind of library; digital: e-books, e-audiobooks and databases the county "
+            "licenses (856 links, no copies; see access).", choices=SOURCE_KINDS),
     Setting("municipality", str, "", "Municipality the library serves."),
     Setting("library", str, "", "Id of the library this source is (the library facet value and "
             "/library/ key); empty means the source's id."),
@@ -139,6 +140,12 @@ SOURCE = (
     Setting("floating", bool, False, "Circulation return policy for this library's copies: False sends a copy "
             "returned at another county library home (in transit); True lets it float: it stays where it was "
             "returned, which becomes its holding library."),
+    Setting("licence", str, "CC0-1.0", "Licence of this source's records (an id of vocab/data/licences.tsv): "
+            "records whose licence forbids republication (vendor-local-use) serve search and the record pages but "
+            "are left out of SPARQL, dumps, OAI-PMH, VoID and the RDF downloads.", allowed="licences"),
+    Setting("access", list, (), "For a source of kind digital: ids of the libraries whose patrons may open its "
+            "e-books, e-audiobooks and databases (\"read/listen now\"), e.g. [\"tromso\", \"alta\"]; empty: "
+            "every library of the county.", item=str),
     Setting("embed_origins", list, (), "Web sites that may show this library's curated lists in a frame "
             "(the widget at /lists/<id>/embed), e.g. [\"https://www.kautokeino.kommune.no\"]: the CSP "
             "frame-ancestors of a list owned by the library. Empty: only the portal itself.", item=str),
@@ -541,6 +548,13 @@ def from_dict(data: dict, path: Path | None = None,
         if values["name"] is not None:
             sources.append(Source(**values))
 
+    libraries_known = {s.id for s in sources} | {s.library for s in sources if s.library}
+    for n, source in enumerate(sources, start=1):
+        for library in source.access if isinstance(source.access, (list, tuple)) else ():
+            if library not in libraries_known:
+                problems.add(f"[[sources]] (id {source.id!r})", "access",
+                             f"access names {library!r}, which is no configured library"
+                             f"{did_you_mean(library, libraries_known)}")
     sip2_accounts = _sip2_accounts(data.get("sip2"), {s.id for s in sources}, problems)
     _check_notices(sections["notices"], problems)
     ncip_peers = _ncip_peers(data.get("ncip"), problems)

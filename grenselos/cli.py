@@ -185,7 +185,7 @@ def _store_status(settings, store, counts: dict) -> None:
     missing: dict[str, int] = {}
     try:
         with GraphStore.open(settings, read_only=True) as graph:
-            found = consistency.difference(store.engine, graph)
+            found = consistency.difference(store.engine, graph, settings)
         for source, _identifier in found.missing:
             missing[source] = missing.get(source, 0) + 1
     except OSError:
@@ -490,7 +490,7 @@ def _repair(ctx) -> int:
     from core.locks import writer_lock
     settings, store = ctx.settings, ctx.store
     with writer_lock(settings.data_dir), GraphStore.open(settings) as graph:
-        found = consistency.difference(store.engine, graph)
+        found = consistency.difference(store.engine, graph, ctx.settings)
         if not found.agrees:
             click.echo(f"graph store: {len(found.missing)} record graphs missing, {len(found.extra)} not owned; "
                        "repairing")

@@ -14,9 +14,12 @@ from index.holdings import holding
 def holdings_from_copies(rows, source, directory) -> tuple[Holding, ...]:
     """One Holding per library, from a record's copy rows (`transform.copies.CopyRow`), in row order.
 
-    A record without copies is one holding of its source with status unknown, as before.
+    A record without copies is one holding of its source with status unknown, as before; a record of a
+    `digital` source holds nothing (its access is licensed to libraries, `Document.access`).
     """
     if not rows:
+        if source.kind == "digital":
+            return ()
         return (holding(directory.resolve("", source.id).library, "", ()),)
     grouped: dict[str, list] = {}
     for row in rows:

@@ -104,6 +104,12 @@ class Document:
     work_libraries: int = 0
     #: the harvest identifier of the record in its source (for the pages that read the stored MARC).
     identifier: str = ""
+    #: online access links the record carries (856 other than cover pictures), each "URL label"
+    #: (the label, 856 $3 $y $z, may be empty).
+    links: tuple[str, ...] = ()
+    #: for a record of a `digital` source: the libraries whose patrons may open it (given by the index
+    #: stage from the source's `access`); empty for everything else.
+    access: tuple[str, ...] = ()
 
     def __post_init__(self):
         if "!" in self.id or not self.id or not self.work_id:

@@ -81,8 +81,11 @@ FIELDS = (
     Field("library", "string", facet=True, help="Holding libraries."),
     Field("municipality", "string", facet=True, help="Municipalities of the holding libraries."),
     Field("library_kind", "string", facet=True, help="public or school."),
-    Field("availability", "string", facet=True, help="'available' when a copy is on the shelf now."),
+    Field("availability", "string", facet=True, help="'available' when a copy is on the shelf now; 'digital' "
+          "for a shared digital resource (e-book, e-audiobook, database)."),
     Field("available_at", "string", facet=True, help="Libraries with a copy on the shelf now."),
+    Field("access", "string", facet=True, help="Libraries whose patrons may open a shared digital resource "
+          "(its source's access)."),
 )
 
 BY_NAME = {f.name: f for f in FIELDS}
@@ -223,7 +226,9 @@ def flatten(doc: Document) -> dict[str, object]:
         "library": _unique(h.library for h in holdings),
         "municipality": _unique(h.municipality for h in holdings),
         "library_kind": _unique(h.kind for h in holdings),
-        "availability": ["available"] if any(h.available > 0 for h in holdings) else [],
+        "availability": (["available"] if any(h.available > 0 for h in holdings) else [])
+                        + (["digital"] if doc.access else []),
+        "access": _unique(doc.access),
         "available_at": _unique(h.library for h in holdings if h.available > 0),
     }
     if doc.year is not None:

@@ -234,7 +234,7 @@ def build_document(store, source, row, doc_id: str, minted: Minted, languages, d
     return (projection or default_projection()).document(
         description, id=doc_id, work_id=work, source=source.id, identifier=row.identifier, holdings=holdings,
         languages=languages, work_libraries=max(own, popularity),
-        instance=graph.instance_uri(row.source, minted.record_id).value)
+        instance=graph.instance_uri(row.source, minted.record_id).value, access=directory.digital_access(source))
 
 
 def with_popularity(docs: list[Document], transform: TransformFacts) -> list[Document]:

@@ -307,7 +307,7 @@ class Projection:
 
     def document(self, description, *, id: str, work_id: str, source: str, identifier: str = "",
                  holdings: tuple[Holding, ...] = (), work_libraries: int | None = None, languages=None,
-                 instance: str | None = None) -> Document:
+                 instance: str | None = None, access: tuple[str, ...] = ()) -> Document:
         """The search document of one record from its description (a `Description` or its triples); the
         GIVEN fields from the index stage. `work_libraries` defaults to the region's libraries holding
         this edition."""
@@ -315,7 +315,7 @@ class Projection:
         if work_libraries is None:
             work_libraries = len({h.library for h in holdings if h.region})
         return Document(id=id, work_id=work_id, source=source, identifier=identifier, holdings=tuple(holdings),
-                        work_libraries=work_libraries, **values)
+                        work_libraries=work_libraries, access=tuple(access), **values)
 
 
 @lru_cache(maxsize=1)

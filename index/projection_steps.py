@@ -256,6 +256,31 @@ def audience(values, ctx):
 
 
 # ---------------------------------------------------------------------------------------------
+# Links
+
+ELECTRONIC_LOCATOR, NOTE_TYPE = _T("bf:electronicLocator"), _T("bf:noteType")
+COVER_ART = _T("bf:coverArt")
+
+
+@step("links")
+def links(values, ctx):
+    """Notes → "URL label" for each note of an electronic location that names an http(s) URL (856, one
+    note per field), leaving out the cover pictures the instance's bf:coverArt already names."""
+    d = ctx.description
+    instance = d.instance()
+    covers = {url for art in (d.iris(instance, COVER_ART) if instance else ())
+              for url in d.iris(art, ELECTRONIC_LOCATOR)}
+    out = []
+    for note in _resources(values):
+        if d.text(note, NOTE_TYPE) != "electronic location":
+            continue
+        for url in d.iris(note, ELECTRONIC_LOCATOR):
+            if url.startswith(("http://", "https://")) and url not in covers:
+                out.append(f"{url} {d.text(note, LABEL)}".strip())
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # Identifiers, dates
 
 @step("identifier")

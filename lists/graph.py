@@ -19,7 +19,7 @@ from lists.model import CuratedList, now_utc
 from lists.store import ListStore
 from lists.tables import list_graph_runs
 from transform.holdings import library_iri
-from vocab import libraries as libraries_vocab
+from vocab import libraries as libraries_vocab, licences
 
 SCHEMA = "https://schema.org/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -38,9 +38,11 @@ def list_uri(base_uri: str, list_id: int) -> str:
 def list_triples(settings, curated: CuratedList) -> list[Triple]:
     base = settings.base_uri.rstrip("/")
     node = NamedNode(list_uri(base, curated.id))
+    # Titles whose records are licensed for the libraries' own use stay on the list page, not in the graph.
+    items = [item for item in curated.items if licences.record_publishable(settings, item.record_id)]
     out = [Triple(node, RDF_TYPE, _s("ItemList")),
            Triple(node, _s("url"), NamedNode(f"{base}/lists/{curated.id}")),
-           Triple(node, _s("numberOfItems"), Literal(str(len(curated.items)), datatype=NamedNode(XSD + "integer"))),
+           Triple(node, _s("numberOfItems"), Literal(str(len(items)), datatype=NamedNode(XSD + "integer"))),
            Triple(node, _s("itemListOrder"), _s("ItemListOrderAscending"))]
     for lang, text in curated.titles.items():
         out.append(Triple(node, _s("name"), Literal(text, language=lang)))
@@ -64,7 +66,7 @@ def list_triples(settings, curated: CuratedList) -> list[Triple]:
         library = directory.get(owner)
         if library is not None:
             out.append(Triple(node, _s("maintainer"), NamedNode(library_iri(base, library))))
-    for item in curated.items:
+    for item in items:
         element = NamedNode(f"{node.value}#item-{item.position}")
         out += [Triple(node, _s("itemListElement"), element), Triple(element, RDF_TYPE, _s("ListItem")),
                 Triple(element, _s("position"), Literal(str(item.position), datatype=NamedNode(XSD + "integer"))),

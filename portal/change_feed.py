@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timezone
 
 from transform import changes as change_log
+from vocab import licences
 
 PAGE_SIZE = 100
 CONTEXT = "https://www.w3.org/ns/activitystreams"
@@ -26,7 +27,7 @@ def collection(stores) -> dict:
     base = stores.base_uri
     with stores.sql().connect() as conn:
         last = change_log.last_seq(conn)
-        total = change_log.count(conn)
+        total = change_log.count(conn, licences.published_sources(stores.settings))
     pages = (last + PAGE_SIZE - 1) // PAGE_SIZE if last else 0
     out = {"@context": CONTEXT, "id": f"{base}/changes", "type": "OrderedCollection",
            "summary": "Changes to the works and instances of the Grenseløs catalogue, oldest first.",
@@ -46,7 +47,8 @@ def page(stores, number: int) -> tuple[dict | None, bool]:
         if number < 0 or number >= max(pages, 1):
             return None, False            # checked before the query: no offset past the log reaches SQL
         entries = change_log.page(conn, number * PAGE_SIZE, PAGE_SIZE)
-        entries = [e for e in entries if e["seq"] <= (number + 1) * PAGE_SIZE]
+        entries = [e for e in entries if e["seq"] <= (number + 1) * PAGE_SIZE
+                   and (e["source"] is None or licences.publishable(stores.settings, e["source"]))]
     out = {"@context": CONTEXT, "id": f"{base}/changes/{number}", "type": "OrderedCollectionPage",
            "partOf": f"{base}/changes", "startIndex": number * PAGE_SIZE,
            "orderedItems": [activity(base, e) for e in entries]}

@@ -57,6 +57,9 @@ def document_dict(doc, copies: bool = True) -> dict:
         "covers": list(doc.covers),
         "identifiers": identifiers, "holdings": [_holding(h, copies) for h in doc.holdings],
         "available_now": any(h.available or h.status == "available" for h in doc.holdings),
+        "links": [{"url": url, "label": label} for url, _sp, label in (link.partition(" ") for link in doc.links)],
+        "digital": bool(doc.access),
+        "access": list(doc.access),
     }
 
 
@@ -89,8 +92,8 @@ class IndexSearchService:
                     high = low
                 filters.append(Range("year", int(low) if low else None, int(high) if high else None))
             elif name == "available":
-                if value == "true":
-                    grouped.setdefault("availability", []).append("available")
+                if value in ("true", "digital"):
+                    grouped.setdefault("availability", []).append("available" if value == "true" else "digital")
                 else:
                     filters.append(Filter("availability", ("available",), exclude=True))
             else:   # the index expands group values itself (language:sami is every Sami language)
@@ -119,7 +122,8 @@ class IndexSearchService:
         for field, values in result.facets.items():
             name = back.get(field)
             if name == "available":
-                facets[name] = [{"value": "true", "count": v.count} for v in values if v.value == "available"]
+                facets[name] = [{"value": "true" if v.value == "available" else v.value, "count": v.count}
+                                for v in values if v.value in ("available", "digital")]
             elif name == "year":   # decade buckets `1990-1999`, `*-1899`, `2020-*` as year filter values
                 facets[name] = [{"value": v.value.replace("*", ""), "count": v.count} for v in values
                                 if v.count]

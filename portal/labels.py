@@ -32,6 +32,7 @@ KIND_LABELS = {
     "public": _l("Public library"),
     "school": _l("School library"),
     "national": _l("National library"),
+    "digital": _l("Shared digital resources"),
 }
 
 FORMAT_LABELS = {
@@ -64,6 +65,10 @@ SORT_LABELS = {
 
 SAMI_GROUP_LABEL = _l("All Sami languages")
 
+#: Values of the availability filter: on a shelf now, or a shared digital resource (read or listen online).
+AVAILABILITY_LABELS = {"true": _l("Available now"), "false": _l("Not available now"),
+                       "digital": _l("Digital: read or listen online")}
+
 #: Identifiers a patron can use, by their names (the same in every language). Other numbers (local,
 #: national bibliography, publisher's) stay in the JSON, unnamed there too, and off the patron's page.
 IDENTIFIER_LABELS = {"isbn": "ISBN", "issn": "ISSN"}
@@ -95,7 +100,7 @@ def value_label(field: str, value: str, libraries=None) -> str:
         library = libraries.by_id(value)
         return library.name if library else value
     if field == "available":
-        return str(_l("Available now")) if value == "true" else str(_l("Not available now"))
+        return str(AVAILABILITY_LABELS.get(value, AVAILABILITY_LABELS["false"]))
     if field == "genre":
         return genres.label(value, i18n.current())
     if field == "year":

@@ -25,6 +25,7 @@ from transform import changes
 from transform.bibframe import PREFIXES
 from transform.serialize import serialize
 from transform.tables import transform_records
+from vocab import licences
 
 KINDS = ("work", "instance", "agent", "library")
 MAX_TRIPLES = 20000
@@ -48,6 +49,8 @@ class Resource:
     modified: datetime | None = None
     gone: bool = False
     record: tuple[str, str] | None = None        # (source, identifier) of the record behind an instance/item
+    #: The licence that keeps this record out of the linked data (`vocab.licences.publishable` said no).
+    withheld: object | None = None
 
     @property
     def found(self) -> bool:
@@ -129,6 +132,9 @@ def resolve(stores, kind: str, local: str) -> Resource:
         if found is not None:
             source, record_id, identifier, status, updated = found
             resource.record = (source, identifier)
+            if status == "ok" and not licences.publishable(stores.settings, source):
+                resource.withheld = licences.of_source(stores.settings, source) or licences.table()["vendor-local-use"]
+                return resource
             if not _rest and "/item/" not in local:
                 # An instance is dereferenced as its whole record: its work's statements and contributions too.
                 resource.triples = list(dict.fromkeys([*resource.triples, *graph.graph_for(source, record_id)]))

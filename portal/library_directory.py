@@ -20,7 +20,8 @@ class LibraryDirectory:
         self.settings = settings
         self.engine = engine
         directory = libraries_vocab.directory(settings)
-        self.libraries = [directory.by_source[s.id] for s in settings.sources]
+        # a shared digital collection (kind digital) is no library a patron visits or chooses as theirs
+        self.libraries = [directory.by_source[s.id] for s in settings.sources if s.kind != "digital"]
         self.ttl = ttl
         self._counts: dict | None = None
         self._counts_at = 0.0

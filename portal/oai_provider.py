@@ -38,6 +38,7 @@ from harvest.tables import records
 from transform.changes import record_languages
 from transform import overlays
 from transform.tables import transform_records
+from vocab import licences
 from vocab.languages import SAMI_GROUP
 from portal.oai_metadata import metadata_for
 from portal.oai_namespaces import MARCX, OAI, OAI_DC, OAI_ID, RDF, SLIM, XSI
@@ -64,7 +65,8 @@ LANGUAGE_GROUPS = {
     "kven": ("Kven", ("fkv",)),
     "meankieli": ("Meänkieli", ("fit",)),
 }
-KIND_NAMES = {"public": "Public libraries", "school": "School libraries", "national": "National services"}
+KIND_NAMES = {"public": "Public libraries", "school": "School libraries", "national": "National services",
+              "digital": "Shared digital resources"}
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SECONDS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 # Value spaces of the official OAI-PMH.xsd and oai-identifier.xsd: an argument the response would echo
@@ -156,15 +158,18 @@ class OaiProvider:
         self.record_store = record_store      # for holdings records (marcxchange)
         self.domain = urlsplit(settings.base_uri).hostname or "localhost"
         self.page_size = max(1, settings.oai.page_size)
-        self.sources = {s.id: s for s in settings.sources}
-        self.source_sets = {set_part(s.id): s.id for s in settings.sources}
+        # Only sources whose licence allows republication are served at all (`vocab.licences.publishable`):
+        # a withheld record is in no list, no set, and GetRecord answers idDoesNotExist.
+        published = set(licences.published_sources(settings))
+        self.sources = {s.id: s for s in settings.sources if s.id in published}
+        self.source_sets = {set_part(s.id): s.id for s in self.sources.values()}
         # adminEmail must be a dotted address; a development base_uri (localhost) has no such domain.
         candidates = (settings.oai.admin_email, f"postmaster@{self.domain}")
         self.admin_email = next((e for e in candidates if _EMAIL.fullmatch(e)), "postmaster@localhost.localdomain")
         if settings.oai.admin_email and self.admin_email != settings.oai.admin_email:
             log.warning("OAI-PMH: admin_email %r is not an e-mail address; Identify reports %s",
                         settings.oai.admin_email, self.admin_email)
-        self.prefixes = sorted(((f"oai:{self.domain}:{s.isil or s.id}:", s.id) for s in settings.sources),
+        self.prefixes = sorted(((f"oai:{self.domain}:{s.isil or s.id}:", s.id) for s in self.sources.values()),
                                key=lambda p: len(p[0]), reverse=True)
 
     # -- the entry point -----------------------------------------------------------------------
@@ -407,7 +412,7 @@ class OaiProvider:
 
     def _conditions(self, query: dict) -> list:
         tr = transform_records
-        conds = [tr.c.status.in_(("ok", "deleted"))]
+        conds = [tr.c.status.in_(("ok", "deleted")), tr.c.source.in_(list(self.sources))]
         if "f" in query:
             conds.append(tr.c.updated_at >= self._db_time(datetime.fromisoformat(query["f"])))
         if "u" in query:

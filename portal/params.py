@@ -56,8 +56,8 @@ def parse_filter(raw: str) -> tuple[str, str]:
         match = _YEAR.match(value)
         if not match or not (match.group(1) or match.group(2)):
             raise BadParameter("filter", _l("a year filter looks like year:1990-2000"), raw)
-    if field == "available" and value not in ("true", "false"):
-        raise BadParameter("filter", _l("available is true or false"), raw)
+    if field == "available" and value not in ("true", "false", "digital"):
+        raise BadParameter("filter", _l("available is true, false or digital"), raw)
     return field, value
 
 

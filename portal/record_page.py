@@ -12,13 +12,14 @@ the original's title) through the index, which costs two searches per page.
 from __future__ import annotations
 
 from flask import request, url_for
+from flask_babel import lazy_gettext as _l
 
 from index.text import fold
 from portal import covers, i18n, labels, services
 from portal.editions import editions
 from portal.search_service import SearchRequest
 from portal.urls import external_url
-from vocab import statuses
+from vocab import licences, statuses
 
 #: item status -> its place in a library's list of copies (best first, as the index orders them)
 MAX_RELATED = 20
@@ -199,4 +200,32 @@ def record_data(record: dict, mine: str, service=None) -> dict:
         "language_labels": {c: i18n.language_label(c) for c in record.get("languages") or []},
         "identifier_rows": labels.identifier_rows(record.get("identifiers") or {}),
         "cover": covers.cover(record, services.settings().portal.cover_url),
+        "licence": record_licence(record.get("source") or ""),
     }
+
+
+def online_access(record: dict, home: str) -> dict | None:
+    """A shared digital resource's "read/listen now": its links, the libraries whose patrons may open it,
+    and whether the visitor may (`home`: the signed-in patron's library, else the chosen one). Access is
+    licensed, not counted: no copies are shown for it."""
+    if not record.get("digital"):
+        return None
+    directory = services.libraries()
+    names = []
+    for library_id in record.get("access") or ():
+        library = directory.by_id(library_id)
+        names.append({"id": library_id, "name": library.name if library else library_id})
+    audio = record.get("format") == "audiobook"
+    return {"links": record.get("links") or [], "libraries": names, "home": home,
+            "can_open": bool(home) and home in (record.get("access") or ()),
+            "action": str(_l("Listen now") if audio else _l("Read now"))}
+
+
+def record_licence(source_id: str) -> dict | None:
+    """The licence the record's source declares, and whether the linked data publishes the record."""
+    settings = services.settings()
+    licence = licences.of_source(settings, source_id)
+    if licence is None:
+        return None
+    return {"id": licence.id, "label": licence.label(i18n.current()), "uri": licence.uri,
+            "published": licences.publishable(settings, source_id)}

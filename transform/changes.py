@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable, Mapping
 
-from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, delete, func, insert, select
+from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, delete, func, insert, or_, select
 
 from transform.tables import transform_records
 
@@ -142,8 +142,12 @@ def page(conn, after: int, limit: int) -> list[dict]:
     return [dict(r._mapping) for r in rows]
 
 
-def count(conn) -> int:
-    return int(conn.execute(select(func.count()).select_from(change_log)).scalar() or 0)
+def count(conn, sources=None) -> int:
+    """Entries in the log; with `sources`, only those of works and of records of these sources."""
+    query = select(func.count()).select_from(change_log)
+    if sources is not None:
+        query = query.where(or_(change_log.c.source.is_(None), change_log.c.source.in_(list(sources))))
+    return int(conn.execute(query).scalar() or 0)
 
 
 def latest_for(conn, uri: str) -> dict | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 
 from transform.tables import transform_records
+from vocab import licences
 
 CHUNK = 500
 #: Named graphs that are not record graphs (see transform.library_graph, transform.statistics).
@@ -32,7 +33,9 @@ class GraphDifference:
         return not self.missing and not self.extra
 
 
-def difference(engine, graph) -> GraphDifference:
+def difference(engine, graph, settings=None) -> GraphDifference:
+    """With `settings`, the graphs of sources whose licence forbids republication are not wanted: a
+    graph of theirs left from before the licence was declared counts as extra, and repair drops it."""
     base = graph.base_uri
     work_prefix = f"{base}/graph/work-"
     special = {f"{base}/{name}" for name in SPECIAL}
@@ -42,6 +45,8 @@ def difference(engine, graph) -> GraphDifference:
     with engine.connect() as conn:
         for r in conn.execute(select(transform_records.c.source, transform_records.c.identifier,
                                      transform_records.c.record_id).where(transform_records.c.status == "ok")):
+            if settings is not None and not licences.publishable(settings, r.source):
+                continue
             name = graph.record_graph(r.source, r.record_id).value
             wanted.add(name)
             out.expected[r.source] = out.expected.get(r.source, 0) + 1

@@ -5,7 +5,9 @@ memory stays flat however large the dataset is: nothing but one graph's triples 
 Each file is written to a temporary name and renamed into place, so `/dumps/` never serves half a
 file; `manifest.json` beside them records triples, bytes, SHA-256 and time for the VoID/DCAT
 description. The whole-dataset dump holds every graph (records, works, libraries); a triple that
-several graphs share (an agent's label) appears once per graph, which N-Triples allows.
+several graphs share (an agent's label) appears once per graph, which N-Triples allows. Records whose
+licence forbids republication never reach the graph store (`vocab.licences.publishable`), and a source
+of them gets no dump file.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from pyoxigraph import RdfFormat
 
 from transform.graphstore import GraphStore
+from vocab import licences
 
 ALL = "all"
 MANIFEST = "manifest.json"
@@ -88,8 +91,12 @@ def write_dumps(settings, graph: GraphStore | None = None, sources=None, whole: 
     written = []
     try:
         source_ids = list(sources) if sources else [s.id for s in settings.sources]
+        withheld = [s for s in source_ids if not licences.publishable(settings, s)]
+        source_ids = [s for s in source_ids if s not in withheld]
         if whole:
             written.append(_write(graph, out_dir / file_name(ALL), ALL, graph.store.named_graphs()))
+        for source_id in withheld:          # never a dump of records not licensed for republication
+            (out_dir / file_name(source_id)).unlink(missing_ok=True)
         for source_id in source_ids:
             prefix = f"{graph.base_uri}/graph/{source_id}-"
             longer = tuple(f"{graph.base_uri}/graph/{s.id}-" for s in settings.sources
@@ -102,6 +109,8 @@ def write_dumps(settings, graph: GraphStore | None = None, sources=None, whole: 
             graph.close()
     manifest = read_manifest(settings)
     manifest.update({d.subset: asdict(d) for d in written})
+    for source_id in withheld:
+        manifest.pop(source_id, None)
     tmp = out_dir / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, out_dir / MANIFEST)

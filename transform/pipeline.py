@@ -38,7 +38,7 @@ from transform.holdings import library_iri, read_items
 from transform.tables import clusters, transform_records, transform_state
 from core.locks import writer_lock
 from libraries import calendar as library_calendar
-from vocab import libraries as libraries_vocab
+from vocab import libraries as libraries_vocab, licences
 
 BATCH = 200
 _SAFE = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
@@ -258,9 +258,14 @@ class Pipeline:
             failed = [(source.id, row.identifier) for row, _, _ in errors]
             if failed:
                 self.changes.merge(clusterer.remove(failed, "the record could not be converted"))
+            withheld = []
+            if not licences.publishable(self.settings, source.id):
+                # Not for republication: the description still reaches search (packed below), but the
+                # graph store is what SPARQL, dumps, VoID and the RDF views publish, so it never gets there.
+                withheld, graphs = list(graphs), {}
             self.graph.replace(graphs)
-            self.graph.remove([self.graph.record_graph(source.id, ids[r.identifier])
-                               for r, *_ in [*gone, *errors]])
+            self.graph.remove([*withheld, *(self.graph.record_graph(source.id, ids[r.identifier])
+                                            for r, *_ in [*gone, *errors])])
 
             records = {row.identifier: record for row, _d, _o, record, _k in parsed}
             change_log.log_records(conn, self.settings.base_uri, source.id,
@@ -334,7 +339,8 @@ class Pipeline:
             applied, sources, agents = self._overlays[row.identifier]
             triples += overlays.provenance_triples(conversion.instance_uri, applied, sources, agents)
         self._facts[row.identifier] = stats.record_facts(triples, self.settings.base_uri)
-        self._copies[row.identifier] = read_items(record, source.holdings, holdings)
+        # a shared digital resource is licensed, not shelved: whatever holdings fields its records carry, no copies
+        self._copies[row.identifier] = read_items(record, source.holdings, holdings) if source.kind != "digital" else []
         return triples
 
     def _upgrade_short_records(self, summaries: list[TransformSummary]) -> list[TransformSummary]:
@@ -431,6 +437,7 @@ class Pipeline:
             else:
                 dirty = set(self.changes.dirty)
             graphs = {}
+            published = licences.published_sources(self.settings)
             for chunk in _chunks(sorted(dirty)):
                 links = dict(conn.execute(select(clusters.c.cluster_id, clusters.c.translation_of)
                                           .where(clusters.c.cluster_id.in_(chunk))).all())
@@ -438,11 +445,14 @@ class Pipeline:
                 for r in conn.execute(select(transform_records.c.cluster_id, transform_records.c.source,
                                              transform_records.c.record_id)
                                       .where(transform_records.c.cluster_id.in_(chunk),
-                                             transform_records.c.status == "ok")):
+                                             transform_records.c.status == "ok",
+                                             transform_records.c.source.in_(published))):
                     instances[r.cluster_id].append(self.graph.instance_uri(r.source, r.record_id))
                 for cid, members in instances.items():
-                    graphs[self.graph.work_graph(cid)] = self.graph.work_triples(cid, members, links[cid])
-                gone = [c for c in chunk if c not in links]
+                    if members:
+                        graphs[self.graph.work_graph(cid)] = self.graph.work_triples(cid, members, links[cid])
+                # a work with no record that may be republished (or none left) has no graph
+                gone = [c for c in chunk if c not in links or not instances.get(c)]
                 change_log.log_works(self.engine, self.graph, (), gone, now())
                 self.graph.remove([self.graph.work_graph(c) for c in gone])
             change_log.log_works(self.engine, self.graph, graphs, self.changes.removed, now())

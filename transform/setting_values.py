@@ -15,6 +15,7 @@ from core import settings as settings_mod
 from harvest import oai
 from harvest.encodings import CHARSET_NAMES
 from transform import holdings
+from vocab import licences
 from vocab.languages import UI_LANGUAGES
 
 ALLOWED = {
@@ -23,6 +24,7 @@ ALLOWED = {
     "character sets": CHARSET_NAMES,
     "granularities": (oai.DAY, oai.SECONDS),
     "interface languages": UI_LANGUAGES,
+    "licences": licences.ids(),
 }
 
 

@@ -139,6 +139,18 @@ class Directory:
     def get(self, library_id: str) -> Library | None:
         return self.by_id.get(library_id)
 
+    def digital_access(self, source) -> tuple[str, ...]:
+        """The libraries (ids) whose patrons may open what a `digital` source offers: the ones its
+        `access` names (source or library ids), or else every configured library of the county."""
+        if source.kind != "digital":
+            return ()
+        named = getattr(source, "access", ()) or ()
+        if named:
+            found = (self.by_source.get(x) or self.by_id.get(x) for x in named)
+            return tuple(dict.fromkeys(lib.id for lib in found if lib is not None))
+        return tuple(dict.fromkeys(lib.id for lib in self.by_source.values()
+                                   if lib.in_region and lib.kind in ("public", "school")))
+
     def libraries(self, region_only: bool = False) -> list[Library]:
         return [lib for lib in self.by_id.values() if lib.in_region or not region_only]
 

@@ -1,6 +1,7 @@
 """The demo: the whole chain on one machine, with nothing but loopback.
 
-Three county libraries and a slice of the national bibliography are served as real OAI-PMH providers
+Three county libraries, a slice of the national bibliography and a shared e-book collection are served as
+real OAI-PMH providers
 on 127.0.0.1; Grenseløs harvests them through the same code path as production, converts, clusters,
 indexes into the embedded engine and serves the portal. Re-running it is safe: the data directory is
 kept and every stage only does what changed.
@@ -32,6 +33,11 @@ def source_tables(oai_url) -> list[dict]:
                        "municipality": library.municipality, "oai_url": oai_url(library),
                        "metadata_prefix": "marcxchange" if national else "marc21",
                        "holdings": "marcxchange-holdings" if national else library.holdings})
+    # The county's shared e-books and e-audiobooks: every county library's patrons have access (no
+    # `access` list), and the platform's records are the vendor's, for the libraries' own use.
+    digital = samples.DIGITAL
+    tables.append({"id": digital.id, "name": digital.name, "kind": digital.kind, "oai_url": oai_url(digital),
+                   "licence": "vendor-local-use"})
     return tables
 
 
@@ -52,6 +58,9 @@ class Demo:
                                    xml.replace(samples.marcxml.MARCXCHANGE, samples.SLIM))
                     for local_id, _type, xml in samples.national_bibliography()]
         self.providers[samples.NATIONAL.id] = serve(national, repository_name=samples.NATIONAL.name)
+        digital = [LoopbackRecord(f"oai:ebok.demo:{local_id}", DATESTAMP, xml)
+                   for local_id, xml in samples.digital_records()]
+        self.providers[samples.DIGITAL.id] = serve(digital, repository_name=samples.DIGITAL.name)
 
     def write_config(self, base_uri: str) -> Path:
         """A grenselos.toml pointing at the running providers (ports change between runs)."""

@@ -44,6 +44,9 @@ LIBRARIES = (
 NATIONAL = Library("nb", "Nasjonalbiblioteket – utvalg av nasjonalbibliografien (demo)", "NO-0030000",
                    "national", "Oslo", "marc-852", "NB")
 
+#: The county's shared digital collection (e-books, e-audiobooks): a source of kind `digital`.
+DIGITAL = Library("ebok", "E-bøker og lydbøker i Troms og Finnmark (demo)", "", "digital", "", "marc-852", "EB")
+
 _FIELD = re.compile(r"^(\d{3}) (.*)$")
 
 
@@ -123,6 +126,26 @@ def illustrative_for(library: Library) -> list[tuple[str, str]]:
         for n, holding in enumerate(mine, start=1):
             fields += _holdings_fields(library, {**holding, "record": local_id}, n)
         out.append((local_id, _record_xml(rec["leader"], controls, fields)))
+    return out
+
+
+def digital_records() -> list[tuple[str, str]]:
+    """(local id, MARCXML) of the shared digital collection's records (`data/digital.toml`, illustrative):
+    856 links and no holdings."""
+    with (DATA / "digital.toml").open("rb") as f:
+        records = tomllib.load(f)["record"]
+    out = []
+    for rec in records:
+        controls, fields = [("001", rec["id"])], []
+        for line in rec["fields"]:
+            parsed = _parse_field(line)
+            if len(parsed) == 2:
+                if len(parsed[1]) != 40 and parsed[0] == "008":
+                    raise ValueError(f"{rec['id']}: 008 is {len(parsed[1])} characters, not 40")
+                controls.append(parsed)
+            else:
+                fields.append(parsed)
+        out.append((rec["id"], _record_xml(rec["leader"], controls, fields)))
     return out
 
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 import logging
 from typing import Callable, TypeVar
 
-from flask import Blueprint, abort, g, redirect, request, url_for
+from flask import Blueprint, abort, g, redirect, request, session, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
 from index.errors import SearchUnavailable
 from portal import record_page, services, work_page
+from portal.views import patron
 from portal.security import cookie_secure
 from portal.render import render, split_format, wants_json
 
@@ -38,6 +39,21 @@ def my_library() -> str:
         return asked
     remembered = request.cookies.get(MY_LIBRARY_COOKIE, "")
     return remembered if libraries.by_id(remembered) else ""
+
+
+def home_library() -> str:
+    """The library whose licences the visitor uses: the signed-in patron's home library, else the one
+    they chose (`my_library`). Only a visitor with a patron session is looked up (credentials sent with
+    a page request are not a sign-in, and must not count as a failed one)."""
+    libraries = services.libraries()
+    if session.get(patron.SESSION_KEY):
+        card = patron.current_card()
+        found = services.circulation().patron(card) if card else None
+        library = libraries.by_id(found.library) if found is not None else None
+        if library is not None:
+            return library.id
+    chosen = libraries.by_id(my_library())
+    return chosen.id if chosen is not None else ""
 
 
 def from_index_or_store(build: Callable[..., T]) -> T:
@@ -60,6 +76,7 @@ def record_data(record_id: str) -> dict:
         if record is None:
             abort(404)
         data = record_page.record_data(record, my_library(), service)
+        data["online"] = record_page.online_access(data["record"], home_library())
         data["index_available"] = service is services.search()
         return data
     return from_index_or_store(build)

@@ -85,7 +85,7 @@ def _find(kind: str, local: str):
     first = None
     for candidate in dict.fromkeys((local, quote(local, safe="/"), quote(local, safe="/:@!$&'()*+,;=~"))):
         resource = resolve(stores(), kind, candidate)
-        if resource.found or resource.gone:
+        if resource.found or resource.gone or resource.withheld is not None:
             return resource
         first = first or resource
     return first
@@ -99,7 +99,7 @@ def _serve(kind: str, raw: str):
     resource = _find(kind, local)
     if resource.gone:
         abort(410)
-    if not resource.found:
+    if not resource.found and resource.withheld is None:
         abort(404)
     if kind == "instance" and resource.record is not None:
         target = _record_page(local)
@@ -140,6 +140,10 @@ def _rdf(kind: str, local: str, fmt: str):
     resource = _find(kind, local)
     if resource.gone:
         return _plain(410, f"{resource.uri} was deleted.")
+    if resource.withheld is not None:
+        return _plain(403, f"{resource.uri} is not published as linked data: its record is licensed "
+                           f"{resource.withheld.label('en')} ({resource.withheld.uri}), which does not allow "
+                           "republication. Its record page serves patrons.")
     if not resource.found:
         return _plain(404, f"{resource.uri} is not known here.")
     modified = resource.modified.replace(microsecond=0) if resource.modified else None

@@ -17,9 +17,11 @@ from portal.ld_store import stores
 from portal.render import negotiated
 from transform import bibframe, dumps, statistics
 from transform.convert import dataset_description
+from vocab import licences
 
 bp = Blueprint("void", __name__)
 
+#: The licence of what Grenseløs itself adds (works, libraries, statistics, lists).
 LICENCE = "http://creativecommons.org/publicdomain/zero/1.0/"
 VOID, DCAT, DCT = bibframe.VOID, "http://www.w3.org/ns/dcat#", bibframe.DCTERMS
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -54,7 +56,7 @@ def description(settings, triples_count: int, manifest: dict, cube: list[Triple]
         Triple(ds, _n(DCT + "description"), Literal(
             "The merged catalogue of the public and school libraries of Troms and Finnmark as BIBFRAME 2 "
             "linked data: works, instances, items with holdings, agents and libraries.", language="en")),
-        Triple(ds, _n(DCT + "license"), _n(LICENCE)),
+        *(Triple(ds, _n(DCT + "license"), _n(uri)) for uri in _dataset_licences(settings)),
         Triple(ds, _n(VOID + "uriSpace"), Literal(base + "/")),
         Triple(ds, _n(VOID + "triples"), _int(triples_count)),
         Triple(ds, _n(VOID + "sparqlEndpoint"), endpoint),
@@ -82,6 +84,8 @@ def description(settings, triples_count: int, manifest: dict, cube: list[Triple]
     if circulation_cube:        # `circulation.statistics_cube.void_triples`
         out += [Triple(ds, _n(VOID + "subset"), circulation_cube[0].subject), *circulation_cube]
     for subset, entry in sorted(manifest.items()):
+        if subset != dumps.ALL and not licences.publishable(settings, subset):
+            continue                       # a dump written before the source's licence was declared
         url = _n(f"{base}/dumps/{entry['name']}")
         dist = _n(f"{base}/dumps/{entry['name']}#distribution")
         target = ds if subset == dumps.ALL else _n(f"{base}/dataset/{subset}")
@@ -96,8 +100,20 @@ def description(settings, triples_count: int, manifest: dict, cube: list[Triple]
                 Triple(dist, _n(DCAT + "byteSize"), _int(entry["bytes"])),
                 Triple(dist, _n(DCT + "modified"), Literal(entry["generated"], datatype=_n(XSD + "dateTime"))),
                 Triple(dist, _n("http://spdx.org/rdf/terms#checksum"), Literal("sha256:" + entry["sha256"])),
-                Triple(dist, _n(DCT + "license"), _n(LICENCE))]
+                *(Triple(node, _n(DCT + "license"), _n(uri))
+                  for node in ([dist] if target == ds else [target, dist])
+                  for uri in ([_subset_licence(settings, subset)] if target != ds else _dataset_licences(settings)))]
     return out
+
+
+def _subset_licence(settings, subset: str) -> str:
+    licence = licences.of_source(settings, subset)
+    return licence.uri if licence is not None else LICENCE
+
+
+def _dataset_licences(settings) -> list[str]:
+    """The licences of what the dataset publishes: its own additions' and each published source's."""
+    return list(dict.fromkeys([LICENCE, *(_subset_licence(settings, s) for s in licences.published_sources(settings))]))
 
 
 def _source_name(settings, subset: str) -> str:

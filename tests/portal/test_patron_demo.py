@@ -4,20 +4,24 @@ transformed and indexed): the work page, the agent page, what a search for a lan
 from __future__ import annotations
 
 NOB = "tromso-trb-ill-nob-001"          # "Nordlys over vidda", one edition sent by three libraries
+EBOOK = "ebok-dig-nob-001"              # its e-book edition in the county's shared digital collection
 SME = "kautokeino-kau-ill-sme-002"      # its Northern Sami translation
 
 
 def test_work_page_lists_each_edition_once_with_its_libraries_and_the_translation(demo_client):
     work_id = demo_client.get(f"/api/record/{NOB}").get_json()["record"]["work_id"]
     page = demo_client.get(f"/work/{work_id}.json").get_json()
-    assert page["work"]["editions"] == len(page["editions"]) == 1 and page["work"]["records"] == 3
-    libraries = {h["name"] for h in page["editions"][0]["holdings"]}
+    assert page["work"]["editions"] == len(page["editions"]) == 2 and page["work"]["records"] == 4
+    printed = next(e for e in page["editions"] if e["holdings"])
+    ebook = next(e for e in page["editions"] if not e["holdings"])       # licensed online, no copies
+    assert ebook["id"] == EBOOK and ebook["format"] == "ebook"
+    libraries = {h["name"] for h in printed["holdings"]}
     assert len(libraries) == 3
     translations = [e for e in page["related"] if e["relation"] == "translation"]
     assert len(translations) == 1 and translations[0]["id"].endswith("ill-sme-002")      # one edition, two records
     assert {h["library"] for h in translations[0]["holdings"]} == {"kautokeino", "alta-vgs"}
     html = demo_client.get(f"/work/{work_id}?lang=en").get_data(as_text=True)
-    assert html.count("Nordlys over vidda</a>") == 1
+    assert html.count("Nordlys over vidda</a>") == 2                     # the print edition and the e-book
     assert "Guovssahasat duoddara badjel" in html and 'lang="se"' in html
     for name in libraries:
         assert name in html
@@ -27,7 +31,7 @@ def test_record_and_search_count_editions_alike(demo_client):
     record = demo_client.get(f"/api/record/{NOB}").get_json()["work"]
     hit = next(h for h in demo_client.get("/api/search?q=nordlys+over+vidda").get_json()["hits"]
                if h["work"]["id"] == record["id"])
-    assert (record["editions"], record["records"]) == (hit["work"]["editions"], hit["work"]["records"]) == (1, 3)
+    assert (record["editions"], record["records"]) == (hit["work"]["editions"], hit["work"]["records"]) == (2, 4)
 
 
 def test_bylines_link_the_agent_page_which_shows_the_person_and_their_works(demo_client):

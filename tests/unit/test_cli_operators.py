@@ -183,7 +183,7 @@ def test_starter_examples_are_the_demos_sources_and_load_when_uncommented(tmp_pa
     path = tmp_path / "grenselos.toml"
     path.write_text(uncommented, encoding="utf-8")
     loaded = setting_values.load(path)
-    assert [s.id for s in loaded.sources] == ["tromso", "kautokeino", "alta-vgs", "nb"]
+    assert [s.id for s in loaded.sources] == ["tromso", "kautokeino", "alta-vgs", "nb", "ebok"]
     assert loaded.source("tromso").holdings == "koha-952"
 
 
