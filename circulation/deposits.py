@@ -109,6 +109,15 @@ class Deposits:
             return True
         return self.circ.library_id(who.library) in (deposit.from_library, deposit.to_library)
 
+    def destinations(self) -> list:
+        """The libraries a crate may go to: every library of the region the directory knows (schools and
+        depots included, lending through Grenseløs or not), by name."""
+        return sorted(self.directory.libraries(region_only=True), key=lambda lib: lib.name.casefold())
+
+    def name(self, library_id: str) -> str:
+        found = self.directory.get(library_id)
+        return found.name if found else library_id
+
     # --- reading --------------------------------------------------------------------------------
 
     def _deposit(self, conn, r, with_copies: bool = True) -> Deposit:

@@ -61,6 +61,7 @@ def _sections(who) -> list[dict]:
                 {"name": "lists", "title": _("Lists"), "url": url_for("staff_lists.index")},
                 {"name": "catalogue", "title": _("Add a copy"), "url": url_for("staff_catalogue.page")},
                 {"name": "receive", "title": _("Receive a delivery"), "url": url_for("staff_catalogue.receive_page")},
+                {"name": "deposits", "title": _("Deposits"), "url": url_for("staff_deposits.index")},
                 {"name": "languages", "title": _("Language report"), "url": url_for("staff.languages")},
                 {"name": "sources", "title": _("Harvest health"), "url": url_for("staff_sources.sources")}]
     if who.role in roles.ADMINS:
