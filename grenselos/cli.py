@@ -14,7 +14,7 @@ import click
 
 from core import settings as settings_mod
 from core.errors import FatalError, GrenselosError, reason
-from grenselos.circulation_cli import circulation, patrons, rules
+from grenselos.circulation_cli import circulation, deposits, patrons, rules
 from grenselos.migrate_cli import migrate
 from grenselos.cli_values import accept_config_everywhere, allowed, http_url, ui_language
 from grenselos.staff_cli import staff
@@ -627,6 +627,7 @@ cli.add_command(staff)
 cli.add_command(patrons)
 cli.add_command(rules)
 cli.add_command(circulation)
+cli.add_command(deposits)
 cli.add_command(migrate)
 
 
