@@ -30,6 +30,8 @@ def reason_text(reason: str) -> str:
         "already_lost": _("This copy was already marked lost."),
         "not_allowed": _("Only the library that owns or lent it may do this."),
         "invalid": _("Not saved:"),
+        "on_deposit": _("This copy is already in another deposit."),
+        "closed": _("This deposit has been returned."),
     }.get(reason, reason)
 
 

@@ -102,7 +102,7 @@ def index():
 
 
 def _change_message(result, done_text: str) -> dict:
-    text = done_text + " " + _("%(num)s copies.", num=len(result.done)) if result.done else done_text
+    text = done_text + " " + _("Copies: %(num)s.", num=len(result.done)) if result.done else done_text
     if result.refused:
         text += " " + _("Not taken: %(num)s.", num=len(result.refused))
     return {"ok": not result.refused, "reason": result.reason, "text": text, "refused": _refused(result)}

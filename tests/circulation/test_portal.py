@@ -288,3 +288,25 @@ def test_staff_deposits_pages_make_fill_and_return_a_crate(app):
     back = client.post(url + ".json", data={"csrf_token": token, "action": "return"})
     assert back.status_code == 200 and back.get_json()["deposit"]["status"] == "returned"
     assert client.get("/staff/deposits.json").get_json()["deposits"] == []
+
+
+def test_my_page_shows_open_replacement_claims(app):
+    client = app.test_client()
+    token = CSRF.search(client.get("/my").get_data(as_text=True)).group(1)
+    client.post("/my/login", data={"card": "N123456789", "pin": "2468", "csrf_token": token})
+    assert client.get("/my.json").get_json()["claims"] == []
+    with app.app_context():
+        from accounts.principal import Principal
+        from portal import services
+        circ = services.circulation()
+        circ.checkout("N123456789", "B000004", "tromso")
+        lost = circ.mark_lost("B000004", Principal("desk", "tromso", "librarian"))
+    claims = client.get("/my.json").get_json()["claims"]
+    assert [(c["barcode"], c["status"], c["library_name"]) for c in claims] == \
+        [("B000004", "open", "Tromsø bibliotek")]
+    html = client.get("/my?lang=en").get_data(as_text=True)
+    assert "Replacement claims" in html and "B000004" in html
+    with app.app_context():
+        services.circulation().settle_claim(lost.claim.id, Principal("desk", "tromso", "librarian"))
+    assert client.get("/my.json").get_json()["claims"] == []
+    assert client.get("/api/patron", headers=basic("N123456789", "2468")).get_json()["claims"] == []
