@@ -556,7 +556,7 @@ def serve(ctx, host, port, no_apply):
 
 @cli.command()
 @click.option("--every", default=2.0, show_default=True, type=click.FloatRange(min=0.1),
-              help="Seconds between looks at what changed.")
+              help="Seconds between full looks at what changed (a cheap change check runs every 0.1 s).")
 @click.option("--once", is_flag=True, help="One round, then exit.")
 @pass_ctx
 def apply(ctx, every, once):
