@@ -14,11 +14,13 @@ The invariants live in the database, not in code: one open loan per copy is a pa
 from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData,
                         String, Table, Text, UniqueConstraint, text)
 
+from vocab import patron_categories
+
 metadata = MetaData()
 
-#: Patron categories (the Mikromarc borrower groups map onto these; `ill-library` is a library borrowing
-#: for inter-library loan).
-CATEGORIES = ("adult", "child", "pupil", "staff", "ill-library")
+#: Patron categories are `vocab.patron_categories`' (the Mikromarc borrower groups map onto these there;
+#: `ill-library` is a library borrowing for inter-library loan).
+CATEGORIES = patron_categories.CATEGORIES
 #: Patron states: `blocked` carries a reason; `expired` is a card past its end (the register's states).
 PATRON_STATES = ("active", "blocked", "expired")
 #: Item types are `vocab.item_types` codes (Mikromarc's media groups and Koha's 952 $y land on these; a copy
