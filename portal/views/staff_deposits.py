@@ -19,7 +19,7 @@ from circulation.deposits import Deposits, parse_barcodes
 from circulation.service import local_day
 from portal import services
 from portal.circulation_text import reason_text, status_text
-from portal.render import render
+from portal.render import render, wants_json
 from portal.staff import access
 from portal.views.staff import negotiate, staff_page
 from portal.views.staff_admin import _submitted
@@ -68,10 +68,12 @@ def _index_page(message=None, status: int = 200, form: dict | None = None):
     due = [{"library": group.library, "name": deposits.name(group.library),
             "deposits": [_deposit_dict(d, today, deposits) for d in group.deposits]}
            for group in deposits.due(today, scope)]
-    libraries = [{"id": lib.id, "name": lib.name} for lib in deposits.destinations() if lib.id != scope]
-    return render("staff_deposits.html", {"library": scope, "deposits": listed, "due_home": due,
-                                          "libraries": libraries, "message": message,
-                                          "form": form or {}, "today": today.isoformat()}, status=status)
+    choices = [lib for lib in deposits.destinations() if lib.id != scope]
+    data = {"library": scope, "deposits": listed, "due_home": due, "destinations": [lib.id for lib in choices],
+            "message": message, "form": form or {}, "today": today.isoformat()}
+    if not wants_json():                 # the form's choices by name (the JSON twin names ids only)
+        data["libraries"] = [{"id": lib.id, "name": lib.name} for lib in choices]
+    return render("staff_deposits.html", data, status=status)
 
 
 @bp.route("/staff/deposits", methods=["GET", "POST"])
@@ -126,6 +128,9 @@ def deposit(deposit_id: int):
     form = _submitted()
     who = access.principal()
     deposits = Deposits(services.circulation())
+    found = deposits.get(deposit_id)
+    if found is None or not deposits.may_see(who, found):
+        abort(404)                           # before anything else: another library's deposit stays unknown
     action = form.get("action", "add")
     barcodes = parse_barcodes(form.get("barcodes") or form.get("barcode") or "")
     if action == "add":

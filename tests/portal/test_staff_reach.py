@@ -26,7 +26,9 @@ DESK = ("/staff/desk/checkout", "/staff/desk/checkout.json", "/staff/desk/checki
         "/staff/desk/sync",        # the signed-in person's own library: the body names no library
         "/staff/desk/lost", "/staff/desk/lost.json",     # the service refuses another library's copies (403)
         # cataloguing and deliveries add copies to the signed-in person's own library: the body names none
-        "/api/staff/copies", "/staff/catalogue", "/staff/catalogue.json", "/staff/receive", "/staff/receive.json")
+        "/api/staff/copies", "/staff/catalogue", "/staff/catalogue.json", "/staff/receive", "/staff/receive.json",
+        # a new deposit lends the signed-in person's own library's copies (another from_library: 403)
+        "/staff/deposits", "/staff/deposits.json")
 
 
 @pytest.fixture
