@@ -76,6 +76,7 @@ def _pages(client) -> dict[str, str]:
         "staff-audit": "/staff/audit",
         "staff-sources": "/staff/sources",
         "staff-source": "/staff/sources/kautokeino",
+        "staff-deposits": "/staff/deposits",
     }
 
 
