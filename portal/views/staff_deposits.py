@@ -73,6 +73,9 @@ def _index_page(message=None, status: int = 200, form: dict | None = None):
             "message": message, "form": form or {}, "today": today.isoformat()}
     if not wants_json():                 # the form's choices by name (the JSON twin names ids only)
         data["libraries"] = [{"id": lib.id, "name": lib.name} for lib in choices]
+        if who.role == roles.COUNTY_ADMIN:   # a county admin says which library lends
+            data["lenders"] = [{"id": lib, "name": deposits.name(lib)}
+                               for lib in sorted(services.circulation().circulating_libraries)]
     return render("staff_deposits.html", data, status=status)
 
 

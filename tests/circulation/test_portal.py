@@ -310,3 +310,18 @@ def test_my_page_shows_open_replacement_claims(app):
         services.circulation().settle_claim(lost.claim.id, Principal("desk", "tromso", "librarian"))
     assert client.get("/my.json").get_json()["claims"] == []
     assert client.get("/api/patron", headers=basic("N123456789", "2468")).get_json()["claims"] == []
+
+
+def test_a_county_admin_chooses_the_lending_library(app):
+    staff_signin.add(app.config["GRENSELOS_SETTINGS"].database_url, "county", "", "county-admin",
+                     staff_signin.PASSWORD)
+    client = app.test_client()
+    staff_signin.sign_in_client(client, "county", staff_signin.PASSWORD)
+    html = client.get("/staff/deposits").get_data(as_text=True)
+    assert 'name="from_library"' in html
+    token = CSRF.search(html).group(1)
+    made = client.post("/staff/deposits.json", data={"csrf_token": token, "from_library": "alta",
+                                                     "to_library": "kautokeino", "until": "2099-01-31",
+                                                     "barcodes": "A000001 B000001"})
+    assert made.status_code == 201 and made.get_json()["deposit"]["from_library"] == "alta"
+    assert made.get_json()["message"]["refused"][0]["barcode"] == "B000001"      # Tromsø's copy
