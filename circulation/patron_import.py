@@ -9,7 +9,8 @@ Columns (header row; names case-insensitive): required `card,pin,name,email,libr
 (`library` is a source id with `circulation = true`; `pin` may be empty for a card that exists already);
 optional `phone`, `language` (nb/nn/se/en), `birth_year`, `guardian` (the guardian's card, in this
 file or already known), `status` (active/blocked/expired), `block_reason`, `expires_on` (YYYY-MM-DD),
-`keep_history` (yes/no).
+`keep_history` (yes/no). `category` is one of ours or an exported borrower group mapped in
+`vocab/data/patron_category_codes.tsv` (Mikromarc's VOKSEN, BARN, ELEV, ANSATT, …); an unmapped one is refused.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import select
 from accounts import passwords
 from circulation import patrons as patron_store
 from circulation.tables import patrons
+from vocab import patron_categories
 
 REQUIRED = ("card", "pin", "name", "email", "library", "category")
 OPTIONAL = ("phone", "language", "birth_year", "guardian", "status", "block_reason", "expires_on", "keep_history")
@@ -74,7 +76,8 @@ def _row_input(row: dict, library_of, problems: list) -> patron_store.PatronInpu
         problems.append(f"keep_history {get('keep_history')!r} is not yes or no")
     return patron_store.PatronInput(
         card=get("card"), pin=row.get("pin") or "", name=get("name"), email=get("email"), phone=get("phone"),
-        library=library_of(get("library")), category=get("category").lower(),
+        library=library_of(get("library")),
+        category=patron_categories.from_code(get("category")) or get("category").lower(),
         language=(get("language") or "nb").lower(), birth_year=birth_year, guardian=get("guardian"),
         status=(get("status") or "active").lower(), block_reason=get("block_reason"),
         keep_history=history in YES, expires_on=expires)

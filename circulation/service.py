@@ -14,6 +14,8 @@ Why it is built like this:
 - Privacy by default: a loan loses its patron at return unless the patron opted in to history.
 - Returns follow the owning source's policy: home (in transit back) or `floating` (the copy stays where it
   was returned, Koha's and Evergreen's floating collections), which suits a county of small branches.
+  A copy on deposit (`circulation.deposits`) has the deposit's library as its place until called home:
+  it is lent and returned there, even when that library does not lend through Grenseløs, and never floats.
 - Lost and found: a lost copy's loan is closed (the patron's limit frees up) and a replacement claim keeps
   who had it; scanning the copy again anywhere finds it and closes the claim. Fees stay off unless the rule
   that lent it says otherwise (`fees`, `replacement_fee`).
@@ -221,6 +223,17 @@ class Circulation:
                                                  copies.c.source.in_(self.circulating_sources))
                             .order_by(copies.c.id)).first()
 
+    def _deposited_at(self, conn, barcode: str, library: str) -> bool:
+        """Whether the copy stands on deposit at `library` (`circulation.deposits`), or was lent there: it
+        lends and takes back there even when that library does not lend through Grenseløs (a school, a depot)."""
+        copy = self._copy(conn, barcode)
+        if copy is None:
+            return False
+        if copy.deposit_until and copy.library == library:
+            return True
+        lent = self._open_loan(conn, copy.id)      # lent there before the crate went home: returned there too
+        return lent is not None and lent.library == library
+
     def home_library(self, copy) -> str:
         return copy.library or self._library_of_source.get(copy.source, copy.source)
 
@@ -314,7 +327,7 @@ class Circulation:
         raise AssertionError("unreachable")
 
     def _checkout(self, conn, card, barcode, library, at, desk, no_block, channel) -> LoanResult:
-        if library not in self.circulating_libraries:
+        if library not in self.circulating_libraries and not self._deposited_at(conn, barcode, library):
             return LoanResult(False, reasons.NOT_CIRCULATING)
         p = self._lock_patron(conn, card)
         if p is None:
@@ -374,7 +387,7 @@ class Circulation:
         at = _aware(at)
         library = self.library_id(library)
         with self._transaction() as conn:
-            if library not in self.circulating_libraries:
+            if library not in self.circulating_libraries and not self._deposited_at(conn, barcode, library):
                 return ReturnResult(False, reasons.NOT_CIRCULATING)
             copy = self._copy(conn, barcode)
             if copy is None:
@@ -386,7 +399,7 @@ class Circulation:
                 self._close(conn, current, library, at)
             found = copy.status == "lost" and self._found(conn, copy.id, at)
             home = self.home_library(copy)
-            floated = home != library and copy.source in self.floating_sources
+            floated = home != library and copy.source in self.floating_sources and not copy.deposit_until
             if floated:
                 set_library(conn, copy.id, library, stamp=at)
                 copy = conn.execute(select(copies).where(copies.c.id == copy.id)).first()

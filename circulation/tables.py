@@ -14,11 +14,13 @@ The invariants live in the database, not in code: one open loan per copy is a pa
 from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData,
                         String, Table, Text, UniqueConstraint, text)
 
+from vocab import patron_categories
+
 metadata = MetaData()
 
-#: Patron categories (the Mikromarc borrower groups map onto these; `ill-library` is a library borrowing
-#: for inter-library loan).
-CATEGORIES = ("adult", "child", "pupil", "staff", "ill-library")
+#: Patron categories are `vocab.patron_categories`' (the Mikromarc borrower groups map onto these there;
+#: `ill-library` is a library borrowing for inter-library loan).
+CATEGORIES = patron_categories.CATEGORIES
 #: Patron states: `blocked` carries a reason; `expired` is a card past its end (the register's states).
 PATRON_STATES = ("active", "blocked", "expired")
 #: Item types are `vocab.item_types` codes (Mikromarc's media groups and Koha's 952 $y land on these; a copy
@@ -178,4 +180,41 @@ stock_ledger = Table(
     Column("removed_at", DateTime(timezone=True)),
     Index("ix_stock_ledger_copy", "copy_id", "removed_at"),
     Index("ix_stock_ledger_library", "library"),
+)
+
+#: A deposit loan: a crate of copies lent by one library to another (a school, a depot, a book bus) for
+#: months. `status`: open, then `called` once its date has come (on the list of crates due home), `returned`.
+DEPOSIT_STATES = ("open", "called", "returned")
+
+deposits = Table(
+    "deposits", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("from_library", String(128), nullable=False),     # the lending (owning) library
+    Column("to_library", String(128), nullable=False),       # where the crate stands (vocab.libraries id)
+    Column("place", String(256), nullable=False, default=""),   # a service point there: school, depot, stop
+    Column("until", Date, nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("status", String(16), nullable=False, default="open"),
+    Column("created_by", String(128), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("called_at", DateTime(timezone=True)),
+    Column("returned_at", DateTime(timezone=True)),
+    CheckConstraint("status IN ('open', 'called', 'returned')", name="ck_deposits_status"),
+    Index("ix_deposits_status_until", "status", "until"),
+)
+
+#: The copies in a deposit; `removed_at` NULL while the copy is in it. One open deposit per copy is a
+#: partial unique index, as one open loan per copy.
+deposit_copies = Table(
+    "deposit_copies", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("deposit_id", Integer, ForeignKey("deposits.id", ondelete="CASCADE"), nullable=False),
+    Column("copy_id", Integer, nullable=False),
+    Column("barcode", String(128), nullable=False),
+    Column("home_library", String(128), nullable=False),     # where the copy goes back to
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    Column("removed_at", DateTime(timezone=True)),
+    Index("uq_deposit_copies_open", "copy_id", unique=True, sqlite_where=text("removed_at IS NULL"),
+          postgresql_where=text("removed_at IS NULL")),
+    Index("ix_deposit_copies_deposit", "deposit_id"),
 )

@@ -1,9 +1,10 @@
-"""`grenselos patrons …` and `grenselos rules …`: the circulation core from the server's command line."""
+"""`grenselos patrons …`, `grenselos rules …` and `grenselos deposits …`: the circulation core from the server's
+command line."""
 
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import click
@@ -12,8 +13,9 @@ from circulation import patrons as patron_store
 from circulation import rules as rules_mod
 from circulation import statistics as stats_mod
 from circulation import statistics_cube
+from circulation.deposits import Deposits
 from circulation.patron_import import HeaderError, import_file
-from circulation.service import Circulation
+from circulation.service import Circulation, local_day
 from transform import holdings
 from transform.graphstore import GraphStore
 from vocab import libraries as vocab_libraries
@@ -179,3 +181,44 @@ def statistics_cube_(obj, years):
                                                years or (this_year - 1, this_year),
                                                obj.settings.circulation.suppress_below, library_iri)
     click.echo(f"circulation statistics: {count} observations {'written' if written else 'unchanged'}")
+
+
+@click.group()
+def deposits():
+    """Deposit loans: crates of copies lent to another library for months."""
+
+
+def due_home_lines(deposits_: Deposits, groups) -> list[str]:
+    lines = []
+    for group in groups:
+        lines.append(f"{deposits_.name(group.library)} ({group.library}): {len(group.deposits)} deposit(s) due home")
+        for d in group.deposits:
+            place = f" ({d.place})" if d.place else ""
+            lines.append(f"  deposit {d.id}: {deposits_.name(d.to_library)}{place}, until {d.until.isoformat()}, "
+                         f"{len(d.copies)} copies")
+    return lines
+
+
+@deposits.command("due")
+@click.option("--library", default=None, help="Only deposits lent by this library (a library or source id).")
+@click.option("--date", "day", default=None, help="The day to look from (YYYY-MM-DD; default today).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def due(obj, library, day, as_json):
+    """Call home every deposit whose date has come and list the crates due home, per lending library
+    (the scheduler does the same every round)."""
+    try:
+        today = date.fromisoformat(day) if day else local_day(datetime.now(timezone.utc))
+    except ValueError:
+        raise click.BadParameter("use YYYY-MM-DD", param_hint="--date") from None
+    depo = Deposits(_circulation(obj))
+    called = depo.call_home(today)
+    groups = depo.due(today, library)
+    if as_json:
+        click.echo(json.dumps({"date": today.isoformat(), "called_now": [d.id for d in called], "due_home": [
+            {"library": g.library, "deposits": [{"id": d.id, "to_library": d.to_library, "place": d.place,
+                                                 "until": d.until.isoformat(), "copies": [c.barcode for c in d.copies]}
+                                                for d in g.deposits]} for g in groups]}, ensure_ascii=False, indent=2))
+        return
+    lines = due_home_lines(depo, groups)
+    click.echo("\n".join(lines) if lines else f"no deposit is due home on {today.isoformat()}")

@@ -14,7 +14,7 @@ import click
 
 from core import settings as settings_mod
 from core.errors import FatalError, GrenselosError, reason
-from grenselos.circulation_cli import circulation, patrons, rules
+from grenselos.circulation_cli import circulation, deposits, patrons, rules
 from grenselos.ill_cli import ill
 from grenselos.migrate_cli import migrate
 from grenselos.notices_cli import notices
@@ -558,7 +558,7 @@ def serve(ctx, host, port, no_apply):
 
 @cli.command()
 @click.option("--every", default=2.0, show_default=True, type=click.FloatRange(min=0.1),
-              help="Seconds between looks at what changed.")
+              help="Seconds between full looks at what changed (a cheap change check runs every 0.1 s).")
 @click.option("--once", is_flag=True, help="One round, then exit.")
 @pass_ctx
 def apply(ctx, every, once):
@@ -630,6 +630,7 @@ cli.add_command(patrons)
 cli.add_command(rules)
 cli.add_command(circulation)
 cli.add_command(ill)
+cli.add_command(deposits)
 cli.add_command(migrate)
 cli.add_command(notices)
 

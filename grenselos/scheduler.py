@@ -17,6 +17,10 @@ The guarantees, and how they are kept:
   here and `[notices] smtp_host` or `sms_gateway_url` is set, under the named lock `notices`; each notice's own unique key and claim keep a scheduler and a
   run by hand from sending one twice.
 A failing stage is recorded and logged and never stops the scheduler or the other sources.
+
+Where libraries lend here, each round also calls home the deposit loans whose date has come
+(`circulation.deposits`, as `grenselos deposits due`) and says which: a deposit is called once, however many
+schedulers run.
 """
 
 from __future__ import annotations
@@ -77,10 +81,29 @@ class Scheduler:
         return [s for s in scheduled_sources(self.settings)
                 if schedule.is_due(next_run(self.settings, self.store, s, now), now)]
 
+    def call_deposits_home(self, now: datetime) -> list:
+        """The deposit loans called home now (their date has come); none where no library lends here."""
+        if not any(getattr(s, "circulation", False) for s in self.settings.sources):
+            return []
+        from circulation.deposits import Deposits
+        from circulation.service import Circulation, local_day
+        deposits = Deposits(Circulation(self.store.engine, self.settings))
+        called = deposits.call_home(local_day(now), now)
+        for d in called:
+            place = f" ({d.place})" if d.place else ""
+            self.say(f"deposits: deposit {d.id} of {d.from_library} at {d.to_library}{place} is due home "
+                     f"({d.until.isoformat()}, {len(d.copies)} copies)")
+        return called
+
     def run_once(self, now: datetime | None = None) -> list[ChainResult]:
-        """One round: run every source that is due now (in configured order); what each did."""
+        """One round: call due deposits home, then run every source that is due now (in configured order);
+        what each source did."""
         results = []
         now = now or datetime.now(timezone.utc)
+        try:
+            self.call_deposits_home(now)
+        except Exception:               # noqa: BLE001 - logged; the next round calls them again
+            log.exception("calling deposits home failed")
         for source in self.due_sources(now):
             if self.stop_event.is_set():
                 break

@@ -21,6 +21,8 @@ class Copy:
     call_number: str = ""
     id: int = 0                      # the copy's row in the copies table (0: read from MARC)
     item_id: str = ""                # barcode or item number, where the library sends one
+    deposit_until: str = ""          # on deposit at this holding's library until this day (ISO), else ""
+    deposit_place: str = ""          # the service point there the deposit stands at (a school, a depot)
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class Holding:
     name: str = ""                   # the library's name (from vocab.libraries), or the code when unknown
     region: bool = True              # held in the cooperating region (Troms and Finnmark)
     known: bool = True               # False: a library code nobody knows, shown as the code
+    deposit_until: str = ""          # copies here on deposit from another library: the last day they stay
 
     def to_dict(self) -> dict:
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "copies"}

@@ -33,12 +33,15 @@ def holdings_of(record, source, holdings_records=(), directory=None) -> tuple[Ho
 
 def holding(library, code: str, copies: tuple[Copy, ...]) -> Holding:
     """One library's holding from its copies, summarised for a hit list: the best status (on loan: the
-    earliest due date), copies available now, the first call number and location. `library` None: a code
+    earliest due date), copies available now, the first call number and location, and until when copies
+    on deposit there stay (the latest such day). `library` None: a code
     nobody knows, shown as that code and outside every library facet. No copies: one holding, status unknown.
     The one summary for copies read from the copies table (`index.copies`) and from MARC (here)."""
     best = statuses.best([c.status for c in copies])
     due = min((c.due_date for c in copies if c.status == "on_loan" and c.due_date), default="")
+    deposit = max((c.deposit_until for c in copies if c.deposit_until), default="")
     common = {"status": best, "due_date": due if best == "on_loan" else "", "copies": copies,
+              "deposit_until": deposit,
               "call_number": next((c.call_number for c in copies if c.call_number), ""),
               "location": next((c.location for c in copies if c.location), "")}
     if library is None:

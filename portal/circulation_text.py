@@ -39,6 +39,8 @@ def reason_text(reason: str) -> str:
         "ill_wrong_state": _("That cannot be done with this request now."),
         "ill_record_not_found": _("No record has this id."),
         "ill_no_isbn": _("The record has no ISBN to ask other libraries by."),
+        "on_deposit": _("This copy is already in another deposit."),
+        "closed": _("This deposit has been returned."),
     }.get(reason, reason)
 
 

@@ -56,9 +56,10 @@ def library_holdings(docs: list[dict], mine: str = "") -> list[dict]:
             entry = by_library.setdefault(h["library"], {
                 "library": h["library"], "name": h.get("name") or h["library"],
                 "municipality": h.get("municipality", ""), "items": 0, "available": 0, "status": "",
-                "mine": False})
+                "mine": False, "deposit_until": ""})
             entry["items"] += int(h.get("items") or 0)
             entry["available"] += int(h.get("available") or 0)
+            entry["deposit_until"] = max(entry["deposit_until"], h.get("deposit_until") or "")
             status = statuses.get(h.get("status") or "").code
             if not entry["status"] or statuses.rank(status) < statuses.rank(entry["status"]):
                 entry["status"] = status

@@ -28,10 +28,11 @@ def _holding(h, copies: bool = True) -> dict:
     out = {"library": h.library, "isil": h.isil, "municipality": h.municipality, "kind": h.kind,
            "call_number": h.call_number, "location": h.location, "items": h.items, "available": h.available,
            "status": h.status or ("available" if h.available else "unknown"), "due_date": h.due_date,
-           "name": h.name, "region": h.region, "known": h.known}
+           "name": h.name, "region": h.region, "known": h.known, "deposit_until": h.deposit_until}
     if copies:
         out["copies"] = [{"id": c.id, "status": c.status, "due_date": c.due_date, "location": c.location,
-                          "call_number": c.call_number} for c in h.copies]
+                          "call_number": c.call_number, "deposit_until": c.deposit_until,
+                          "deposit_place": c.deposit_place} for c in h.copies]
     return out
 
 

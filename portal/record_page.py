@@ -39,7 +39,9 @@ def holdings_items(docs: list[dict]) -> list[dict]:
             for copy in holding.get("copies") or [holding]:
                 items.append({**shared, "location": copy.get("location", ""),
                               "call_number": copy.get("call_number", ""), "status": copy.get("status", ""),
-                              "due_date": copy.get("due_date", ""), "record": doc["id"]})
+                              "due_date": copy.get("due_date", ""), "record": doc["id"],
+                              "deposit_until": copy.get("deposit_until", ""),
+                              "deposit_place": copy.get("deposit_place", "")})
     return items
 
 
@@ -72,6 +74,7 @@ def holdings_by_library(items: list[dict], mine: str) -> list[dict]:
             "location": _shelf(item.get("location", ""), group["name"]), "call_number": item.get("call_number", ""),
             "status": status, "due_date": item.get("due_date", "") if status == "on_loan" else "",
             "status_label": labels.status_label(status),
+            "deposit_until": item.get("deposit_until", ""), "deposit_place": item.get("deposit_place", ""),
             "record": item.get("record", "")})
     for group in groups.values():
         group["copies"].sort(key=lambda i: statuses.rank(i["status"]))

@@ -28,6 +28,16 @@ def day_label(iso: str) -> str:
         return iso
 
 
+def month_label(iso: str) -> str:
+    """"2027-05-31" -> "mai 2027": how long a deposit stays ("at Kirkenes until May"), month names as CLDR
+    has them standing alone in the visitor's locale."""
+    from datetime import date
+    try:
+        return format_date(date.fromisoformat(iso), "LLLL y")
+    except ValueError:
+        return iso
+
+
 def machine_time(iso: str) -> str:
     """A stored timestamp as HTML's `datetime` attribute wants it: whole seconds (HTML allows at most three
     fraction digits; Python writes six)."""
@@ -83,6 +93,7 @@ def init_app(app) -> None:
     app.jinja_env.filters["number"] = number
     app.jinja_env.filters["shown_roles"] = shown_roles
     app.jinja_env.filters["day_label"] = day_label
+    app.jinja_env.filters["month_label"] = month_label
     app.jinja_env.filters["machine_time"] = machine_time
     app.jinja_env.filters["absolute_url"] = urls.absolute
 

@@ -48,6 +48,10 @@ copies = Table(
     Column("item_type", String(32), nullable=False, default="", server_default=""),      # vocab.item_types
     Column("item_type_code", String(64), nullable=False, default="", server_default=""), # as sent (952 $y)
     Column("status_source", String(16), nullable=False, default="harvest"),   # harvest | circulation
+    #: On deposit (a crate lent to another library, `circulation.deposits`): until when, and the service
+    #: point it stands at ("" when at the library itself); `library` is then the deposit's library.
+    Column("deposit_until", String(10), nullable=False, default="", server_default=""),
+    Column("deposit_place", String(256), nullable=False, default="", server_default=""),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("source", "identifier", "n", name="uq_copies_record_place"),
     Index("ix_copies_item", "source", "item_id"),
@@ -76,11 +80,14 @@ class CopyRow:
     status_source: str
     item_type: str = ""
     item_type_code: str = ""
+    deposit_until: str = ""
+    deposit_place: str = ""
 
 
 def _row(r) -> CopyRow:
     return CopyRow(r.id, r.source, r.identifier, r.n, r.item_id, r.library, r.library_code, r.location,
-                   r.call_number, r.status, r.due_date, r.note, r.status_source, r.item_type, r.item_type_code)
+                   r.call_number, r.status, r.due_date, r.note, r.status_source, r.item_type, r.item_type_code,
+                   r.deposit_until, r.deposit_place)
 
 
 def sync(conn, source: str, identifiers: Iterable[str], reported: dict[str, list], directory,
@@ -168,6 +175,17 @@ def set_library(conn, copy_id: int, library: str, *, stamp: datetime | None = No
     """Move a copy's holding library (a floating copy stays where it was returned); True when it exists."""
     result = conn.execute(update(copies).where(copies.c.id == copy_id).values(
         library=library, updated_at=stamp or datetime.now(timezone.utc)))
+    return bool(result.rowcount)
+
+
+def set_deposit(conn, copy_id: int, library: str, until: str = "", place: str = "", *,
+                stamp: datetime | None = None) -> bool:
+    """Put a copy on deposit at `library` until `until` (ISO date), or take it off (`until` ""), with
+    `library` then its home again; circulation owns the copy's place from here on, so a re-harvest does not
+    move it back. True when the copy exists."""
+    result = conn.execute(update(copies).where(copies.c.id == copy_id).values(
+        library=library, deposit_until=until, deposit_place=place if until else "", status_source="circulation",
+        updated_at=stamp or datetime.now(timezone.utc)))
     return bool(result.rowcount)
 
 

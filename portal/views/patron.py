@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from circulation import patrons as patron_store
 from circulation.service import local_day
 from portal import i18n, security, services
-from portal.circulation_text import loan_dict, reason_text
+from portal.circulation_text import claim_dict, loan_dict, reason_text
 from portal.errors import error_response
 from portal.render import render, wants_json
 
@@ -71,11 +71,17 @@ def _patron_dict(p) -> dict:
             "keep_history": p.keep_history}
 
 
+def _claim(claim) -> dict:
+    found = services.libraries().by_id(claim.library)
+    return {**claim_dict(claim), "library_name": found.name if found else claim.library}
+
+
 def _overview(card: str) -> dict:
     circ = services.circulation()
     today = local_day(datetime.now(timezone.utc))
     patron = circ.patron(card)
-    data = {"patron": _patron_dict(patron), "loans": [loan_dict(l, today) for l in circ.loans(card)]}
+    data = {"patron": _patron_dict(patron), "loans": [loan_dict(l, today) for l in circ.loans(card)],
+            "claims": [_claim(c) for c in circ.claims(card=card)]}       # open replacement claims
     if patron.keep_history:
         data["history"] = [loan_dict(l, today) for l in circ.history(card)]
     return data

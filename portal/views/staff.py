@@ -63,6 +63,7 @@ def _sections(who) -> list[dict]:
                 {"name": "receive", "title": _("Receive a delivery"), "url": url_for("staff_catalogue.receive_page")},
                 {"name": "ill", "title": _("Inter-library loan"), "url": url_for("ncip.page")},
                 {"name": "enrich", "title": _("Records that would gain most"), "url": url_for("staff_enrich.batch")},
+                {"name": "deposits", "title": _("Deposits"), "url": url_for("staff_deposits.index")},
                 {"name": "languages", "title": _("Language report"), "url": url_for("staff.languages")},
                 {"name": "sources", "title": _("Harvest health"), "url": url_for("staff_sources.sources")},
                 {"name": "notices", "title": _("Notices"), "url": url_for("staff_notices.index")}]

@@ -94,3 +94,24 @@ def test_desk_and_my_page_have_no_axe_violations(page, circ_url, axe_source, lan
     page.goto(circ_url + f"/my/settings?lang={lang}")
     _check(page, axe_source, f"/my/settings ({lang})")
     assert page.csp_errors == [], page.csp_errors
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_deposit_pages_scan_from_the_keyboard_with_no_axe_violations(page, circ_url, axe_source, lang):
+    first = 2 + 2 * LANGS.index(lang)                  # each language its own copies: B000002 … B000009
+    _sign_in(page, circ_url)
+    page.goto(circ_url + f"/staff/deposits?lang={lang}")
+    _check(page, axe_source, f"/staff/deposits ({lang})")
+    page.select_option("#deposit-to", "kautokeino")
+    page.fill("#deposit-place", "Kautokeino school")
+    page.fill("#deposit-until", "2099-05-31")
+    page.fill("#deposit-barcodes", f"B{first:06d}")
+    page.click("form.staff-form button[type=submit]")
+    page.wait_for_selector(".desk-message.ok")
+    _focused(page, "barcode")                           # ready for the scanner
+    page.keyboard.type(f"B{first + 1:06d}")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".desk-message.ok")
+    assert f"B{first + 1:06d}" in page.inner_text("table.report-table")
+    _check(page, axe_source, f"/staff/deposits/<id> ({lang})")
+    assert page.csp_errors == [], page.csp_errors

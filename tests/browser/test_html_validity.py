@@ -78,6 +78,7 @@ def _pages(client) -> dict[str, str]:
         "staff-source": "/staff/sources/kautokeino",
         "staff-notices": "/staff/notices",
         "staff-notice-template": "/staff/notices/claim/nn",
+        "staff-deposits": "/staff/deposits",
     }
 
 

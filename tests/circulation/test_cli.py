@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import json
+from datetime import date, datetime, timezone
 
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from accounts.principal import Principal
+from circulation.deposits import Deposits
+from circulation.service import Circulation
 from circulation.tables import patrons
+from core import settings as core_settings
 from core.db import engine_for
 from grenselos.cli import cli
+from grenselos.scheduler import Scheduler
 
 from tests.circulation.conftest import add_copies
 
@@ -112,3 +119,33 @@ def test_statistics_text_public_and_the_cube_command(write_config, tmp_path):
     assert first.exit_code == 0 and " written" in first.output, first.output
     again = run(config, "circulation", "statistics-cube", "--year", year)
     assert "unchanged" in again.output
+
+
+def test_deposits_due_calls_home_once_and_lists_per_library(write_config, tmp_path):
+    config = write_config(CONFIG)
+    assert run(config, "deposits", "due").output.startswith("no deposit is due home")
+    settings = core_settings.load(config)
+    engine = engine_for(settings.database_url)
+    add_copies(engine, "tromso", 3)
+    deposits = Deposits(Circulation(engine, settings))
+    tromso = Principal("t", "tromso", "librarian")
+    made = deposits.create(tromso, to_library="kautokeino", until=date(2027, 5, 31),
+                           barcodes=["B000001", "B000002"], place="Kautokeino school", today=date(2026, 12, 1))
+    assert run(config, "deposits", "due", "--date", "2027-05-30").output.startswith("no deposit")
+    out = json.loads(run(config, "deposits", "due", "--date", "2027-05-31", "--json").output)
+    assert out["called_now"] == [made.deposit.id]
+    assert out["due_home"][0]["library"] == "tromso" and out["due_home"][0]["deposits"][0]["copies"] == \
+        ["B000001", "B000002"]
+    text = run(config, "deposits", "due", "--date", "2027-06-01").output
+    assert "deposit(s) due home" in text and "Kautokeino school" in text
+    later = deposits.create(tromso, to_library="kautokeino", until=date(2027, 6, 2), barcodes=["B000003"],
+                            today=date(2026, 12, 1))
+    scheduler = Scheduler(settings, out=io.StringIO())
+    try:
+        at = datetime(2027, 6, 2, 8, 0, tzinfo=timezone.utc)
+        assert [d.id for d in scheduler.call_deposits_home(at)] == [later.deposit.id]     # the old one: called once
+        assert scheduler.call_deposits_home(at) == []
+        assert f"deposit {later.deposit.id} of tromso at kautokeino is due home" in scheduler.out.getvalue()
+    finally:
+        scheduler.close()
+    engine.dispose()

@@ -253,3 +253,75 @@ def test_desk_marks_lost_finds_again_settles_and_edits_a_patron(app):
     with app.engine.connect() as conn:
         events = {r.event for r in conn.execute(select(staff_events.c.event))}
     assert {"patron_edited", "copy_marked_lost", "claim_settled"} <= events
+
+
+def test_staff_deposits_pages_make_fill_and_return_a_crate(app):
+    staff_signin.add(app.config["GRENSELOS_SETTINGS"].database_url, "tromso-desk", "tromso", "librarian",
+                     staff_signin.PASSWORD)
+    staff_signin.add(app.config["GRENSELOS_SETTINGS"].database_url, "alta-desk", "alta", "librarian",
+                     staff_signin.PASSWORD)
+    client = app.test_client()
+    assert client.get("/staff/deposits.json").status_code == 401
+    staff_signin.sign_in_client(client, "tromso-desk", staff_signin.PASSWORD)
+    page = client.get("/staff/deposits")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'name="to_library"' in html and 'value="kautokeino"' in html
+    token = CSRF.search(html).group(1)
+    assert client.post("/staff/deposits", data={"to_library": "kautokeino", "until": "2099-05-31"}).status_code == 400
+    made = client.post("/staff/deposits.json", data={
+        "csrf_token": token, "to_library": "kautokeino", "until": "2099-05-31", "place": "Kautokeino school",
+        "note": "Sami crate", "barcodes": "B000001\nB000002\nA000001"})
+    assert made.status_code == 201
+    deposit = made.get_json()["deposit"]
+    assert [c["barcode"] for c in deposit["copies"]] == ["B000001", "B000002"]
+    assert made.get_json()["message"]["refused"][0]["barcode"] == "A000001"
+    url = f"/staff/deposits/{deposit['id']}"
+    scanned = client.post(url + ".json", data={"csrf_token": token, "action": "add", "barcode": "B000003"})
+    assert [c["barcode"] for c in scanned.get_json()["deposit"]["copies"]] == ["B000001", "B000002", "B000003"]
+    shown = client.get(url).get_data(as_text=True)
+    assert 'id="barcode"' in shown and "autofocus" in shown and "Kautokeino school" in shown
+    listed = client.get("/staff/deposits.json").get_json()
+    assert [d["id"] for d in listed["deposits"]] == [deposit["id"]] and listed["due_home"] == []
+    other = app.test_client()
+    staff_signin.sign_in_client(other, "alta-desk", staff_signin.PASSWORD)
+    assert other.get(url + ".json").status_code == 404 and other.get("/staff/deposits.json").get_json()["deposits"] == []
+    back = client.post(url + ".json", data={"csrf_token": token, "action": "return"})
+    assert back.status_code == 200 and back.get_json()["deposit"]["status"] == "returned"
+    assert client.get("/staff/deposits.json").get_json()["deposits"] == []
+
+
+def test_my_page_shows_open_replacement_claims(app):
+    client = app.test_client()
+    token = CSRF.search(client.get("/my").get_data(as_text=True)).group(1)
+    client.post("/my/login", data={"card": "N123456789", "pin": "2468", "csrf_token": token})
+    assert client.get("/my.json").get_json()["claims"] == []
+    with app.app_context():
+        from accounts.principal import Principal
+        from portal import services
+        circ = services.circulation()
+        circ.checkout("N123456789", "B000004", "tromso")
+        lost = circ.mark_lost("B000004", Principal("desk", "tromso", "librarian"))
+    claims = client.get("/my.json").get_json()["claims"]
+    assert [(c["barcode"], c["status"], c["library_name"]) for c in claims] == \
+        [("B000004", "open", "Tromsø bibliotek")]
+    html = client.get("/my?lang=en").get_data(as_text=True)
+    assert "Replacement claims" in html and "B000004" in html
+    with app.app_context():
+        services.circulation().settle_claim(lost.claim.id, Principal("desk", "tromso", "librarian"))
+    assert client.get("/my.json").get_json()["claims"] == []
+    assert client.get("/api/patron", headers=basic("N123456789", "2468")).get_json()["claims"] == []
+
+
+def test_a_county_admin_chooses_the_lending_library(app):
+    staff_signin.add(app.config["GRENSELOS_SETTINGS"].database_url, "county", "", "county-admin",
+                     staff_signin.PASSWORD)
+    client = app.test_client()
+    staff_signin.sign_in_client(client, "county", staff_signin.PASSWORD)
+    html = client.get("/staff/deposits").get_data(as_text=True)
+    assert 'name="from_library"' in html
+    token = CSRF.search(html).group(1)
+    made = client.post("/staff/deposits.json", data={"csrf_token": token, "from_library": "alta",
+                                                     "to_library": "kautokeino", "until": "2099-01-31",
+                                                     "barcodes": "A000001 B000001"})
+    assert made.status_code == 201 and made.get_json()["deposit"]["from_library"] == "alta"
+    assert made.get_json()["message"]["refused"][0]["barcode"] == "B000001"      # Tromsø's copy

@@ -155,3 +155,21 @@ def test_serve_keeps_search_up_to_the_copies_table(catalogue):
     finally:
         server.terminate()
         server.wait(15)
+
+
+def test_the_change_check_starts_a_round_long_before_the_full_look(catalogue):
+    _path, settings, store = catalogue
+    applier = Applier(settings, every=60.0, check_every=0.05).start()
+    try:
+        time.sleep(0.5)                                         # its first look: nothing to index
+        assert applier.rounds == 0
+        copy, _doc = copy_and_doc(settings, store)
+        with store.engine.begin() as conn:
+            copies_store.set_status(conn, copy.id, "on_loan", "2026-12-24")
+        written = time.monotonic()
+        while applier.rounds == 0:
+            assert time.monotonic() - written < 5, "the change check never started a round"
+            time.sleep(0.02)
+        assert applier.apply_once() is None                      # it indexed the change itself
+    finally:
+        applier.stop()

@@ -167,7 +167,8 @@ def test_holdings_carry_every_copy_the_index_holds(demo_client):
     [copy] = holding["copies"]
     assert copy["id"] > 0                                        # its row in the copies table
     assert {k: v for k, v in copy.items() if k != "id"} == {"status": "in_transit", "due_date": "",
-                                                             "location": holding["location"], "call_number": "Nor"}
+                                                             "location": holding["location"], "call_number": "Nor",
+                                                             "deposit_until": "", "deposit_place": ""}
     shelf = {g["library"]: g for g in _holdings(demo_client, NOB)}["kautokeino"]["copies"][0]["location"]
     assert "Kautokeino bibliotek" not in shelf                   # the heading names the library already
     # separate holdings records (004) of the national bibliography: each copy under the library its 852 names

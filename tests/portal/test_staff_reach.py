@@ -28,7 +28,9 @@ DESK = ("/staff/desk/checkout", "/staff/desk/checkout.json", "/staff/desk/checki
         # cataloguing and deliveries add copies to the signed-in person's own library: the body names none
         "/api/staff/copies", "/staff/catalogue", "/staff/catalogue.json", "/staff/receive", "/staff/receive.json",
         # inter-library loans of the signed-in person's own library: another library's request id is not found
-        "/staff/ill", "/staff/ill.json")
+        "/staff/ill", "/staff/ill.json",
+        # a new deposit lends the signed-in person's own library's copies (another from_library: 403)
+        "/staff/deposits", "/staff/deposits.json")
 
 
 @pytest.fixture
