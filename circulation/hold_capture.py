@@ -77,6 +77,13 @@ def next_for(conn, copy, day: date):
                         .order_by(c.placed_at, c.id).limit(1)).first()
 
 
+def kept_for_another(conn, copy_id: int, patron_id: int) -> bool:
+    """True when the copy is on the hold shelf or on its way for someone else's hold."""
+    return conn.execute(select(func.count()).select_from(holds).where(
+        holds.c.assigned_copy_id == copy_id, holds.c.status.in_((st.WAITING, st.IN_TRANSIT)),
+        holds.c.patron_id != patron_id)).scalar() > 0
+
+
 def pickup_number(conn, library: str) -> str:
     """The smallest shelf number free at this pickup library: short to read on a slip, never a name."""
     taken = {int(n) for n in conn.execute(select(holds.c.pickup_number).where(

@@ -21,6 +21,8 @@ FOUND = "found"                          # checkin or checkout of a copy marked 
 ALREADY_LOST = "already_lost"            # the copy was already marked lost (the open claim is returned)
 NOT_ALLOWED = "not_allowed"              # staff may act only on their own library's copies and patrons
 INVALID = "invalid"                      # a patron edit with problems (result.problems says which)
+HELD_FOR_ANOTHER = "held_for_another"    # checkout of a copy on the hold shelf or on its way for another patron
 
 ALL = (NOT_FOUND, PATRON_NOT_FOUND, BAD_PIN, THROTTLED, BLOCKED, EXPIRED, LIMIT, NOT_LOANABLE, ALREADY_ON_LOAN,
-       NOT_ON_LOAN, HOLD_WAITING, RENEWAL_LIMIT, NOT_CIRCULATING, FOUND, ALREADY_LOST, NOT_ALLOWED, INVALID)
+       NOT_ON_LOAN, HOLD_WAITING, RENEWAL_LIMIT, NOT_CIRCULATING, FOUND, ALREADY_LOST, NOT_ALLOWED, INVALID,
+       HELD_FOR_ANOTHER)

@@ -116,6 +116,13 @@ class Circulation:
         """A source id (what SIP2 accounts and the CSV name) or a library id → the library id."""
         return self._library_of_source.get(library, library)
 
+    def source_of(self, library: str) -> str:
+        """A library id → the id of its (first) circulating source: the SIP2 institution id a sorter knows."""
+        for source in self.circulating_sources:
+            if self._library_of_source[source] == library:
+                return source
+        return library
+
     def due_date(self, conn, library: str, day: date) -> date:
         point = calendar.main_point(conn, library)
         return calendar.next_open_day(conn, point, day) if point is not None else day
@@ -330,6 +337,8 @@ class Circulation:
                 return LoanResult(False, reasons.EXPIRED, item=self._item(conn, copy))
             if current is not None:
                 return LoanResult(False, reasons.ALREADY_ON_LOAN, item=self._item(conn, copy))
+            if hold_capture.kept_for_another(conn, copy.id, p.id):
+                return LoanResult(False, reasons.HELD_FOR_ANOTHER, item=self._item(conn, copy))
         item_type = self._item_type(conn, copy)
         rule = rules.resolve(conn, library, p.category, item_type)
         if not no_block:

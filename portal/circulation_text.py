@@ -30,6 +30,10 @@ def reason_text(reason: str) -> str:
         "already_lost": _("This copy was already marked lost."),
         "not_allowed": _("Only the library that owns or lent it may do this."),
         "invalid": _("Not saved:"),
+        "held_for_another": _("This copy is kept for another patron's hold."),
+        "duplicate": _("You already have a hold on this."),
+        "no_such_title": _("There is nothing to place a hold on here."),
+        "bad_pickup": _("Choose a library that lends through Grenseløs for pickup."),
     }.get(reason, reason)
 
 

@@ -75,6 +75,7 @@ def test_checkin_routes_a_wanted_copy_to_the_shelf_or_in_transit_and_receiving_s
     waiting = h.get(alta.id)
     assert waiting.status == st.WAITING and waiting.pickup_number == "1" and waiting.shelf_expires_on
     assert _status(circ, "B000001") == "awaiting_pickup"
+    assert circ.checkout("READER", "B000001", "alta").reason == reasons.HELD_FOR_ANOTHER
     with circ.engine.connect() as conn:
         assert [e["hold_id"] for e in ready_events(conn)] == [alta.id]
     # the shelf time runs out: the next in the queue (pickup Tromsø) gets it, in transit from Alta
