@@ -113,6 +113,17 @@ class Holds:
             r = conn.execute(select(holds).where(holds.c.id == hold_id)).first()
             return self._hold(conn, r) if r is not None else None
 
+    def describe(self, hold: Hold) -> dict:
+        """The hold as the patron API and My page show it: its fields, the record's public id and title."""
+        with self.engine.connect() as conn:
+            record_id = self.circ._record_id(conn, hold.source, hold.identifier)
+        return {**hold.as_dict(), "record": record_id or None, "title": self.circ._title(record_id)}
+
+    def seed_routes(self) -> int:
+        """Add the config's `[[routes]]` the routes table does not have yet (staff edits win)."""
+        with self.circ._transaction() as conn:
+            return route_store.seed(conn, self.settings.routes, self.circ.library_id)
+
     def of_patron(self, card: str, open_only: bool = True) -> list[Hold]:
         with self.engine.connect() as conn:
             query = select(holds).join(patrons, patrons.c.id == holds.c.patron_id).where(

@@ -37,6 +37,18 @@ def reason_text(reason: str) -> str:
     }.get(reason, reason)
 
 
+def hold_status_text(code: str) -> str:
+    """A hold's status (`circulation.hold_states`) in the reader's language."""
+    return {
+        "placed": _("In the queue"),
+        "in_transit": _("On its way to you"),
+        "waiting": _("Ready for pickup"),
+        "filled": _("Collected"),
+        "cancelled": _("Cancelled"),
+        "expired": _("Not collected in time"),
+    }.get(code, code)
+
+
 def status_text(code: str) -> str:
     return statuses.label(code, i18n.current())
 
