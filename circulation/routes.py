@@ -67,7 +67,9 @@ def problems(name: str, kind: str, days, stops, libraries) -> list[str]:
 
 
 def put(conn, name: str, kind: str, days, stops, route_id: int | None = None) -> int:
-    """Add a route, or replace route `route_id` (its name, days and stops); returns its id."""
+    """Add a route, or replace route `route_id` (or the route of this name): its days and stops; returns its id."""
+    if route_id is None:
+        route_id = conn.execute(select(routes.c.id).where(routes.c.name == name.strip())).scalar()
     values = {"name": name.strip(), "kind": kind, "updated_at": datetime.now(timezone.utc),
               "weekdays": " ".join(str(WEEKDAYS.index(d)) for d in days)}
     if route_id is None:

@@ -36,7 +36,7 @@ def create_app(settings: settings_mod.Settings | None = None, test_config: dict 
     from portal.views import about, api, desk, languages, libraries, lists, patron, record, saved, search, staff
     from portal.views import staff_admin, staff_lists
     from portal.views import changes, health, oai, resources, sparql, vocabulary, void
-    from portal.views import staff_catalogue, staff_sources, staff_statistics
+    from portal.views import staff_catalogue, staff_holds, staff_sources, staff_statistics
 
     app = Portal(__name__, static_folder="static", template_folder="templates")
     app.config["GRENSELOS_SETTINGS"] = settings or load_settings()
@@ -68,4 +68,5 @@ def create_app(settings: settings_mod.Settings | None = None, test_config: dict 
                    staff_catalogue):
         app.register_blueprint(module.bp)
     app.register_blueprint(staff_statistics.bp)
+    app.register_blueprint(staff_holds.bp)
     return app

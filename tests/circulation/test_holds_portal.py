@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
+
+from accounts.tables import staff_events
 
 from transform.tables import transform_records
 
@@ -76,3 +78,47 @@ def test_record_page_offers_a_hold_and_my_page_pauses_and_cancels_it(app):
     assert client.get("/my.json").get_json()["holds"][0]["suspended_until"] == "2099-01-01"
     assert client.post(f"/my/holds/{mine[0]['id']}/cancel", data={"csrf_token": token}).status_code == 303
     assert client.get("/my.json").get_json()["holds"] == []
+
+
+def test_staff_place_a_hold_see_the_morning_list_and_only_county_admins_edit_routes(app):
+    from tests import staff_signin
+    _record(app)
+    url = app.config["GRENSELOS_SETTINGS"].database_url
+    staff_signin.add(url, "tromso-desk", "tromso", "librarian", staff_signin.PASSWORD)
+    staff_signin.add(url, "county", "tromso", "county-admin", staff_signin.PASSWORD)
+    client = app.test_client()
+    assert client.get("/staff/holds.json").status_code == 401
+    staff_signin.sign_in_client(client, "tromso-desk", staff_signin.PASSWORD)
+    html = client.get("/staff/desk/patron?card=N123456789").get_data(as_text=True)
+    token = CSRF.search(html).group(1)
+    assert 'value="hold"' in html
+    placed = client.post("/staff/desk/patron/action.json", data={"csrf_token": token, "card": "N123456789",
+                                                                 "action": "hold", "level": "record",
+                                                                 "ref": "tromso-r1", "pickup": "tromso"})
+    assert placed.status_code == 200, placed.get_json()
+    holds = placed.get_json()["patron"]["holds"]
+    assert len(holds) == 1 and holds[0]["placed_by"] == "tromso-desk" and holds[0]["lender"] == "tromso"
+    with app.engine.connect() as conn:
+        events = [r.event for r in conn.execute(select(staff_events.c.event))]
+    assert "hold_placed_by_staff" in events
+    morning = client.get("/staff/holds.json").get_json()
+    assert [(r["barcode"], r["to"]) for r in morning["send"]] == [("B000001", "hold_shelf")]
+    shelved = client.post("/staff/desk/checkin.json", data={"csrf_token": token, "barcode": "B000001"})
+    result = shelved.get_json()["result"]
+    assert result["hold"] == holds[0]["id"] and result["pickup_number"] == "1"
+    assert "Kari" not in shelved.get_data(as_text=True)                     # the number, never the name
+    assert client.get("/staff/routes.json").get_json()["may_edit"] is False
+    assert client.post("/staff/routes.json", json={"name": "Bussen", "kind": "bus", "days": "mon",
+                                                   "stops": "tromso alta"}, headers={"X-CSRF-Token": token}
+                       ).status_code == 403
+    admin = app.test_client()
+    staff_signin.sign_in_client(admin, "county", staff_signin.PASSWORD)
+    token = CSRF.search(admin.get("/staff/routes").get_data(as_text=True)).group(1)
+    saved = admin.post("/staff/routes", data={"csrf_token": token, "name": "Bokbåten", "kind": "boat",
+                                              "days": ["tue", "fri"], "stops": "tromso alta"})
+    assert saved.status_code == 200
+    routes = admin.get("/staff/routes.json").get_json()["routes"]
+    assert routes == [{"id": routes[0]["id"], "name": "Bokbåten", "kind": "boat", "days": ["tue", "fri"],
+                       "stops": ["tromso", "alta"]}]
+    bad = admin.post("/staff/routes", data={"csrf_token": token, "name": "X", "kind": "boat", "stops": "nowhere"})
+    assert bad.status_code == 400
