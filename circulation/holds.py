@@ -267,22 +267,33 @@ class Holds:
     def _candidates(self, conn, r, day: date):
         """Copies on a shelf now that this hold can take and that no other open hold has chosen."""
         c = copies.c
-        query = select(copies.c.id, copies.c.library, copies.c.source).where(
-            c.status == "available", c.source.in_(self.circ.circulating_sources))
+        chosen = select(holds.c.id).where(holds.c.assigned_copy_id == c.id, holds.c.status.in_(st.OPEN),
+                                          holds.c.id != r.id).exists()
+        query = select(c.id, c.library, c.source).where(c.status == "available",
+                                                        c.source.in_(self.circ.circulating_sources), ~chosen)
         if r.level == "copy":
             query = query.where(c.id == r.copy_id)
         elif r.level == "record":
             query = query.where(c.source == r.source, c.identifier == r.identifier)
         else:
-            members = select(transform_records.c.source, transform_records.c.identifier).where(
-                transform_records.c.cluster_id == r.work_id)
-            pairs = conn.execute(members).all()
-            if not pairs:
-                return []
-            query = query.where(or_(*(and_(c.source == s, c.identifier == i) for s, i in pairs[:200])))
-        taken = select(holds.c.assigned_copy_id).where(holds.c.assigned_copy_id.is_not(None),
-                                                       holds.c.status.in_(st.OPEN), holds.c.id != r.id)
-        return conn.execute(query.where(c.id.not_in(taken)).order_by(c.id).limit(200)).all()
+            t = transform_records.c
+            query = query.join(transform_records, and_(t.source == c.source, t.identifier == c.identifier)) \
+                .where(t.cluster_id == r.work_id)
+        return conn.execute(query.order_by(c.id).limit(200)).all()
+
+    @staticmethod
+    def _may_have_copy():
+        """The condition: a copy this hold could take is on a shelf somewhere (chosen by another hold or
+        not: the per-hold step decides), so the nightly run looks closer only at these."""
+        c, t = copies.c, transform_records.c
+        on_record = select(c.id).where(c.source == holds.c.source, c.identifier == holds.c.identifier,
+                                       c.status == "available").exists()
+        in_work = select(c.id).select_from(transform_records.join(
+            copies, and_(c.source == t.source, c.identifier == t.identifier))).where(
+            t.cluster_id == holds.c.work_id, c.status == "available").exists()
+        the_copy = select(c.id).where(c.id == holds.c.copy_id, c.status == "available").exists()
+        return or_(and_(holds.c.level == "record", on_record), and_(holds.c.level == "work", in_work),
+                   and_(holds.c.level == "copy", the_copy))
 
     def choose_lender(self, conn, r, day: date, all_routes) -> tuple | None:
         """(copy id, lender library, expected date) for a hold, or None when no copy is on a shelf."""
@@ -347,8 +358,9 @@ class Holds:
 
     def run(self, at: datetime | None = None, batch: int = 500) -> RunSummary:
         """The nightly run: re-target work holds to their records' clusters, expire holds left on the shelf
-        past their date (their copies go to the next in line), and choose lenders for placed holds. Each
-        batch is its own transaction, so one bad row stops nothing else."""
+        past their date (their copies go to the next in line), and choose lenders for placed holds. Its work
+        follows what changed: placing a hold already chose a lender or set a date, so only holds for which a
+        copy is on a shelf, or whose date has passed, are looked at. Each batch is its own transaction."""
         at = _aware(at)
         day = local_day(at)
         retargeted = self.retarget(at)
@@ -357,11 +369,14 @@ class Holds:
         last = 0
         with self.engine.connect() as conn:
             all_routes = route_store.all_routes(conn)
+        # a copy could be on a shelf for it, or its date has passed (or was never set)
+        due = or_(self._may_have_copy(), holds.c.expected_on.is_(None), holds.c.expected_on <= day)
         while True:
             with self.circ._transaction() as conn:
                 rows = conn.execute(select(holds).where(
                     holds.c.id > last, holds.c.status == st.PLACED, holds.c.assigned_copy_id.is_(None),
-                    or_(holds.c.suspended_until.is_(None), holds.c.suspended_until <= day))
+                    or_(holds.c.suspended_until.is_(None), holds.c.suspended_until <= day),
+                    due)
                     .order_by(holds.c.id).limit(batch)).all()
                 if not rows:
                     break

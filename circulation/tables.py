@@ -113,6 +113,7 @@ loans = Table(
     Index("uq_loans_open_copy", "copy_id", unique=True, sqlite_where=text("returned_at IS NULL"),
           postgresql_where=text("returned_at IS NULL")),
     Index("ix_loans_patron_open", "patron_id", "returned_at"),
+    Index("ix_loans_record", "source", "identifier"),          # a hold's expected date reads its record's loans
 )
 
 #: A hold: on a work (any record of the work's cluster, in the patron's languages), a record (one library's

@@ -1,5 +1,5 @@
 """Circulation: county-wide holds (work, record or copy; pickup library; queue; suspension; the copy chosen
-and its lender; pickup number and shelf expiry; staff who placed it), hold events for notices, and the
+and its lender; pickup number and shelf expiry; staff who placed it), hold events for notices, an index of loans by record (expected dates), and the
 transport routes (book bus, book boat, van) with the libraries they serve.
 
 The old minimal holds rows ("waiting" = someone waits for the record) become `placed` record holds.
@@ -44,6 +44,7 @@ def upgrade():
     op.create_index("ix_holds_patron", "holds", ["patron_id", "status"])
     op.create_index("ix_holds_assigned", "holds", ["assigned_copy_id"])
     op.create_index("ix_holds_work", "holds", ["work_id", "status"])
+    op.create_index("ix_loans_record", "loans", ["source", "identifier"])
     op.create_table(
         "hold_events",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -74,6 +75,7 @@ def downgrade():
     op.drop_table("route_stops")
     op.drop_table("routes")
     op.drop_table("hold_events")
+    op.drop_index("ix_loans_record", "loans")
     for name in ("ix_holds_work", "ix_holds_assigned", "ix_holds_patron", "ix_holds_queue"):
         op.drop_index(name, "holds")
     with op.batch_alter_table("holds") as batch:
