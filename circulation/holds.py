@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from accounts import audit
 from circulation import hold_capture, hold_states as st, reasons, routes as route_store, rules
@@ -321,9 +322,13 @@ class Holds:
         chosen = self.choose_lender(conn, r, day, all_routes) if r.assigned_copy_id is None else None
         if chosen is not None:
             copy_id, library, expected = chosen
-            conn.execute(update(holds).where(holds.c.id == r.id).values(
-                assigned_copy_id=copy_id, lender_library=library, expected_on=expected))
-            return True
+            try:
+                with conn.begin_nested():        # another transaction may have just chosen the same copy
+                    conn.execute(update(holds).where(holds.c.id == r.id).values(
+                        assigned_copy_id=copy_id, lender_library=library, expected_on=expected))
+                return True
+            except IntegrityError:
+                chosen = None
         if r.assigned_copy_id is None:
             conn.execute(update(holds).where(holds.c.id == r.id).values(
                 expected_on=self._estimate(conn, r, day, all_routes)))

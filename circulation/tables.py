@@ -146,7 +146,11 @@ holds = Table(
     Index("ix_holds_record", "source", "identifier", "status"),
     Index("ix_holds_queue", "queue_key", "status", "placed_at"),
     Index("ix_holds_patron", "patron_id", "status"),
-    Index("ix_holds_assigned", "assigned_copy_id"),
+    #: One open hold per copy (Evergreen's one capture per hold): a lost race to choose a copy is an error
+    #: the chooser takes as "taken", never two patrons promised one book.
+    Index("uq_holds_assigned_open", "assigned_copy_id", unique=True,
+          sqlite_where=text("assigned_copy_id IS NOT NULL AND status IN ('placed', 'in_transit', 'waiting')"),
+          postgresql_where=text("assigned_copy_id IS NOT NULL AND status IN ('placed', 'in_transit', 'waiting')")),
     Index("ix_holds_work", "work_id", "status"),
 )
 
