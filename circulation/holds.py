@@ -7,6 +7,9 @@ county. Among equals the copy that arrives soonest by the routes wins (then the 
 are repeatable): proximity among lenders, because a book boat that runs on Thursdays is the real cost here.
 Among patrons it is FIFO (`circulation.hold_capture`): the position a patron was shown is kept.
 
+A work hold may name languages (`languages`, ISO 639 codes): then only copies of the work's records in
+those languages fill it (a record whose language nobody recorded is not excluded).
+
 Holds follow their works: a work hold names the record it was placed from; `retarget` (run nightly and by
 `grenselos cluster join|split`) moves it to that record's cluster as it is now, keeping `placed_at`, so the
 patron's place in the queue (placement order) survives a join or a split.
@@ -28,6 +31,7 @@ from circulation import hold_capture, hold_states as st, reasons, routes as rout
 from circulation.service import Circulation, _aware, local_day
 from circulation.tables import hold_events, holds, loans, patrons
 from transform.copies import copies, set_status
+from transform.statistics import facts_table
 from transform.tables import transform_records
 
 HOLD_PLACED_BY_STAFF = "hold_placed_by_staff"
@@ -280,6 +284,8 @@ class Holds:
             t = transform_records.c
             query = query.join(transform_records, and_(t.source == c.source, t.identifier == c.identifier)) \
                 .where(t.cluster_id == r.work_id)
+            if r.languages:
+                query = query.where(_in_languages(c, r.languages.split()))
         return conn.execute(query.order_by(c.id).limit(200)).all()
 
     @staticmethod
@@ -461,6 +467,17 @@ class Holds:
                 "clear": [{"hold": r.id, "barcode": r.item_id, "pickup_number": r.pickup_number,
                            "status": r.status} for r in clear],
                 "on_shelf": shelf}
+
+
+def _in_languages(c, codes: list[str]):
+    """The condition: the copy's record is in one of these languages (ISO 639 codes, as the search's
+    language facet), by the languages conversion recorded (`transform.statistics` facts); a record with
+    no known language is not excluded, since nothing says it is in the wrong one."""
+    f = facts_table.c
+    mine = and_(f.source == c.source, f.identifier == c.identifier)
+    known = select(f.language).where(mine, f.language != "").exists()
+    wanted = select(f.language).where(mine, or_(*(f.language.like(f"%/{code}") for code in codes))).exists()
+    return or_(wanted, ~known)
 
 
 def ready_events(conn, after_id: int = 0, limit: int = 1000) -> list[dict]:

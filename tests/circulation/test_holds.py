@@ -140,3 +140,20 @@ def test_work_holds_follow_their_record_when_clusters_change(circ):
     moved = h.get(first.id)
     assert moved.work_id == "w9" and moved.status == st.PLACED and moved.position == 1
     assert h.get(second.id).position == 2
+
+
+def test_a_work_hold_in_chosen_languages_takes_only_those_editions(circ):
+    from transform.statistics import facts_table
+    _records(circ.engine, ("tromso", "rec2", "t2", "w2"), ("alta", "rec2", "a2", "w2"))
+    with circ.engine.begin() as conn:
+        conn.execute(insert(facts_table), [
+            {"source": "tromso", "identifier": "rec2", "library": "", "language":
+             "http://id.loc.gov/vocabulary/iso639-3/nob", "items": 1},
+            {"source": "alta", "identifier": "rec2", "library": "", "language":
+             "http://id.loc.gov/vocabulary/iso639-3/sme", "items": 1}])
+    h = Holds(circ)
+    add_patron(circ.engine, "SAMI1")
+    placed = h.place("SAMI1", work="w2", pickup="tromso", languages=("sme",), at=AT).hold
+    assert placed.lender_library == "alta"                  # Tromsø's own copy is the Norwegian edition
+    add_patron(circ.engine, "NORSK1")
+    assert h.place("NORSK1", work="w2", pickup="tromso", languages=("nob",), at=AT).hold.lender_library == "tromso"
