@@ -290,15 +290,18 @@ class Holds:
 
     @staticmethod
     def _may_have_copy():
-        """The condition: a copy this hold could take is on a shelf somewhere (chosen by another hold or
-        not: the per-hold step decides), so the nightly run looks closer only at these."""
+        """The condition: a copy this hold could take is on a shelf somewhere and no open hold has chosen
+        it, so the nightly run looks closer only at these."""
         c, t = copies.c, transform_records.c
+        other = holds.alias("other")
+        free = and_(c.status == "available", ~select(other.c.id).where(
+            other.c.assigned_copy_id == c.id, other.c.status.in_(st.OPEN)).exists())
         on_record = select(c.id).where(c.source == holds.c.source, c.identifier == holds.c.identifier,
-                                       c.status == "available").exists()
+                                       free).exists()
         in_work = select(c.id).select_from(transform_records.join(
             copies, and_(c.source == t.source, c.identifier == t.identifier))).where(
-            t.cluster_id == holds.c.work_id, c.status == "available").exists()
-        the_copy = select(c.id).where(c.id == holds.c.copy_id, c.status == "available").exists()
+            t.cluster_id == holds.c.work_id, free).exists()
+        the_copy = select(c.id).where(c.id == holds.c.copy_id, free).exists()
         return or_(and_(holds.c.level == "record", on_record), and_(holds.c.level == "work", in_work),
                    and_(holds.c.level == "copy", the_copy))
 
