@@ -96,6 +96,8 @@ class Holds:
         self.circ = circ
         self.engine = circ.engine
         self.settings = circ.settings
+        #: A library's loan period for estimates (its adult book rule), read once per run or placing.
+        self._loan_days: dict[str, int] = {}
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -173,6 +175,7 @@ class Holds:
         "{source}-{record_id}", as /record/<id>, or (source, identifier)) or a `copy` (barcode), for pickup at `pickup` (a source
         or library id). `who`: the staff member placing it (their own library's patrons only; audited)."""
         at = _aware(at)
+        self._loan_days = {}
         level, ref = ("copy", copy) if copy else ("work", work) if work else ("record", record)
         if ref in (None, ""):
             return HoldResult(False, NO_SUCH_TITLE)
@@ -346,26 +349,25 @@ class Holds:
     def _estimate(self, conn, r, day: date, all_routes) -> date | None:
         """When the copy might come: the position-th due date among the queue's loans, a loan period per
         round after that, plus the journey; None when no copy of it is lent."""
+        query = select(loans.c.due_date, loans.c.library).where(loans.c.returned_at.is_(None))
         if r.level == "work":
-            members = conn.execute(select(transform_records.c.source, transform_records.c.identifier).where(
-                transform_records.c.cluster_id == r.work_id)).all()
-            match = or_(*(and_(loans.c.source == s, loans.c.identifier == i) for s, i in members[:200])) \
-                if members else None
+            t = transform_records.c
+            query = query.join(transform_records, and_(t.source == loans.c.source,
+                                                       t.identifier == loans.c.identifier)) \
+                .where(t.cluster_id == r.work_id)
         elif r.level == "copy":
-            match = loans.c.copy_id == r.copy_id
+            query = query.where(loans.c.copy_id == r.copy_id)
         else:
-            match = and_(loans.c.source == r.source, loans.c.identifier == r.identifier)
-        if match is None:
-            return None
-        out = conn.execute(select(loans.c.due_date, loans.c.library).where(match, loans.c.returned_at.is_(None))
-                           .order_by(loans.c.due_date)).all()
+            query = query.where(loans.c.source == r.source, loans.c.identifier == r.identifier)
+        out = conn.execute(query.order_by(loans.c.due_date).limit(500)).all()
         if not out:
             return None
         position = self._position(conn, r)
         rounds, slot = divmod(position - 1, len(out))
         due, library = out[slot]
-        rule = rules.resolve(conn, library, "adult", "book")
-        back = max(due, day) + timedelta(days=rounds * max(rule.loan_days, 1))
+        if library not in self._loan_days:
+            self._loan_days[library] = max(rules.resolve(conn, library, "adult", "book").loan_days, 1)
+        back = max(due, day) + timedelta(days=rounds * self._loan_days[library])
         return route_store.arrival(all_routes, library, r.pickup_library, back, self.settings.holds.transit_days)[0]
 
     # --- the nightly run -------------------------------------------------------------------------
@@ -377,6 +379,7 @@ class Holds:
         copy is on a shelf, or whose date has passed, are looked at. Each batch is its own transaction."""
         at = _aware(at)
         day = local_day(at)
+        self._loan_days = {}
         retargeted = self.retarget(at)
         expired = self.expire_shelves(at)
         assigned = 0
