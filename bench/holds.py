@@ -121,7 +121,7 @@ def run(url: str, args, data_dir: str) -> dict:
     with engine.begin() as conn:
         conn.execute(holds.update().where(holds.c.id % 10 == 0, holds.c.level == "work").values(
             assigned_copy_id=None, lender_library=None))
-        back = conn.execute(copies.update().where(copies.c.id % 10 == 1, copies.c.status == "on_loan")
+        back = conn.execute(copies.update().where(copies.c.id % 100 == 1, copies.c.status == "on_loan")
                             .values(status="available")).rowcount
     started = time.perf_counter()
     catch_up = service.run()
