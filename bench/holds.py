@@ -116,8 +116,8 @@ def run(url: str, args, data_dir: str) -> dict:
     started = time.perf_counter()
     first = service.run()
     first_s = time.perf_counter() - started
-    # a catch-up: a tenth of the holds lose their lender (as if placed while nothing was on a shelf) and
-    # the next run must choose one for each: a measure of the per-hold cost, not a normal night
+    # a catch-up: a tenth of the work holds lose their lender and a hundredth of the lent copies come back;
+    # the next run chooses again for each: a measure of the per-hold cost, not a normal night
     with engine.begin() as conn:
         conn.execute(holds.update().where(holds.c.id % 10 == 0, holds.c.level == "work").values(
             assigned_copy_id=None, lender_library=None))

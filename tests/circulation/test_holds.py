@@ -157,3 +157,28 @@ def test_a_work_hold_in_chosen_languages_takes_only_those_editions(circ):
     assert placed.lender_library == "alta"                  # Tromsø's own copy is the Norwegian edition
     add_patron(circ.engine, "NORSK1")
     assert h.place("NORSK1", work="w2", pickup="tromso", languages=("nob",), at=AT).hold.lender_library == "tromso"
+
+
+def test_the_migration_keeps_the_old_holds_as_placed_record_holds(tmp_path):
+    """A database from before c0004_holds: its "waiting" rows (someone waits for the record) stay in the
+    queue as placed record holds, and renewals still refuse for them."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from core.db import alembic_config, engine_for, migrate
+    engine = engine_for(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    config = alembic_config(engine)
+    command.upgrade(config, "heads")
+    command.downgrade(config, "c0003")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO patron_categories (code, name) SELECT 'adult', 'Adult' "
+                          "WHERE NOT EXISTS (SELECT 1 FROM patron_categories WHERE code = 'adult')"))
+        conn.execute(text("INSERT INTO patrons (card, pin_hash, name, library, category, created_at, updated_at) "
+                          "VALUES ('OLD1', 'x', 'Old', 'tromso', 'adult', '2026-01-01', '2026-01-01')"))
+        conn.execute(text("INSERT INTO holds (patron_id, source, identifier, pickup_library, status, placed_at) "
+                          "VALUES (1, 'tromso', 'rec1', 'tromso', 'waiting', '2026-01-01')"))
+    migrate(engine)
+    with engine.connect() as conn:
+        row = conn.execute(select(holds_table)).first()
+    assert (row.status, row.level, row.queue_key) == ("placed", "record", "tromso:rec1")
+    engine.dispose()
