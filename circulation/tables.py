@@ -146,6 +146,8 @@ holds = Table(
     Index("ix_holds_record", "source", "identifier", "status"),
     Index("ix_holds_queue", "queue_key", "status", "placed_at"),
     Index("ix_holds_patron", "patron_id", "status"),
+    #: Finding a copy's holds (the partial index below serves only queries that spell its WHERE literally).
+    Index("ix_holds_assigned", "assigned_copy_id"),
     #: One open hold per copy (Evergreen's one capture per hold): a lost race to choose a copy is an error
     #: the chooser takes as "taken", never two patrons promised one book.
     Index("uq_holds_assigned_open", "assigned_copy_id", unique=True,

@@ -45,6 +45,7 @@ def upgrade():
     op.execute("UPDATE holds SET queue_key = source || ':' || identifier WHERE queue_key = ''")
     op.create_index("ix_holds_queue", "holds", ["queue_key", "status", "placed_at"])
     op.create_index("ix_holds_patron", "holds", ["patron_id", "status"])
+    op.create_index("ix_holds_assigned", "holds", ["assigned_copy_id"])
     op.create_index("uq_holds_assigned_open", "holds", ["assigned_copy_id"], unique=True,
                     sqlite_where=sa.text(OPEN_ASSIGNED), postgresql_where=sa.text(OPEN_ASSIGNED))
     op.create_index("ix_holds_work", "holds", ["work_id", "status"])
@@ -80,7 +81,7 @@ def downgrade():
     op.drop_table("routes")
     op.drop_table("hold_events")
     op.drop_index("ix_loans_record", "loans")
-    for name in ("ix_holds_work", "uq_holds_assigned_open", "ix_holds_patron", "ix_holds_queue"):
+    for name in ("ix_holds_work", "uq_holds_assigned_open", "ix_holds_assigned", "ix_holds_patron", "ix_holds_queue"):
         op.drop_index(name, "holds")
     with op.batch_alter_table("holds") as batch:
         for name, _, _ in reversed(NEW_COLUMNS):
