@@ -172,8 +172,8 @@ class Holds:
               languages: tuple[str, ...] = (), at: datetime | None = None, who=None,
               client: str | None = None) -> HoldResult:
         """Place a hold for the patron with this card: on a `work` (cluster id), a `record` (public id
-        "{source}-{record_id}", as /record/<id>, or (source, identifier)) or a `copy` (barcode), for pickup at `pickup` (a source
-        or library id). `who`: the staff member placing it (their own library's patrons only; audited)."""
+        "{source}-{record_id}", as /record/<id>, or (source, identifier)) or a `copy` (barcode), for pickup
+        at `pickup` (a source or library id). `who`: the staff member placing it (their own library's patrons only; audited)."""
         at = _aware(at)
         self._loan_days = {}
         level, ref = ("copy", copy) if copy else ("work", work) if work else ("record", record)

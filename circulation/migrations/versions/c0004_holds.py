@@ -1,6 +1,7 @@
 """Circulation: county-wide holds (work, record or copy; pickup library; queue; suspension; the copy chosen
-and its lender; pickup number and shelf expiry; staff who placed it), hold events for notices, an index of loans by record (expected dates), and the
-transport routes (book bus, book boat, van) with the libraries they serve.
+and its lender; pickup number and shelf expiry; staff who placed it), hold events for notices, an index of
+loans by record (expected dates), and the transport routes (book bus, book boat, van) with the libraries
+they serve.
 
 The old minimal holds rows ("waiting" = someone waits for the record) become `placed` record holds.
 
