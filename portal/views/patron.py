@@ -113,7 +113,7 @@ HOLD_STATUS = {"patron_not_found": 404, "no_such_title": 404, "not_found": 404, 
 def _place(card: str, body) -> tuple[dict, int]:
     """Place a hold from a JSON body or a form: record, work or copy, and pickup (a source id)."""
     get = body.get
-    languages = get("languages") or ()
+    languages = body.getlist("languages") if hasattr(body, "getlist") else get("languages") or ()
     if isinstance(languages, str):
         languages = tuple(languages.split())
     result = services.holds().place(card, pickup=str(get("pickup") or ""), record=get("record") or None,

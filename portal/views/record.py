@@ -18,7 +18,7 @@ from flask import Blueprint, abort, g, redirect, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
 from index.errors import SearchUnavailable
-from portal import record_page, services, work_page
+from portal import i18n, record_page, services, work_page
 from portal.security import cookie_secure
 from portal.render import render, split_format, wants_json
 
@@ -113,5 +113,8 @@ def work(work_id):
         data = work_page.work_data(found, my_library(), service)
         data["index_available"] = service is services.search()
         data["hold"] = hold_form("work", work_id)
+        if data["hold"] is not None:            # a work hold may ask for some of its editions' languages
+            codes = sorted({code for e in data["editions"] for code in e["languages"]})
+            data["hold"]["languages"] = [{"code": c, "label": i18n.language_label(c)} for c in codes]
         return data
     return render("work.html", from_index_or_store(build))

@@ -122,3 +122,17 @@ def test_staff_place_a_hold_see_the_morning_list_and_only_county_admins_edit_rou
                        "stops": ["tromso", "alta"]}]
     bad = admin.post("/staff/routes", data={"csrf_token": token, "name": "X", "kind": "boat", "stops": "nowhere"})
     assert bad.status_code == 400
+
+
+def test_a_form_hold_on_a_work_carries_the_ticked_languages(app):
+    _record(app)
+    client = app.test_client()
+    token = CSRF.search(client.get("/my").get_data(as_text=True)).group(1)
+    assert client.post("/my/login", data={"card": "N123456789", "pin": "2468", "csrf_token": token}).status_code == 303
+    token = CSRF.search(client.get("/my").get_data(as_text=True)).group(1)
+    placed = client.post("/my/holds", data={"work": "w1", "pickup": "tromso", "languages": ["sme", "nob"],
+                                            "csrf_token": token})
+    assert placed.status_code == 303
+    with app.engine.connect() as conn:
+        from circulation.tables import holds
+        assert conn.execute(select(holds.c.languages)).scalar() == "sme nob"
