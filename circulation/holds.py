@@ -326,12 +326,13 @@ class Holds:
         library = best.library or self.circ.library_id(best.source)
         return best.id, library, route_store.arrival(all_routes, library, pickup, day, transit)[0]
 
-    def _assign(self, conn, r, day: date, all_routes) -> bool:
+    def _assign(self, conn, r, day: date, all_routes, look: bool = True) -> bool:
         """Choose a lender for a placed, unsuspended hold that has none; else estimate its date from the
-        loans it waits behind. True when a copy was chosen."""
+        loans it waits behind. True when a copy was chosen. `look` False: no copy is on a shelf for it
+        (the nightly run knows), so only the date is refreshed."""
         if r.status != st.PLACED or (r.suspended_until and r.suspended_until > day):
             return False
-        chosen = self.choose_lender(conn, r, day, all_routes) if r.assigned_copy_id is None else None
+        chosen = self.choose_lender(conn, r, day, all_routes) if r.assigned_copy_id is None and look else None
         if chosen is not None:
             copy_id, library, expected = chosen
             try:
@@ -387,10 +388,11 @@ class Holds:
         with self.engine.connect() as conn:
             all_routes = route_store.all_routes(conn)
         # a copy could be on a shelf for it, or its date has passed (or was never set)
-        due = or_(self._may_have_copy(), holds.c.expected_on.is_(None), holds.c.expected_on <= day)
+        may_have = self._may_have_copy()
+        due = or_(may_have, holds.c.expected_on.is_(None), holds.c.expected_on <= day)
         while True:
             with self.circ._transaction() as conn:
-                rows = conn.execute(select(holds).where(
+                rows = conn.execute(select(holds, may_have.label("may_have_copy")).where(
                     holds.c.id > last, holds.c.status == st.PLACED, holds.c.assigned_copy_id.is_(None),
                     or_(holds.c.suspended_until.is_(None), holds.c.suspended_until <= day),
                     due)
@@ -398,7 +400,7 @@ class Holds:
                 if not rows:
                     break
                 for r in sorted(rows, key=lambda r: (_aware(r.placed_at), r.id)):
-                    assigned += self._assign(conn, r, day, all_routes)
+                    assigned += self._assign(conn, r, day, all_routes, bool(r.may_have_copy))
                 last = rows[-1].id
         return RunSummary(assigned=assigned, expired=expired, retargeted=retargeted)
 
