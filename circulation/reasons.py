@@ -23,7 +23,9 @@ NOT_ALLOWED = "not_allowed"              # staff may act only on their own libra
 INVALID = "invalid"                      # a patron edit with problems (result.problems says which)
 ON_DEPOSIT = "on_deposit"                # the copy is already in another open deposit
 CLOSED = "closed"                        # the deposit has been returned
+HELD_FOR_ANOTHER = "held_for_another"    # checkout of a copy on the hold shelf or on its way for another patron
+
 
 ALL = (NOT_FOUND, PATRON_NOT_FOUND, BAD_PIN, THROTTLED, BLOCKED, EXPIRED, LIMIT, NOT_LOANABLE, ALREADY_ON_LOAN,
        NOT_ON_LOAN, HOLD_WAITING, RENEWAL_LIMIT, NOT_CIRCULATING, FOUND, ALREADY_LOST, NOT_ALLOWED, INVALID,
-       ON_DEPOSIT, CLOSED)
+       ON_DEPOSIT, CLOSED, HELD_FOR_ANOTHER)

@@ -96,6 +96,10 @@ class ReturnResult:
     to_library: str = ""
     #: True when the copy floats (its source's `floating`): it stays here, now its holding library.
     floated: bool = False
+    #: The hold the copy now serves (`circulation.hold_capture`): on the hold shelf here under
+    #: `pickup_number` (destination "shelf"), or in transit to its pickup library (destination "transit").
+    hold_id: int | None = None
+    pickup_number: str = ""
 
 
 @dataclass(frozen=True)

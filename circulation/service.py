@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 
 from accounts import audit, passwords, roles
 from circulation import patrons as patron_store
-from circulation import reasons, rules, statistics
+from circulation import hold_capture, hold_states, reasons, rules, statistics
 from circulation.results import (Claim, ItemInfo, Loan, LoanResult, LostResult, Patron, PatronEditResult,
                                  PatronResult, PatronStatus, ReturnResult)
 from circulation.tables import claims, copy_types, holds, loans, patrons, pin_failures
@@ -117,6 +117,13 @@ class Circulation:
     def library_id(self, library: str) -> str:
         """A source id (what SIP2 accounts and the CSV name) or a library id → the library id."""
         return self._library_of_source.get(library, library)
+
+    def source_of(self, library: str) -> str:
+        """A library id → the id of its (first) circulating source: the SIP2 institution id a sorter knows."""
+        for source in self.circulating_sources:
+            if self._library_of_source[source] == library:
+                return source
+        return library
 
     def due_date(self, conn, library: str, day: date) -> date:
         point = calendar.main_point(conn, library)
@@ -206,7 +213,7 @@ class Circulation:
             open_loans = conn.execute(select(loans.c.barcode, loans.c.due_date).where(
                 loans.c.patron_id == patron.id, loans.c.returned_at.is_(None)).order_by(loans.c.due_date)).all()
             waiting = conn.execute(select(func.count()).select_from(holds).where(
-                holds.c.patron_id == patron.id, holds.c.status == "waiting")).scalar()
+                holds.c.patron_id == patron.id, holds.c.status.in_(hold_states.OPEN))).scalar()
             rule = rules.resolve(conn, patron.library, patron.category, "book")
         overdue = tuple(b for b, due in open_loans if due < today)
         reason = {"blocked": reasons.BLOCKED, "expired": reasons.EXPIRED}.get(patron.status, reasons.OK)
@@ -254,9 +261,7 @@ class Circulation:
     def _item(self, conn, copy, *, item_type: str | None = None, status: str | None = None,
               due: date | None = None) -> ItemInfo:
         """The copy as a caller sees it; `status`/`due` when this transaction just wrote them."""
-        queue = conn.execute(select(func.count()).select_from(holds).where(
-            holds.c.source == copy.source, holds.c.identifier == copy.identifier,
-            holds.c.status == "waiting")).scalar()
+        queue = hold_capture.waiting_count(conn, copy, local_day(_now()))
         if status is None:
             status = copy.status
             due = date.fromisoformat(copy.due_date) if copy.status == "on_loan" and copy.due_date else None
@@ -345,6 +350,8 @@ class Circulation:
                 return LoanResult(False, reasons.EXPIRED, item=self._item(conn, copy))
             if current is not None:
                 return LoanResult(False, reasons.ALREADY_ON_LOAN, item=self._item(conn, copy))
+            if hold_capture.kept_for_another(conn, copy.id, p.id):
+                return LoanResult(False, reasons.HELD_FOR_ANOTHER, item=self._item(conn, copy))
         item_type = self._item_type(conn, copy)
         rule = rules.resolve(conn, library, p.category, item_type)
         if not no_block:
@@ -365,6 +372,7 @@ class Circulation:
             channel=channel if channel in CHANNELS else "desk", out_at=at, due_date=due, renewals=0)
         ).inserted_primary_key[0]
         set_status(conn, copy.id, "on_loan", due.isoformat())
+        hold_capture.fill(conn, copy.id, p.id, copy.source, copy.identifier, at)
         statistics.mark_borrower(conn, self._statistics_key(), library, p.id, p.category, at)
         item = self._item(conn, copy, item_type=item_type, status="on_loan", due=due)
         loan = Loan(loan_id, copy.item_id, copy.id, copy.source, copy.identifier, item.record_id, item.title, library,
@@ -404,11 +412,17 @@ class Circulation:
                 set_library(conn, copy.id, library, stamp=at)
                 copy = conn.execute(select(copies).where(copies.c.id == copy.id)).first()
                 home = library
+            reason = reasons.FOUND if found else reasons.OK if current is not None else reasons.NOT_ON_LOAN
+            held = hold_capture.capture(conn, copy, library, local_day(at), at, self.settings.holds.shelf_days)
+            if held is not None:
+                status = hold_states.COPY_ON_SHELF if held.where == "shelf" else hold_states.COPY_IN_TRANSIT
+                return ReturnResult(True, reason, self._item(conn, copy, status=status), loan, held.where,
+                                    "" if held.where == "shelf" else held.pickup, floated, held.hold_id,
+                                    held.pickup_number)
             destination, to_library, status = ("shelf", "", "available") if home == library \
                 else ("transit", home, "in_transit")
             if copy.status != status or current is not None:
                 set_status(conn, copy.id, status)
-            reason = reasons.FOUND if found else reasons.OK if current is not None else reasons.NOT_ON_LOAN
             return ReturnResult(True, reason, self._item(conn, copy, status=status), loan, destination, to_library,
                                 floated)
 
@@ -429,10 +443,7 @@ class Circulation:
                 return LoanResult(False, reasons.BLOCKED, loan, self._item(conn, copy))
             if p.status == "expired" or (p.expires_on and p.expires_on < local_day(at)):
                 return LoanResult(False, reasons.EXPIRED, loan, self._item(conn, copy))
-            waiting = conn.execute(select(func.count()).select_from(holds).where(and_(
-                holds.c.source == copy.source, holds.c.identifier == copy.identifier, holds.c.status == "waiting",
-                holds.c.patron_id != p.id))).scalar()
-            if waiting:
+            if hold_capture.waiting_count(conn, copy, local_day(at), exclude_patron=p.id):
                 return LoanResult(False, reasons.HOLD_WAITING, loan, self._item(conn, copy))
             rule = rules.resolve(conn, current.library, current.patron_category, current.item_type)
             if current.renewals >= rule.renewals:

@@ -115,20 +115,79 @@ loans = Table(
     Index("uq_loans_open_copy", "copy_id", unique=True, sqlite_where=text("returned_at IS NULL"),
           postgresql_where=text("returned_at IS NULL")),
     Index("ix_loans_patron_open", "patron_id", "returned_at"),
+    Index("ix_loans_record", "source", "identifier"),          # a hold's expected date reads its record's loans
 )
 
-#: A hold on a title (the county-wide holds, transit and notices come in their own issue); here only what
-#: renewal needs to know: someone is waiting for this record.
+#: A hold: on a work (any record of the work's cluster, in the patron's languages), a record (one library's
+#: record: any of its copies) or one copy. Statuses and levels are `circulation.hold_states`. `source` and
+#: `identifier` name the record the patron asked from (for a work hold: the record whose cluster is the
+#: work, so the hold follows that record when clusters join or split); `queue_key` is the queue it stands
+#: in (the work id, else `source:identifier`) and `placed_at`, then `id`, its stable place there.
 holds = Table(
     "holds", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("patron_id", Integer, ForeignKey("patrons.id", ondelete="CASCADE"), nullable=False),
+    Column("level", String(8), nullable=False, default="record"),      # work | record | copy
     Column("source", String(64), nullable=False),
     Column("identifier", String(512), nullable=False),
+    Column("work_id", String(600)),                                     # the work (cluster id) of a work hold
+    Column("copy_id", Integer),                                         # the copy of a copy hold
+    Column("languages", String(128), nullable=False, default=""),       # a work hold's languages, space-separated
+    Column("queue_key", String(700), nullable=False, default=""),
     Column("pickup_library", String(128), nullable=False),
-    Column("status", String(16), nullable=False, default="waiting"),   # waiting | filled | cancelled
+    Column("status", String(16), nullable=False, default="placed"),
     Column("placed_at", DateTime(timezone=True), nullable=False),
+    Column("suspended_until", Date),                                    # skipped by targeting until then
+    Column("assigned_copy_id", Integer),                                # the copy chosen to fill it
+    Column("lender_library", String(128)),                              # where that copy is
+    Column("expected_on", Date),                                        # the date shown to the patron
+    Column("pickup_number", String(16), nullable=False, default=""),    # on the shelf slip, never the name
+    Column("shelf_expires_on", Date),                                   # last day on the hold shelf
+    Column("placed_by", String(128)),                                   # staff username, NULL: the patron
+    Column("updated_at", DateTime(timezone=True)),
     Index("ix_holds_record", "source", "identifier", "status"),
+    Index("ix_holds_queue", "queue_key", "status", "placed_at"),
+    Index("ix_holds_patron", "patron_id", "status"),
+    #: Finding a copy's holds (the partial index below serves only queries that spell its WHERE literally).
+    Index("ix_holds_assigned", "assigned_copy_id"),
+    #: One open hold per copy (Evergreen's one capture per hold): a lost race to choose a copy is an error
+    #: the chooser takes as "taken", never two patrons promised one book.
+    Index("uq_holds_assigned_open", "assigned_copy_id", unique=True,
+          sqlite_where=text("assigned_copy_id IS NOT NULL AND status IN ('placed', 'in_transit', 'waiting')"),
+          postgresql_where=text("assigned_copy_id IS NOT NULL AND status IN ('placed', 'in_transit', 'waiting')")),
+    Index("ix_holds_work", "work_id", "status"),
+)
+
+#: What happened to a hold that someone else acts on: `hold_ready` when it waits on the shelf (notices read
+#: these, by id, and remember the last id they sent).
+hold_events = Table(
+    "hold_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("hold_id", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_hold_events_kind", "kind", "id"),
+)
+
+#: Transport routes as data: a book bus, book boat or county van and the weekdays it runs (0 = Monday),
+#: seeded from `[[routes]]` in the config and edited by staff as seasons change.
+routes = Table(
+    "routes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False, default="van"),          # bus | boat | van
+    Column("weekdays", String(32), nullable=False, default=""),         # "0 3": Monday and Thursday
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+#: The libraries (and their stops: book-bus and book-boat stops, depots) a route serves, in order.
+route_stops = Table(
+    "route_stops", metadata,
+    Column("route_id", Integer, ForeignKey("routes.id", ondelete="CASCADE"), primary_key=True),
+    Column("n", Integer, primary_key=True),
+    Column("library", String(128), nullable=False),                     # vocab.libraries id
+    Column("stop", String(128), nullable=False, default=""),            # the stop's name, "" the library itself
+    Index("ix_route_stops_library", "library"),
 )
 
 #: A replacement claim for a lost copy: `open` until the copy is found (`found`) or staff settle it

@@ -286,6 +286,23 @@ NOTICES = (
             "scheduler sends none (run `grenselos notices send` from a timer instead).", minimum=0),
 )
 
+HOLDS = (
+    Setting("shelf_days", int, 7, "Open days of the pickup library a copy waits on the hold shelf before the hold "
+            "expires and the next patron in the queue is served (`grenselos holds run`).", minimum=1),
+    Setting("transit_days", int, 3, "Days a copy is expected to travel between two libraries that no route in "
+            "[[routes]] (or on the staff routes page) connects.", minimum=0),
+)
+
+ROUTE = (
+    Setting("name", str, None, "Name of the transport route as staff know it (\"Bokbåten Vest\").", required=True),
+    Setting("kind", str, "van", "What runs it: a book bus, a book boat or the county's van.",
+            choices=("bus", "boat", "van")),
+    Setting("days", list, (), "Weekdays it runs, e.g. [\"mon\", \"thu\"]; a copy bound for a stop on it "
+            "is expected on the next of these days.", item=str),
+    Setting("stops", list, (), "Ids of the libraries (sources) it serves, in order; holds find lenders along "
+            "the pickup library's routes first.", item=str),
+)
+
 SIP2 = (
     Setting("host", str, "127.0.0.1", "Address `grenselos sip2` listens on for self-service kiosks (0.0.0.0: all)."),
     Setting("port", int, 6001, "TCP port of the SIP2 server.", minimum=1),
@@ -328,7 +345,7 @@ NCIP_PEER = (
 )
 
 SECTIONS = {"harvest": HARVEST, "search": SEARCH, "sparql": SPARQL, "oai": OAI, "portal": PORTAL, "staff": STAFF,
-            "mail": MAIL, "scheduler": SCHEDULER, "circulation": CIRCULATION, "notices": NOTICES,
+            "mail": MAIL, "scheduler": SCHEDULER, "circulation": CIRCULATION, "notices": NOTICES, "holds": HOLDS,
             "sip2": SIP2}
 SECTIONS["ncip"] = NCIP
 
@@ -361,6 +378,8 @@ MailSettings = _table_class("MailSettings", tuple(Setting("sender" if s.name == 
 SchedulerSettings = _table_class("SchedulerSettings", SCHEDULER)
 CirculationSettings = _table_class("CirculationSettings", CIRCULATION)
 NoticesSettings = _table_class("NoticesSettings", NOTICES)
+HoldsSettings = _table_class("HoldsSettings", HOLDS)
+Route = _table_class("Route", ROUTE)
 Sip2Settings = _table_class("Sip2Settings", SIP2)
 Sip2Account = _table_class("Sip2Account", SIP2_ACCOUNT)
 NcipSettings = _table_class("NcipSettings", NCIP)
@@ -384,6 +403,8 @@ class Settings:
     scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     circulation: CirculationSettings = field(default_factory=CirculationSettings)
     notices: NoticesSettings = field(default_factory=NoticesSettings)
+    holds: HoldsSettings = field(default_factory=HoldsSettings)
+    routes: tuple[Route, ...] = ()
     sip2: Sip2Settings = field(default_factory=Sip2Settings)
     sip2_accounts: tuple[Sip2Account, ...] = ()
     ncip: NcipSettings = field(default_factory=NcipSettings)
@@ -504,7 +525,7 @@ def from_dict(data: dict, path: Path | None = None,
     allowed = allowed or {}
     problems = _Problems(path)
     top_keys = {s.name for s in TOP_LEVEL}
-    known = top_keys | set(SECTIONS) | {"sources"}
+    known = top_keys | set(SECTIONS) | {"sources", "routes"}
     for key in data:
         if key not in known:
             problems.add("", key, f"unknown key {key!r} at top level{did_you_mean(key, known)}")
@@ -558,6 +579,7 @@ def from_dict(data: dict, path: Path | None = None,
     sip2_accounts = _sip2_accounts(data.get("sip2"), {s.id for s in sources}, problems)
     _check_notices(sections["notices"], problems)
     ncip_peers = _ncip_peers(data.get("ncip"), problems)
+    routes = _routes(data.get("routes", []), {s.id for s in sources}, problems)
 
     database_url = top["database_url"]
     if top["database_url_env"]:
@@ -594,6 +616,8 @@ def from_dict(data: dict, path: Path | None = None,
         scheduler=SchedulerSettings(**sections["scheduler"]),
         circulation=CirculationSettings(**sections["circulation"]),
         notices=NoticesSettings(**sections["notices"]),
+        holds=HoldsSettings(**sections["holds"]),
+        routes=routes,
         sip2=Sip2Settings(**{**sections["sip2"], **{key: str((base / sections["sip2"][key]).resolve())
                                                      for key in ("tls_cert", "tls_key") if sections["sip2"][key]}}),
         sip2_accounts=sip2_accounts,
@@ -619,6 +643,36 @@ def _check_notices(values: dict, problems: _Problems) -> None:
         return
     if not isinstance(parameters, dict):
         problems.add("[notices]", "sms_parameters", "[notices] sms_parameters must be a JSON object")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _routes(raw, source_ids: set[str], problems: _Problems) -> tuple:
+    """The transport routes of `[[routes]]`: known weekdays, configured stops, no name twice."""
+    if not isinstance(raw, list):
+        problems.add("routes", "routes", "routes must be an array of tables ([[routes]])")
+        return ()
+    out, seen = [], set()
+    for n, entry in enumerate(raw, start=1):
+        where = f"[[routes]] #{n}"
+        if not isinstance(entry, dict):
+            problems.add(where, "routes", f"{where} must be a table")
+            continue
+        values = _check_table(entry, ROUTE, problems, where, {})
+        if values["name"] is None:
+            continue
+        for day in values["days"]:
+            if day not in WEEKDAYS:
+                problems.add(where, "days", f"{where}.days: {day!r} is not {allowed_values(WEEKDAYS)}"
+                                            f"{did_you_mean(day, WEEKDAYS)}")
+        for stop in values["stops"]:
+            if stop not in source_ids:
+                problems.add(where, "stops", f"{where}.stops: {stop!r} is not a configured source"
+                                             f"{did_you_mean(stop, source_ids)}")
+        if values["name"] in seen:
+            problems.add(where, "name", f"duplicate route name {values['name']!r}")
+        seen.add(values["name"])
+        out.append(Route(**{**values, "days": tuple(values["days"]), "stops": tuple(values["stops"])}))
+    return tuple(out)
 
 
 def _sip2_accounts(table, source_ids: set[str], problems: _Problems) -> tuple:
@@ -705,7 +759,7 @@ def reference() -> str:
     lines = []
     for title, spec in (("Top level", TOP_LEVEL), *((f"[{n}]", s) for n, s in SECTIONS.items()),
                         ("[[sources]]", SOURCE), ("[[sip2.accounts]]", SIP2_ACCOUNT),
-                        ("[[ncip.peers]]", NCIP_PEER)):
+                        ("[[ncip.peers]]", NCIP_PEER), ("[[routes]]", ROUTE)):
         lines += [f"#### {title}", "", "| key | default | meaning |", "|---|---|---|"]
         for s in spec:
             default = "(required)" if s.required else repr(list(s.default) if s.item else s.default)

@@ -16,6 +16,7 @@ from core import settings as settings_mod
 from core.errors import FatalError, GrenselosError, reason
 from grenselos.circulation_cli import circulation, deposits, patrons, rules
 from grenselos.ill_cli import ill
+from grenselos.holds_cli import holds, open_holds
 from grenselos.migrate_cli import migrate
 from grenselos.notices_cli import notices
 from grenselos.cli_values import accept_config_everywhere, allowed, http_url, ui_language
@@ -374,6 +375,7 @@ def cluster_join(ctx, record, other, note):
         number = add_join(conn, record, other, note)
     click.echo(f"override #{number}: join {record} with {other}")
     run_transform(ctx.settings, ctx.store, progress=False)
+    _retarget_holds(ctx.settings)
 
 
 @cluster.command("split")
@@ -388,6 +390,14 @@ def cluster_split(ctx, record, note):
         number = add_split(conn, record, note)
     click.echo(f"override #{number}: split {record}")
     run_transform(ctx.settings, ctx.store, progress=False)
+    _retarget_holds(ctx.settings)
+
+
+def _retarget_holds(settings) -> None:
+    """Open work holds follow their records into the clusters as they are now (never lost, place kept)."""
+    if any(s.circulation for s in settings.sources):
+        moved = open_holds(settings).retarget()
+        click.echo(f"holds: {moved} work hold(s) re-targeted")
 
 
 @cluster.command("list")
@@ -631,6 +641,7 @@ cli.add_command(rules)
 cli.add_command(circulation)
 cli.add_command(ill)
 cli.add_command(deposits)
+cli.add_command(holds)
 cli.add_command(migrate)
 cli.add_command(notices)
 

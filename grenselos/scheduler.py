@@ -16,6 +16,9 @@ The guarantees, and how they are kept:
 - **Patron notices** (`grenselos notices send`) every `[notices] schedule_minutes` when a source lends
   here and `[notices] smtp_host` or `sms_gateway_url` is set, under the named lock `notices`; each notice's own unique key and claim keep a scheduler and a
   run by hand from sending one twice.
+- **Holds once a night**: after 02:00 local time the first round of each day runs `grenselos holds run`
+  (lenders, shelf expiry, holds following their works) under a named lock; a scheduler restarted the same
+  day runs it again, which changes nothing that the first run settled.
 A failing stage is recorded and logged and never stops the scheduler or the other sources.
 
 Where libraries lend here, each round also calls home the deposit loans whose date has come
@@ -30,14 +33,19 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
+from circulation.service import LOCAL
 from core.locks import named_lock
 from grenselos import notices_cli
+from grenselos.holds_cli import open_holds
 from harvest import attempts, schedule
 from harvest.store import RecordStore
 
 log = logging.getLogger(__name__)
+
+#: The holds' nightly run starts at the first round after this local hour.
+HOLDS_HOUR = 2
 
 
 @dataclass
@@ -70,6 +78,7 @@ class Scheduler:
         self.stop_event = threading.Event()
         self.store = RecordStore(settings.database_url)
         self.notices_last: datetime | None = None
+        self.holds_day: date | None = None
 
     def close(self) -> None:
         self.store.close()
@@ -111,6 +120,7 @@ class Scheduler:
             self.say(result.line())
             results.append(result)
         if not self.stop_event.is_set():
+            self.run_holds(now)
             notice = self.run_notices(now)
             if notice is not None:
                 self.say(notice.line())
@@ -142,6 +152,26 @@ class Scheduler:
                 result.failed = True
                 result.lines.append(f"notices: FAILED: {type(exc).__name__}: {exc}")
         return result
+
+    def run_holds(self, now: datetime) -> str:
+        """The holds' nightly run, when circulation is on and tonight's has not run in this process."""
+        local = now.astimezone(LOCAL)
+        if not any(s.circulation for s in self.settings.sources) or local.hour < HOLDS_HOUR \
+                or self.holds_day == local.date():
+            return ""
+        with named_lock(self.store.engine, self.settings.data_dir, "holds-nightly") as got:
+            if not got:
+                return ""
+            self.holds_day = local.date()
+            try:
+                summary = open_holds(self.settings).run(now)
+                line = f"holds: {summary.assigned} lender(s), {summary.expired} expired, " \
+                       f"{summary.retargeted} re-targeted"
+            except Exception as exc:    # noqa: BLE001 - logged; tomorrow's run tries again
+                log.exception("holds nightly run failed")
+                line = f"holds: FAILED: {type(exc).__name__}: {exc}"
+        self.say(line)
+        return line
 
     def run_source(self, source, now: datetime) -> ChainResult:
         result = ChainResult(source.id)

@@ -41,7 +41,23 @@ def reason_text(reason: str) -> str:
         "ill_no_isbn": _("The record has no ISBN to ask other libraries by."),
         "on_deposit": _("This copy is already in another deposit."),
         "closed": _("This deposit has been returned."),
+        "held_for_another": _("This copy is kept for another patron's hold."),
+        "duplicate": _("You already have a hold on this."),
+        "no_such_title": _("There is nothing to place a hold on here."),
+        "bad_pickup": _("Choose a library that lends through Grenseløs for pickup."),
     }.get(reason, reason)
+
+
+def hold_status_text(code: str) -> str:
+    """A hold's status (`circulation.hold_states`) in the reader's language."""
+    return {
+        "placed": _("In the queue"),
+        "in_transit": _("On its way to you"),
+        "waiting": _("Ready for pickup"),
+        "filled": _("Collected"),
+        "cancelled": _("Cancelled"),
+        "expired": _("Not collected in time"),
+    }.get(code, code)
 
 
 def status_text(code: str) -> str:

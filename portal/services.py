@@ -87,6 +87,16 @@ def circulation():
     return once_per_app("circulation", build)
 
 
+def holds():
+    """The holds service over the app's circulation service; the config's routes seeded once."""
+    def build():
+        from circulation.holds import Holds
+        service = Holds(circulation())
+        service.seed_routes()
+        return service
+    return once_per_app("holds", build)
+
+
 def sql():
     """The app's one database engine (one pool per process; connections are taken per use and given
     back). Its tables were brought up to date when the app started (`start`), never in a request."""

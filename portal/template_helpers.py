@@ -7,7 +7,7 @@ import json
 from flask_babel import format_date, format_decimal
 from markupsafe import Markup
 
-from portal import labels, urls
+from portal import circulation_text, labels, services, urls
 from vocab import languages as vocab_languages
 
 
@@ -87,6 +87,12 @@ def lang_attr(codes) -> Markup:
     return Markup(' lang="%s"') % tag if tag else Markup("")
 
 
+def library_name(library_id: str) -> str:
+    """A library's name as patrons know it (its id when the directory does not know it)."""
+    found = services.libraries().by_id(library_id) if library_id else None
+    return found.name if found is not None else (library_id or "")
+
+
 def init_app(app) -> None:
     app.jinja_env.filters["jsonld"] = jsonld
     app.jinja_env.filters["upper_first"] = upper_first
@@ -102,4 +108,5 @@ def init_app(app) -> None:
         return {"kind_label": lambda k: str(labels.KIND_LABELS.get(k, k)),
                 "genre_label": lambda g: labels.value_label("genre", g),
                 "format_label": lambda f: labels.value_label("format", f),
-                "lang_attr": lang_attr, "content_lang": content_lang}
+                "lang_attr": lang_attr, "content_lang": content_lang,
+                "hold_status_text": circulation_text.hold_status_text, "library_name": library_name}

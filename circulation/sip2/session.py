@@ -349,8 +349,11 @@ class Session:
         reason = result.reason
         ok = result.ok or reason == "not_on_loan"          # a returned book scanned twice is still returned
         transit = ok and getattr(result, "destination", "") == "transit"
+        held = ok and getattr(result, "hold_id", None) is not None
         if not ok:
             text = screen_message(reason)
+        elif held:                 # a hold wants it: the desk, not the return shelf (alert 01 here, 02 elsewhere)
+            text = screen_message("ok_checkin") + " " + screen_message("hold_transit" if transit else "hold_shelf")
         elif reason == "not_on_loan":
             text = screen_message("not_on_loan")
         else:
@@ -358,12 +361,16 @@ class Session:
         fields = [("AO", self.account.library), ("AB", barcode),
                   ("AQ", getattr(item, "home_library", "") or self.account.library),
                   ("AJ", getattr(item, "title", "") or "")]
-        if transit:
+        if held:
+            fields += [("CT", self.service.source_of(result.to_library)), ("CV", "02"), ("CL", "3")] if transit \
+                else [("CV", "01"), ("CL", "3")]
+        elif transit:
             fields += [("CT", getattr(result, "to_library", "")), ("CV", "04"), ("CL", "2")]
         elif ok:
             fields.append(("CL", "1"))
         fields.append(("AF", text))
-        return "10", ["1" if ok else "0", _yn(ok), "N", _yn(transit or not ok), codec.format_date(self.now())], \
+        return "10", ["1" if ok else "0", _yn(ok), "N", _yn(transit or held or not ok),
+                      codec.format_date(self.now())], \
             fields
 
     def on_29(self, message):

@@ -57,7 +57,14 @@ def _patron_view(card: str) -> dict | None:
             "block_reason": patron.block_reason, "birth_year": patron.birth_year,
             "guardian": patron.guardian_card, "loan_limit": status.loan_limit, "overdue": status.overdue,
             "language": patron.language, "loans": [loan_dict(l, _today()) for l in circ.loans(card)],
-            "claims": [claim_dict(c) for c in circ.claims(card=card)]}
+            "claims": [claim_dict(c) for c in circ.claims(card=card)],
+            "holds": [services.holds().describe(h) for h in services.holds().of_patron(card)],
+            "pickups": [{"id": s, "name": _library_name(s)} for s in circ.circulating_sources]}
+
+
+def _library_name(library_id: str) -> str:
+    found = services.libraries().by_id(library_id)
+    return found.name if found is not None else library_id
 
 
 def _message(ok: bool, reason: str, text: str = "") -> dict:
@@ -109,19 +116,26 @@ def checkin():
             result = services.circulation().checkin(barcode, access.principal().library)
             if result.ok:
                 title = result.item.title or result.item.barcode
-                if result.destination == "shelf":
+                if result.hold_id is not None and result.destination == "shelf":
+                    text = _("%(title)s: put it on the hold shelf, number %(number)s.", title=title,
+                             number=result.pickup_number)
+                elif result.hold_id is not None:
+                    text = _("%(title)s: a hold wants it: send it to %(library)s.", title=title,
+                             library=_library_name(result.to_library))
+                elif result.destination == "shelf":
                     text = _("%(title)s: put it on the shelf.", title=title)
                 else:
                     found = services.libraries().by_id(result.to_library)
                     text = _("%(title)s: send it to %(library)s.", title=title,
                              library=found.name if found else result.to_library)
-                if result.floated:
+                if result.floated and result.hold_id is None:
                     text = _("%(title)s: put it on the shelf here; it now belongs to this library.", title=title)
                 if result.reason in ("not_on_loan", "found"):
                     text += " " + reason_text(result.reason)
                 message = {"ok": True, "reason": result.reason, "text": text}
                 result_data = {"barcode": result.item.barcode, "destination": result.destination,
                                "to_library": result.to_library, "floated": result.floated,
+                               "hold": result.hold_id, "pickup_number": result.pickup_number or None,
                                "found": result.reason == "found", "status": result.item.status,
                                "status_label": status_text(result.item.status)}
             else:
@@ -176,6 +190,18 @@ def patron_action():
         result = services.circulation().mark_lost(form.get("barcode", ""), access.principal(),
                                                   client=request.remote_addr)
         message = _lost_message(result)
+    elif action == "hold":
+        ref = (form.get("ref") or "").strip()
+        level = form.get("level") if form.get("level") in ("record", "work", "copy") else "record"
+        result = services.holds().place(card, pickup=form.get("pickup", ""), who=access.principal(),
+                                        client=request.remote_addr, **{level: ref})
+        message = _message(True, "", _("The hold is placed.")) if result.ok else _message(False, result.reason)
+    elif action == "cancel_hold":
+        hold = form.get("hold", "")
+        result = services.holds().cancel(None, int(hold), who=access.principal(), client=request.remote_addr) \
+            if hold.isdigit() else None
+        message = _message(True, "", _("The hold is cancelled.")) if result is not None and result.ok \
+            else _message(False, "not_found")
     elif action == "settle":
         claim = form.get("claim", "")
         done = claim.isdigit() and services.circulation().settle_claim(int(claim), access.principal(),

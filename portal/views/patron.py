@@ -10,7 +10,7 @@ readable by other sites (`portal.security` keeps CORS off for this blueprint).
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from flask import Blueprint, Response, g, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -80,7 +80,9 @@ def _overview(card: str) -> dict:
     circ = services.circulation()
     today = local_day(datetime.now(timezone.utc))
     patron = circ.patron(card)
+    holds = services.holds()
     data = {"patron": _patron_dict(patron), "loans": [loan_dict(l, today) for l in circ.loans(card)],
+            "holds": [holds.describe(h) for h in holds.of_patron(card)],
             "claims": [_claim(c) for c in circ.claims(card=card)]}       # open replacement claims
     if patron.keep_history:
         data["history"] = [loan_dict(l, today) for l in circ.history(card)]
@@ -107,6 +109,104 @@ def api_renew(barcode: str):
     response = jsonify(body)
     response.status_code = 200 if result.ok else (404 if result.reason in ("not_found", "not_on_loan") else 409)
     return response
+
+
+#: Why a hold was not placed → HTTP status of the patron API.
+HOLD_STATUS = {"patron_not_found": 404, "no_such_title": 404, "not_found": 404, "bad_pickup": 400,
+               "duplicate": 409, "limit": 409, "blocked": 403, "expired": 403, "invalid": 409}
+
+
+def _place(card: str, body) -> tuple[dict, int]:
+    """Place a hold from a JSON body or a form: record, work or copy, and pickup (a source id)."""
+    get = body.get
+    languages = body.getlist("languages") if hasattr(body, "getlist") else get("languages") or ()
+    if isinstance(languages, str):
+        languages = tuple(languages.split())
+    result = services.holds().place(card, pickup=str(get("pickup") or ""), record=get("record") or None,
+                                    work=get("work") or None, copy=get("copy") or None,
+                                    languages=tuple(str(x) for x in languages)[:8])
+    body = {"ok": result.ok, "reason": result.reason, "message": reason_text(result.reason) if not result.ok
+            else _("Your hold is placed."), "hold": services.holds().describe(result.hold) if result.hold else None}
+    return body, 201 if result.ok else HOLD_STATUS.get(result.reason, 409)
+
+
+@bp.route("/api/patron/holds", methods=["POST"])
+def api_place_hold():
+    card = current_card()
+    if card is None:
+        return _unauthorized(g.get("patron_refusal", ""))
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return error_response(400, _("Send JSON: {\"record\": ID, \"pickup\": LIBRARY}."), code="bad_request")
+    data, status = _place(card, body)
+    response = jsonify(data)
+    response.status_code = status
+    return response
+
+
+@bp.route("/api/patron/holds/<int:hold_id>", methods=["DELETE"])
+def api_cancel_hold(hold_id: int):
+    card = current_card()
+    if card is None:
+        return _unauthorized(g.get("patron_refusal", ""))
+    result = services.holds().cancel(card, hold_id)
+    response = jsonify({"ok": result.ok, "reason": result.reason,
+                        "hold": services.holds().describe(result.hold) if result.hold else None})
+    response.status_code = 200 if result.ok else (404 if result.reason == "not_found" else 409)
+    return response
+
+
+def _until(text) -> date | None:
+    try:
+        return date.fromisoformat(str(text)) if text else None
+    except ValueError:
+        return None
+
+
+@bp.route("/api/patron/holds/<int:hold_id>/suspend", methods=["POST"])
+def api_suspend_hold(hold_id: int):
+    """JSON {"until": "YYYY-MM-DD"} suspends a placed hold until that day; {"until": null} resumes it."""
+    card = current_card()
+    if card is None:
+        return _unauthorized(g.get("patron_refusal", ""))
+    body = request.get_json(silent=True) or {}
+    result = services.holds().suspend(card, hold_id, _until(body.get("until")))
+    response = jsonify({"ok": result.ok, "reason": result.reason,
+                        "hold": services.holds().describe(result.hold) if result.hold else None})
+    response.status_code = 200 if result.ok else (404 if result.reason == "not_found" else 409)
+    return response
+
+
+@bp.route("/my/holds", methods=["POST"])
+def place_hold():
+    """The "Place hold" form of a record or work page."""
+    card = current_card()
+    if card is None:
+        return _sign_in_page(_("Sign in to place a hold."), status=401)
+    data, _status = _place(card, request.form)
+    return redirect(url_for("patron.my", notice=data["message"]), code=303)
+
+
+@bp.route("/my/holds/<int:hold_id>/cancel", methods=["POST"])
+def cancel_hold(hold_id: int):
+    card = current_card()
+    if card is None:
+        return _sign_in_page(status=401)
+    result = services.holds().cancel(card, hold_id)
+    notice = _("The hold is cancelled.") if result.ok else reason_text(result.reason)
+    return redirect(url_for("patron.my", notice=notice), code=303)
+
+
+@bp.route("/my/holds/<int:hold_id>/suspend", methods=["POST"])
+def suspend_hold(hold_id: int):
+    card = current_card()
+    if card is None:
+        return _sign_in_page(status=401)
+    until = _until(request.form.get("until"))
+    result = services.holds().suspend(card, hold_id, until)
+    notice = (_("The hold is paused until %(date)s.", date=until.isoformat()) if until else
+              _("The hold is active again.")) if result.ok else _("Choose a date after today.")
+    return redirect(url_for("patron.my", notice=notice), code=303)
 
 
 def _sign_in_page(error: str = "", status: int = 200, card: str = "", notice: str = ""):

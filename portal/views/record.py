@@ -18,7 +18,7 @@ from flask import Blueprint, abort, g, redirect, request, session, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
 from index.errors import SearchUnavailable
-from portal import record_page, services, work_page
+from portal import i18n, record_page, services, work_page
 from portal.views import patron
 from portal.security import cookie_secure
 from portal.render import render, split_format, wants_json
@@ -101,7 +101,22 @@ def record(record_id):
         query = request.query_string.decode()
         return redirect(target + ("?" + query if query else ""), code=301)
     data["libraries"] = [lib.as_dict() for lib in services.libraries().libraries]
+    data["hold"] = hold_form("record", data["record"]["id"])
     return render("record.html", data)
+
+
+def hold_form(level: str, ref: str) -> dict | None:
+    """What the "Place hold" form needs (the JSON twin: POST /api/patron/holds with these keys): the pickup
+    libraries that lend through Grenseløs; None when no library here lends, or no circulating library
+    has this record."""
+    circ = services.circulation()
+    sources = circ.circulating_sources
+    if not sources or (level == "record" and not any(ref.startswith(s + "-") for s in sources)):
+        return None
+    pickups = sorted(({"id": s, "name": services.libraries().by_id(s).name if services.libraries().by_id(s)
+                       else s} for s in sources), key=lambda p: p["name"])
+    return {"level": level, "ref": ref, "action": url_for("patron.place_hold"), "api": "/api/patron/holds",
+            "pickups": pickups}
 
 
 @bp.route("/work/<path:work_id>")
@@ -114,5 +129,9 @@ def work(work_id):
             abort(404)
         data = work_page.work_data(found, my_library(), service)
         data["index_available"] = service is services.search()
+        data["hold"] = hold_form("work", work_id)
+        if data["hold"] is not None:            # a work hold may ask for some of its editions' languages
+            codes = sorted({code for e in data["editions"] for code in e["languages"]})
+            data["hold"]["languages"] = [{"code": c, "label": i18n.language_label(c)} for c in codes]
         return data
     return render("work.html", from_index_or_store(build))

@@ -1,0 +1,82 @@
+"""Staff pages for holds: each desk's morning list (what to send, what to clear from the hold shelf) and the
+transport routes (book bus, book boat, van) that holds travel by.
+
+Staff see their own library's list (a county admin may name any library with `?library=`). Routes are
+county-wide data: every staff member may read them, only a county admin changes them, since one route
+serves several libraries. Both pages have JSON twins; a script posts JSON to the same address.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, request
+from flask_babel import gettext as _
+
+from accounts import roles
+from circulation import routes as route_store
+from portal import services
+from portal.render import render
+from portal.staff import access
+from portal.views.staff import negotiate, staff_page
+from portal.views.staff_admin import _submitted
+
+bp = Blueprint("staff_holds", __name__)
+bp.before_request(negotiate)
+
+
+@bp.after_request
+def _private(response):
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _county_admin() -> bool:
+    who = access.principal()
+    return who is not None and who.role == roles.COUNTY_ADMIN
+
+
+@bp.route("/staff/holds")
+@bp.route("/staff/holds.json", endpoint="morning_json")
+@staff_page
+def morning():
+    who = access.principal()
+    library = request.args.get("library", "").strip() if _county_admin() else ""
+    data = services.holds().morning_list(library or who.library)
+    return render("staff_holds.html", data)
+
+
+def _routes_data(message: str = "", error: str = "") -> dict:
+    with services.sql().connect() as conn:
+        found = route_store.all_routes(conn)
+    libraries = [{"id": s, "name": services.libraries().by_id(s).name if services.libraries().by_id(s) else s}
+                 for s in services.circulation().circulating_sources]
+    return {"routes": [r.as_dict() for r in found], "libraries": libraries, "weekdays": list(route_store.WEEKDAYS),
+            "kinds": list(route_store.KINDS), "may_edit": _county_admin(), "message": message, "error": error}
+
+
+@bp.route("/staff/routes", methods=["GET", "POST"])
+@bp.route("/staff/routes.json", methods=["GET", "POST"], endpoint="routes_json")
+@staff_page
+def routes():
+    """Routes as a table; a county admin adds, changes (`id`) or removes (`delete`) one. Fields: name, kind,
+    days (weekday codes, several), stops (library ids, in order; a form sends them space-separated)."""
+    if request.method == "GET":
+        return render("staff_routes.html", _routes_data())
+    if not _county_admin():
+        abort(403)
+    form = _submitted()
+    route_id = int(form["id"]) if str(form.get("id", "")).isdigit() else None
+    circ = services.circulation()
+    if form.get("delete") and route_id is not None:
+        with services.sql().begin() as conn:
+            route_store.remove(conn, route_id)
+        return render("staff_routes.html", _routes_data(_("The route is removed.")))
+    days = request.form.getlist("days") if request.form else str(form.get("days", "")).split()
+    stops = [circ.library_id(s) for s in str(form.get("stops", "")).replace(",", " ").split()]
+    name, kind = str(form.get("name", "")).strip(), str(form.get("kind", "van"))
+    wrong = route_store.problems(name, kind, days, stops, circ.circulating_libraries)
+    if wrong:
+        return render("staff_routes.html", _routes_data(error=_("Check these fields: %(fields)s.",
+                                                                fields=", ".join(wrong))), status=400)
+    with services.sql().begin() as conn:
+        route_store.put(conn, name, kind, days, stops, route_id)
+    return render("staff_routes.html", _routes_data(_("The route is saved.")))
