@@ -37,11 +37,11 @@ from typing import Callable
 from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from circulation import notice_text
+from circulation import hold_states, notice_text
 from circulation.notice_delivery import SENT, UNCERTAIN, Mailer, SmsGateway
 from circulation.notice_tables import KINDS, notices
 from circulation.service import local_day
-from circulation.tables import claims, loans, patrons
+from circulation.tables import claims, hold_events, holds, loans, patrons
 from transform.tables import transform_records
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,7 @@ class Candidate:
     loan_id: int | None = None
     claim_id: int | None = None
     step: str = ""
+    hold_id: int | None = None
 
 
 def _titles_of(conn, rows, titles: Callable[[str], str]) -> dict[tuple[str, str], str]:
@@ -160,7 +161,26 @@ def candidates(conn, settings, today: date, titles: Callable[[str], str] | None 
                              {"title": names.get((r.source, r.identifier), ""), "barcode": r.barcode,
                               "amount": r.amount, "due_date": r.due_date.isoformat() if r.due_date else ""},
                              loan_id=r.loan_id, claim_id=r.id))
+    out += _hold_ready(conn, titles)
     return out
+
+
+def _hold_ready(conn, titles: Callable[[str], str]) -> list[Candidate]:
+    """A "ready for pickup" notice for each time a hold still on the shelf was put there (the holds'
+    `hold_ready` events, `circulation.hold_capture.ready`): keyed by the event, so a hold made ready
+    again after its copy went astray is told again, and a rerun queues nothing new."""
+    rows = conn.execute(select(hold_events.c.id.label("event_id"), holds.c.id, holds.c.patron_id,
+                               holds.c.pickup_library, holds.c.pickup_number, holds.c.shelf_expires_on,
+                               holds.c.source, holds.c.identifier)
+                        .join(holds, holds.c.id == hold_events.c.hold_id)
+                        .where(hold_events.c.kind == hold_states.READY, holds.c.status == hold_states.WAITING)
+                        .order_by(hold_events.c.id)).all()
+    names = _titles_of(conn, rows, titles)
+    return [Candidate("hold_ready", f"hold:{r.id}:{r.event_id}", r.patron_id, r.pickup_library,
+                      {"title": names[(r.source, r.identifier)], "pickup_number": r.pickup_number or "",
+                       "expires": r.shelf_expires_on.isoformat() if r.shelf_expires_on else ""},
+                      step=str(r.event_id), hold_id=r.id)
+            for r in rows]
 
 
 def _existing(conn, keys: list[str]) -> set[str]:
@@ -188,12 +208,12 @@ def generate(engine, settings, today: date, titles=None, now: datetime | None = 
             with engine.begin() as conn:
                 conn.execute(insert(notices), [_row(kind=c.kind, key=c.key, patron_id=c.patron_id, params=c.params,
                                                     library=c.library, loan_id=c.loan_id, claim_id=c.claim_id,
-                                                    step=c.step, at=at) for c in chunk])
+                                                    hold_id=c.hold_id, step=c.step, at=at) for c in chunk])
         except IntegrityError:            # another run queued some of them meanwhile: one by one, the key decides
             with engine.begin() as conn:
                 chunk = [c for c in chunk if queue(conn, patron_id=c.patron_id, kind=c.kind, key=c.key,
                                                    params=c.params, library=c.library, loan_id=c.loan_id,
-                                                   claim_id=c.claim_id, step=c.step, at=at)]
+                                                   claim_id=c.claim_id, hold_id=c.hold_id, step=c.step, at=at)]
         added += chunk
     return added
 
@@ -321,6 +341,10 @@ class Sender:
                 return "the loan was returned before the notice went out"
             if due and loan.due_date.isoformat() != due:
                 return "the loan was renewed before the notice went out"
+        if row.kind == "hold_ready" and row.hold_id is not None:
+            status = conn.execute(select(holds.c.status).where(holds.c.id == row.hold_id)).scalar()
+            if status is not None and status != hold_states.WAITING:
+                return "the hold was collected or cancelled before the notice went out"
         if row.kind == "claim" and row.claim_id is not None:
             status = conn.execute(select(claims.c.status).where(claims.c.id == row.claim_id)).scalar()
             if status != "open":

@@ -272,3 +272,36 @@ def test_old_notices_of_returned_loans_are_forgotten_but_open_ones_keep_their_ke
         assert report.forgotten == 1 and report.sent == 1                 # B000014's reminder, not its due soon
     keys = sorted(_rows(circ))
     assert len(keys) == 2 and keys[0].startswith("due_soon:") and keys[1].startswith("overdue:")
+
+
+def test_hold_ready_is_told_once_with_the_pickup_number_and_not_after_pickup(circ, tmp_path):
+    """The holds' `hold_ready` events become "ready for pickup" notices: once per time on the shelf, with
+    the pickup number and not the name on a slip, and none for a hold collected before the run."""
+    from tests.circulation.test_holds import _records
+    from circulation.holds import Holds
+    _records(circ.engine, ("tromso", "rec1", "r1", "w1"))
+    add_patron(circ.engine, "READER", email="reader@example.no")
+    add_patron(circ.engine, "WAITS1", email="venter@example.no", language="nn")
+    add_patron(circ.engine, "WAITS2", email="andre@example.no")
+    assert circ.checkout("READER", "B000001", "tromso", at=AT).ok
+    assert circ.checkout("READER", "B000002", "tromso", at=AT).ok
+    holds = Holds(circ)
+    first = holds.place("WAITS1", copy="B000001", pickup="tromso", at=AT).hold
+    second = holds.place("WAITS2", copy="B000002", pickup="tromso", at=AT).hold
+    assert circ.checkin("B000001", "tromso", at=AT + timedelta(days=1)).destination == "shelf"
+    assert circ.checkin("B000002", "tromso", at=AT + timedelta(days=1)).destination == "shelf"
+    day = (AT + timedelta(days=1)).date()
+    with SmtpPeer() as smtp:
+        settings = _settings(circ, tmp_path, smtp.port, due_soon_days=0, reminder_days=[])
+        assert len(notices.generate(circ.engine, settings, day, now=datetime.combine(day, AT.timetz()))) == 2
+        assert circ.checkout("WAITS2", "B000002", "tromso", at=AT + timedelta(days=1, hours=1)).ok  # collected
+        report = _run(circ, settings, day)
+        assert report.sent == 1 and report.obsolete == 1, report
+        assert _run(circ, settings, day + timedelta(days=1)).sent == 0            # never twice
+        smtp.inbox.wait_for(1)
+        (message,) = smtp.inbox.messages
+        assert message["To"] == "venter@example.no" and message["Content-Language"] == "nn"
+        text = message.get_body(("plain",)).get_content()
+        assert holds.get(first.id).pickup_number in text and "Tromsø bibliotek" in text
+    rows = {r.hold_id: r for r in _rows(circ).values() if r.kind == "hold_ready"}
+    assert rows[first.id].status == "sent" and rows[second.id].status == "obsolete"
