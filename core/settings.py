@@ -13,7 +13,7 @@ import json
 import os
 import re
 import tomllib
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 from typing import Any
@@ -646,20 +646,29 @@ def _check_notices(values: dict, problems: _Problems) -> None:
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+def _array_of_tables(raw, name: str, section: str, spec: tuple[Setting, ...], required: tuple[str, ...],
+                     problems: _Problems) -> Iterator[tuple[str, dict]]:
+    """Each entry of the array of tables `[[name]]`, checked against its spec, with where it stands (for
+    messages). An entry that is not a table, or lacks a required key, is reported and passed over, so every
+    problem of a config is told at once."""
+    key = name.rsplit(".", 1)[-1]
+    if not isinstance(raw, list):
+        problems.add(section, key, f"{name} must be an array of tables ([[{name}]])")
+        return
+    for n, entry in enumerate(raw, start=1):
+        where = f"[[{name}]] #{n}"
+        if not isinstance(entry, dict):
+            problems.add(where, key, f"{where} must be a table")
+            continue
+        values = _check_table(entry, spec, problems, where, {})
+        if all(values[k] is not None for k in required):
+            yield where, values
+
+
 def _routes(raw, source_ids: set[str], problems: _Problems) -> tuple:
     """The transport routes of `[[routes]]`: known weekdays, configured stops, no name twice."""
-    if not isinstance(raw, list):
-        problems.add("routes", "routes", "routes must be an array of tables ([[routes]])")
-        return ()
     out, seen = [], set()
-    for n, entry in enumerate(raw, start=1):
-        where = f"[[routes]] #{n}"
-        if not isinstance(entry, dict):
-            problems.add(where, "routes", f"{where} must be a table")
-            continue
-        values = _check_table(entry, ROUTE, problems, where, {})
-        if values["name"] is None:
-            continue
+    for where, values in _array_of_tables(raw, "routes", "routes", ROUTE, ("name",), problems):
         for day in values["days"]:
             if day not in WEEKDAYS:
                 problems.add(where, "days", f"{where}.days: {day!r} is not {allowed_values(WEEKDAYS)}"
@@ -678,18 +687,9 @@ def _routes(raw, source_ids: set[str], problems: _Problems) -> tuple:
 def _sip2_accounts(table, source_ids: set[str], problems: _Problems) -> tuple:
     """The kiosk logins of `[[sip2.accounts]]`: each names a configured source, and no login twice."""
     raw = table.get("accounts", []) if isinstance(table, dict) else []
-    if not isinstance(raw, list):
-        problems.add("[sip2]", "accounts", "sip2.accounts must be an array of tables ([[sip2.accounts]])")
-        return ()
     accounts, seen = [], set()
-    for n, entry in enumerate(raw, start=1):
-        where = f"[[sip2.accounts]] #{n}"
-        if not isinstance(entry, dict):
-            problems.add(where, "accounts", f"{where} must be a table")
-            continue
-        values = _check_table(entry, SIP2_ACCOUNT, problems, where, {})
-        if values["login"] is None or values["library"] is None:
-            continue
+    for where, values in _array_of_tables(raw, "sip2.accounts", "[sip2]", SIP2_ACCOUNT, ("login", "library"),
+                                          problems):
         if values["login"] in seen:
             problems.add(where, "login", f"duplicate SIP2 login {values['login']!r}")
         seen.add(values["login"])
@@ -707,18 +707,8 @@ def _sip2_accounts(table, source_ids: set[str], problems: _Problems) -> tuple:
 def _ncip_peers(table, problems: _Problems) -> tuple:
     """The peer libraries of `[[ncip.peers]]`: each agency once, each with a way to tell it is really them."""
     raw = table.get("peers", []) if isinstance(table, dict) else []
-    if not isinstance(raw, list):
-        problems.add("[ncip]", "peers", "ncip.peers must be an array of tables ([[ncip.peers]])")
-        return ()
     peers, seen = [], set()
-    for n, entry in enumerate(raw, start=1):
-        where = f"[[ncip.peers]] #{n}"
-        if not isinstance(entry, dict):
-            problems.add(where, "peers", f"{where} must be a table")
-            continue
-        values = _check_table(entry, NCIP_PEER, problems, where, {})
-        if values["agency"] is None:
-            continue
+    for where, values in _array_of_tables(raw, "ncip.peers", "[ncip]", NCIP_PEER, ("agency",), problems):
         if values["agency"] in seen:
             problems.add(where, "agency", f"duplicate NCIP peer agency {values['agency']!r}")
         seen.add(values["agency"])

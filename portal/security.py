@@ -115,6 +115,13 @@ def _headers(response):
     return response
 
 
+def no_store(response):
+    """For blueprints about one patron or one library's staff work (`bp.after_request(no_store)`): no shared
+    cache, and no browser history, may keep what the page shows."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def init_app(app) -> None:
     app.session_interface = SessionInterface()
     app.before_request(_check_csrf)

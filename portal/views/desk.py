@@ -27,6 +27,7 @@ from circulation.tables import CATEGORIES
 from portal import services
 from portal.circulation_text import claim_dict, loan_dict, reason_text, status_text
 from portal.render import render
+from portal.security import no_store
 from portal.staff import access
 from portal.views.staff import negotiate, staff_page
 from portal.views.staff_admin import _submitted
@@ -35,10 +36,7 @@ bp = Blueprint("desk", __name__)
 bp.before_request(negotiate)
 
 
-@bp.after_request
-def _private(response):
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+bp.after_request(no_store)
 
 
 def _today():

@@ -19,6 +19,7 @@ from circulation.ncip import messages, responder
 from portal import services
 from portal.circulation_text import reason_text
 from portal.render import render
+from portal.security import no_store
 from portal.staff import access
 from portal.views.staff import negotiate, staff_page
 from portal.views.staff_admin import _submitted
@@ -27,10 +28,7 @@ bp = Blueprint("ncip", __name__)
 bp.before_request(negotiate)
 
 
-@bp.after_request
-def _private(response):
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+bp.after_request(no_store)
 
 #: The staff actions on one request, by the button's `action` value.
 ACTIONS = ("ship", "receive", "lend", "return", "renew", "cancel")

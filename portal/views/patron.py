@@ -21,6 +21,7 @@ from portal import i18n, security, services
 from portal.circulation_text import claim_dict, loan_dict, reason_text
 from portal.errors import error_response
 from portal.render import render, wants_json
+from portal.security import no_store
 
 bp = Blueprint("patron", __name__)
 
@@ -28,10 +29,7 @@ SESSION_KEY = security.PATRON_SESSION_KEY
 REALM = "Grenseløs patron"
 
 
-@bp.after_request
-def _private(response):
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+bp.after_request(no_store)
 
 
 def _unauthorized(reason: str = ""):

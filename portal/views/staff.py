@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from accounts import roles
 from portal import i18n, services
 from portal.render import render, wants_json
+from portal.security import no_store
 from portal.staff import access
 from portal.staff.api_auth import ensure_may_act_for, unauthorized
 
@@ -29,10 +30,7 @@ REPORT_TTL = 300
 _lock = threading.Lock()
 
 
-@bp.after_request
-def _private(response):
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+bp.after_request(no_store)
 
 
 @bp.before_request

@@ -17,6 +17,7 @@ from accounts import audit as audit_log, roles, totp
 from accounts.errors import AccountError
 from portal import services
 from portal.render import render, split_format
+from portal.security import no_store
 from portal.staff import access
 from portal.staff.api_auth import require_api_staff
 from portal.views.staff import negotiate, staff_page
@@ -27,10 +28,7 @@ PENDING_TOTP = "staff_totp_pending"
 AUDIT_PAGE = 100
 
 
-@bp.after_request
-def _private(response):
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+bp.after_request(no_store)
 
 
 bp.before_request(negotiate)

@@ -27,6 +27,7 @@ from core.locks import Busy, writer_lock
 from harvest.store import RecordStore
 from portal import services
 from portal.render import render
+from portal.security import no_store
 from portal.staff import access, api_auth
 from portal.views.staff import negotiate, staff_page
 from transform import copies as copies_store
@@ -47,10 +48,7 @@ MESSAGES = {"isbn": _l("That is not a valid ISBN."),
             "duplicate": _l("This barcode is already a copy in your library.")}
 
 
-@bp.after_request
-def _private(response):
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+bp.after_request(no_store)
 
 
 def _message(exc: cataloguing.CatalogueError) -> str:

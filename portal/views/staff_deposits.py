@@ -20,6 +20,7 @@ from circulation.service import local_day
 from portal import services
 from portal.circulation_text import reason_text, status_text
 from portal.render import render, wants_json
+from portal.security import no_store
 from portal.staff import access
 from portal.views.staff import negotiate, staff_page
 from portal.views.staff_admin import _submitted
@@ -28,10 +29,7 @@ bp = Blueprint("staff_deposits", __name__)
 bp.before_request(negotiate)
 
 
-@bp.after_request
-def _private(response):
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+bp.after_request(no_store)
 
 
 def _today() -> date:

@@ -23,6 +23,7 @@ from core.locks import Busy, writer_lock
 from harvest.store import RecordStore
 from portal import services
 from portal.render import render
+from portal.security import no_store
 from portal.staff import access
 from portal.staff.api_auth import ensure_may_act_for
 from portal.views.staff import negotiate, staff_page
@@ -44,10 +45,7 @@ GROUP_LABELS = {"subjects": _l("Subjects"), "summary": _l("Summary"), "classific
                 "audience": _l("Audience"), "languages": _l("Language codes")}
 
 
-@bp.after_request
-def _private(response):
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+bp.after_request(no_store)
 
 
 def _store() -> RecordStore:

@@ -15,6 +15,7 @@ from accounts import roles
 from circulation import routes as route_store
 from portal import services
 from portal.render import render
+from portal.security import no_store
 from portal.staff import access
 from portal.views.staff import negotiate, staff_page
 from portal.views.staff_admin import _submitted
@@ -23,10 +24,7 @@ bp = Blueprint("staff_holds", __name__)
 bp.before_request(negotiate)
 
 
-@bp.after_request
-def _private(response):
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+bp.after_request(no_store)
 
 
 def _county_admin() -> bool:

@@ -22,6 +22,7 @@ from lists.model import AUDIENCES, CuratedList
 from lists.store import Actor
 from portal import i18n, list_page, services
 from portal.render import render, wants_json
+from portal.security import no_store
 from portal.staff import access, api_auth
 from portal.urls import local_path
 from portal.views.lists import snippet_html
@@ -32,10 +33,7 @@ bp = Blueprint("staff_lists", __name__)
 MAX_ADD = 100
 
 
-@bp.after_request
-def _private(response):
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+bp.after_request(no_store)
 
 
 # -- who ------------------------------------------------------------------------------------------------

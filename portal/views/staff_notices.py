@@ -19,6 +19,7 @@ from circulation import notice_text, notices
 from circulation.notice_tables import KINDS, PARTS
 from portal import services
 from portal.render import render, split_format, wants_json
+from portal.security import no_store
 from portal.staff import access
 from portal.views.staff import negotiate, staff_page
 
@@ -35,10 +36,7 @@ STATE_NAMES = {"undeliverable": _l("No e-mail or phone: post or phone the patron
                "failed": _l("Failed: tried again automatically")}
 
 
-@bp.after_request
-def _private(response):
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+bp.after_request(no_store)
 
 
 def _library(who) -> str:

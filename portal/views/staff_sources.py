@@ -19,6 +19,7 @@ from accounts import roles
 from harvest import attempts, health
 from portal import services
 from portal.render import render, split_format
+from portal.security import no_store
 from portal.staff import access
 from portal.staff.api_auth import ensure_may_act_for
 from portal.views.staff import negotiate, staff_page
@@ -35,10 +36,7 @@ STAGES = {"harvest": _l("Harvest (a page that was not well-formed)"), "import": 
           "transform": _l("Conversion (the record could not be converted)")}
 
 
-@bp.after_request
-def _private(response):
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+bp.after_request(no_store)
 
 
 @bp.app_template_filter("when")

@@ -17,16 +17,14 @@ from accounts import roles
 from circulation import statistics
 from portal import services
 from portal.render import render
+from portal.security import no_store
 from portal.staff import api_auth
 from vocab.languages import STATISTICS_GROUPS
 
 bp = Blueprint("staff_statistics", __name__)
 
 
-@bp.after_request
-def _private(response):
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+bp.after_request(no_store)
 
 
 _staff = api_auth.staff_or_sign_in
