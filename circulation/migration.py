@@ -20,7 +20,6 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from accounts import passwords
 from circulation import patron_import
 from circulation.tables import copy_types, loans, patrons
 from core.errors import ConfigError
@@ -153,7 +152,7 @@ def _patron_cards(path: Path) -> set[str]:
 
 
 def run(circulation, source: str, files: list[Path], *, patrons_file: Path | None = None,
-        loans_file: Path | None = None, dry_run: bool = False, hash_pin=passwords.hash_password) -> Plan:
+        loans_file: Path | None = None, dry_run: bool = False) -> Plan:
     """Check everything, then (unless `dry_run`) write it; the plan is the report."""
     settings = circulation.settings
     try:
@@ -172,7 +171,7 @@ def run(circulation, source: str, files: list[Path], *, patrons_file: Path | Non
     if patrons_file is not None:
         try:
             report = patron_import.import_file(engine, patrons_file, circulation, dry_run=dry_run,
-                                               hash_pin=hash_pin, keep_known_pins=True)
+                                               keep_known_pins=True)
         except (patron_import.HeaderError, UnicodeDecodeError) as exc:
             raise NothingToRun(str(exc)) from None
         plan.counts["patrons_new"] = report.added

@@ -96,10 +96,13 @@ def sniffed_reader(f) -> csv.DictReader:
     return csv.DictReader(f, dialect=dialect)
 
 def import_file(engine, path: Path, circulation, *, dry_run: bool = False,
-                hash_pin=passwords.hash_password, keep_known_pins: bool = False) -> Report:
+                hasher=None, keep_known_pins: bool = False) -> Report:
     """Import a CSV of patrons through `circulation` (a `circulation.service.Circulation`: which libraries
-    lend, and source id → library id). `keep_known_pins`: a card already known keeps its PIN (a migration
-    rerun must not undo a PIN the patron changed since, nor spend half a second verifying each one)."""
+    lend, source id → library id, and the PIN hasher, whose light parameters `hasher` may replace).
+    `keep_known_pins`: a card already known keeps its PIN (a migration rerun must not undo a PIN the patron
+    changed since, nor spend time verifying each one). New cards' PINs are hashed together on every core
+    before they are written."""
+    hasher = hasher or circulation.pin_hasher
     report = Report(dry_run=dry_run)
     with open(path, newline="", encoding="utf-8-sig") as f:
         reader = sniffed_reader(f)
@@ -111,6 +114,7 @@ def import_file(engine, path: Path, circulation, *, dry_run: bool = False,
             raise HeaderError(f"{path}: the header lacks {', '.join(missing)} (needs {','.join(REQUIRED)})")
         rows = list(enumerate(reader, start=2))
     seen: set[str] = set()
+    accepted: list[tuple[patron_store.PatronInput, bool]] = []
     in_file = {(row.get("card") or "").strip() for _, row in rows}
     with engine.begin() as conn:
         known = {r.card for r in conn.execute(select(patrons.c.card))}
@@ -138,9 +142,14 @@ def import_file(engine, path: Path, circulation, *, dry_run: bool = False,
             else:
                 report.updated += 1
             if not dry_run:
-                patron_store.upsert(conn, p, hash_pin=hash_pin)
+                accepted.append((p, new))
                 known.add(p.card)
-        if not dry_run:                                # guardians named before their own row: link them now
+        if not dry_run:
+            new_pins = [p for p, new in accepted if new and p.pin]
+            hashes = dict(zip((p.card for p in new_pins), passwords.hash_many([p.pin for p in new_pins], hasher)))
+            for p, _ in accepted:
+                patron_store.upsert(conn, p, hash_pin=lambda pin: passwords.hash_password(pin, hasher),
+                                    pin_hash=hashes.get(p.card))                                # guardians named before their own row: link them now
             for line, row in rows:
                 card, guardian = (row.get("card") or "").strip(), (row.get("guardian") or "").strip()
                 if guardian and card in seen:

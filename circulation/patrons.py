@@ -83,9 +83,10 @@ def check(p: PatronInput, libraries: frozenset | set, *, new: bool) -> list[str]
     return problems
 
 
-def upsert(conn, p: PatronInput, *, hash_pin=passwords.hash_password) -> str:
+def upsert(conn, p: PatronInput, *, hash_pin=passwords.hash_password, pin_hash: str | None = None) -> str:
     """Write a checked patron; "added" or "updated" (idempotent by card: the same row twice changes
-    nothing but `updated_at`). The PIN is kept unless the input gives one."""
+    nothing but `updated_at`). The PIN is kept unless the input gives one. `pin_hash`: the PIN already
+    hashed (an import hashes a batch on every core first); otherwise `hash_pin` hashes it here."""
     now = datetime.now(timezone.utc)
     guardian_id = None
     if p.guardian:
@@ -96,7 +97,8 @@ def upsert(conn, p: PatronInput, *, hash_pin=passwords.hash_password) -> str:
               "keep_history": p.keep_history, "expires_on": p.expires_on, "updated_at": now}
     existing = conn.execute(select(patrons.c.id, patrons.c.pin_hash).where(patrons.c.card == p.card)).first()
     if existing is None:
-        conn.execute(insert(patrons).values(card=p.card, pin_hash=hash_pin(p.pin), created_at=now, **values))
+        conn.execute(insert(patrons).values(card=p.card, pin_hash=pin_hash or hash_pin(p.pin), created_at=now,
+                                            **values))
         return "added"
     if p.pin and not passwords.verify(existing.pin_hash, p.pin):
         values["pin_hash"] = hash_pin(p.pin)

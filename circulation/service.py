@@ -93,6 +93,9 @@ class Circulation:
         self.circulating_libraries = frozenset(self._library_of_source[s] for s in self.circulating_sources)
         self.floating_sources = frozenset(s.id for s in settings.sources if getattr(s, "floating", False))
         self._key: bytes | None = None
+        limits = settings.circulation
+        #: PINs have their own light argon2id parameters (why: `accounts.passwords`).
+        self.pin_hasher = passwords.pin_hasher(limits.pin_hash_memory_kib, limits.pin_hash_time_cost)
 
     def _statistics_key(self) -> bytes:
         if self._key is None:
@@ -176,13 +179,13 @@ class Circulation:
                 return PatronResult(False, reasons.THROTTLED)
             r = conn.execute(select(patrons).where(patrons.c.card == (card or "").strip())).first()
             if r is None:
-                passwords.verify(passwords.dummy_hash(), pin or "")
+                passwords.verify(passwords.dummy_hash(self.pin_hasher), pin or "", self.pin_hasher)
                 self._client_failed(conn, client, now)
                 return PatronResult(False, reasons.PATRON_NOT_FOUND)
             locked = r.locked_until and _aware(r.locked_until) > now
             if locked:
                 return PatronResult(False, reasons.THROTTLED)
-            if not passwords.verify(r.pin_hash, pin or ""):
+            if not passwords.verify(r.pin_hash, pin or "", self.pin_hasher):
                 failures = r.pin_failures + 1
                 values = {"pin_failures": failures}
                 if failures >= limits.pin_failures:
@@ -191,8 +194,8 @@ class Circulation:
                 self._client_failed(conn, client, now)
                 return PatronResult(False, reasons.BAD_PIN)
             values = {"pin_failures": 0, "locked_until": None}
-            if passwords.needs_rehash(r.pin_hash):
-                values["pin_hash"] = passwords.hash_password(pin)
+            if passwords.needs_rehash(r.pin_hash, self.pin_hasher):
+                values["pin_hash"] = passwords.hash_password(pin, self.pin_hasher)
             if r.pin_failures or r.locked_until or "pin_hash" in values:
                 conn.execute(update(patrons).where(patrons.c.id == r.id).values(**values))
             return PatronResult(True, reasons.OK, self._find_patron(conn, r.card))

@@ -224,6 +224,12 @@ CIRCULATION = (
             "pin_lockout_minutes, for any cards, before its further attempts are refused unchecked.", minimum=1),
     Setting("pin_lockout_minutes", (int, float), 15, "The window in which wrong PINs are counted, and how long "
             "a locked card or client waits.", minimum=1),
+    Setting("pin_hash_memory_kib", int, 1024, "KiB of memory argon2id uses to hash a patron PIN (staff passwords "
+            "keep argon2's strong defaults). A 4–6 digit PIN has too few values for slow hashing to protect it; "
+            "the lock-out above does, so PINs are hashed lightly enough to migrate 20,000 patrons in seconds. "
+            "A stored PIN hash with other parameters is rehashed at the patron's next sign-in.", minimum=8),
+    Setting("pin_hash_time_cost", int, 1, "Passes argon2id makes over its memory when hashing a patron PIN (see "
+            "pin_hash_memory_kib).", minimum=1),
     Setting("anonymise_after_days", int, 365, "Days after a patron's card expired (and nothing is on loan) "
             "after which `grenselos patrons retention` wipes the name, contact and birth year; the card stays, "
             "locked.", minimum=0),
