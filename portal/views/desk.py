@@ -28,6 +28,7 @@ from portal import services
 from portal.circulation_text import claim_dict, loan_dict, reason_text, status_text
 from portal.render import render
 from portal.staff import access
+from portal.views.record import pickup_options
 from portal.views.staff import negotiate, staff_page
 from portal.views.staff_admin import _submitted
 
@@ -59,7 +60,7 @@ def _patron_view(card: str) -> dict | None:
             "language": patron.language, "loans": [loan_dict(l, _today()) for l in circ.loans(card)],
             "claims": [claim_dict(c) for c in circ.claims(card=card)],
             "holds": [services.holds().describe(h) for h in services.holds().of_patron(card)],
-            "pickups": [{"id": s, "name": _library_name(s)} for s in circ.circulating_sources]}
+            "pickups": pickup_options()}
 
 
 def _library_name(library_id: str) -> str:
