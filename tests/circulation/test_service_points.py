@@ -89,3 +89,23 @@ def test_service_points_are_seeded_from_the_config_and_checked(circ):
         found = route_store.all_points(conn)["skaland"]
     assert found.route.kind == "boat" and found.library == "tromso"
     assert route_store.point_arrival(found, date(2026, 12, 1)) == date(2026, 12, 7)
+
+
+def test_service_points_in_the_config_are_checked():
+    import pytest
+
+    from core import settings as config
+    from core.errors import ConfigError
+
+    sources = {"sources": [{"id": "tromso", "name": "Tromsø bibliotek", "circulation": True},
+                           {"id": "alta", "name": "Alta bibliotek", "circulation": True}],
+               "routes": [{"name": "Bokbussen", "kind": "bus", "days": ["thu"], "stops": ["alta"]}]}
+    with pytest.raises(ConfigError) as problem:
+        config.from_dict({**sources, "service_points": [
+            {"id": "alta", "name": "X", "route": "Bokbussen", "library": "alta"},
+            {"id": "masi", "name": "Masi", "route": "Bokbåten", "library": "kautokeino"}]})
+    text = str(problem.value)
+    assert "'alta' is already" in text and "'Bokbåten'" in text and "'kautokeino'" in text
+    ok = config.from_dict({**sources, "service_points": [
+        {"id": "masi-skole", "name": "Bokbussen: Masi skole", "route": "Bokbussen", "library": "alta"}]})
+    assert ok.service_points[0].route == "Bokbussen" and ok.service_points[0].library == "alta"
