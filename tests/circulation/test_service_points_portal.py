@@ -52,8 +52,9 @@ def test_a_stop_added_by_staff_is_a_pickup_in_the_forms_the_api_and_the_morning_
     assert mine[0]["pickup"] == "masi-skole"
     token = CSRF.search(client.get("/my").get_data(as_text=True)).group(1)
     assert client.post("/my/login", data={"card": "N123456789", "pin": "2468", "csrf_token": token}).status_code == 303
-    html = client.get("/my").get_data(as_text=True)
+    html = client.get("/my?lang=en").get_data(as_text=True)
     assert "Bokbussen: Masi skole" in html and "with the book bus" in html
+    assert "med bokbussen" in client.get("/my?lang=nb").get_data(as_text=True)
 
     # the copy comes home to Alta: it goes in the bus box, and Alta's morning list says so
     with app.app_context():
