@@ -117,7 +117,12 @@ def checkin():
             result = services.circulation().checkin(barcode, access.principal().library)
             if result.ok:
                 title = result.item.title or result.item.barcode
-                if result.hold_id is not None and result.destination == "shelf":
+                point = next((p["point"] for p in services.holds().pickups()
+                              if result.pickup_point and p["id"] == result.pickup_point), None)
+                if point is not None:
+                    text = _("%(title)s: put it in the box for %(route)s (%(stop)s), number %(number)s.",
+                             title=title, route=point["route"], stop=point["name"], number=result.pickup_number)
+                elif result.hold_id is not None and result.destination == "shelf":
                     text = _("%(title)s: put it on the hold shelf, number %(number)s.", title=title,
                              number=result.pickup_number)
                 elif result.hold_id is not None:
@@ -137,6 +142,7 @@ def checkin():
                 result_data = {"barcode": result.item.barcode, "destination": result.destination,
                                "to_library": result.to_library, "floated": result.floated,
                                "hold": result.hold_id, "pickup_number": result.pickup_number or None,
+                               "pickup_point": result.pickup_point or None,
                                "found": result.reason == "found", "status": result.item.status,
                                "status_label": status_text(result.item.status)}
             else:

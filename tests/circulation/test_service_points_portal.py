@@ -61,9 +61,12 @@ def test_a_stop_added_by_staff_is_a_pickup_in_the_forms_the_api_and_the_morning_
         from portal import services
         circ = services.circulation()
         assert circ.checkin("B000001", "tromso", at=datetime.now(timezone.utc)).destination == "transit"
-        assert circ.checkin("B000001", "alta", at=datetime.now(timezone.utc)).destination == "shelf"
     desk = app.test_client()
     staff_signin.sign_in_client(desk, "alta-desk", staff_signin.PASSWORD)
+    token = CSRF.search(desk.get("/staff/desk/checkin").get_data(as_text=True)).group(1)
+    boxed = desk.post("/staff/desk/checkin.json?lang=en", data={"csrf_token": token, "barcode": "B000001"}).get_json()
+    assert boxed["result"]["pickup_point"] == "masi-skole" and boxed["result"]["destination"] == "shelf"
+    assert "box for Bokbussen (Bokbussen: Masi skole)" in boxed["message"]["text"]
     bus = desk.get("/staff/holds.json").get_json()["bus"]
     assert [(r["barcode"], r["point"], r["route"]) for r in bus] == [("B000001", "masi-skole", "Bokbussen")]
     assert "Bokbussen: Masi skole" in desk.get("/staff/holds").get_data(as_text=True)
