@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, func, insert, or_, select, update
 
-from circulation import hold_states as st
+from circulation import hold_states as st, routes as route_store
 from circulation.tables import hold_events, holds
 from libraries import calendar
 from transform.copies import set_status
@@ -32,6 +32,7 @@ class Capture:
     pickup: str
     pickup_number: str = ""
     shelf_expires_on: date | None = None
+    point: str = ""                     # a service point: the copy waits in the "for the book bus" box
 
 
 def work_of(conn, source: str, identifier: str) -> str | None:
@@ -123,12 +124,15 @@ def capture(conn, copy, library: str, today: date, at: datetime, shelf_days: int
     values = {"assigned_copy_id": copy.id, "lender_library": hold.lender_library or library, "updated_at": at}
     if hold.pickup_library == library:
         number = pickup_number(conn, library)
-        expires = shelf_expiry(conn, library, today, shelf_days)
+        # a hold for a book-bus stop waits here in the bus box and reaches the stop on the route's next run
+        point = route_store.all_points(conn).get(hold.pickup_point) if hold.pickup_point else None
+        on = route_store.point_arrival(point, today) if point is not None else today
+        expires = shelf_expiry(conn, library, on, shelf_days)
         conn.execute(update(holds).where(holds.c.id == hold.id).values(
-            status=st.WAITING, pickup_number=number, shelf_expires_on=expires, expected_on=today, **values))
+            status=st.WAITING, pickup_number=number, shelf_expires_on=expires, expected_on=on, **values))
         set_status(conn, copy.id, st.COPY_ON_SHELF)
         ready(conn, hold.id, at)
-        return Capture(hold.id, "shelf", library, number, expires)
+        return Capture(hold.id, "shelf", library, number, expires, point.id if point is not None else "")
     conn.execute(update(holds).where(holds.c.id == hold.id).values(status=st.IN_TRANSIT, **values))
     set_status(conn, copy.id, st.COPY_IN_TRANSIT)
     return Capture(hold.id, "transit", hold.pickup_library)

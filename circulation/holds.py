@@ -59,10 +59,12 @@ class Hold:
     shelf_expires_on: date | None
     lender_library: str | None
     placed_by: str | None
+    pickup_point: str | None = None     # a book-bus or book-boat stop; then `pickup_library` is its home
 
     def as_dict(self) -> dict:
         return {"id": self.id, "level": self.level, "source": self.source, "identifier": self.identifier,
-                "work": self.work_id, "copy_id": self.copy_id, "pickup": self.pickup_library,
+                "work": self.work_id, "copy_id": self.copy_id, "pickup": self.pickup_point or self.pickup_library,
+                "pickup_library": self.pickup_library, "pickup_point": self.pickup_point,
                 "status": self.status, "position": self.position,
                 "placed_at": self.placed_at.isoformat(timespec="seconds"),
                 "expected_on": self.expected_on.isoformat() if self.expected_on else None,
@@ -98,6 +100,8 @@ class Holds:
         self.settings = circ.settings
         #: A library's loan period for estimates (its adult book rule), read once per run or placing.
         self._loan_days: dict[str, int] = {}
+        #: The service points by id, read with the routes once per run or placing.
+        self._points: dict[str, route_store.Point] = {}
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -113,7 +117,7 @@ class Holds:
     def _hold(self, conn, r) -> Hold:
         return Hold(r.id, r.level, r.source, r.identifier, r.work_id, r.copy_id, r.pickup_library, r.status,
                     self._position(conn, r), _aware(r.placed_at), r.expected_on, r.suspended_until,
-                    r.pickup_number, r.shelf_expires_on, r.lender_library, r.placed_by)
+                    r.pickup_number, r.shelf_expires_on, r.lender_library, r.placed_by, r.pickup_point)
 
     def get(self, hold_id: int) -> Hold | None:
         with self.engine.connect() as conn:
@@ -124,12 +128,46 @@ class Holds:
         """The hold as the patron API and My page show it: its fields, the record's public id and title."""
         with self.engine.connect() as conn:
             record_id = self.circ._record_id(conn, hold.source, hold.identifier)
-        return {**hold.as_dict(), "record": record_id or None, "title": self.circ._title(record_id)}
+            point = route_store.all_points(conn).get(hold.pickup_point) if hold.pickup_point else None
+        return {**hold.as_dict(), "record": record_id or None, "title": self.circ._title(record_id),
+                "point": point.as_dict() if point is not None else None}
 
     def seed_routes(self) -> int:
-        """Add the config's `[[routes]]` the routes table does not have yet (staff edits win)."""
+        """Add the config's `[[routes]]` and `[[service_points]]` the tables do not have yet (staff edits
+        win); returns how many routes were added."""
         with self.circ._transaction() as conn:
-            return route_store.seed(conn, self.settings.routes, self.circ.library_id)
+            added = route_store.seed(conn, self.settings.routes, self.circ.library_id)
+            route_store.seed_points(conn, self.settings.service_points, self.circ.library_id)
+            return added
+
+    def pickups(self) -> list[dict]:
+        """What a patron may choose as the pickup: every lending library, then every service point (with its
+        route), as the hold forms and the patron API offer them."""
+        with self.engine.connect() as conn:
+            points = route_store.all_points(conn)
+        return ([{"id": s, "library": self.circ.library_id(s), "point": None}
+                 for s in self.circ.circulating_sources]
+                + [{"id": p.id, "library": p.library, "point": p.as_dict()} for p in points.values()
+                   if p.library in self.circ.circulating_libraries])
+
+    def _pickup(self, pickup: str) -> tuple[str | None, str | None]:
+        """(home library, service point id) a pickup names: a source or library id, or a service point id."""
+        pickup = (pickup or "").strip()
+        library = self.circ.library_id(pickup)
+        if library in self.circ.circulating_libraries:
+            return library, None
+        with self.engine.connect() as conn:
+            point = route_store.all_points(conn).get(pickup)
+        if point is not None and point.library in self.circ.circulating_libraries:
+            return point.library, point.id
+        return None, None
+
+    def _arrival(self, all_routes, lender: str, r, day: date) -> date:
+        """When a copy sent from `lender` on `day` reaches the hold's pickup: its library by the routes, then
+        for a service point the bus or boat's next run from there."""
+        when = route_store.arrival(all_routes, lender, r.pickup_library, day, self.settings.holds.transit_days)[0]
+        point = self._points.get(r.pickup_point) if r.pickup_point else None
+        return route_store.point_arrival(point, when) if point is not None else when
 
     def of_patron(self, card: str, open_only: bool = True) -> list[Hold]:
         with self.engine.connect() as conn:
@@ -173,14 +211,14 @@ class Holds:
               client: str | None = None) -> HoldResult:
         """Place a hold for the patron with this card: on a `work` (cluster id), a `record` (public id
         "{source}-{record_id}", as /record/<id>, or (source, identifier)) or a `copy` (barcode), for pickup
-        at `pickup` (a source or library id). `who`: the staff member placing it (their own library's patrons only; audited)."""
+        at `pickup` (a source or library id, or a service point id: a book-bus or book-boat stop). `who`: the staff member placing it (their own library's patrons only; audited)."""
         at = _aware(at)
         self._loan_days = {}
         level, ref = ("copy", copy) if copy else ("work", work) if work else ("record", record)
         if ref in (None, ""):
             return HoldResult(False, NO_SUCH_TITLE)
-        pickup_library = self.circ.library_id(pickup or "")
-        if pickup_library not in self.circ.circulating_libraries:
+        pickup_library, pickup_point = self._pickup(pickup)
+        if pickup_library is None:
             return HoldResult(False, BAD_PICKUP)
         with self.circ._transaction() as conn:
             p = self.circ._lock_patron(conn, card)
@@ -214,10 +252,13 @@ class Holds:
             hold_id = conn.execute(insert(holds).values(
                 patron_id=p.id, level=level, source=source, identifier=identifier, work_id=work_id,
                 copy_id=copy_id, languages=" ".join(languages), queue_key=key, pickup_library=pickup_library,
+                pickup_point=pickup_point,
                 status=st.PLACED, placed_at=at, placed_by=who.username if who is not None else None,
                 updated_at=at)).inserted_primary_key[0]
             row = conn.execute(select(holds).where(c.id == hold_id)).first()
-            self._assign(conn, row, local_day(at), route_store.all_routes(conn))
+            all_routes = route_store.all_routes(conn)
+            self._points = route_store.all_points(conn, all_routes)
+            self._assign(conn, row, local_day(at), all_routes)
             if who is not None:
                 audit.record(conn, HOLD_PLACED_BY_STAFF, library=who.library, principal=who.username,
                              client=client, target=p.card, detail=f"hold {hold_id}")
@@ -324,7 +365,7 @@ class Holds:
             return tier, when, row.id
         best = min(found, key=rank)
         library = best.library or self.circ.library_id(best.source)
-        return best.id, library, route_store.arrival(all_routes, library, pickup, day, transit)[0]
+        return best.id, library, self._arrival(all_routes, library, r, day)
 
     def _assign(self, conn, r, day: date, all_routes, look: bool = True) -> bool:
         """Choose a lender for a placed, unsuspended hold that has none; else estimate its date from the
@@ -369,7 +410,7 @@ class Holds:
         if library not in self._loan_days:
             self._loan_days[library] = max(rules.resolve(conn, library, "adult", "book").loan_days, 1)
         back = max(due, day) + timedelta(days=rounds * self._loan_days[library])
-        return route_store.arrival(all_routes, library, r.pickup_library, back, self.settings.holds.transit_days)[0]
+        return self._arrival(all_routes, library, r, back)
 
     # --- the nightly run -------------------------------------------------------------------------
 
@@ -387,6 +428,7 @@ class Holds:
         last = 0
         with self.engine.connect() as conn:
             all_routes = route_store.all_routes(conn)
+            self._points = route_store.all_points(conn, all_routes)
         # a copy could be on a shelf for it, or its date has passed (or was never set)
         may_have = self._may_have_copy()
         due = or_(may_have, holds.c.expected_on.is_(None), holds.c.expected_on <= day)
@@ -468,10 +510,25 @@ class Holds:
                                         copies.c.status == st.COPY_ON_SHELF).order_by(holds.c.id)).all()
             shelf = conn.execute(select(func.count()).select_from(holds).where(
                 holds.c.status == st.WAITING, holds.c.pickup_library == library)).scalar()
+            points = route_store.all_points(conn)
+            box = conn.execute(select(holds.c.id, holds.c.pickup_point, holds.c.pickup_number, holds.c.expected_on,
+                                      copies.c.item_id).join(copies, copies.c.id == holds.c.assigned_copy_id)
+                               .where(holds.c.status == st.WAITING, holds.c.pickup_library == library,
+                                      holds.c.pickup_point.is_not(None),
+                                      copies.c.status == st.COPY_ON_SHELF)
+                               .order_by(holds.c.expected_on, holds.c.pickup_point, holds.c.id)).all()
+        today = local_day(_aware(at))
         return {"library": library,
                 "send": [{"hold": r.id, "barcode": r.item_id, "call_number": r.call_number,
                           "location": r.location, "pickup": r.pickup_library,
                           "to": "hold_shelf" if r.pickup_library == library else "transit"} for r in send],
+                # the "for the book bus" box: what goes on the bus or boat, by the day it runs
+                "bus": [{"hold": r.id, "barcode": r.item_id, "pickup_number": r.pickup_number,
+                         "point": r.pickup_point,
+                         "point_name": points[r.pickup_point].name if r.pickup_point in points else r.pickup_point,
+                         "route": points[r.pickup_point].route.name if r.pickup_point in points else "",
+                         "runs_on": r.expected_on.isoformat() if r.expected_on else None,
+                         "today": r.expected_on is not None and r.expected_on <= today} for r in box],
                 "clear": [{"hold": r.id, "barcode": r.item_id, "pickup_number": r.pickup_number,
                            "status": r.status} for r in clear],
                 "on_shelf": shelf}

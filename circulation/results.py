@@ -100,6 +100,8 @@ class ReturnResult:
     #: `pickup_number` (destination "shelf"), or in transit to its pickup library (destination "transit").
     hold_id: int | None = None
     pickup_number: str = ""
+    #: The hold is for a book-bus or book-boat stop: the copy goes in that route's box here, not on the shelf.
+    pickup_point: str = ""
 
 
 @dataclass(frozen=True)

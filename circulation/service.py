@@ -421,7 +421,7 @@ class Circulation:
                 status = hold_states.COPY_ON_SHELF if held.where == "shelf" else hold_states.COPY_IN_TRANSIT
                 return ReturnResult(True, reason, self._item(conn, copy, status=status), loan, held.where,
                                     "" if held.where == "shelf" else held.pickup, floated, held.hold_id,
-                                    held.pickup_number)
+                                    held.pickup_number, held.point)
             destination, to_library, status = ("shelf", "", "available") if home == library \
                 else ("transit", home, "in_transit")
             if copy.status != status or current is not None:

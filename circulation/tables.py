@@ -142,6 +142,7 @@ holds = Table(
     Column("lender_library", String(128)),                              # where that copy is
     Column("expected_on", Date),                                        # the date shown to the patron
     Column("pickup_number", String(16), nullable=False, default=""),    # on the shelf slip, never the name
+    Column("pickup_point", String(128)),                                # a service point (book-bus stop) or NULL
     Column("shelf_expires_on", Date),                                   # last day on the hold shelf
     Column("placed_by", String(128)),                                   # staff username, NULL: the patron
     Column("updated_at", DateTime(timezone=True)),
@@ -186,7 +187,7 @@ route_stops = Table(
     Column("route_id", Integer, ForeignKey("routes.id", ondelete="CASCADE"), primary_key=True),
     Column("n", Integer, primary_key=True),
     Column("library", String(128), nullable=False),                     # vocab.libraries id
-    Column("stop", String(128), nullable=False, default=""),            # the stop's name, "" the library itself
+    Column("stop", String(128), nullable=False, default=""),            # a service point's code, "" the library itself
     Index("ix_route_stops_library", "library"),
 )
 

@@ -309,6 +309,16 @@ ROUTE = (
             "the pickup library's routes first.", item=str),
 )
 
+SERVICE_POINT = (
+    Setting("id", str, None, "Id of the stop, named as the pickup in hold forms and the patron API "
+            "(\"masi-skole\"); not a source id.", required=True),
+    Setting("name", str, None, "The stop as patrons know it (\"Bokbussen: Masi skole\").", required=True),
+    Setting("route", str, None, "Name of the [[routes]] entry whose bus or boat serves it; holds for it are "
+            "expected on that route's days.", required=True),
+    Setting("library", str, None, "Id of the home library (source) whose hold shelf serves it: copies go there "
+            "in transit and wait in its \"for the book bus\" box.", required=True),
+)
+
 SIP2 = (
     Setting("host", str, "127.0.0.1", "Address `grenselos sip2` listens on for self-service kiosks (0.0.0.0: all)."),
     Setting("port", int, 6001, "TCP port of the SIP2 server.", minimum=1),
@@ -386,6 +396,7 @@ CirculationSettings = _table_class("CirculationSettings", CIRCULATION)
 NoticesSettings = _table_class("NoticesSettings", NOTICES)
 HoldsSettings = _table_class("HoldsSettings", HOLDS)
 Route = _table_class("Route", ROUTE)
+ServicePoint = _table_class("ServicePoint", SERVICE_POINT)
 Sip2Settings = _table_class("Sip2Settings", SIP2)
 Sip2Account = _table_class("Sip2Account", SIP2_ACCOUNT)
 NcipSettings = _table_class("NcipSettings", NCIP)
@@ -411,6 +422,7 @@ class Settings:
     notices: NoticesSettings = field(default_factory=NoticesSettings)
     holds: HoldsSettings = field(default_factory=HoldsSettings)
     routes: tuple[Route, ...] = ()
+    service_points: tuple[ServicePoint, ...] = ()
     sip2: Sip2Settings = field(default_factory=Sip2Settings)
     sip2_accounts: tuple[Sip2Account, ...] = ()
     ncip: NcipSettings = field(default_factory=NcipSettings)
@@ -531,7 +543,7 @@ def from_dict(data: dict, path: Path | None = None,
     allowed = allowed or {}
     problems = _Problems(path)
     top_keys = {s.name for s in TOP_LEVEL}
-    known = top_keys | set(SECTIONS) | {"sources", "routes"}
+    known = top_keys | set(SECTIONS) | {"sources", "routes", "service_points"}
     for key in data:
         if key not in known:
             problems.add("", key, f"unknown key {key!r} at top level{did_you_mean(key, known)}")
@@ -586,6 +598,8 @@ def from_dict(data: dict, path: Path | None = None,
     _check_notices(sections["notices"], problems)
     ncip_peers = _ncip_peers(data.get("ncip"), problems)
     routes = _routes(data.get("routes", []), {s.id for s in sources}, problems)
+    service_points = _service_points(data.get("service_points", []), {s.id for s in sources},
+                                     {r.name for r in routes}, problems)
 
     database_url = top["database_url"]
     if top["database_url_env"]:
@@ -624,6 +638,7 @@ def from_dict(data: dict, path: Path | None = None,
         notices=NoticesSettings(**sections["notices"]),
         holds=HoldsSettings(**sections["holds"]),
         routes=routes,
+        service_points=service_points,
         sip2=Sip2Settings(**{**sections["sip2"], **{key: str((base / sections["sip2"][key]).resolve())
                                                      for key in ("tls_cert", "tls_key") if sections["sip2"][key]}}),
         sip2_accounts=sip2_accounts,
@@ -687,6 +702,35 @@ def _routes(raw, source_ids: set[str], problems: _Problems) -> tuple:
             problems.add(where, "name", f"duplicate route name {values['name']!r}")
         seen.add(values["name"])
         out.append(Route(**{**values, "days": tuple(values["days"]), "stops": tuple(values["stops"])}))
+    return tuple(out)
+
+
+def _service_points(raw, source_ids: set[str], route_names: set[str], problems: _Problems) -> tuple:
+    """The book-bus and book-boat stops of `[[service_points]]`: a configured route and home library, an id
+    that is no source id (a pickup names either), no id twice."""
+    if not isinstance(raw, list):
+        problems.add("service_points", "service_points", "service_points must be an array of tables "
+                                                         "([[service_points]])")
+        return ()
+    out, seen = [], set()
+    for n, entry in enumerate(raw, start=1):
+        where = f"[[service_points]] #{n}"
+        if not isinstance(entry, dict):
+            problems.add(where, "service_points", f"{where} must be a table")
+            continue
+        values = _check_table(entry, SERVICE_POINT, problems, where, {})
+        if None in values.values():
+            continue
+        if values["id"] in source_ids or values["id"] in seen:
+            problems.add(where, "id", f"{where}.id: {values['id']!r} is already a source or service point id")
+        if values["route"] not in route_names:
+            problems.add(where, "route", f"{where}.route: {values['route']!r} is not a [[routes]] name"
+                                         f"{did_you_mean(values['route'], route_names)}")
+        if values["library"] not in source_ids:
+            problems.add(where, "library", f"{where}.library: {values['library']!r} is not a configured source"
+                                           f"{did_you_mean(values['library'], source_ids)}")
+        seen.add(values["id"])
+        out.append(ServicePoint(**values))
     return tuple(out)
 
 
@@ -755,7 +799,8 @@ def reference() -> str:
     lines = []
     for title, spec in (("Top level", TOP_LEVEL), *((f"[{n}]", s) for n, s in SECTIONS.items()),
                         ("[[sources]]", SOURCE), ("[[sip2.accounts]]", SIP2_ACCOUNT),
-                        ("[[ncip.peers]]", NCIP_PEER), ("[[routes]]", ROUTE)):
+                        ("[[ncip.peers]]", NCIP_PEER), ("[[routes]]", ROUTE),
+                        ("[[service_points]]", SERVICE_POINT)):
         lines += [f"#### {title}", "", "| key | default | meaning |", "|---|---|---|"]
         for s in spec:
             default = "(required)" if s.required else repr(list(s.default) if s.item else s.default)

@@ -76,3 +76,18 @@ def claim_dict(claim) -> dict:
     return {"id": claim.id, "barcode": claim.barcode, "library": claim.library, "amount": claim.amount,
             "status": claim.status, "created_at": claim.created_at.isoformat(timespec="seconds"),
             "closed_at": claim.closed_at.isoformat(timespec="seconds") if claim.closed_at else None}
+
+
+def ill_patron_text(state: str) -> str:
+    """An inter-library loan request's state (`circulation.ill_tables.STATES`, borrowing side) as the patron
+    sees it on My page: what it means for them, not the desk's next step."""
+    return {
+        "requested": _("Asked for from another library"),
+        "shipped": _("On its way from the lending library"),
+        "received": _("Arrived at your library"),
+        "lent": _("On loan to you"),
+        "returned": _("Returned"),
+        "shipped_back": _("Returned"),
+        "done": _("Returned"),
+        "cancelled": _("Cancelled"),
+    }.get(state, state)

@@ -97,6 +97,15 @@ def holds():
     return once_per_app("holds", build)
 
 
+def ill():
+    """Inter-library loans (NCIP) over the app's circulation service: the staff pages, the NCIP endpoint and
+    My page share it."""
+    def build():
+        from circulation.ill import InterLibraryLoans
+        return InterLibraryLoans(circulation())
+    return once_per_app("ill", build)
+
+
 def sql():
     """The app's one database engine (one pool per process; connections are taken per use and given
     back). Its tables were brought up to date when the app started (`start`), never in a request."""

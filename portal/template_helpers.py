@@ -109,4 +109,5 @@ def init_app(app) -> None:
                 "genre_label": lambda g: labels.value_label("genre", g),
                 "format_label": lambda f: labels.value_label("format", f),
                 "lang_attr": lang_attr, "content_lang": content_lang,
-                "hold_status_text": circulation_text.hold_status_text, "library_name": library_name}
+                "hold_status_text": circulation_text.hold_status_text, "library_name": library_name,
+                "ill_patron_text": circulation_text.ill_patron_text}

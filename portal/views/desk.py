@@ -29,6 +29,7 @@ from portal.circulation_text import claim_dict, loan_dict, reason_text, status_t
 from portal.render import render
 from portal.security import no_store
 from portal.staff import access
+from portal.views.record import pickup_options
 from portal.views.staff import negotiate, staff_page
 from portal.views.staff_admin import _submitted
 
@@ -57,7 +58,7 @@ def _patron_view(card: str) -> dict | None:
             "language": patron.language, "loans": [loan_dict(l, _today()) for l in circ.loans(card)],
             "claims": [claim_dict(c) for c in circ.claims(card=card)],
             "holds": [services.holds().describe(h) for h in services.holds().of_patron(card)],
-            "pickups": [{"id": s, "name": _library_name(s)} for s in circ.circulating_sources]}
+            "pickups": pickup_options()}
 
 
 def _library_name(library_id: str) -> str:
@@ -114,7 +115,12 @@ def checkin():
             result = services.circulation().checkin(barcode, access.principal().library)
             if result.ok:
                 title = result.item.title or result.item.barcode
-                if result.hold_id is not None and result.destination == "shelf":
+                point = next((p["point"] for p in services.holds().pickups()
+                              if result.pickup_point and p["id"] == result.pickup_point), None)
+                if point is not None:
+                    text = _("%(title)s: put it in the box for %(route)s (%(stop)s), number %(number)s.",
+                             title=title, route=point["route"], stop=point["name"], number=result.pickup_number)
+                elif result.hold_id is not None and result.destination == "shelf":
                     text = _("%(title)s: put it on the hold shelf, number %(number)s.", title=title,
                              number=result.pickup_number)
                 elif result.hold_id is not None:
@@ -134,6 +140,7 @@ def checkin():
                 result_data = {"barcode": result.item.barcode, "destination": result.destination,
                                "to_library": result.to_library, "floated": result.floated,
                                "hold": result.hold_id, "pickup_number": result.pickup_number or None,
+                               "pickup_point": result.pickup_point or None,
                                "found": result.reason == "found", "status": result.item.status,
                                "status_label": status_text(result.item.status)}
             else:

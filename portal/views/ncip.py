@@ -35,7 +35,7 @@ ACTIONS = ("ship", "receive", "lend", "return", "renew", "cancel")
 
 
 def _ill() -> InterLibraryLoans:
-    return services.once_per_app("ill", lambda: InterLibraryLoans(services.circulation()))
+    return services.ill()
 
 
 @bp.route("/ncip", methods=["POST"])

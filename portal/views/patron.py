@@ -74,6 +74,22 @@ def _claim(claim) -> dict:
     return {**claim_dict(claim), "library_name": found.name if found else claim.library}
 
 
+def _ill_requests(card: str) -> list[dict]:
+    """The patron's inter-library loan requests (newest first), read-only: what they asked for, from which
+    library outside the county, its state and due date; the desk moves them along."""
+    ill = services.ill()
+    out = []
+    for r in ill.requests(card=card):
+        if r["role"] != "borrowing":
+            continue
+        peer = ill.peer(r["peer"])
+        out.append({"id": r["id"], "state": r["state"], "title": r["title"], "record": r["record"] or None,
+                    "lender": r["peer"], "lender_name": (peer.name if peer is not None else "") or r["peer"],
+                    "due_date": r["due_date"], "renewals": r["renewals"], "requested_at": r["created_at"],
+                    "lent_at": r["lent_at"], "returned_at": r["returned_at"]})
+    return out
+
+
 def _overview(card: str) -> dict:
     circ = services.circulation()
     today = local_day(datetime.now(timezone.utc))
@@ -81,7 +97,8 @@ def _overview(card: str) -> dict:
     holds = services.holds()
     data = {"patron": _patron_dict(patron), "loans": [loan_dict(l, today) for l in circ.loans(card)],
             "holds": [holds.describe(h) for h in holds.of_patron(card)],
-            "claims": [_claim(c) for c in circ.claims(card=card)]}       # open replacement claims
+            "claims": [_claim(c) for c in circ.claims(card=card)],       # open replacement claims
+            "ill": _ill_requests(card)}
     if patron.keep_history:
         data["history"] = [loan_dict(l, today) for l in circ.history(card)]
     return data

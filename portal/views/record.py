@@ -15,6 +15,7 @@ import logging
 from typing import Callable, TypeVar
 
 from flask import Blueprint, abort, g, redirect, request, session, url_for
+from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from index.errors import SearchUnavailable
@@ -113,10 +114,19 @@ def hold_form(level: str, ref: str) -> dict | None:
     sources = circ.circulating_sources
     if not sources or (level == "record" and not any(ref.startswith(s + "-") for s in sources)):
         return None
-    pickups = sorted(({"id": s, "name": services.libraries().by_id(s).name if services.libraries().by_id(s)
-                       else s} for s in sources), key=lambda p: p["name"])
     return {"level": level, "ref": ref, "action": url_for("patron.place_hold"), "api": "/api/patron/holds",
-            "pickups": pickups}
+            "pickups": pickup_options()}
+
+
+def pickup_options() -> list[dict]:
+    """Every pickup a hold may name, as the forms offer it: the lending libraries by name, then the book-bus
+    and book-boat stops (`point`: the stop with its route and days), each with the `id` the API takes."""
+    names = services.libraries()
+    libraries = sorted(({"id": s, "name": names.by_id(s).name if names.by_id(s) else s, "point": None}
+                        for s in services.circulation().circulating_sources), key=lambda p: p["name"])
+    points = [{"id": p["id"], "name": _("%(stop)s (%(route)s)", stop=p["point"]["name"], route=p["point"]["route"]),
+               "point": p["point"]} for p in services.holds().pickups() if p["point"]]
+    return libraries + points
 
 
 @bp.route("/work/<path:work_id>")

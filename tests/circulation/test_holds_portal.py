@@ -119,7 +119,7 @@ def test_staff_place_a_hold_see_the_morning_list_and_only_county_admins_edit_rou
     assert saved.status_code == 200
     routes = admin.get("/staff/routes.json").get_json()["routes"]
     assert routes == [{"id": routes[0]["id"], "name": "Bokbåten", "kind": "boat", "days": ["tue", "fri"],
-                       "stops": ["tromso", "alta"]}]
+                       "stops": ["tromso", "alta"], "points": []}]
     bad = admin.post("/staff/routes", data={"csrf_token": token, "name": "X", "kind": "boat", "stops": "nowhere"})
     assert bad.status_code == 400
 
