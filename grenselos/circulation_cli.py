@@ -16,8 +16,10 @@ from circulation import statistics_cube
 from circulation.deposits import Deposits
 from circulation.patron_import import HeaderError, import_file
 from circulation.service import Circulation, local_day
+from circulation.tables import CATEGORIES
 from transform import holdings
 from transform.graphstore import GraphStore
+from vocab import item_types
 from vocab import libraries as vocab_libraries
 
 
@@ -105,6 +107,45 @@ def list_(obj, as_json):
     for r in found:
         click.echo(f"{r.id}\t{r.library or '*'}\t{r.category or '*'}\t{r.item_type or '*'}\t{r.loan_days}\t"
                    f"{r.renewals}\t{r.loan_limit}\t{r.hold_limit}\t{'yes' if r.fees else 'no'}")
+
+
+@rules.command("set")
+@click.option("--library", default=None, help="Lending library (source id); leave out for every library.")
+@click.option("--category", default=None, help="Patron category; leave out for every category.")
+@click.option("--item-type", "item_type", default=None, help="Item type; leave out for every item type.")
+@click.option("--loan-days", type=click.IntRange(0), required=True, help="Loan period in days (0: not for loan).")
+@click.option("--renewals", type=click.IntRange(0), required=True, help="Renewals allowed.")
+@click.option("--loan-limit", type=click.IntRange(0), required=True, help="Open loans a patron may have.")
+@click.option("--hold-limit", type=click.IntRange(0), required=True, help="Open holds a patron may have.")
+@click.option("--fees/--no-fees", default=False, help="Replacement claims carry an amount (off by default).")
+@click.option("--replacement-fee", type=click.IntRange(0), default=0, help="Amount of a claim, whole kroner.")
+@click.option("--note", default="", help="Why the rule exists, shown by `rules explain`.")
+@click.pass_obj
+def set_(obj, library, category, item_type, loan_days, renewals, loan_limit, hold_limit, fees, replacement_fee,
+         note):
+    """Add or replace the rule for exactly this cell of the matrix (the most specific cell wins at the desk).
+
+    Rules are data: a county administrator changes them here, without a release, and `rules explain` shows
+    at once which one a loan would get."""
+    libraries = {s.id for s in obj.settings.sources}
+    problems = []
+    if library is not None and library not in libraries:
+        problems.append(f"--library {library!r} is not a configured source")
+    if category is not None and category not in CATEGORIES:
+        problems.append(f"--category {category!r} is not one of {', '.join(CATEGORIES)}")
+    if item_type is not None and item_type not in item_types.codes():
+        problems.append(f"--item-type {item_type!r} is not one of {', '.join(item_types.codes())}")
+    if problems:
+        raise click.UsageError("; ".join(problems))
+    circ = _circulation(obj)
+    with circ.engine.begin() as conn:
+        rules_mod.put(conn, library=library, category=category, item_type=item_type, loan_days=loan_days,
+                      renewals=renewals, loan_limit=loan_limit, hold_limit=hold_limit, fees=fees,
+                      replacement_fee=replacement_fee, note=note)
+        found = rules_mod.all_rules(conn)
+    rule = next((r for r in found if (r.library, r.category, r.item_type) == (library, category, item_type)), None)
+    click.echo(f"set: {rule.describe() if rule else 'rule'}: {loan_days} days, {renewals} renewals, "
+               f"loan limit {loan_limit}, hold limit {hold_limit}, fees {'on' if fees else 'off'}")
 
 
 @rules.command("explain")

@@ -98,6 +98,31 @@ def test_rules_explain_names_the_rule_that_applied(write_config, tmp_path):
     assert "county default" not in listed.output and "\tfilm\t14\t" in listed.output
 
 
+def test_rules_set_changes_the_matrix_and_explain_follows(write_config, tmp_path):
+    config = write_config(CONFIG)
+    (tmp_path / "p.csv").write_text("card,pin,name,email,library,category\nL0002,5678,Ola,,tromso,child\n",
+                                    encoding="utf-8")
+    assert run(config, "patrons", "import", str(tmp_path / "p.csv")).exit_code == 0
+    engine = engine_for(f"sqlite:///{tmp_path / 'data' / 'records.sqlite'}")
+    add_copies(engine, "tromso", 1)
+    out = run(config, "rules", "set", "--library", "tromso", "--category", "child", "--loan-days", "21",
+              "--renewals", "1", "--loan-limit", "10", "--hold-limit", "3", "--note", "children in Tromsø")
+    assert out.exit_code == 0, out.output
+    assert "(library tromso, category child, item type *): 21 days" in out.output
+    explained = json.loads(run(config, "rules", "explain", "--patron", "L0002", "--item", "B000001", "--json").output)
+    assert explained["rule"]["loan_days"] == 21 and explained["rule"]["note"] == "children in Tromsø"
+    # setting the same cell again replaces it, never a second row
+    assert run(config, "rules", "set", "--library", "tromso", "--category", "child", "--loan-days", "14",
+               "--renewals", "1", "--loan-limit", "10", "--hold-limit", "3").exit_code == 0
+    listed = json.loads(run(config, "rules", "list", "--json").output)
+    mine = [r for r in listed if (r["library"], r["category"], r["item_type"]) == ("tromso", "child", None)]
+    assert len(mine) == 1 and mine[0]["loan_days"] == 14
+    bad = CliRunner().invoke(cli, ["--config", str(config), "rules", "set", "--library", "nowhere", "--category",
+                                   "elves", "--loan-days", "1", "--renewals", "0", "--loan-limit", "1",
+                                   "--hold-limit", "0"])
+    assert bad.exit_code == 2 and "'nowhere' is not a configured source" in bad.output and "'elves'" in bad.output
+
+
 def test_statistics_text_public_and_the_cube_command(write_config, tmp_path):
     from circulation.service import Circulation
     from core import settings as core_settings
