@@ -42,6 +42,7 @@ from circulation.notice_delivery import SENT, UNCERTAIN, Mailer, SmsGateway
 from circulation.notice_tables import KINDS, notices
 from circulation.service import local_day
 from circulation.tables import claims, hold_events, holds, loans, patrons
+from index.from_store import document_id
 from transform.tables import transform_records
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ def _titles_of(conn, rows, titles: Callable[[str], str]) -> dict[tuple[str, str]
     for source, identifier in pairs:
         record_id = conn.execute(select(transform_records.c.record_id).where(
             transform_records.c.source == source, transform_records.c.identifier == identifier)).scalar()
-        out[(source, identifier)] = (titles(record_id) if record_id else "") or ""
+        out[(source, identifier)] = (titles(document_id(source, record_id)) if record_id else "") or ""
     return out
 
 

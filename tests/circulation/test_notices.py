@@ -293,14 +293,16 @@ def test_hold_ready_is_told_once_with_the_pickup_number_and_not_after_pickup(cir
     day = (AT + timedelta(days=1)).date()
     with SmtpPeer() as smtp:
         settings = _settings(circ, tmp_path, smtp.port, due_soon_days=0, reminder_days=[])
-        assert len(notices.generate(circ.engine, settings, day, now=datetime.combine(day, AT.timetz()))) == 2
+        assert len(notices.generate(circ.engine, settings, day, titles={"tromso-r1": "Čáppa girji"}.get,
+                                    now=datetime.combine(day, AT.timetz()))) == 2
         assert circ.checkout("WAITS2", "B000002", "tromso", at=AT + timedelta(days=1, hours=1)).ok  # collected
-        report = _run(circ, settings, day)
+        report = _run(circ, settings, day, titles={"tromso-r1": "Čáppa girji"}.get)    # by the public record id
         assert report.sent == 1 and report.obsolete == 1, report
         assert _run(circ, settings, day + timedelta(days=1)).sent == 0            # never twice
         smtp.inbox.wait_for(1)
         (message,) = smtp.inbox.messages
         assert message["To"] == "venter@example.no" and message["Content-Language"] == "nn"
+        assert message["Subject"].endswith("Čáppa girji")
         text = message.get_body(("plain",)).get_content()
         assert holds.get(first.id).pickup_number in text and "Tromsø bibliotek" in text
     rows = {r.hold_id: r for r in _rows(circ).values() if r.kind == "hold_ready"}
