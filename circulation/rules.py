@@ -13,7 +13,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, or_, select
 
-from circulation.tables import circulation_rules
+from circulation.tables import CATEGORIES, circulation_rules
+from vocab import item_types
+
+#: The numbers of a rule, each a whole number ≥ 0 (in the order `grenselos rules set` and /staff/rules ask them).
+NUMBERS = ("loan_days", "renewals", "loan_limit", "hold_limit", "replacement_fee")
+NOTE_MAX = 255
+
+#: What `check` can find wrong with a field.
+UNKNOWN, NOT_A_NUMBER, TOO_LONG = "unknown", "not_a_number", "too_long"
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,37 @@ def put(conn, *, library=None, category=None, item_type=None, loan_days: int, re
     if conn.execute(circulation_rules.update().where(match).values(**values)).rowcount == 0:
         conn.execute(circulation_rules.insert().values(library=library, category=category, item_type=item_type,
                                                        **values))
+
+
+def check(libraries, *, library=None, category=None, item_type=None, fees: bool = False, note: str = "",
+          **numbers) -> tuple[dict, dict[str, str]]:
+    """One reading of a requested cell for both `grenselos rules set` and /staff/rules: the keyword arguments
+    for `put` (numbers as ints) and the problems found, field → `UNKNOWN`, `NOT_A_NUMBER` or `TOO_LONG`.
+
+    `libraries` are the configured source ids; `None` (or "") for library, category or item type means
+    "any". Why here and not in each caller: the CLI and the web page must refuse exactly the same cells."""
+    problems: dict[str, str] = {}
+    library, category, item_type = library or None, category or None, item_type or None
+    if library is not None and library not in set(libraries):
+        problems["library"] = UNKNOWN
+    if category is not None and category not in CATEGORIES:
+        problems["category"] = UNKNOWN
+    if item_type is not None and item_type not in item_types.codes():
+        problems["item_type"] = UNKNOWN
+    values: dict = {"library": library, "category": category, "item_type": item_type}
+    for name in NUMBERS:
+        raw = numbers.get(name, 0 if name == "replacement_fee" else None)
+        text = str(raw).strip() if raw is not None else ""
+        if isinstance(raw, bool) or not text.isdigit() or not text.isascii():
+            problems[name] = NOT_A_NUMBER
+        else:
+            values[name] = int(text)
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        problems["note"] = TOO_LONG
+    values["note"] = note
+    values["fees"] = bool(fees)
+    return values, problems
 
 
 def explain(conn, *, library: str, category: str, item_type: str) -> dict:

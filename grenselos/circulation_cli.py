@@ -127,25 +127,34 @@ def set_(obj, library, category, item_type, loan_days, renewals, loan_limit, hol
 
     Rules are data: a county administrator changes them here, without a release, and `rules explain` shows
     at once which one a loan would get."""
-    libraries = {s.id for s in obj.settings.sources}
-    problems = []
-    if library is not None and library not in libraries:
-        problems.append(f"--library {library!r} is not a configured source")
-    if category is not None and category not in CATEGORIES:
-        problems.append(f"--category {category!r} is not one of {', '.join(CATEGORIES)}")
-    if item_type is not None and item_type not in item_types.codes():
-        problems.append(f"--item-type {item_type!r} is not one of {', '.join(item_types.codes())}")
+    values, problems = rules_mod.check([s.id for s in obj.settings.sources], library=library, category=category,
+                                       item_type=item_type, loan_days=loan_days, renewals=renewals,
+                                       loan_limit=loan_limit, hold_limit=hold_limit, fees=fees,
+                                       replacement_fee=replacement_fee, note=note)
     if problems:
-        raise click.UsageError("; ".join(problems))
+        given = {"library": library, "category": category, "item_type": item_type}
+        raise click.UsageError("; ".join(_rule_problem(field, what, given) for field, what in problems.items()))
     circ = _circulation(obj)
     with circ.engine.begin() as conn:
-        rules_mod.put(conn, library=library, category=category, item_type=item_type, loan_days=loan_days,
-                      renewals=renewals, loan_limit=loan_limit, hold_limit=hold_limit, fees=fees,
-                      replacement_fee=replacement_fee, note=note)
+        rules_mod.put(conn, **values)
         found = rules_mod.all_rules(conn)
     rule = next((r for r in found if (r.library, r.category, r.item_type) == (library, category, item_type)), None)
     click.echo(f"set: {rule.describe() if rule else 'rule'}: {loan_days} days, {renewals} renewals, "
                f"loan limit {loan_limit}, hold limit {hold_limit}, fees {'on' if fees else 'off'}")
+
+
+def _rule_problem(field: str, what: str, given: dict) -> str:
+    """`rules_mod.check`'s finding as the option it is about."""
+    option = "--" + field.replace("_", "-")
+    if field == "library":
+        return f"{option} {given[field]!r} is not a configured source"
+    if field == "category":
+        return f"{option} {given[field]!r} is not one of {', '.join(CATEGORIES)}"
+    if field == "item_type":
+        return f"{option} {given[field]!r} is not one of {', '.join(item_types.codes())}"
+    if what == rules_mod.TOO_LONG:
+        return f"{option} is longer than {rules_mod.NOTE_MAX} characters"
+    return f"{option} must be a whole number, 0 or more"
 
 
 @rules.command("explain")

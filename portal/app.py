@@ -38,6 +38,7 @@ def create_app(settings: settings_mod.Settings | None = None, test_config: dict 
     from portal.views import ncip
     from portal.views import changes, health, oai, resources, sparql, vocabulary, void
     from portal.views import staff_catalogue, staff_deposits, staff_enrich, staff_holds, staff_notices, staff_sources, staff_statistics
+    from portal.views import staff_rules
 
     app = Portal(__name__, static_folder="static", template_folder="templates")
     app.config["GRENSELOS_SETTINGS"] = settings or load_settings()
@@ -73,4 +74,5 @@ def create_app(settings: settings_mod.Settings | None = None, test_config: dict 
     app.register_blueprint(ncip.bp)
     app.register_blueprint(staff_deposits.bp)
     app.register_blueprint(staff_holds.bp)
+    app.register_blueprint(staff_rules.bp)
     return app

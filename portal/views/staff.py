@@ -64,7 +64,8 @@ def _sections(who) -> list[dict]:
                 {"name": "deposits", "title": _("Deposits"), "url": url_for("staff_deposits.index")},
                 {"name": "languages", "title": _("Language report"), "url": url_for("staff.languages")},
                 {"name": "sources", "title": _("Harvest health"), "url": url_for("staff_sources.sources")},
-                {"name": "notices", "title": _("Notices"), "url": url_for("staff_notices.index")}]
+                {"name": "notices", "title": _("Notices"), "url": url_for("staff_notices.index")},
+                {"name": "rules", "title": _("Circulation rules"), "url": url_for("staff_rules.page")}]
     if who.role in roles.ADMINS:
         sections.append({"name": "users", "title": _("Staff accounts"), "url": url_for("staff_admin.users")})
     sections += [{"name": "audit", "title": _("Audit log"), "url": url_for("staff_admin.audit")},
