@@ -104,15 +104,16 @@ def _matrix(conn, library: str) -> list[dict]:
 
 
 def _blank_form(library: str) -> dict:
-    """The form's starting values: the cell named in the query (a row's "Change" link), else this library's
-    county-wide defaults' values for a new row."""
+    """The form's starting values: the cell named in the query (a row's "Change" link) with its rule's values,
+    or, for a cell without a row, the values of the rule that applies to it now."""
     cell = {"library": request.args.get("cell_library", library) or None,
             "category": request.args.get("category") or None, "item_type": request.args.get("item_type") or None}
     with services.sql().connect() as conn:
         found = next((r for r in rules_mod.all_rules(conn)
                       if (r.library, r.category, r.item_type) == tuple(cell.values())), None)
-    base = rules_mod._as_dict(found) if found else {"loan_days": 28, "renewals": 2, "loan_limit": 50, "hold_limit": 10,
-                                                    "fees": False, "replacement_fee": 0, "note": ""}
+        found = found or rules_mod.resolve(conn, cell["library"] or "", cell["category"] or "",
+                                           cell["item_type"] or "")
+    base = rules_mod._as_dict(found)
     return {**{k: base[k] for k in (*rules_mod.NUMBERS, "fees", "note")}, **cell}
 
 

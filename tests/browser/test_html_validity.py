@@ -79,6 +79,7 @@ def _pages(client) -> dict[str, str]:
         "staff-notices": "/staff/notices",
         "staff-notice-template": "/staff/notices/claim/nn",
         "staff-deposits": "/staff/deposits",
+        "staff-rules": "/staff/rules",
     }
 
 
