@@ -3,39 +3,17 @@
 from __future__ import annotations
 
 import json
-import logging
 
 import click
 
 from circulation import notices as notices_mod
 from circulation.service import Circulation
-from index.backends import open_backend
-from index.errors import BackendError
+from circulation.titles import index_titles
 from vocab import libraries as vocab_libraries
-
-log = logging.getLogger(__name__)
 
 
 def library_names(settings) -> dict[str, str]:
     return {vocab_libraries.source_library(s).id: s.name for s in settings.sources}
-
-
-def index_titles(settings):
-    """Titles from the search index (the same the portal shows); without an index, none (the templates fall
-    back to the barcode)."""
-    try:
-        backend = open_backend(settings, create=False)
-    except (BackendError, OSError, ValueError) as exc:
-        log.warning("notices without titles: search index not available: %s", exc)
-        return None
-
-    def title(record_id: str) -> str:
-        try:
-            doc = backend.get(record_id)
-        except Exception:                  # noqa: BLE001 - a title is a nicety; the notice goes without it
-            return ""
-        return getattr(doc, "title", "") if doc is not None else ""
-    return title
 
 
 def run(settings, *, dry_run: bool = False, limit: int | None = None) -> notices_mod.SendReport:

@@ -3,38 +3,17 @@
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 
 from circulation.service import Circulation
 from circulation.sip2.server import Sip2Server
 from circulation.sip2.session import Account
-from index.backends import open_backend
-from index.errors import BackendError
+from circulation.titles import index_titles
 
 log = logging.getLogger(__name__)
 
 
 def accounts(settings) -> list[Account]:
     return [Account(a.login, a.password, a.library, a.encoding) for a in settings.sip2_accounts]
-
-
-def index_titles(settings):
-    """titles(record_id) for kiosk receipts (AJ), read from the search index: a title is not worth failing a
-    loan for, so an index that cannot answer gives an empty title."""
-    try:
-        backend = open_backend(settings, create=False)
-    except BackendError as exc:
-        log.warning("SIP2 titles: search index not available (%s); AJ stays empty", exc)
-        return lambda record_id: ""
-
-    @lru_cache(maxsize=4096)
-    def title(record_id: str) -> str:
-        try:
-            document = backend.get(record_id)
-        except BackendError:
-            return ""
-        return document.title if document is not None else ""
-    return title
 
 
 def build_server(settings, host: str | None = None, port: int | None = None, service=None) -> Sip2Server:
