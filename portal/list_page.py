@@ -31,7 +31,7 @@ from portal.errors import BadParameter
 from portal.search_service import SearchRequest
 from portal.urls import absolute
 from vocab import languages as vocab_languages
-from vocab import statuses
+from vocab import licences, statuses
 
 #: Titles a saved search adds to a list (its newest hits).
 SAVED_SEARCH_TITLES = 50
@@ -75,6 +75,7 @@ def entry(curated: CuratedList, record_id: str, record: dict | None, lang: str, 
     blurb = pick(blurbs, curated.languages, lang) if blurbs else None
     if record is None:
         return {"record": record_id, "position": position, "found": False, "title": record_id, "authors": [],
+                "withheld": not licences.record_publishable(services.settings(), record_id),
                 "language": None, "year": None, "url": None, "cover": covers.cover({"title": "?"}),
                 "blurb": {"text": blurb.text, "lang": blurb.lang} if blurb else None, "availability": None}
     return {"record": record["id"], "position": position, "found": True, "title": record.get("title", ""),
@@ -84,7 +85,20 @@ def entry(curated: CuratedList, record_id: str, record: dict | None, lang: str, 
             "url": url_for("record.record", record_id=record["id"]),
             "cover": covers.cover(record, services.settings().portal.cover_url),
             "blurb": {"text": blurb.text, "lang": blurb.lang} if blurb else None,
-            "availability": _availability(record, mine), "summary": record.get("summary", "")}
+            "availability": _availability(record, mine), "summary": record.get("summary", ""),
+            "withheld": not licences.document_publishable(services.settings(), record)}
+
+
+def republished(e: dict) -> dict:
+    """What of an entry may leave the portal in machine-readable form (JSON-LD, the Atom feed, the snippet
+    pasted into other sites): all of it, or for a title whose licence forbids republishing
+    (`vocab.licences.publishable`) its title and link only, with the list's own words about it (the blurb
+    is the library's, not the record's). Patrons still see the whole entry on the list's page."""
+    if not e.get("withheld"):
+        return e
+    return {"record": e["record"], "position": e["position"], "found": e["found"], "title": e["title"],
+            "url": e.get("url"), "blurb": e.get("blurb"), "withheld": True, "authors": [], "language": None,
+            "summary": ""}
 
 
 def saved_search_hits(curated: CuratedList) -> list[dict]:
@@ -172,8 +186,10 @@ def json_ld(curated: CuratedList, lang: str, shown: list[dict]) -> dict:
     base = services.settings().base_uri
     title, blurb = curated.title(lang), curated.blurb(lang)
     elements = []
-    for n, e in enumerate(shown, 1):
-        item = {"@type": "Book", "@id": f"{base}/instance/{e['record']}", "name": e["title"]}
+    for n, e in enumerate(map(republished, shown), 1):
+        item = {"@type": "Book", "name": e["title"]}
+        if not e.get("withheld"):          # a withheld record is not in the linked data: no URI to name it by
+            item["@id"] = f"{base}/instance/{e['record']}"
         if e.get("url"):
             item["url"] = absolute(e["url"])
         if e.get("authors"):

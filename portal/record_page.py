@@ -127,6 +127,14 @@ def _edition_entry(doc: dict, record: dict, relation: str = "") -> dict:
 
 
 def json_ld(record: dict, work: dict | None, members: list[dict]) -> dict:
+    """schema.org for search engines: machine-readable republishing, so a record whose licence forbids it
+    (`vocab.licences.publishable`) is named by its title and page only, here and among its work's examples
+    (the page itself still shows patrons everything)."""
+    settings = services.settings()
+    if not licences.document_publishable(settings, record):
+        return {"@context": "https://schema.org", "@type": "Book",
+                "@id": external_url("record.record", record_id=record["id"]),
+                "url": external_url("record.record", record_id=record["id"]), "name": record.get("title", "")}
     data = {
         "@context": "https://schema.org",
         "@type": "Book",
@@ -155,7 +163,9 @@ def json_ld(record: dict, work: dict | None, members: list[dict]) -> dict:
             "@id": external_url("record.work", work_id=work["id"]),
             "name": work.get("title", ""),
             "workExample": [{"@type": "Book", "@id": external_url("record.record", record_id=r["id"]),
-                             "name": r.get("title", ""), "inLanguage": list(r.get("languages") or [])[:1]}
+                             "name": r.get("title", ""),
+                             **({"inLanguage": list(r.get("languages") or [])[:1]}
+                                if licences.document_publishable(settings, r) else {})}
                             for r in members],
         }
     return data

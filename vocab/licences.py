@@ -74,3 +74,10 @@ def record_publishable(settings, public_id: str) -> bool:
     """`publishable` for a record known by its public id."""
     source_id = source_of(settings, public_id)
     return source_id is not None and publishable(settings, source_id)
+
+
+def document_publishable(settings, document: dict) -> bool:
+    """`publishable` for a search document or record dict (its `source`, else the source its public `id`
+    names): the portal's republishing paths (JSON-LD, feeds, the list snippet) ask this of each title."""
+    source_id = document.get("source") or source_of(settings, str(document.get("id") or ""))
+    return source_id is not None and publishable(settings, source_id)

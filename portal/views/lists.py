@@ -71,7 +71,7 @@ def page(list_id: int):
 def feed(list_id: int):
     curated = published(list_id)
     lang = i18n.current()
-    shown = list_page.cached_entries(curated, lang, "")
+    shown = [list_page.republished(e) for e in list_page.cached_entries(curated, lang, "")]
     title, blurb = curated.title(lang), curated.blurb(lang)
     self_path = url_for("lists.feed", list_id=list_id)
     entries = [{"url": absolute(e["url"]) if e["url"] else absolute(url_for("lists.page", list_id=list_id))
@@ -116,7 +116,8 @@ def snippet_html(curated: CuratedList, shown: list[dict]) -> str:
     """Plain HTML (links and text, no script, no style) a library pastes into its own web page."""
     lang = i18n.current()
     title = curated.title(lang)
-    return render_template("list_snippet.html", title=title, entries=shown[:EMBED_TITLES],
+    return render_template("list_snippet.html", title=title,
+                           entries=[list_page.republished(e) for e in shown[:EMBED_TITLES]],
                            page_url=external_url("lists.page", list_id=curated.id),
                            absolute=absolute).strip()
 
