@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from index.errors import SearchUnavailable
 from portal import i18n, record_page, services, work_page
-from portal.views import patron
+from portal.views import patron, staff_enrich
 from portal.security import cookie_secure
 from portal.render import render, split_format, wants_json
 
@@ -103,7 +103,9 @@ def record(record_id):
         return redirect(target + ("?" + query if query else ""), code=301)
     data["libraries"] = [lib.as_dict() for lib in services.libraries().libraries]
     data["hold"] = hold_form("record", data["record"]["id"])
-    return render("record.html", data)
+    data["enrich_url"] = staff_enrich.enrich_url(data["record"])
+    # a page with a staff link is that staff member's: no shared cache may keep it
+    return render("record.html", data, headers={"Cache-Control": "private, no-store"} if data["enrich_url"] else None)
 
 
 def hold_form(level: str, ref: str) -> dict | None:

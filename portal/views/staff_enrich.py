@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from accounts import audit
+from accounts import audit, roles
 from core.locks import Busy, writer_lock
 from harvest.store import RecordStore
 from portal import services
@@ -64,9 +64,23 @@ def _record(public_id: str) -> tuple[str, str, str]:
             found = enrichment.locate(conn, [s.id for s in settings.sources], public_id)
         except enrichment.NotFound:
             abort(404)
-    library = libraries_vocab.directory(settings).by_source.get(found[0])
-    ensure_may_act_for(library.id if library else found[0])
+    ensure_may_act_for(library_of(found[0]))
     return found
+
+
+def library_of(source: str) -> str:
+    """The library a source's records belong to, as staff accounts name it (who may enrich them)."""
+    library = libraries_vocab.directory(services.settings()).by_source.get(source)
+    return library.id if library else source
+
+
+def enrich_url(record: dict) -> str | None:
+    """The record page's link to this page: for a signed-in staff member who may enrich the record (its own
+    library's staff, a county admin), else None."""
+    who = access.principal()
+    if who is None or not record.get("source") or not roles.may_act_for(who, library_of(record["source"])):
+        return None
+    return url_for("staff_enrich.record", record_id=record["id"])
 
 
 def _page_data(d: enrichment.Diff) -> dict:
