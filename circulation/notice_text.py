@@ -35,7 +35,7 @@ MAX_LENGTH = 8000
 #: and the preview fills it with these examples.
 EXAMPLES = {
     "hold_ready": {"title": "Čáppa girji", "pickup": "Kautokeino bibliotek", "pickup_number": "17",
-                   "expires": "2026-12-14"},
+                   "expires": "2026-12-14", "route": "", "route_kind": "", "arrives": ""},
     "due_soon": {"title": "Čáppa girji", "barcode": "03010012345", "due_date": "2026-12-09"},
     "overdue": {"title": "Čáppa girji", "barcode": "03010012345", "due_date": "2026-11-20", "step": 1,
                 "days_overdue": 3},

@@ -38,6 +38,7 @@ from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from circulation import hold_states, notice_text
+from circulation import routes as route_store
 from circulation.notice_delivery import SENT, UNCERTAIN, Mailer, SmsGateway
 from circulation.notice_tables import KINDS, notices
 from circulation.service import local_day
@@ -170,18 +171,31 @@ def _hold_ready(conn, titles: Callable[[str], str]) -> list[Candidate]:
     """A "ready for pickup" notice for each time a hold still on the shelf was put there (the holds'
     `hold_ready` events, `circulation.hold_capture.ready`): keyed by the event, so a hold made ready
     again after its copy went astray is told again, and a rerun queues nothing new."""
-    rows = conn.execute(select(hold_events.c.id.label("event_id"), holds.c.id, holds.c.patron_id,
-                               holds.c.pickup_library, holds.c.pickup_number, holds.c.shelf_expires_on,
-                               holds.c.source, holds.c.identifier)
+    rows = conn.execute(select(hold_events.c.id.label("event_id"), hold_events.c.at, holds.c.id, holds.c.patron_id,
+                               holds.c.pickup_library, holds.c.pickup_point, holds.c.pickup_number,
+                               holds.c.shelf_expires_on, holds.c.source, holds.c.identifier)
                         .join(holds, holds.c.id == hold_events.c.hold_id)
                         .where(hold_events.c.kind == hold_states.READY, holds.c.status == hold_states.WAITING)
                         .order_by(hold_events.c.id)).all()
     names = _titles_of(conn, rows, titles)
+    points = route_store.all_points(conn) if any(r.pickup_point for r in rows) else {}
     return [Candidate("hold_ready", f"hold:{r.id}:{r.event_id}", r.patron_id, r.pickup_library,
                       {"title": names[(r.source, r.identifier)], "pickup_number": r.pickup_number or "",
-                       "expires": r.shelf_expires_on.isoformat() if r.shelf_expires_on else ""},
+                       "expires": r.shelf_expires_on.isoformat() if r.shelf_expires_on else "",
+                       **_stop(points.get(r.pickup_point) if r.pickup_point else None, r.at)},
                       step=str(r.event_id), hold_id=r.id)
             for r in rows]
+
+
+def _stop(point: route_store.Point | None, ready_at: datetime) -> dict:
+    """For a hold picked up at a book-bus or book-boat stop (the hold's `pickup_point`; the copy waits in its
+    home library's box for the route): the stop's name as `pickup`, the route's `route` name and
+    `route_kind` (bus, boat, van), and `arrives`, the route's next run after the copy was shelved — what the
+    templates say instead of the library's hold shelf. Nothing for a hold picked up at a library."""
+    if point is None:
+        return {}
+    return {"pickup": point.name, "route": point.route.name, "route_kind": point.route.kind,
+            "arrives": route_store.point_arrival(point, local_day(_aware(ready_at))).isoformat()}
 
 
 def _existing(conn, keys: list[str]) -> set[str]:
