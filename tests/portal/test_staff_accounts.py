@@ -120,7 +120,7 @@ def test_sign_in_lands_on_staff_and_shows_who(staff_app):
     page = client.get("/staff.json").get_json()
     assert page["user"]["username"] == "karasjok-librarian" and page["signed_in"]
     assert {s["name"] for s in page["sections"]} == {"desk", "lists", "catalogue", "receive", "enrich", "deposits", "languages",
-                                                     "sources", "audit", "tokens", "account", "ill", "notices"}
+                                                     "sources", "audit", "tokens", "account", "ill", "notices", "rules"}
     admin = signed_in(staff_app, "karasjok-admin").get("/staff.json").get_json()
     assert "users" in {s["name"] for s in admin["sections"]}
 
