@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from accounts import audit, roles
 from circulation import rules as rules_mod
@@ -96,9 +97,11 @@ def _matrix(conn, library: str) -> list[dict]:
         for category in CATEGORIES:
             rule = rules_mod.resolve(conn, library, category, code)
             lends = item_types.get(code).loanable and rule.loan_days > 0
+            text = (ngettext("%(num)s day", "%(num)s days", rule.loan_days) + ", "
+                    + ngettext("%(num)s renewal", "%(num)s renewals", rule.renewals)) if lends else _("Not for loan")
             cells.append({"category": category, "rule": rule.id, "loan_days": rule.loan_days if lends else 0,
                           "renewals": rule.renewals, "loan_limit": rule.loan_limit, "hold_limit": rule.hold_limit,
-                          "loanable": lends})
+                          "loanable": lends, "text": text})
         out.append({"item_type": code, "name": _type_name(code), "cells": cells})
     return out
 
@@ -111,9 +114,10 @@ def _blank_form(library: str) -> dict:
     with services.sql().connect() as conn:
         found = next((r for r in rules_mod.all_rules(conn)
                       if (r.library, r.category, r.item_type) == tuple(cell.values())), None)
-        found = found or rules_mod.resolve(conn, cell["library"] or "", cell["category"] or "",
-                                           cell["item_type"] or "")
-    base = rules_mod._as_dict(found)
+        base = rules_mod._as_dict(found or rules_mod.resolve(conn, cell["library"] or "", cell["category"] or "",
+                                                             cell["item_type"] or ""))
+    if found is None:
+        base["note"] = ""               # the winner's reason is not the new cell's
     return {**{k: base[k] for k in (*rules_mod.NUMBERS, "fees", "note")}, **cell}
 
 
