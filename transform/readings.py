@@ -233,11 +233,12 @@ def _pipe(values: list, names: tuple[str, ...]) -> list[str]:
 
 def _raw(record, r: Reading) -> list[tuple[Spec, object, list[str]]]:
     raw: list[tuple[Spec, object, list[str]]] = []
+    indexed = record.by_tag if type(record) is View else None
     for spec in r.specs:
         if spec.tag == "LDR":
             raw.append((spec, None, [_leader(record)[spec.start:spec.end + 1]]))
             continue
-        found = _fields(record, spec.tag)
+        found = indexed.get(spec.tag) if indexed is not None else _fields(record, spec.tag)
         if not found:
             continue
         if spec.is_slice:
