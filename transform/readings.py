@@ -353,6 +353,15 @@ def rows(record, name: str) -> list[Row]:
     return out
 
 
+def layout(name: str) -> tuple[str, dict[str, str]]:
+    """(tag, column -> its first subfield code) of a column reading: how to write a field that reading
+    reads back (the migration stores Mikromarc's copies in the shape the holdings profile reads)."""
+    r = reading(name)
+    if not r.columns:
+        raise ReadingError(TABLE, r.line, f"reading {name!r} has no columns to write")
+    return r.specs[0].tag, {c.name: c.codes[0] for c in r.columns}
+
+
 def count(record, name: str) -> int:
     return len(hits(record, name))
 
