@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from core.errors import FatalError
-from transform import steps
+from transform import text_steps as steps
 from vocab import languages as languages_vocab
 
 TABLE = Path(__file__).parent / "mapping" / "readings.table"
