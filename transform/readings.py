@@ -362,6 +362,12 @@ def layout(name: str) -> tuple[str, dict[str, str]]:
     return r.specs[0].tag, {c.name: c.codes[0] for c in r.columns}
 
 
+def tagged(record, tag: str) -> list:
+    """The record's fields of one tag named by data rather than by a reading (an overlay's target,
+    whose tag comes from mapping/enrichment.table)."""
+    return list(_fields(record, tag))
+
+
 def count(record, name: str) -> int:
     return len(hits(record, name))
 
