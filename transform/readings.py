@@ -225,72 +225,83 @@ def reading(name: str) -> Reading:
         raise ReadingError(TABLE, 0, f"no reading named {name!r}") from None
 
 
-def _pipe(values: list, names: tuple[str, ...]) -> list[str]:
-    for step in names:
-        values = STEPS[step](values, None)
-    return [v for v in values if isinstance(v, str) and v]
+_LEADER, _SLICE, _CODES, _WHOLE = range(4)
+#: name -> (reading, plan, step functions, whether `first` applies): compiled once, read many times.
+_COMPILED: dict[str, tuple] = {}
 
 
-def _raw(record, r: Reading) -> list[tuple[Spec, object, list[str]]]:
-    raw: list[tuple[Spec, object, list[str]]] = []
-    indexed = record.by_tag if type(record) is View else None
+def _compile(name: str) -> tuple:
+    r = reading(name)
+    if r.columns:
+        raise ReadingError(TABLE, r.line, f"reading {name!r} has columns: ask for its rows")
+    plan = []
     for spec in r.specs:
-        if spec.tag == "LDR":
-            raw.append((spec, None, [_leader(record)[spec.start:spec.end + 1]]))
+        kind = _LEADER if spec.tag == "LDR" else _SLICE if spec.is_slice else _CODES if spec.codes else _WHOLE
+        stop = spec.end + 1 if spec.is_slice else None
+        plan.append((spec, spec.tag, kind, spec.codes, spec.start, stop,
+                     spec.ind1 is not None or spec.ind2 is not None))
+    compiled = (r, tuple(plan), tuple(STEPS[step] for step in r.steps), "first" in r.steps)
+    _COMPILED[name] = compiled
+    return compiled
+
+
+def _found(record, name: str):
+    """The hits of a reading one by one, in the order of its specs and the record's fields."""
+    _r, plan, pipe, _first = _COMPILED.get(name) or _compile(name)
+    indexed = record.by_tag if type(record) is View else None
+    for spec, tag, kind, codes, start, stop, checked in plan:
+        if kind == _LEADER:
+            found = [_leader(record)[start:stop]]
+            for step in pipe:
+                found = step(found, None)
+            found = [v for v in found if v and isinstance(v, str)]
+            if found:
+                yield Hit(spec, None, tuple(found))
             continue
-        found = indexed.get(spec.tag) if indexed is not None else _fields(record, spec.tag)
-        if not found:
+        fields_of = indexed.get(tag) if indexed is not None else _fields(record, tag)
+        if not fields_of:
             continue
-        if spec.is_slice:
-            raw.extend((spec, field, [_data(field)[spec.start:spec.end + 1]]) for field in found)
-            continue
-        checked = spec.ind1 is not None or spec.ind2 is not None
-        codes = spec.codes
-        for field in found:
-            if checked and not spec.accepts(field):
+        for field in fields_of:
+            if kind == _SLICE:
+                found = [_data(field)[start:stop]]
+            elif checked and not spec.accepts(field):
                 continue
-            if codes and not _is_control(field):
-                raw.append((spec, field, [v for c, v in _subfields(field) if v and c in codes]))
+            elif kind == _CODES and not _is_control(field):
+                found = [v for c, v in _subfields(field) if v and c in codes]
             else:
-                raw.append((spec, field, [_field_text(field)]))
-    return raw
+                found = [_field_text(field)]
+            if pipe:
+                for step in pipe:
+                    found = step(found, None)
+                found = [v for v in found if v and isinstance(v, str)]
+            else:
+                found = [v for v in found if v]
+            if found:
+                yield Hit(spec, field, tuple(found))
 
 
 def hits(record, name: str) -> list[Hit]:
     """Everything the reading finds, in the order of its specs and the record's fields; steps that look
     at the whole list (`first`) apply across all of it."""
-    r = _READINGS.get(name) or reading(name)
-    if r.columns:
-        raise ReadingError(TABLE, r.line, f"reading {name!r} has columns: ask for its rows")
-    raw = _raw(record, r)
-    if not raw:
-        return []
-    names = r.steps
-    if "first" in names:          # `first` is across the reading, not per field
-        for spec, field, found in raw:
-            got = _pipe(found, names)
-            if got:
-                return [Hit(spec, field, tuple(got[:1]))]
-        return []
-    out = []
-    for spec, field, found in raw:
-        got = _pipe(found, names) if names else [v for v in found if v]
-        if got:
-            out.append(Hit(spec, field, tuple(got)))
-    return out
+    if (_COMPILED.get(name) or _compile(name))[3]:     # `first` is across the reading, not per field
+        hit = next(_found(record, name), None)
+        return [hit] if hit is not None else []
+    return list(_found(record, name))
 
 
 def values(record, name: str) -> list[str]:
-    return [v for h in hits(record, name) for v in h.values]
+    if (_COMPILED.get(name) or _compile(name))[3]:
+        return list(first_hit.values) if (first_hit := next(_found(record, name), None)) else []
+    return [v for h in _found(record, name) for v in h.values]
 
 
 def first(record, name: str) -> str:
-    found = hits(record, name)
-    return found[0].values[0] if found else ""
+    hit = next(_found(record, name), None)
+    return hit.values[0] if hit is not None else ""
 
 
 def has(record, name: str) -> bool:
-    return bool(hits(record, name))
+    return next(_found(record, name), None) is not None
 
 
 def fields(record, name: str) -> list:
