@@ -216,16 +216,19 @@ def _series(record: Record) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
-def _languages(record: Record) -> tuple[str, str]:
+def _languages(record: Record) -> tuple[str, str, bool]:
+    """(language, original language when it differs, whether a 041 says the text is a translation)."""
     language = ""
     code = readings.first(record, "cluster.language").strip().lower()
     if code.isalpha() and len(code) == 3 and code not in ("und", "zxx", "mul"):
         language = code
-    language = language or readings.first(record, "cluster.language_041")[:3].lower()
-    original = readings.first(record, "cluster.original_041")[:3].lower()
+    coded = readings.rows(record, "cluster.languages")
+    if not language:
+        language = next((row.all("language")[0][:3].lower() for row in coded if row.all("language")), "")
+    original = next((row.all("original")[0][:3].lower() for row in coded if row.all("original")), "")
     if original == language:
         original = ""
-    return language, original
+    return language, original, any(readings.matches(row.field, "cluster.translated") for row in coded)
 
 
 def _identifiers(record: Record, isbns: list[str]) -> list[str]:
@@ -261,13 +264,13 @@ def keys_for(record: Record) -> ClusterKeys:
     identifiers = _identifiers(record, isbns)
     title_key, short_title = _title_key(record)
     author, surname = _author(record)
-    language, original = _languages(record)
+    language, original, translated = _languages(record)
     uniform = readings.rows(record, "cluster.uniform_title")
     original_title = normalise(" ".join(uniform[0].all("title"))) if uniform else ""
     entries = readings.rows(record, "cluster.original_entry")
     for row in entries:
         original_title = original_title or normalise(" ".join(row.all("title")))
-    marked = bool(original) or bool(entries) or readings.present(record, "cluster.translated")
+    marked = bool(original) or bool(entries) or translated
     translation = marked and bool(original or original_title)
     return ClusterKeys(
         isbns=tuple(isbns), identifiers=tuple(dict.fromkeys(identifiers)), title_key=title_key,

@@ -128,12 +128,10 @@ class Row:
 
     __slots__ = ("field", "items", "_by")
 
-    def __init__(self, field, items: list[tuple[str, str]]):
+    def __init__(self, field, items: list[tuple[str, str]], by: dict[str, list[str]]):
         self.field = field
         self.items = items            # (column, value) in the field's subfield order
-        self._by: dict[str, list[str]] = {}
-        for name, value in items:
-            self._by.setdefault(name, []).append(value)
+        self._by = by                 # column -> its values
 
     def all(self, column: str) -> list[str]:
         return self._by.get(column, [])
@@ -322,7 +320,9 @@ def matches(field, name: str) -> bool:
     return any(s.tag == field.tag and s.accepts(field) for s in reading(name).specs)
 
 
-@lru_cache(maxsize=None)
+_PLANS: dict[str, tuple] = {}
+
+
 def _plan(name: str) -> tuple:
     """A column reading compiled: its tags, its specs when indicators decide, subfield code -> columns
     (the columns a first $a skips nonfiling characters in carry that indicator)."""
@@ -334,33 +334,47 @@ def _plan(name: str) -> tuple:
         for code in column.codes:
             by_code.setdefault(code, []).append((column.name, column.skip if code == "a" else 0))
     checked = r.specs if any(s.ind1 is not None or s.ind2 is not None for s in r.specs) else ()
-    return r.tags, checked, {c: tuple(n) for c, n in by_code.items()}
+    plan = _PLANS[name] = (r.tags, checked, {c: tuple(n) for c, n in by_code.items()})
+    return plan
 
 
 def rows(record, name: str) -> list[Row]:
     """One row a field the reading names, in the record's order (fields without a value included).
     A column marked /skip-indN drops from its first $a as many characters as indicator N says (the
     nonfiling article of "The idiot" under 245 14)."""
-    tags, checked, by_code = _plan(name)
+    tags, checked, by_code = _PLANS.get(name) or _plan(name)
+    if type(record) is View and len(tags) == 1:
+        found = record.by_tag.get(tags[0], ())
+    else:
+        found = _fields(record, *tags)
     out = []
-    for field in _fields(record, *tags):
+    for field in found:
         if checked and not any(s.tag == field.tag and s.accepts(field) for s in checked):
             continue
-        items = []
+        items: list[tuple[str, str]] = []
+        by: dict[str, list[str]] = {}
         first_a = True
         for code, value in _subfields(field):
             if not value:
                 continue
-            for column, skip in by_code.get(code, ()):
-                if skip and first_a:
-                    raw = _indicator_of(field, skip)
-                    n = int(raw) if raw.isdigit() else 0
-                    items.append((column, value[n:] if n < len(value) else value))
-                else:
-                    items.append((column, value))
+            columns = by_code.get(code)
+            if columns:
+                for column, skip in columns:
+                    if skip and first_a:
+                        raw = _indicator_of(field, skip)
+                        n = int(raw) if raw.isdigit() else 0
+                        value_here = value[n:] if n < len(value) else value
+                    else:
+                        value_here = value
+                    items.append((column, value_here))
+                    kept = by.get(column)
+                    if kept is None:
+                        by[column] = [value_here]
+                    else:
+                        kept.append(value_here)
             if code == "a":
                 first_a = False
-        out.append(Row(field, items))
+        out.append(Row(field, items, by))
     return out
 
 
