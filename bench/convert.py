@@ -43,6 +43,7 @@ def parse_only(raw: bytes) -> tuple[int, float]:
 def full(raw: bytes):
     import pymarc
     from transform.convert import ConvertContext, Converter
+    from transform import readings
     from transform.serialize import serialize
 
     converter = Converter("http://localhost:5000")
@@ -60,8 +61,7 @@ def full(raw: bytes):
         if record is None:
             lost += 1
             continue
-        f001 = record.get("001")
-        rid = (f001.data.strip().replace(" ", "_") if f001 is not None else "") or f"n{position}"
+        rid = readings.first(record, "record.id").replace(" ", "_") or f"n{position}"
         result = converter.convert(record, ConvertContext("lc", rid))
         out_bytes += len(serialize(result.triples, "nt"))
         triples += len(result.triples)

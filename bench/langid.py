@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from transform import langid  # noqa: E402
+from transform import langid, readings  # noqa: E402
 from transform.languages import record_languages  # noqa: E402
 
 TEST_FILES = {"sme": "sme-test.txt", "sms": "sms-test.txt", "fin": "fin-test.txt", "nob": "nob-test.txt",
@@ -58,9 +58,8 @@ def read_titles(data: Path, limit: int | None) -> list[tuple[str, object]]:
                 record = to_pymarc(element)
             except Exception:  # noqa: BLE001 - a broken sample record is not this benchmark's concern
                 continue
-            f008 = record.get("008")
-            code = f008.data[35:38] if f008 is not None and len(f008.data) >= 38 else ""
-            if code in TITLE_LANGS and record.get("245") is not None:
+            code = readings.first(record, "languages.fixed")
+            if code in TITLE_LANGS and readings.has(record, "languages.title"):
                 out.append((code, record))
     return out[:limit]
 
@@ -171,7 +170,7 @@ def main(argv=None) -> int:
     by_lang: dict[str, Counter] = defaultdict(Counter)
     for gold, record in titles:
         detection = record_languages(record, detect=True)
-        text = " ".join(v for v in record["245"].get_subfields("a", "b"))
+        text = " ".join(readings.hits(record, "languages.title")[0].values)
         got = langid.identify(text)
         got_code = got.code if got else "none"
         family_ok = got_code == gold or (gold in ("nor", "nob", "nno") and got_code in ("nob", "nno"))

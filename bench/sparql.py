@@ -51,6 +51,7 @@ def convert(n: int):
     """Yield (graph name, triples, instance uri, source, record id) for the first n readable records."""
     import pymarc
     from pyoxigraph import NamedNode, Triple
+    from transform import readings
     from transform.convert import ConvertContext, Converter
     conv = Converter(BASE)
     held_by = NamedNode("http://id.loc.gov/ontologies/bibframe/heldBy")
@@ -63,7 +64,7 @@ def convert(n: int):
             if record is None:
                 continue
             lib = LIBS[count % len(LIBS)]
-            rid = (record["001"].data.strip() if record["001"] else str(count)).replace(" ", "")
+            rid = (readings.first(record, "record.id") or str(count)).replace(" ", "")
             try:
                 result = conv.convert(record, ConvertContext(lib[0], rid, isil=lib[1]))
             except Exception:  # noqa: BLE001 - a record the converter refuses is skipped in the benchmark

@@ -26,7 +26,7 @@ from core.errors import ConfigError
 from harvest.files import incoming
 from harvest.reader import FileRecord, read_records
 from harvest.store import RecordStore
-from transform import copies as copies_store
+from transform import copies as copies_store, readings
 from transform.mikromarc import normalise
 from vocab import libraries as vocab_libraries
 
@@ -78,7 +78,7 @@ def _catalogue(plan: Plan, paths: list[Path]) -> None:
             plan.counts[f"records_{out.dialect}"] += 1
             for tag in out.unmapped:
                 plan.problem("normarc_unmapped", refused=False, file=path.name, location=item.location,
-                             record=(item.record.control("001") or "").strip(), card="", barcode="",
+                             record=readings.first(item.record, "record.id"), card="", barcode="",
                              why=f"NORMARC {tag} has no MARC 21 home; not kept")
             rec = incoming(FileRecord(item.location, item.number, record=out.record), path.name, seen)
             kept = []

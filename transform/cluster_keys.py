@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from pymarc import Record
+
+from transform import readings
 
 #: Letters kept whole in keys: Norwegian/Swedish/Finnish vowels and the Sami alphabets' letters.
 #: Everything else is decomposed (NFKD) and stripped of its marks.
@@ -97,17 +99,29 @@ class ClusterKeys:
 
 def normalise(text: str) -> str:
     """Lower-case, marks stripped except on kept letters, punctuation to spaces, spaces collapsed."""
+    text = unicodedata.normalize("NFC", text or "").lower()
+    if text.isascii():
+        return " ".join(_NOT_ALNUM.sub(" ", text).split())
+    fold = _FOLDED
     out = []
-    for ch in unicodedata.normalize("NFC", text or "").lower():
-        ch = LETTER_FOLD.get(ch, ch)
-        if ch in KEEP_LETTERS:
-            out.append(ch)
-            continue
-        for part in unicodedata.normalize("NFKD", ch):
-            if unicodedata.combining(part):
-                continue
-            out.append(part if part.isalnum() else " ")
+    for ch in text:
+        done = fold.get(ch)
+        if done is None:
+            done = fold[ch] = _fold(ch)
+        out.append(done)
     return " ".join("".join(out).split())
+
+
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+_FOLDED: dict[str, str] = {}     # character -> what a key keeps of it (the set of letters met is small)
+
+
+def _fold(ch: str) -> str:
+    ch = LETTER_FOLD.get(ch, ch)
+    if ch in KEEP_LETTERS:
+        return ch
+    return "".join(part if part.isalnum() else " " for part in unicodedata.normalize("NFKD", ch)
+                   if not unicodedata.combining(part))
 
 
 def isbn13(text: str) -> str | None:
@@ -147,144 +161,120 @@ def ismn13(text: str) -> str | None:
     return raw if _ean_valid(raw) and raw.startswith("9790") else None
 
 
-# -- keys from a record -----------------------------------------------------------------------
-
-def _subfields(field, codes: str) -> list[str]:
-    return [sf.value for sf in field.subfields if sf.code in codes and sf.value]
-
+# -- keys from a record: every MARC read is a named reading (mapping/readings.table, "cluster.") -----
 
 def _title_key(record: Record) -> tuple[str, str]:
-    fields = record.get_fields("245")
-    if not fields:
+    found = readings.rows(record, "cluster.title")
+    if not found:
         return "", ""
-    f = fields[0]
-    skip = int(f.indicator2) if (f.indicator2 or "").isdigit() else 0
-    parts, first = [], True
-    for sf in f.subfields:
-        if sf.code not in "abnp" or not sf.value:
-            continue
-        value = sf.value
-        if first and sf.code == "a":
-            value = value[skip:] if skip < len(value) else value
-            first = False
-        parts.append(value)
-    main = _subfields(f, "a")
-    short = main[0][skip:] if main and skip < len(main[0]) else (main[0] if main else "")
-    return normalise(" ".join(parts)), normalise(short)
+    row = found[0]
+    proper = row.all("proper")
+    return normalise(" ".join(row.all("parts"))), normalise(proper[0] if proper else "")
 
 
 def _author(record: Record) -> tuple[str, str]:
-    for tag in ("100", "110", "111", "700", "710", "711"):
-        for f in record.get_fields(tag):
-            names = _subfields(f, "a")
-            if not names:
-                continue
-            name = names[0]
-            full = normalise(name)
-            if tag in ("100", "700") and f.indicator1 in ("1", "3") and "," in name:
-                surname = normalise(name.split(",", 1)[0])
-            elif tag in ("100", "700"):
-                words = full.split()
-                surname = words[-1] if f.indicator1 == "0" and words else full
-            else:
-                surname = full.replace(" ", "")[:SHORT_TITLE]
-            return full, surname.replace(" ", "")
+    for hit in readings.hits(record, "cluster.author"):
+        name = hit.values[0]
+        full = normalise(name)
+        if readings.matches(hit.field, "cluster.surname_first") and "," in name:
+            surname = normalise(name.split(",", 1)[0])
+        elif readings.matches(hit.field, "cluster.personal_name"):
+            words = full.split()
+            surname = words[-1] if readings.matches(hit.field, "cluster.forename_first") and words else full
+        else:
+            surname = full.replace(" ", "")[:SHORT_TITLE]
+        return full, surname.replace(" ", "")
     return "", ""
 
 
 def _year(record: Record) -> str:
-    f008 = record.get_fields("008")
-    if f008 and len(f008[0].data or "") >= 11 and f008[0].data[7:11].isdigit():
-        return f008[0].data[7:11]
-    for tag in ("264", "260"):
-        for f in record.get_fields(tag):
-            for value in _subfields(f, "c"):
-                match = _YEAR.search(value)
-                if match:
-                    return match.group(1)
+    date = readings.first(record, "cluster.date")
+    if len(date) == 4 and date.isdigit():
+        return date
+    for value in readings.values(record, "cluster.year"):
+        match = _YEAR.search(value)
+        if match:
+            return match.group(1)
     return ""
 
 
 def _pages(record: Record) -> int | None:
     best = None
-    for f in record.get_fields("300"):
-        for value in _subfields(f, "a"):
-            for match in _PAGES.finditer(value):
-                n = int(match.group(1))
-                best = n if best is None else max(best, n)
+    for value in readings.values(record, "cluster.extent"):
+        for match in _PAGES.finditer(value):
+            n = int(match.group(1))
+            best = n if best is None else max(best, n)
     return best
 
 
 def _series(record: Record) -> tuple[str, ...]:
     out = set()
-    for f in record.get_fields("490", "800", "810", "811", "830"):
-        codes = "a" if f.tag in ("490", "830") else "t"
-        for value in _subfields(f, codes)[:1]:
-            key = normalise(value)
-            if key:
-                out.add(key)
+    for hit in readings.hits(record, "cluster.series"):
+        key = normalise(hit.values[0])
+        if key:
+            out.add(key)
     return tuple(sorted(out))
 
 
-def _languages(record: Record) -> tuple[str, str]:
+def _languages(record: Record) -> tuple[str, str, bool]:
+    """(language, original language when it differs, whether a 041 says the text is a translation)."""
     language = ""
-    f008 = record.get_fields("008")
-    if f008 and len(f008[0].data or "") >= 38:
-        code = f008[0].data[35:38].strip().lower()
-        if code.isalpha() and len(code) == 3 and code not in ("und", "zxx", "mul"):
-            language = code
-    original = ""
-    for f in record.get_fields("041"):
-        if not language:
-            for value in _subfields(f, "a"):
-                language = value[:3].lower()
-                break
-        for value in _subfields(f, "h"):
-            if not original:
-                original = value[:3].lower()
+    code = readings.first(record, "cluster.language").strip().lower()
+    if code.isalpha() and len(code) == 3 and code not in ("und", "zxx", "mul"):
+        language = code
+    coded = readings.rows(record, "cluster.languages")
+    if not language:
+        language = next((row.all("language")[0][:3].lower() for row in coded if row.all("language")), "")
+    original = next((row.all("original")[0][:3].lower() for row in coded if row.all("original")), "")
     if original == language:
         original = ""
-    return language, original
+    return language, original, any(readings.matches(row.field, "cluster.translated") for row in coded)
 
 
-def keys_for(record: Record) -> ClusterKeys:
-    isbns = []
-    for f in record.get_fields("020"):
-        for value in _subfields(f, "a"):
-            isbn = isbn13(value)
-            if isbn and isbn not in isbns:
-                isbns.append(isbn)
+def _identifiers(record: Record, isbns: list[str]) -> list[str]:
+    """National bibliography numbers with their agency, ISMNs and EANs, in the record's order; an EAN
+    that is an ISBN joins `isbns`."""
     identifiers = []
-    for f in record.get_fields("015", "016"):
-        agency = (_subfields(f, "2") or ["lac" if f.tag == "016" and f.indicator1 == " " else ""])[0]
-        for value in _subfields(f, "a"):
+    for row in readings.rows(record, "cluster.nbn"):
+        agency = (row.all("agency") or ["lac" if readings.matches(row.field, "cluster.nbn_lac") else ""])[0]
+        for value in row.all("number"):
             identifiers.append(f"nbn:{normalise(agency).replace(' ', '')}:{normalise(value).replace(' ', '')}")
-    for f in record.get_fields("024"):
-        for value in _subfields(f, "a"):
-            if f.indicator1 == "2" and (code := ismn13(value)):
+    for row in readings.rows(record, "cluster.standard"):
+        ismn, ean = readings.matches(row.field, "cluster.ismn"), readings.matches(row.field, "cluster.ean")
+        for value in row.all("number"):
+            if ismn and (code := ismn13(value)):
                 identifiers.append(f"ismn:{code}")
-            elif f.indicator1 == "3":
+            elif ean:
                 digits = re.sub(r"\D", "", value.split(" ")[0])
                 if digits[:3] in ("978", "979") and (isbn := isbn13(digits)):
                     if isbn not in isbns:
                         isbns.append(isbn)
                 elif _ean_valid(digits):
                     identifiers.append(f"ean:{digits}")
+    return identifiers
+
+
+def keys_for(record: Record) -> ClusterKeys:
+    record = readings.view(record)
+    isbns = []
+    for value in readings.values(record, "cluster.isbn"):
+        isbn = isbn13(value)
+        if isbn and isbn not in isbns:
+            isbns.append(isbn)
+    identifiers = _identifiers(record, isbns)
     title_key, short_title = _title_key(record)
     author, surname = _author(record)
-    language, original = _languages(record)
-    original_title = ""
-    for f in record.get_fields("240", "130"):
-        original_title = normalise(" ".join(_subfields(f, "anp")))
-        break
-    for f in record.get_fields("765"):
-        original_title = original_title or normalise(" ".join(_subfields(f, "t")))
-    marked = bool(original) or bool(record.get_fields("765")) or any(
-        f.indicator1 == "1" for f in record.get_fields("041"))
+    language, original, translated = _languages(record)
+    uniform = readings.rows(record, "cluster.uniform_title")
+    original_title = normalise(" ".join(uniform[0].all("title"))) if uniform else ""
+    entries = readings.rows(record, "cluster.original_entry")
+    for row in entries:
+        original_title = original_title or normalise(" ".join(row.all("title")))
+    marked = bool(original) or bool(entries) or translated
     translation = marked and bool(original or original_title)
     return ClusterKeys(
         isbns=tuple(isbns), identifiers=tuple(dict.fromkeys(identifiers)), title_key=title_key,
         short_title=short_title, author=author, surname=surname, year=_year(record), pages=_pages(record),
-        series=_series(record), format=(record.leader or "")[6:7], language=language,
+        series=_series(record), format=readings.first(record, "record.type"), language=language,
         original_language=original, original_title_key=original_title if translation else "",
         translation=translation)

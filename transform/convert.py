@@ -19,7 +19,7 @@ import pymarc
 from pyoxigraph import Literal, NamedNode, Triple
 
 from core.errors import GrenselosError
-from transform import bibframe, engine, holdings as holdings_mod
+from transform import bibframe, engine, holdings as holdings_mod, readings
 from transform.engine import Env
 from transform.languages import record_languages
 from vocab.languages import bcp47
@@ -211,9 +211,8 @@ _SCRIPT_LANGUAGES = {("Hani", "ja"): "Jpan", ("Hani", "ko"): "Kore"}
 def language_tag(record, link: str, scripts: dict) -> str:
     """The BCP 47 tag of an 880's text: the record's language (008/35-37) and the script its $6 names
     (`245-01/(N` → Cyrillic): `ru-Cyrl`, `zh-Hani`, `ja-Jpan`; `und-Arab` when the language is unknown."""
-    f008 = record.get("008")
-    lang = bcp47(f008.data[35:38]) if f008 is not None and f008.data and len(f008.data) >= 38 else None
-    lang = lang or "und"
+    code = readings.first(record, "languages.fixed")
+    lang = (bcp47(code) if len(code) == 3 else None) or "und"
     script = scripts.get(link[7:9]) if len(link) >= 9 else None
     if not script:
         return lang if lang != "und" else ""
@@ -241,7 +240,7 @@ def _profile_for(record, holdings: Sequence, requested: str) -> str:
         return requested
     if holdings:
         return "marcxchange-holdings"
-    return "koha-952" if record.get("952") is not None else "marc-852"
+    return "koha-952" if readings.present(record, "holdings.koha") else "marc-852"
 
 
 def expand_paths(paths: Sequence[str | Path]) -> list[Path]:

@@ -21,14 +21,15 @@ from urllib.parse import quote
 
 from pyoxigraph import Literal, NamedNode
 
-from transform import bibframe, steps
+from transform import bibframe, readings, steps
 from vocab import item_types, libraries as libraries_vocab, statuses
 
 PROFILES = ("koha-952", "marc-852", "marcxchange-holdings")
 
-#: Tags a profile reads from the bibliographic record itself (so they are not "unmapped").
-CONSUMED = {"koha-952": {"952"}, "marc-852": {"852", "876", "877", "878"},
-            "marcxchange-holdings": {"852", "876", "877", "878"}}
+#: The readings (mapping/readings.table, "holdings.") each profile reads from the bibliographic record
+#: itself: their tags are not "unmapped". A copy's fields are named there, column by column.
+READINGS = {"koha-952": ("holdings.koha",), "marc-852": ("holdings.location", "holdings.unit"),
+            "marcxchange-holdings": ("holdings.location", "holdings.unit")}
 
 ISIL = re.compile(r"^[A-Z]{1,4}-[A-Za-z0-9:/-]{1,11}$")
 
@@ -42,13 +43,12 @@ IDENTIFIED_BY, BARCODE, LOCAL = _T("bf:identifiedBy"), _T("bf:Barcode"), _T("bf:
 NOTE, NOTE_CLS, ENUM = _T("bf:note"), _T("bf:Note"), _T("bf:enumerationAndChronology")
 STATUS, STATUS_CLS = _T("bf:status"), _T("bf:Status")
 
-# Koha 952 subfields: home branch, holding branch, location, call number, barcode, item type,
-# copy number, public note, collection code, lost/withdrawn/damaged/not-for-loan, item number.
-_KOHA_STATUS = {"1": "lost", "0": "withdrawn", "4": "damaged", "7": "not for loan"}
+# A Koha item's states (columns of holdings.koha) and the words the graph gives them.
+_KOHA_STATUS = {"lost": "lost", "withdrawn": "withdrawn", "damaged": "damaged", "not_for_loan": "not for loan"}
 
 
 def consumed(profile: str) -> set[str]:
-    return CONSUMED.get(profile, set())
+    return {tag for name in READINGS.get(profile, ()) for tag in readings.reading(name).tags}
 
 
 def library(env, code: str) -> NamedNode | None:
@@ -101,62 +101,76 @@ class ItemWriter:
         self.env.add(node, value_prop, Literal(steps.nfc(label.strip())))
 
 
-def _sub(field, code) -> list[str]:
-    return [sf.value for sf in field.subfields if sf.code == code and sf.value.strip()]
+def _shelf(loc: readings.Row) -> str:
+    """The call number: classification, item part and shelving parts in that order, else the prefix."""
+    parts = loc.texts("classification") + loc.texts("item_part") + loc.texts("shelving")
+    return " ".join(x.strip() for x in parts) or loc.one("prefix")
 
 
-def _one(field, code) -> str:
-    values = _sub(field, code)
-    return values[0].strip() if values else ""
+def _place(loc: readings.Row) -> str:
+    return " / ".join(dict.fromkeys(x for x in (loc.one("department"), loc.one("shelf")) if x))
+
+
+def _link(row: readings.Row) -> str:
+    return row.one("link").split(".")[0]
+
+
+def _units_of(loc: readings.Row, locations: list, units: list) -> list:
+    """The items of one location: all of them under a single 852, else those its $8 link names."""
+    link = _link(loc)
+    return [u for u in units if len(locations) == 1 or (link and _link(u) == link)]
+
+
+def _kind(unit: readings.Row) -> str:
+    if readings.matches(unit.field, "holdings.supplement"):
+        return "supplement"
+    return "index" if readings.matches(unit.field, "holdings.index") else ""
 
 
 def koha_952(env, record, writer: ItemWriter):
-    for f in record.get_fields("952"):
-        home = _one(f, "a") or _one(f, "b")
+    for f in readings.rows(record, "holdings.koha"):
+        home = f.one("home") or f.one("holding")
         item = writer.item(library(env, home) if home or env.ctx.isil else None)
-        place = " / ".join(x for x in (home if not ISIL.match(home or "-") else "", _one(f, "c")) if x)
+        place = " / ".join(x for x in (home if not ISIL.match(home or "-") else "", f.one("location")) if x)
         writer.inner(item, SUBLOCATION, SUBLOCATION_CLS, "sublocation", place)
-        writer.inner(item, SHELFMARK, SHELFMARK_CLS, "shelfmark", _one(f, "o"))
-        writer.inner(item, IDENTIFIED_BY, BARCODE, "barcode", _one(f, "p"), VALUE)
-        writer.inner(item, NOTE, NOTE_CLS, "note", _one(f, "z"))
-        writer.inner(item, ENUM, NOTE_CLS, "enumeration", _one(f, "h"))
-        states = [name for code, name in _KOHA_STATUS.items() if _one(f, code) not in ("", "0")]
+        writer.inner(item, SHELFMARK, SHELFMARK_CLS, "shelfmark", f.one("call_number"))
+        writer.inner(item, IDENTIFIED_BY, BARCODE, "barcode", f.one("barcode"), VALUE)
+        writer.inner(item, NOTE, NOTE_CLS, "note", f.one("note"))
+        writer.inner(item, ENUM, NOTE_CLS, "enumeration", f.one("enumeration"))
+        states = [name for column, name in _KOHA_STATUS.items() if f.one(column) not in ("", "0")]
         writer.inner(item, STATUS, STATUS_CLS, "status", ", ".join(states))
 
 
-def marc_852(env, fields: list, writer: ItemWriter):
-    """One holdings unit: 852 locations and their 876-878 items (linked by $8 when there are several)."""
-    locations = [f for f in fields if f.tag == "852"]
-    items = [f for f in fields if f.tag in ("876", "877", "878")]
+def marc_852(env, record, writer: ItemWriter):
+    """One holdings unit (a bibliographic record or a holdings record): 852 locations and their items
+    (876-878, linked by $8 when there are several)."""
+    locations = readings.rows(record, "holdings.location")
+    items = readings.rows(record, "holdings.unit")
     if not locations and items:
         env.warn("items (876-878) without an 852 location")
-    for i, loc in enumerate(locations):
-        link = _one(loc, "8").split(".")[0]
-        mine = [f for f in items if (len(locations) == 1 or
-                                     (link and _one(f, "8").split(".")[0] == link))]
-        lib = library(env, _one(loc, "a"))
-        sub = " / ".join(dict.fromkeys(x for x in (_one(loc, "b"), _one(loc, "c")) if x))
-        shelf = " ".join(x.strip() for x in _sub(loc, "h") + _sub(loc, "i") + _sub(loc, "j")) or _one(loc, "k")
+    for loc in locations:
+        mine = _units_of(loc, locations, items)
+        lib = library(env, loc.one("owner"))
+        sub, shelf = _place(loc), _shelf(loc)
         for unit in mine or [None]:
             item = writer.item(lib)
             writer.inner(item, SUBLOCATION, SUBLOCATION_CLS, "sublocation", sub)
             writer.inner(item, SHELFMARK, SHELFMARK_CLS, "shelfmark", shelf)
-            writer.inner(item, NOTE, NOTE_CLS, "note", " ".join(_sub(loc, "z")))
+            writer.inner(item, NOTE, NOTE_CLS, "note", " ".join(loc.texts("note")))
             if unit is None:       # the 852's own piece designation ($p) is its one copy's barcode
-                writer.inner(item, IDENTIFIED_BY, BARCODE, "barcode", _one(loc, "p"), VALUE)
+                writer.inner(item, IDENTIFIED_BY, BARCODE, "barcode", loc.one("piece"), VALUE)
                 continue
-            writer.inner(item, IDENTIFIED_BY, BARCODE, "barcode", _one(unit, "p"), VALUE)
-            if _one(unit, "a") and _one(unit, "a") != _one(unit, "p"):
-                writer.inner(item, IDENTIFIED_BY, LOCAL, "local", _one(unit, "a"), VALUE)
-            writer.inner(item, ENUM, NOTE_CLS, "enumeration", _one(unit, "3"))
-            kind = {"877": "supplement", "878": "index"}.get(unit.tag, "")
-            writer.inner(item, NOTE, NOTE_CLS, "kind", kind)
-            writer.inner(item, STATUS, STATUS_CLS, "status", _one(unit, "j"))
-    linked = {id(f) for f in items if len(locations) == 1 or any(
-        _one(f, "8").split(".")[0] == _one(loc, "8").split(".")[0] and _one(loc, "8") for loc in locations)}
-    for f in items:
-        if id(f) not in linked:
-            env.warn(f"item field {f.tag} ${'8'} {_one(f, '8')!r} links to no 852")
+            writer.inner(item, IDENTIFIED_BY, BARCODE, "barcode", unit.one("barcode"), VALUE)
+            if unit.one("number") and unit.one("number") != unit.one("barcode"):
+                writer.inner(item, IDENTIFIED_BY, LOCAL, "local", unit.one("number"), VALUE)
+            writer.inner(item, ENUM, NOTE_CLS, "enumeration", unit.one("enumeration"))
+            writer.inner(item, NOTE, NOTE_CLS, "kind", _kind(unit))
+            writer.inner(item, STATUS, STATUS_CLS, "status", unit.one("status"))
+    linked = {id(u) for u in items if len(locations) == 1 or any(
+        _link(u) == _link(loc) and loc.one("link") for loc in locations)}
+    for u in items:
+        if id(u) not in linked:
+            env.warn(f"item field {u.field.tag} ${'8'} {u.one('link')!r} links to no 852")
 
 
 def add_items(env, record, ctx):
@@ -169,17 +183,17 @@ def add_items(env, record, ctx):
     if profile == "koha-952":
         koha_952(env, record, writer)
         return
-    marc_852(env, record.fields, writer)
+    marc_852(env, record, writer)
     if profile != "marcxchange-holdings" and not ctx.holdings:
         return
-    bib_id = (record.get("001").data.strip() if record.get("001") else "")
+    bib_id = readings.first(record, "record.id")
     for holding in ctx.holdings:
-        parent = holding.get("004")
-        if bib_id and parent is not None and parent.data.strip() != bib_id:
-            env.warn(f"holdings record {holding.get('001').data if holding.get('001') else '?'} "
-                     f"links to {parent.data.strip()!r}, not to {bib_id!r}; skipped")
+        parent = readings.first(holding, "record.parent")
+        if bib_id and readings.present(holding, "record.parent") and parent != bib_id:
+            env.warn(f"holdings record {readings.first(holding, 'record.id') or '?'} "
+                     f"links to {parent!r}, not to {bib_id!r}; skipped")
             continue
-        marc_852(env, holding.fields, writer)
+        marc_852(env, holding, writer)
 
 
 # -- Items as plain facts (for the search index and pages; the RDF writers above mint the graph) --------
@@ -207,19 +221,19 @@ def _iso_date(value: str) -> str:
     return f"{match.group(1)}-{match.group(2)}-{match.group(3)}" if match else value.strip()
 
 
-def koha_status(field) -> tuple[str, str]:
-    """(status, due date) of a Koha 952 item: lost ($1), withdrawn/damaged ($0/$4), due date ($q), not for
-    loan ($7), holding branch other than home branch (in transit), else available."""
-    if _one(field, "1") not in ("", "0"):
+def koha_status(row: readings.Row) -> tuple[str, str]:
+    """(status, due date) of a Koha item (a row of holdings.koha): lost, withdrawn or damaged, on loan
+    (a due date), not for loan, held by another branch than its home (in transit), else available."""
+    if row.one("lost") not in ("", "0"):
         return "missing", ""
-    if any(_one(field, code) not in ("", "0") for code in ("0", "4")):
+    if any(row.one(column) not in ("", "0") for column in ("withdrawn", "damaged")):
         return "unavailable", ""
-    due = _one(field, "q")
+    due = row.one("due")
     if due:
         return "on_loan", _iso_date(due)
-    if _one(field, "7") not in ("", "0"):
+    if row.one("not_for_loan") not in ("", "0"):
         return "reference", ""
-    home, holding = _one(field, "a"), _one(field, "b")
+    home, holding = row.one("home"), row.one("holding")
     if home and holding and home != holding:
         return "in_transit", ""
     return "available", ""
@@ -233,35 +247,32 @@ def item_type(code: str, leader: str) -> str:
 
 def _koha_facts(record) -> list[ItemFacts]:
     out = []
-    leader = str(record.leader or "")
-    for f in record.get_fields("952"):
+    leader = readings.first(record, "record.leader")
+    for f in readings.rows(record, "holdings.koha"):
         status, due = koha_status(f)
-        code = _one(f, "y")
-        out.append(ItemFacts(_one(f, "a") or _one(f, "b"), _one(f, "c"), _one(f, "o"), status, due, _one(f, "z"),
-                             _one(f, "p") or _one(f, "9"), item_type(code, leader), code))
+        code = f.one("type")
+        out.append(ItemFacts(f.one("home") or f.one("holding"), f.one("location"), f.one("call_number"), status,
+                             due, f.one("note"), f.one("barcode") or f.one("item_number"), item_type(code, leader),
+                             code))
     return out
 
 
-def _852_facts(fields: list, leader: str = "") -> list[ItemFacts]:
-    locations = [f for f in fields if f.tag == "852"]
-    units = [f for f in fields if f.tag in ("876", "877", "878")]
+def _852_facts(record, leader: str = "") -> list[ItemFacts]:
+    locations = readings.rows(record, "holdings.location")
+    units = readings.rows(record, "holdings.unit")
     out = []
     for loc in locations:
-        link = _one(loc, "8").split(".")[0]
-        mine = [u for u in units if len(locations) == 1 or (link and _one(u, "8").split(".")[0] == link)]
-        place = " / ".join(dict.fromkeys(x for x in (_one(loc, "b"), _one(loc, "c")) if x))
-        shelf = " ".join(x.strip() for x in _sub(loc, "h") + _sub(loc, "i") + _sub(loc, "j")) or _one(loc, "k")
-        note = " ".join(_sub(loc, "z"))
-        for unit in mine or [None]:
+        place, shelf, note = _place(loc), _shelf(loc), " ".join(loc.texts("note"))
+        for unit in _units_of(loc, locations, units) or [None]:
             status, due, item_id = "unknown", "", ""
             if unit is not None:
-                status = statuses.from_word(_one(unit, "j"))
-                due = _iso_date(_one(unit, "n")) if status == "on_loan" and _one(unit, "n") else ""
-                item_id = _one(unit, "p") or _one(unit, "a")
+                status = statuses.from_word(unit.one("status"))
+                due = _iso_date(unit.one("due")) if status == "on_loan" and unit.one("due") else ""
+                item_id = unit.one("barcode") or unit.one("number")
             # No item field: an 852 may carry its one piece's barcode in $p (MARC 21 holdings, "piece
             # designation"), as shelf-ready vendor files and plain MARC exports do.
-            item_id = item_id or (_one(loc, "p") if unit is None else "")
-            out.append(ItemFacts(_one(loc, "a"), place, shelf, status, due, note, item_id,
+            item_id = item_id or (loc.one("piece") if unit is None else "")
+            out.append(ItemFacts(loc.one("owner"), place, shelf, status, due, note, item_id,
                                  item_types.from_leader(leader)))
     return out
 
@@ -274,8 +285,8 @@ def read_items(record, profile: str, holdings=()) -> list[ItemFacts]:
         return _koha_facts(record)
     if profile not in PROFILES:
         return []
-    leader = str(record.leader or "")
-    found = _852_facts(record.fields, leader)
+    leader = readings.first(record, "record.leader")
+    found = _852_facts(record, leader)
     for holding in holdings:
-        found += _852_facts(holding.fields, leader)
+        found += _852_facts(holding, leader)
     return found

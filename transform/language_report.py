@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from transform import readings
 from transform.languages import SUGGESTION_REASONS, record_languages
 from vocab import languages as vocab
 
@@ -21,8 +22,8 @@ def _problem_kind(problem: str) -> str:
 
 
 def _title(record) -> str:
-    f = record.get("245")
-    return " ".join(f.get_subfields("a", "b")).strip(" /:;") if f is not None else ""
+    found = readings.hits(record, "languages.title")
+    return " ".join(found[0].values).strip(" /:;") if found else ""
 
 
 def build_report(store, sources=None, *, detect: bool = True, source_filter: list[str] | None = None) -> dict:

@@ -1,6 +1,7 @@
 """A record's languages: its codes first, detection from its own text only where the codes fail.
 
-`record_languages(record)` reads 008/35-37 and every 041 subfield with its role, normalises the codes
+`record_languages(record)` reads 008/35-37 and every 041 subfield with its role (the `languages.`
+readings of `mapping/readings.table`: a column of `languages.codes` is a role), normalises the codes
 through `vocab.languages`, and says which codes the language facet should use. Detection (see
 `transform.langid`) runs only when `detect=True`; it never overwrites a catalogued code, it is kept as a
 suggestion with confidence and evidence, and it feeds the facet only when no usable code exists.
@@ -14,17 +15,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from transform import langid
+from transform import langid, readings
 from transform.language_evidence import Detection, RecordEvidence
 from vocab import languages as vocab
 
-# 041 subfield -> role of the language it names (MARC 21 Bibliographic, field 041).
-ROLES = {
-    "a": "text", "b": "summary", "d": "sung_or_spoken", "e": "libretto", "f": "contents",
-    "g": "accompanying", "h": "original", "i": "intertitles", "j": "subtitles", "k": "intermediate",
-    "m": "original_accompanying", "n": "original_libretto", "p": "captions", "q": "accessible_audio",
-    "r": "accessible_visual", "t": "transcript",
-}
+SCHEME = "scheme"
+"""The column of `languages.codes` that names the code list (041 $2); every other column is a role."""
 TEXT_ROLES = ("text", "sung_or_spoken")
 """Roles whose languages are the record's own languages (the facet's)."""
 
@@ -39,9 +35,6 @@ _SPLIT = re.compile(r"[^a-z]+")
 FACET_CONFIDENCE = 0.4
 """A detection feeds the language facet (marked as detected) only at this confidence or above."""
 
-TEXT_SUBFIELDS = {"245": "abnp", "246": "ab", "520": "a", "505": "agt"}
-"""The record's own text detection reads: title, subtitle, part; summary; contents notes."""
-
 TEXTUAL_TYPES = frozenset("ati")
 """Leader/06 of records whose words are in the language the codes name: language material, manuscript
 text, spoken-word recordings. Music (c d j), maps (e f), films (g), pictures (k), kits and objects (o r)
@@ -50,8 +43,6 @@ grosso"), which says nothing about the record's language."""
 MIN_WORDS = 4
 """Different words, names aside, detection needs to judge a language ("Selena & Demi: forever friends" has
 three, and came out Danish at 0.96)."""
-NAME_FIELDS = ("100 110 111 600 610 611 700 710 711", "a")
-"""Where a record names people and bodies: their words in a title are names, in no language."""
 MIN_WORDS_SAMI = 2
 """Fewer suffice when the text has letters only Sami orthographies use (see SAMI_ONLY)."""
 SAMI_ONLY = frozenset("ŋŧǥǩʒǯŊŦǤǨƷǮ")
@@ -147,26 +138,21 @@ def read_codes(record, source_id: str | None = None) -> tuple[list[tuple[str, st
         if is_declared:
             declared.append(code)
 
-    f008 = record.get("008") if hasattr(record, "get") else None
-    data = getattr(f008, "data", "") or ""
-    if len(data) >= 38:
-        add(data[35:38], "text")
-    elif data:
+    fixed = readings.first(record, "languages.fixed")
+    if len(fixed) == 3:
+        add(fixed, "text")
+    elif readings.has(record, "record.fixed"):
         problems.append("short 008 (no language position)")
-    for f in record.get_fields("041"):
-        scheme = ""
-        for sub in f.subfields:
-            if sub.code == "2":
-                scheme = sub.value.strip().lower()
-        has_scheme = f.indicator2 == "7" or bool(scheme)
-        for sub in f.subfields:
-            role = ROLES.get(sub.code)
-            if role is None:
+    for row in readings.rows(record, "languages.codes"):
+        schemes = row.all(SCHEME)
+        has_scheme = readings.matches(row.field, "languages.declared") or bool(schemes and schemes[-1].strip())
+        for role, value in row.items:
+            if role == SCHEME:
                 continue
             if has_scheme:
-                add(sub.value, role, is_declared=True)
+                add(value, role, is_declared=True)
             else:
-                for code in split_codes(sub.value):
+                for code in split_codes(value):
                     add(code, role)
     return _unique(catalogued), _unique(declared), _unique(unknown), _unique(problems)
 
@@ -197,33 +183,17 @@ def coding_problems(catalogued: list[tuple[str, str]]) -> list[str]:
 
 def record_text(record) -> str:
     """The record's own words (title, subtitle, summary, contents) that detection reads."""
-    parts = []
-    for tag, codes in TEXT_SUBFIELDS.items():
-        for f in record.get_fields(tag):
-            if tag == "246" and f.indicator2 in ("1", "9"):  # parallel titles are in another language
-                continue
-            parts.extend(sub.value for sub in f.subfields if sub.code in codes and sub.value)
-    return " ".join(p.strip(" /:;,.=") for p in parts)
+    return " ".join(p.strip(" /:;,.=") for p in readings.values(record, "languages.text"))
 
 
-EVIDENCE_FIELDS = {"publishers": ("260 264", "b"), "subjects": ("600 610 650 651 655 690 691 692 695", "axyzv"),
-                   "series": ("440 490 800 810 830", "a")}
-"""Where a record names its publisher, subjects and series: (tags, subfield codes) per kind of evidence."""
-_EVIDENCE_TAGS = {tag: (kind, codes) for kind, (tags, codes) in EVIDENCE_FIELDS.items() for tag in tags.split()}
+EVIDENCE = ("publishers", "subjects", "series")
+"""The kinds of evidence a record gives beside its text (readings `languages.publishers` ...)."""
 
 
 def evidence_values(record) -> dict[str, list[str]]:
-    """{publishers|subjects|series: texts}, in the order of EVIDENCE_FIELDS' tags, in one pass over the fields."""
-    by_tag: dict[str, list[str]] = {}
-    for f in record.fields:
-        hit = _EVIDENCE_TAGS.get(f.tag)
-        if hit is None or f.is_control_field():
-            continue
-        text = " ".join(s.value for s in f.subfields if s.code in hit[1] and s.value)
-        if text:
-            by_tag.setdefault(f.tag, []).append(text)
-    return {kind: [text for tag in tags.split() for text in by_tag.get(tag, ())]
-            for kind, (tags, _codes) in EVIDENCE_FIELDS.items()}
+    """{publishers|subjects|series: texts, one a field}, in the order of each reading's tags."""
+    record = readings.view(record)
+    return {kind: [" ".join(hit.values) for hit in readings.hits(record, f"languages.{kind}")] for kind in EVIDENCE}
 
 
 def too_little_to_judge(record, text: str) -> str | None:
@@ -232,11 +202,10 @@ def too_little_to_judge(record, text: str) -> str | None:
     The one rule for where a language may be guessed from the words: the language report's suggestions,
     the facet's detected languages and the contradiction check all pass through `record_languages`,
     which asks this first."""
-    leader = str(getattr(record, "leader", "") or "")
-    if len(leader) > 6 and leader[6] not in TEXTUAL_TYPES:
+    kind = readings.first(record, "record.type")
+    if kind and kind not in TEXTUAL_TYPES:
         return "not text"
-    names = {w.casefold() for f in record.get_fields(*NAME_FIELDS[0].split())
-             for value in f.get_subfields(*NAME_FIELDS[1]) for w in _WORD.findall(value)}
+    names = {w.casefold() for value in readings.values(record, "languages.names") for w in _WORD.findall(value)}
     distinct = {w.casefold() for w in _WORD.findall(text)} - names
     needed = MIN_WORDS_SAMI if set(text) & SAMI_ONLY else MIN_WORDS
     return "too little text" if len(distinct) < needed else None
@@ -245,13 +214,12 @@ def too_little_to_judge(record, text: str) -> str | None:
 def record_evidence(record, source=None, catalogued=(), declared=()) -> RecordEvidence:
     source_id, source_name = _source_parts(source)
     values = evidence_values(record)
-    f008 = record.get("008")
-    data = getattr(f008, "data", "") or ""
+    country = readings.first(record, "languages.country")
     return RecordEvidence(
         source_id=source_id, source_name=source_name, declared=list(declared),
         catalogued=_unique(c for c, r in catalogued if r in TEXT_ROLES),
         publishers=values["publishers"], subjects=values["subjects"], series=values["series"],
-        country=data[15:18].strip(" |") if len(data) >= 18 else "")
+        country=country.strip(" |") if len(country) == 3 else "")
 
 
 def record_languages(record, source=None, detect: bool = True) -> RecordLanguages:

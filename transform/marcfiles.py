@@ -17,6 +17,7 @@ from pymarc import Record
 
 from harvest.marcdata import HOLDINGS_TYPES, as_pymarc
 from harvest.reader import FileRecord, read_records
+from transform import readings
 
 
 @dataclass
@@ -38,8 +39,7 @@ class ReadRecord:
 
     @property
     def control_number(self) -> str:
-        f = self.record.get("001") if self.record is not None else None
-        return f.data.strip() if f is not None and f.data else ""
+        return readings.first(self.record, "record.id") if self.record is not None else ""
 
     @property
     def is_holdings(self) -> bool:
@@ -66,8 +66,7 @@ def group_holdings(items: list[ReadRecord]) -> tuple[list[ReadRecord], dict[str,
     bibs, holdings = [], {}
     for item in items:
         if item.record is not None and item.is_holdings:
-            parent = item.record.get("004")
-            holdings.setdefault(parent.data.strip() if parent is not None else "", []).append(item.record)
+            holdings.setdefault(readings.first(item.record, "record.parent"), []).append(item.record)
         else:
             bibs.append(item)
     return bibs, holdings

@@ -18,11 +18,12 @@ NORMARC tags without a MARC 21 home (transform/data/normarc_marc21.tsv) are drop
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 from harvest.marcdata import ControlField, DataField, MarcData
+from transform import readings
 from transform.holdings import ItemFacts, read_items
 from vocab import statuses
 
@@ -47,18 +48,13 @@ class Normalised:
     unmapped: list[str] = field(default_factory=list)    # NORMARC tags dropped
 
 
-def _subs(f: DataField, code: str) -> list[str]:
-    return [v.strip() for c, v in f.subfields if c == code and v.strip()]
-
-
-def _one(f: DataField, code: str) -> str:
-    found = _subs(f, code)
-    return found[0] if found else ""
+def _texts(row: readings.Row, column: str) -> list[str]:
+    return [v.strip() for v in row.texts(column)]
 
 
 def is_normarc(record: MarcData) -> bool:
     """NORMARC's own holdings and code fields, and no MARC 21 holdings."""
-    return not record.has("852") and any(record.has(tag) for tag in ("096", "850", "019"))
+    return not readings.present(record, "holdings.location") and readings.present(record, "normarc.marks")
 
 
 def _status(word: str) -> str:
@@ -69,43 +65,44 @@ def normalise(record: MarcData) -> Normalised:
     """The record as MARC 21, its copies and the NORMARC tags it lost."""
     if is_normarc(record):
         return _from_normarc(record)
-    data = [f for f in record.fields if isinstance(f, DataField)]
-    if not any(f.tag in ("876", "877", "878") for f in data):
-        copies = [ItemFacts(_one(f, "a"), " / ".join(dict.fromkeys(x for x in (_one(f, "b"), _one(f, "c")) if x)),
-                            " ".join(_subs(f, "h") + _subs(f, "i")) or _one(f, "k"),
-                            _status(_one(f, "y")), "", " ".join(_subs(f, "z")), _one(f, "p"))
-                  for f in data if f.tag == "852"]
+    if not readings.present(record, "holdings.unit"):
+        copies = [ItemFacts(f.one("owner"), " / ".join(dict.fromkeys(x for x in (f.one("department"), f.one("shelf"))
+                                                                     if x)),
+                            " ".join(_texts(f, "classification") + _texts(f, "item_part")) or f.one("prefix"),
+                            _status(f.one("status")), "", " ".join(_texts(f, "note")), f.one("piece"))
+                  for f in readings.rows(record, "holdings.location")]
     else:
         copies = [c if c.status != statuses.UNKNOWN else _replace_status(c) for c in read_items(record, "marc-852")]
-    kept = [f for f in record.fields if f.tag not in ("852", "876", "877", "878")]
+    drop = {id(f) for name in ("holdings.location", "holdings.unit") for f in readings.fields(record, name)}
+    kept = [f for f in record.fields if id(f) not in drop]
     return Normalised(_with_copies(record, kept, copies), "marc21", copies)
 
 
 def _replace_status(c: ItemFacts) -> ItemFacts:
-    return ItemFacts(c.library, c.location, c.call_number, _status(""), c.due_date, c.note, c.item_id)
+    return replace(c, status=_status(""))
 
 
 def _from_normarc(record: MarcData) -> Normalised:
     rules = table()
-    kept, unmapped, copies = [], [], []
-    owner = next((_one(f, "a") for f in record.fields if isinstance(f, DataField) and f.tag == "850"), "")
-    local_call = next((" ".join(_subs(f, "c") + _subs(f, "d")) for f in record.fields
-                       if isinstance(f, DataField) and f.tag == "090"), "")
+    kept, unmapped = [], []
+    owners = readings.rows(record, "normarc.owner")
+    owner = owners[0].one("library") if owners else ""
+    calls = readings.rows(record, "normarc.call")
+    local_call = " ".join(_texts(calls[0], "class") + _texts(calls[0], "shelf_mark")) if calls else ""
+    copies = [ItemFacts(f.one("owner") or owner, f.one("shelf"), f.one("call_number") or local_call,
+                        _status(f.one("status")), "", " ".join(_texts(f, "note")), f.one("barcode"))
+              for f in readings.rows(record, "normarc.copy")]
     for f in record.fields:
         action, target = rules.get(f.tag, ("keep", ""))
         if isinstance(f, ControlField) or action == "keep":
             kept.append(f)
         elif action == "retag":
             kept.append(DataField(target, f.ind1, f.ind2, list(f.subfields)))
-        elif action == "note":
+        elif action == "note":       # the text of $a, as a general note under the table's target
             text = " ".join(v.strip() for c, v in f.subfields if c == "a" and v.strip())
             if text:
-                kept.append(DataField("500", " ", " ", [("a", text)]))
-        elif action == "holdings":
-            if f.tag == "096":
-                copies.append(ItemFacts(_one(f, "a") or owner, _one(f, "b"), _one(f, "c") or local_call,
-                                        _status(_one(f, "s")), "", " ".join(_subs(f, "z")), _one(f, "p")))
-        else:
+                kept.append(DataField(target, " ", " ", [("a", text)]))
+        elif action != "holdings":   # holdings fields became `copies` above
             unmapped.append(f.tag)
     if not copies and owner:
         copies.append(ItemFacts(owner, "", local_call, _status(""), "", "", ""))
@@ -113,13 +110,16 @@ def _from_normarc(record: MarcData) -> Normalised:
 
 
 def _with_copies(record: MarcData, kept: list, copies: list[ItemFacts]) -> MarcData:
-    """The stored shape: one 852 + 876 pair per copy, linked by $8."""
+    """The stored shape: one location + item pair per copy, linked by $8, written in the columns the
+    holdings profile `marc-852` reads them from (holdings.location, holdings.unit)."""
     fields = list(kept)
+    loc_tag, loc = readings.layout("holdings.location")
+    unit_tag, unit = readings.layout("holdings.unit")
     for n, c in enumerate(copies, 1):
-        loc = [("8", str(n))] + [(code, value) for code, value in (("a", c.library), ("c", c.location),
-                                                                  ("h", c.call_number), ("z", c.note)) if value]
-        fields.append(DataField("852", " ", " ", loc))
-        unit = [("8", str(n))] + [(code, value) for code, value in (("p", c.item_id),
-                                                                   ("j", statuses.label(c.status, "nb") if c.status != statuses.UNKNOWN else "")) if value]
-        fields.append(DataField("876", " ", " ", unit))
+        status = statuses.label(c.status, "nb") if c.status != statuses.UNKNOWN else ""
+        fields.append(DataField(loc_tag, " ", " ", [(loc["link"], str(n))] + [
+            (loc[column], value) for column, value in (("owner", c.library), ("shelf", c.location),
+                                                       ("classification", c.call_number), ("note", c.note)) if value]))
+        fields.append(DataField(unit_tag, " ", " ", [(unit["link"], str(n))] + [
+            (unit[column], value) for column, value in (("barcode", c.item_id), ("status", status)) if value]))
     return MarcData(record.leader, fields, list(record.problems))

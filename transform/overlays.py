@@ -134,7 +134,7 @@ def digests(conn, source: str) -> dict[str, list[str]]:
 def _set_position(record, tag: str, position: str, value: str) -> None:
     start, _dash, end = position.partition("-")
     start, end = int(start), int(end or start)
-    target = next(iter(record.get_fields(tag)), None)
+    target = next(iter(readings.tagged(record, tag)), None)
     if target is None:
         target = Field(tag=tag, data=" " * 40)
         record.add_ordered_field(target)

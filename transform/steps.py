@@ -15,6 +15,7 @@ from urllib.parse import quote
 from pyoxigraph import Literal, NamedNode
 
 from transform import bibframe, language_graph
+from transform.text_steps import KEEP_PERIOD as _KEEP_PERIOD, clean, clean_text, code, first, trim
 
 VALUE_STEPS: dict[str, tuple] = {}   # name -> (function or factory, argument kind: None, "arg", "map", "class")
 FIELD_STEPS: dict[str, tuple] = {}   # name -> (function(field, env, subject) -> bool, subfield codes read)
@@ -46,30 +47,9 @@ def nfc(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Text
 
-_TRAILING = re.compile(r"[\s/:;,=+]+$")
-_KEEP_PERIOD = re.compile(r"(?:\b[A-ZÆØÅÄÖÜ]|\b(?:Jr|Sr|Dr|St|Mr|Mrs|etc|ed|eds|Co|Inc|Ltd|pp|p|cm|ill|"
-                          r"illus|v|vol|vols|no|nr|bd|utg|opl|s|mm|min|col|ca|c|Ph\.D|i\.e|e\.g|jr|red|"
-                          r"uitg|forl|Universitetsforl|dr|fig|sp|pl|nos|Bros|Corp|Univ|Dept|Ltd|d))\.$")
-
-
-def clean_text(value: str) -> str:
-    """Drop ISBD punctuation a field ends with (` /`, ` :`, `,`, a final period) but keep `Jr.`, `H.`."""
-    value = _TRAILING.sub("", value.strip())
-    if value.endswith(".") and not value.endswith("..") and not _KEEP_PERIOD.search(value):
-        value = _TRAILING.sub("", value[:-1])
-    if value.startswith("[") and value.endswith("]") and value.count("[") == 1:
-        value = value[1:-1]
-    return value.strip()
-
-
-@value_step("clean")
-def clean(values, env):
-    return [clean_text(v) if isinstance(v, str) else v for v in values]
-
-
-@value_step("trim")
-def trim(values, env):
-    return [v.strip() if isinstance(v, str) else v for v in values]
+# clean, trim, first and code live in transform.text_steps (the readings use them too).
+for _name, _step in (("clean", clean), ("trim", trim), ("first", first), ("code", code)):
+    value_step(_name)(_step)
 
 
 @value_step("join")
@@ -95,22 +75,6 @@ def name(values, env):
             text += ","
         text = f"{text} {v}" if text else v
     return [text] if text else []
-
-
-@value_step("first")
-def first(values, env):
-    return values[:1]
-
-
-@value_step("code")
-def code(values, env):
-    """A fixed-field code: blank, fill (`|`) and `u`-only values carry nothing."""
-    out = []
-    for v in values:
-        v = v.strip().strip("|").strip()
-        if v and v.strip("u"):
-            out.append(v.lower())
-    return out
 
 
 @value_step("year")
