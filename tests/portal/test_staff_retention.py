@@ -14,6 +14,7 @@ from sqlalchemy import insert, select
 
 from accounts import audit
 from accounts.tables import staff_events
+from circulation.service import PATRON_VIEWED
 from circulation.tables import pin_failures
 from core.settings import from_dict
 from grenselos.cli import cli
@@ -47,7 +48,7 @@ def db(store, tmp_path, db_url):
         _session(conn, "abandoned", NOW - 65 * d, NOW - 65 * d, None)               # idle since 65 days
         _session(conn, "recent", NOW - 2 * d, NOW - 2 * d, None)                     # idle since 2 days
         _session(conn, "live", NOW - timedelta(hours=1), NOW, None)
-        for event, age in (("patron_viewed", 700), ("patron_viewed", 731), ("sign_in_failed", 40),
+        for event, age in ((PATRON_VIEWED, 700), (PATRON_VIEWED, 731), ("sign_in_failed", 40),
                            ("sign_in", 5)):
             audit.record(conn, event, NOW - age * d, library="karasjok", principal="ann", client=ADDRESS,
                          target=f"N{age}")
@@ -79,7 +80,7 @@ def test_old_rows_go_recent_stay_addresses_blanked_and_a_dry_run_changes_nothing
                            ("patron_pin_failures", "deleted"): 1}
     after = _snapshot(store.engine)
     assert after["sessions"] == {("signedout", None), ("recent", ADDRESS), ("live", ADDRESS)}
-    assert after["events"] == {("patron_viewed", "N700", None), ("sign_in_failed", "N40", None),
+    assert after["events"] == {(PATRON_VIEWED, "N700", None), ("sign_in_failed", "N40", None),
                                ("sign_in", "N5", ADDRESS)}
     assert after["pins"] == [(NOW - timedelta(minutes=5)).replace(tzinfo=None)]
     assert set(_run(store, db, NOW).values()) == {0}                     # idempotent: nothing left to do
@@ -88,7 +89,7 @@ def test_old_rows_go_recent_stay_addresses_blanked_and_a_dry_run_changes_nothing
 
 def test_the_audit_of_a_patron_look_up_survives_until_its_time(store, db):
     _run(store, db, NOW)
-    viewed = select(staff_events.c.target).where(staff_events.c.event == "patron_viewed")
+    viewed = select(staff_events.c.target).where(staff_events.c.event == PATRON_VIEWED)
     for days, left in ((29, ["N700"]), (30, ["N700"]), (31, [])):       # 700 + 30 = 730 days: still kept
         _run(store, db, NOW + timedelta(days=days))
         with store.engine.connect() as conn:
@@ -98,9 +99,9 @@ def test_the_audit_of_a_patron_look_up_survives_until_its_time(store, db):
 def test_the_command_reports_per_table_and_the_scheduler_runs_it_once_a_day(store, tmp_path, db_url):
     now = datetime.now(timezone.utc)
     with store.engine.begin() as conn:
-        audit.record(conn, "patron_viewed", now - timedelta(days=800), library="karasjok", principal="ann",
+        audit.record(conn, PATRON_VIEWED, now - timedelta(days=800), library="karasjok", principal="ann",
                      client=ADDRESS, target="N1")
-        audit.record(conn, "patron_viewed", now - timedelta(days=100), library="karasjok", principal="ann",
+        audit.record(conn, PATRON_VIEWED, now - timedelta(days=100), library="karasjok", principal="ann",
                      client=ADDRESS, target="N2")
     config = tmp_path / "grenselos.toml"
     config.write_text(f'data_dir = "{tmp_path / "data"}"\ndatabase_url = "{db_url}"\n'
