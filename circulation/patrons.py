@@ -15,6 +15,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import insert, select, update
 
 from accounts import passwords
+from circulation.notice_tables import notices
 from circulation.tables import CATEGORIES, holds, loans, patrons
 
 LANGUAGES = ("nb", "nn", "se", "en")
@@ -208,4 +209,6 @@ def retention(conn, today: date, anonymise_after_days: int, delete_after_days: i
                 conn.execute(update(patrons).where(patrons.c.id == r.id).values(
                     name=ANONYMISED, email="", phone="", birth_year=None, guardian_id=None, keep_history=False))
                 conn.execute(update(loans).where(loans.c.patron_id == r.id).values(patron_id=None))
+                # The notices sent to the patron carry the e-mail address or phone number they went to.
+                conn.execute(update(notices).where(notices.c.patron_id == r.id).values(address=""))
     return done

@@ -197,6 +197,18 @@ STAFF = (
     Setting("account_failures", int, 10, "Wrong passwords or codes in a row after which a staff account refuses "
             "every sign-in, unchecked, for lockout_minutes (from whichever addresses the guesses come).", minimum=1),
     Setting("password_min_length", int, 12, "Fewest characters a staff password may have.", minimum=8),
+    Setting("session_retention_days", int, 30, "Days after a staff session ended (signed out, idle, lifetime, "
+            "revoked) after which `grenselos staff retention` deletes its row; the audit trail keeps the sign-in "
+            "and sign-out themselves.", minimum=1),
+    Setting("audit_retention_days", int, 730, "Days the staff audit trail (`staff_events`: sign-ins, account "
+            "changes, which librarian looked up which patron) is kept before `grenselos staff retention` deletes "
+            "a row. Two years lets a patron's request to see who looked at their data, and a complaint about it, "
+            "be answered for the whole time the patron could have noticed; longer keeps personal data about staff "
+            "and patrons without need (GDPR storage limitation).", minimum=1),
+    Setting("address_retention_days", int, 30, "Days after which `grenselos staff retention` blanks the client "
+            "(IP) address in audit rows and staff sessions; the sign-in throttle needs only the last "
+            "lockout_minutes, and a month leaves time to trace an attack. Stale failed-PIN rows (older than "
+            "[circulation] pin_lockout_minutes) are deleted in the same run.", minimum=1),
 )
 
 MAIL = (

@@ -19,6 +19,9 @@ The guarantees, and how they are kept:
 - **Holds once a night**: after 02:00 local time the first round of each day runs `grenselos holds run`
   (lenders, shelf expiry, holds following their works) under a named lock; a scheduler restarted the same
   day runs it again, which changes nothing that the first run settled.
+- **Staff retention once a day** (`grenselos staff retention`): the first round of each local day deletes ended
+  staff sessions, old audit rows and stale PIN-failure rows and blanks old client addresses, under the named
+  lock `staff-retention`; a second run the same day finds nothing to do.
 A failing stage is recorded and logged and never stops the scheduler or the other sources.
 
 Where libraries lend here, each round also calls home the deposit loans whose date has come
@@ -39,6 +42,7 @@ from circulation.service import LOCAL
 from core.locks import named_lock
 from grenselos import notices_cli
 from grenselos.holds_cli import open_holds
+from grenselos.staff_cli import run_retention
 from harvest import attempts, schedule
 from harvest.store import RecordStore
 
@@ -79,6 +83,7 @@ class Scheduler:
         self.store = RecordStore(settings.database_url)
         self.notices_last: datetime | None = None
         self.holds_day: date | None = None
+        self.retention_day: date | None = None
 
     def close(self) -> None:
         self.store.close()
@@ -120,6 +125,7 @@ class Scheduler:
             self.say(result.line())
             results.append(result)
         if not self.stop_event.is_set():
+            self.run_retention(now)
             self.run_holds(now)
             notice = self.run_notices(now)
             if notice is not None:
@@ -170,6 +176,24 @@ class Scheduler:
             except Exception as exc:    # noqa: BLE001 - logged; tomorrow's run tries again
                 log.exception("holds nightly run failed")
                 line = f"holds: FAILED: {type(exc).__name__}: {exc}"
+        self.say(line)
+        return line
+
+    def run_retention(self, now: datetime) -> str:
+        """The staff side's retention run, once a local day in this process (and never two at once)."""
+        day = now.astimezone(LOCAL).date()
+        if self.retention_day == day:
+            return ""
+        with named_lock(self.store.engine, self.settings.data_dir, "staff-retention") as got:
+            if not got:
+                return ""
+            self.retention_day = day
+            try:
+                steps = run_retention(self.settings, now)
+                line = "staff retention: " + ", ".join(f"{x.table} {x.count} {x.action}" for x in steps)
+            except Exception as exc:    # noqa: BLE001 - logged; tomorrow's run tries again
+                log.exception("staff retention run failed")
+                line = f"staff retention: FAILED: {type(exc).__name__}: {exc}"
         self.say(line)
         return line
 

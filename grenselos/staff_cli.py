@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime, timezone
 
 import click
 
@@ -16,6 +17,7 @@ from accounts import roles
 from accounts.errors import AccountError
 from accounts.store import Accounts
 from accounts import totp as totp_mod
+from portal.staff import retention as retention_mod
 
 
 def _accounts(obj) -> Accounts:
@@ -164,3 +166,29 @@ def token_revoke(obj, username, token_id):
     if not _accounts(obj).revoke_token(username, token_id):
         raise click.ClickException(f"{username} has no open token {token_id}")
     click.echo(f"revoked token {token_id} of {username}")
+
+
+def run_retention(settings, now: datetime | None = None, *, dry_run: bool = False) -> list:
+    """One retention run in one transaction (the command's and the scheduler's): its steps."""
+    store = Accounts.open(settings.database_url, settings.staff)
+    try:
+        with store.engine.begin() as conn:
+            return retention_mod.run(conn, settings.staff, settings.circulation, now or datetime.now(timezone.utc),
+                                     dry_run=dry_run)
+    finally:
+        store.engine.dispose()
+
+
+@staff.command("retention")
+@click.option("--dry-run", is_flag=True, help="Say what would be removed or blanked; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def retention(obj, dry_run, as_json):
+    """Delete ended staff sessions, old audit rows and stale PIN-failure rows, and blank old client addresses,
+    after the [staff] *_retention_days settings (the scheduler runs it daily; a second run finds nothing)."""
+    steps = run_retention(obj.settings, dry_run=dry_run)
+    if as_json:
+        click.echo(json.dumps({"dry_run": dry_run, "steps": [x.as_dict() for x in steps]}, indent=2))
+        return
+    for x in steps:
+        click.echo(("would be: " if dry_run else "") + x.line())

@@ -12,6 +12,7 @@ puts them on the web:
 - `access`: the current request's `accounts.Principal` (`principal()`) from the session cookie, HTTP
   Basic or a bearer API token; signing in and out.
 - `api_auth`: `require_api_staff`, `ensure_may_act_for`, `unauthorized` for JSON API views.
+- `retention`: how long sessions, the audit trail and client addresses are kept (`grenselos staff retention`).
 
 The sessions table is the portal's own (`tables`, migrated by `portal/migrations/`).
 """

@@ -159,7 +159,11 @@ def test_retention_expires_anonymises_then_deletes_but_never_with_a_loan_out(cir
     add_patron(circ.engine, "NEW1", expires_on=date(2026, 11, 1))
     add_patron(circ.engine, "LOAN1", expires_on=date(2024, 1, 1))
     assert circ.checkout("LOAN1", "B000001", "tromso", no_block=True).ok
+    from circulation import notices as notice_store
+    from circulation.notice_tables import notices
     with circ.engine.begin() as conn:
+        notice_store.queue(conn, patron_id=circ.patron("MID1").id, kind="claim", key="claim:test:1", params={})
+        conn.execute(notices.update().values(address="mid@example.no", status="sent"))
         dry = patron_store.retention(conn, date(2026, 12, 1), 365, 730, dry_run=True)
     assert circ.patron("OLD1").status == "active"                     # a dry run changes nothing
     with circ.engine.begin() as conn:
@@ -170,6 +174,8 @@ def test_retention_expires_anonymises_then_deletes_but_never_with_a_loan_out(cir
     assert circ.patron("OLD1") is None
     mid = circ.patron("MID1")
     assert mid.name == patron_store.ANONYMISED and mid.email == "" and mid.status == "expired"
+    with circ.engine.connect() as conn:                               # nor where its notices went
+        assert conn.execute(select(notices.c.address)).scalars().all() == [""]
     assert circ.patron("NEW1").status == "expired" and circ.patron("LOAN1").name == "Patron LOAN1"
 
 
