@@ -41,12 +41,16 @@ def _pick(rng: random.Random, table) -> str:
 
 
 def derive(base: Iterable[Document], count: int, seed: int = 1, editions: tuple[int, int] = (1, 4)) -> Iterator[Document]:
-    """`count` documents from the base ones, cycling through them; each base becomes works of editions."""
+    """`count` documents from the base ones, cycling through them; each base becomes works of editions.
+    A re-iterable `base` (a list, or an object reading a file anew on each pass) is not held, so deriving
+    a million documents from a cached file keeps one in memory at a time; a one-pass iterator is listed."""
     rng = random.Random(seed)
     libraries = _libraries()
-    base = list(base)
+    if iter(base) is base:
+        base = list(base)
     made, cycle = 0, 0
     while made < count:
+        before = made
         for b in base:
             work_id = f"{b.work_id}-{cycle}" if cycle else b.work_id
             n_editions = rng.randint(*editions)
@@ -65,4 +69,6 @@ def derive(base: Iterable[Document], count: int, seed: int = 1, editions: tuple[
                     isbns=tuple(f"978{rng.randint(0, 10**9 - 1):09d}{rng.randint(0, 9)}" for _ in range(1)),
                     work_libraries=len(held_by), source=holdings[0].library)
                 made += 1
+        if made == before:   # an empty base derives nothing
+            return
         cycle += 1
