@@ -110,8 +110,8 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     # parse the real records first, so the build rate measures indexing, not MARC parsing
     t = time.perf_counter()
-    from search_corpus import _cache_for
-    cache = _cache_for(min(args.base, args.docs))
+    from search_corpus import cache_file
+    cache = cache_file(min(args.base, args.docs))
     print(f"base documents: {min(args.base, args.docs)} from LC records ({cache.name}) in "
           f"{time.perf_counter() - t:.1f} s", flush=True)
     rows = []

@@ -23,7 +23,7 @@ from core.settings import Source  # noqa: E402
 from index.document import Document  # noqa: E402
 
 
-def _cache_for(limit: int) -> Path:
+def cache_file(limit: int) -> Path:
     """The cache file holding at least `limit` documents (a larger one serves a smaller limit), made
     when there is none."""
     made = sorted((int(p.stem.rsplit("-", 1)[1]), p) for p in CACHE.glob("docs-lc-description-*.jsonl"))
@@ -71,7 +71,7 @@ def _convert(limit: int) -> Path:
 
 def iter_base_documents(limit: int) -> Iterator[Document]:
     """The first `limit` LC records as documents, read from the cache one at a time."""
-    with _cache_for(limit).open(encoding="utf-8") as f:
+    with cache_file(limit).open(encoding="utf-8") as f:
         for n, line in enumerate(f):
             if n >= limit:
                 return
