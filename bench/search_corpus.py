@@ -4,6 +4,9 @@
 with pymarc, converted to BIBFRAME by the mapping tables and projected into documents
 (`index.projection`) as the index stage does, and cached as JSON lines in bench/.cache/;
 `index.synthetic.derive` then makes works with editions held across the county's libraries, up to 1M.
+
+Nothing here holds the corpus: the cache is written as records are converted and read back line by
+line (once per derivation cycle), so the benchmarks' memory does not grow with the number of documents.
 """
 
 from __future__ import annotations
@@ -20,12 +23,17 @@ from core.settings import Source  # noqa: E402
 from index.document import Document  # noqa: E402
 
 
-def base_documents(limit: int) -> list[Document]:
-    """The first `limit` LC records as documents (cached)."""
-    cache = CACHE / f"docs-lc-description-{limit}.jsonl"
-    if cache.exists():
-        with cache.open(encoding="utf-8") as f:
-            return [Document.from_json(line) for line in f]
+def cache_file(limit: int) -> Path:
+    """The cache file holding at least `limit` documents (a larger one serves a smaller limit), made
+    when there is none."""
+    made = sorted((int(p.stem.rsplit("-", 1)[1]), p) for p in CACHE.glob("docs-lc-description-*.jsonl"))
+    for size, path in made:
+        if size >= limit:
+            return path
+    return _convert(limit)
+
+
+def _convert(limit: int) -> Path:
     import hashlib
     import pymarc
     from index.holdings import holdings_of
@@ -34,8 +42,10 @@ def base_documents(limit: int) -> list[Document]:
     from transform.convert import ConvertContext, Converter
     source = Source(id="loc", name="Library of Congress", municipality="Tromsø")
     converter, projection = Converter("http://bench.example"), default()
-    docs = []
-    with ensure_data().open("rb") as f:
+    cache = CACHE / f"docs-lc-description-{limit}.jsonl"
+    tmp = cache.with_suffix(".tmp")
+    made = 0
+    with ensure_data().open("rb") as f, tmp.open("w", encoding="utf-8") as out:
         reader = pymarc.MARCReader(f, to_unicode=True, force_utf8=True, utf8_handling="replace")
         for n, record in enumerate(reader):
             if record is None:
@@ -44,20 +54,45 @@ def base_documents(limit: int) -> list[Document]:
                 key = keys_for(record).title_author_key or f"loc-{n}"   # the title+author key clusters editions
                 work = "w" + hashlib.sha1(key.encode()).hexdigest()[:16]
                 triples = converter.convert(record, ConvertContext(source.id, str(n))).triples
-                docs.append(projection.document(triples, id=f"loc-{n}", work_id=work, source=source.id,
-                                                holdings=holdings_of(record, source)))
+                doc = projection.document(triples, id=f"loc-{n}", work_id=work, source=source.id,
+                                          holdings=holdings_of(record, source))
             except Exception as exc:  # noqa: BLE001 - a bad record is reported, never fatal
                 print(f"bench: LC record {n} skipped: {exc}", file=sys.stderr)
-            if len(docs) >= limit:
+                continue
+            out.write(doc.to_json() + "\n")
+            made += 1
+            if made >= limit:
                 break
-    tmp = cache.with_suffix(".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        for d in docs:
-            f.write(d.to_json() + "\n")
+    if made < limit:   # the file ran out: name the cache by what it holds
+        cache = CACHE / f"docs-lc-description-{made}.jsonl"
     tmp.rename(cache)
-    return docs
+    return cache
+
+
+def iter_base_documents(limit: int) -> Iterator[Document]:
+    """The first `limit` LC records as documents, read from the cache one at a time."""
+    with cache_file(limit).open(encoding="utf-8") as f:
+        for n, line in enumerate(f):
+            if n >= limit:
+                return
+            yield Document.from_json(line)
+
+
+def base_documents(limit: int) -> list[Document]:
+    """The first `limit` LC records as documents, in a list (for the small samples queries are drawn from)."""
+    return list(iter_base_documents(limit))
+
+
+class _Base:
+    """The base documents as an iterable that reads the cache again on every pass."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+
+    def __iter__(self) -> Iterator[Document]:
+        return iter_base_documents(self.limit)
 
 
 def documents(count: int, base: int) -> Iterator[Document]:
     from index.synthetic import derive
-    yield from derive(base_documents(min(base, count)), count, seed=1)
+    yield from derive(_Base(min(base, count)), count, seed=1)

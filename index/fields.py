@@ -159,13 +159,9 @@ def edition_order(doc: Document) -> str:
 
 
 def _unique(values) -> list[str]:
-    seen, out = set(), []
-    for v in values:
-        v = (v or "").strip()
-        if v and v not in seen:
-            seen.add(v)
-            out.append(v)
-    return out
+    """Values stripped, without empty ones and repeats, in first-seen order (all in C: it runs twenty
+    times for every document indexed)."""
+    return list(dict.fromkeys(filter(None, map(str.strip, filter(None, values)))))
 
 
 def sort_key(doc: Document, sort: str) -> str:

@@ -37,6 +37,10 @@ from index.tables import index_state
 from vocab import libraries as libraries_vocab
 
 
+#: Documents per commit of a full build into tantivy (`Indexer.commit_every`).
+FULL_COMMIT_EVERY = 100_000
+
+
 def target_name(settings) -> str:
     """The state key of the configured backend: 'tantivy' or the first Solr URL (hashed if very long),
     so listing more nodes of the same collection in `solr_urls` keeps what was indexed."""
@@ -175,9 +179,13 @@ def _index_changes(settings, store, backend, *, full, batch, progress) -> Summar
     graph = open_graph(settings)
     try:
         target = target_name(settings)
+        since = None if full else Indexer(store.engine, backend, target).last_success()
+        # A full build into the embedded index commits every FULL_COMMIT_EVERY documents, not every batch
+        # (a tantivy commit writes a segment and starts merges); Solr, which can have outages to wait
+        # out, and incremental runs commit every batch.
         indexer = Indexer(store.engine, backend, target, batch=batch, progress=show,
-                          patience=float(settings.search.retry_seconds))
-        since = None if full else indexer.last_success()
+                          patience=float(settings.search.retry_seconds),
+                          commit_every=FULL_COMMIT_EVERY if since is None and backend.name == "tantivy" else 0)
         errors: list[str] = []
         docs, deletes = documents(settings, store, since, errors, target, graph)
 

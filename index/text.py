@@ -53,7 +53,12 @@ _FOLD = _FoldTable()
 
 def fold(text: str) -> str:
     """The folded form used for recall (see the module docstring for what folds and what not)."""
-    text = normalize(text)
+    return fold_normalized(normalize(text))
+
+
+def fold_normalized(text: str) -> str:
+    """`fold` of a text already in its exact form (`normalize`): the index folds the exact forms it
+    has just made, and normalising them again cost a tenth of building a document."""
     if text.isascii():
         return text
     return unicodedata.normalize("NFC", text.translate(_FOLD))

@@ -87,6 +87,26 @@ def test_backend_failure_mid_run_is_completed_by_the_next_run(db_url, tmp_path):
     engine.dispose()
 
 
+def test_commits_less_often_than_batches_and_records_only_what_was_committed(tmp_path):
+    """`commit_every`: batches of 5 committed by 12 (so 15 at a time); a commit that fails loses the
+    batches since the last one, which are unrecorded and sent by the next run."""
+    engine = engine_for(f"sqlite:///{tmp_path / 'state.sqlite'}")
+    backend = FailingTantivy(tmp_path / "idx", ok=1)
+    indexer = Indexer(engine, backend, "tantivy", batch=5, commit_every=12)
+    broken = indexer.run(ALL, complete=True)
+    assert broken.failed and "injected failure" in broken.failed
+    assert backend.count() == 15 and indexer.indexed_count() == 15
+    resumed = indexer.run(ALL, complete=True)
+    assert resumed.failed is None and (resumed.indexed, resumed.unchanged) == (len(ALL) - 15, 15)
+    assert backend.count() == len(ALL) and indexer.indexed_count() == len(ALL)
+    shorter = indexer.run(ALL[3:], complete=True)      # a complete run removes what it did not see
+    assert (shorter.deleted, shorter.unchanged) == (3, len(ALL) - 3)
+    assert backend.count() == len(ALL) - 3 and indexer.indexed_count() == len(ALL) - 3
+    assert all(backend.get(d.id) is None for d in ALL[:3]) and backend.get(ALL[3].id) is not None
+    backend.close()
+    engine.dispose()
+
+
 def test_unreachable_solr_fails_the_run_and_records_nothing(tmp_path):
     import socket
 
