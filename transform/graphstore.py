@@ -8,7 +8,8 @@ member and `bf:translationOf` to the original's work. Queries see the union of a
 default graph.
 
 Oxigraph allows one writing process per directory; readers (search indexer, portal) open it
-read-only with `GraphStore.open(..., read_only=True)`.
+read-only with `GraphStore.open(..., read_only=True)`. The stages do not write it themselves: they add
+rows to the graph outbox (`transform.graph_outbox`), which one process applies here under the writer lock.
 """
 
 from __future__ import annotations
@@ -87,13 +88,18 @@ class GraphStore:
         """
         if not graphs:
             return 0
-        self._drop(list(graphs))
         quads = [Quad(t.subject, t.predicate, t.object, g) for g, triples in graphs.items() for t in triples]
+        return self.write_quads(list(graphs), quads)
+
+    def write_quads(self, names: list[NamedNode], quads: list[Quad]) -> int:
+        """Drop the named graphs `names`, then add `quads` (which belong to them): what `replace` does,
+        and what the graph outbox's applier does with a chunk of rows (`transform.graph_outbox`)."""
+        self._drop(names)
         if len(quads) >= BULK_FROM:
             # Not atomic, but safe here: every graph was dropped first and the caller records the
-            # batch as done only afterwards, so a half-written batch is redone whole by the next run.
+            # writes as done only afterwards, so a half-written chunk is redone whole by the next run.
             self.store.bulk_extend(quads)
-        else:
+        elif quads:
             self.store.extend(quads)
         return len(quads)
 

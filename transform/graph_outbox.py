@@ -1,0 +1,217 @@
+"""The graph outbox: every write the graph store must take, kept in SQL in the transaction of its change.
+
+Oxigraph allows one writing process per directory, and the graph store is a projection of the SQL truth.
+So nothing but the applier writes it: a stage that changes what the graph must say (a converted or
+deleted record, a work whose members changed, the libraries or statistics graph, the lists) adds a row to
+`graph_outbox` in the same SQL transaction as the change — a rollback leaves neither — and `apply`
+replays the rows into Oxigraph in id order, flushes, and only then deletes them. A killed applier leaves
+its rows behind and the next one replays them: every row replaces or drops whole named graphs, so
+applying one twice is harmless.
+
+Rows carry their triples (`payload`: N-Quads, zlib-compressed, about a tenth of the text) rather than a
+reference to `record_descriptions`: the packed description keeps what search reads, not the datatypes and
+language tags of literals, so it cannot give back the graph. One row holds a whole write (a batch of 200
+records is one row), `graphs` names the graphs it replaces or removes (JSON), `op` is replace, remove or
+clear.
+
+    GraphOutbox(engine, view).replace(graphs) / .remove(names) / .clear()   # what GraphStore offers writers
+    GraphOutbox(engine, view, conn=conn)            # the same, inside the caller's transaction
+    apply(engine, graph) -> rows applied            # under core.locks.writer_lock, by one process
+    pending(engine) -> (rows, oldest created_at)
+    writing(settings, engine): the CLI's way to write: lock, store, apply before and after
+"""
+
+from __future__ import annotations
+
+import zlib
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import orjson
+from pyoxigraph import NamedNode, Quad, RdfFormat, parse, serialize
+from sqlalchemy import Column, DateTime, Integer, LargeBinary, String, Table, Text, delete, func, insert, select
+from sqlalchemy import inspect as sa_inspect
+
+from core.locks import writer_lock
+from transform.graphstore import GraphStore
+from transform.tables import metadata
+
+#: Rows applied in one go (one drop of their graphs, one insert of their quads).
+APPLY_ROWS = 50
+
+graph_outbox = Table(
+    "graph_outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),          # records, works, libraries, statistics, lists, repair…
+    Column("op", String(8), nullable=False),             # replace | remove | clear
+    Column("graphs", Text, nullable=False),              # JSON list of graph IRIs
+    Column("payload", LargeBinary, nullable=True),       # zlib(N-Quads) for replace
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def pack_quads(graphs: Mapping[NamedNode, Iterable]) -> bytes:
+    quads = [Quad(t.subject, t.predicate, t.object, g) for g, triples in graphs.items() for t in triples]
+    return zlib.compress(serialize(quads, format=RdfFormat.N_QUADS), 1)
+
+
+def unpack_quads(payload: bytes | None) -> list[Quad]:
+    if not payload:
+        return []
+    return list(parse(zlib.decompress(payload), format=RdfFormat.N_QUADS))
+
+
+def row(kind: str, op: str, names: Iterable, payload: bytes | None = None) -> dict:
+    return {"kind": kind, "op": op, "graphs": orjson.dumps([getattr(n, "value", n) for n in names]).decode(),
+            "payload": payload, "created_at": datetime.now(timezone.utc)}
+
+
+class GraphOutbox:
+    """What a writer of the graph store sees: `replace`, `remove`, `clear` become outbox rows; names and
+    reads (`store`, `has_graph`, `record_graph`…) come from `view`, the graph store as last applied (read
+    only, or the writer's own store in the process that applies). With `conn`, rows join that transaction;
+    without, each write is a transaction of its own."""
+
+    def __init__(self, engine, view: GraphStore, kind: str = "graph", conn=None):
+        self.engine = engine
+        self.view = view
+        self.kind = kind
+        self.conn = conn
+        self.base_uri = view.base_uri
+
+    def __getattr__(self, name):
+        return getattr(self.view, name)
+
+    def bound(self, conn, kind: str | None = None) -> "GraphOutbox":
+        """The same outbox writing inside `conn`'s transaction."""
+        return GraphOutbox(self.engine, self.view, kind or self.kind, conn)
+
+    def _add(self, rows: list[dict]) -> None:
+        if not rows:
+            return
+        if self.conn is not None:
+            self.conn.execute(insert(graph_outbox), rows)
+        else:
+            with self.engine.begin() as conn:
+                conn.execute(insert(graph_outbox), rows)
+
+    def replace(self, graphs: Mapping[NamedNode, Iterable], kind: str | None = None) -> int:
+        if not graphs:
+            return 0
+        graphs = {g: list(t) for g, t in graphs.items()}
+        self._add([row(kind or self.kind, "replace", graphs, pack_quads(graphs))])
+        return sum(len(t) for t in graphs.values())
+
+    def remove(self, names: Iterable[NamedNode], kind: str | None = None) -> int:
+        names = list(names)
+        if names:
+            self._add([row(kind or self.kind, "remove", names)])
+        return len(names)
+
+    def clear(self) -> None:
+        self._add([row(self.kind, "clear", [])])
+
+    def flush(self) -> None:
+        """Nothing to flush: the applier flushes the store."""
+
+
+def has_table(engine) -> bool:
+    return sa_inspect(engine).has_table("graph_outbox")
+
+
+def pending(engine) -> tuple[int, datetime | None]:
+    """Rows waiting for the applier, and when the oldest was written."""
+    if not has_table(engine):
+        return 0, None
+    with engine.connect() as conn:
+        count, oldest = conn.execute(select(func.count(), func.min(graph_outbox.c.created_at))).one()
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=timezone.utc)
+    return int(count), oldest
+
+
+def newest_id(conn) -> int | None:
+    """A cheap change stamp for a polling applier."""
+    return conn.execute(select(func.max(graph_outbox.c.id))).scalar()
+
+
+def apply(engine, graph: GraphStore, after_write=None) -> int:
+    """Replay the outbox into `graph` in id order; returns rows applied. The caller holds the writer lock.
+
+    Rows are folded a chunk at a time into one drop and one insert (a later row replacing a graph an
+    earlier one wrote wins, as it would one by one; a clear is a barrier), the store is flushed, and
+    only then are exactly the applied rows deleted (by id: a row another transaction commits meanwhile,
+    with a lower id, is applied next time, never lost). `after_write`: called between the flush and the
+    delete (tests kill the applier there)."""
+    if not has_table(engine):
+        return 0
+    done = 0
+    after = 0
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(select(graph_outbox).where(graph_outbox.c.id > after)
+                                .order_by(graph_outbox.c.id).limit(APPLY_ROWS)).all()
+        if not rows:
+            return done
+        _write(graph, rows)
+        graph.flush()
+        if after_write is not None:
+            after_write(rows)
+        ids = [r.id for r in rows]
+        with engine.begin() as conn:
+            conn.execute(delete(graph_outbox).where(graph_outbox.c.id.in_(ids)))
+        done += len(rows)
+        after = ids[-1]
+
+
+def _write(graph: GraphStore, rows) -> None:
+    entries: list[list] = []          # [names written or dropped (set), quads]
+
+    def settle():
+        if entries:
+            names = [NamedNode(n) for e in entries for n in e[0]]
+            graph.write_quads(names, [q for e in entries for q in e[1]])
+            entries.clear()
+
+    for r in rows:
+        if r.op == "clear":
+            entries.clear()                 # whatever came before is cleared anyway
+            graph.clear()
+            continue
+        names = set(orjson.loads(r.graphs))
+        for entry in entries:          # an earlier row's graphs that this one replaces or drops
+            if entry[0] & names:
+                entry[0] -= names
+                entry[1] = [q for q in entry[1] if q.graph_name.value not in names]
+        entries.append([names, unpack_quads(r.payload) if r.op == "replace" else []])
+    settle()
+
+
+@contextmanager
+def writing(settings, engine, graph: GraphStore | None = None, kind: str = "graph"):
+    """For a CLI verb that writes the graph: take the writer lock, open the store (unless given), apply
+    what is pending, yield an outbox whose reads see the store, and apply the verb's rows at the end."""
+    with writer_lock(settings.data_dir):
+        own = graph is None
+        graph = graph if graph is not None else GraphStore.open(settings)
+        try:
+            apply(engine, graph)
+            yield GraphOutbox(engine, graph, kind)
+            apply(engine, graph)
+        finally:
+            if own:
+                graph.close()
+
+
+def reading_view(settings) -> GraphStore:
+    """The graph store for a process that must not write it (a portal request): read-only, or an empty
+    in-memory store before the first transform made the directory."""
+    path = Path(settings.data_dir) / "graph"
+    if path.is_dir():
+        try:
+            return GraphStore(path, settings.base_uri, read_only=True)
+        except OSError:
+            pass
+    return GraphStore(None, settings.base_uri)
