@@ -31,7 +31,8 @@ from typing import Iterable, Mapping
 
 import orjson
 from pyoxigraph import NamedNode, Quad, RdfFormat, parse, serialize
-from sqlalchemy import Column, DateTime, Integer, LargeBinary, String, Table, Text, delete, func, insert, select
+from sqlalchemy import (Column, DateTime, Integer, LargeBinary, String, Table, Text, delete, func, insert, select,
+                        update)
 from sqlalchemy import inspect as sa_inspect
 
 from core.locks import writer_lock
@@ -49,6 +50,15 @@ graph_outbox = Table(
     Column("graphs", Text, nullable=False),              # JSON list of graph IRIs
     Column("payload", LargeBinary, nullable=True),       # zlib(N-Quads) for replace
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: One row (id 1): when the applier last changed the store, so that read-only readers (the portal's
+#: linked-data views) know to reopen it.
+graph_outbox_applied = Table(
+    "graph_outbox_applied", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+    Column("rows", Integer, nullable=False),
 )
 
 
@@ -132,9 +142,12 @@ def pending(engine) -> tuple[int, datetime | None]:
     return int(count), oldest
 
 
-def newest_id(conn) -> int | None:
-    """A cheap change stamp for a polling applier."""
-    return conn.execute(select(func.max(graph_outbox.c.id))).scalar()
+def last_applied(conn) -> datetime | None:
+    """When the applier last changed the graph store (None: never, or before this table existed)."""
+    value = conn.execute(select(graph_outbox_applied.c.applied_at).where(graph_outbox_applied.c.id == 1)).scalar()
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value
 
 
 def apply(engine, graph: GraphStore, after_write=None) -> int:
@@ -162,6 +175,10 @@ def apply(engine, graph: GraphStore, after_write=None) -> int:
         ids = [r.id for r in rows]
         with engine.begin() as conn:
             conn.execute(delete(graph_outbox).where(graph_outbox.c.id.in_(ids)))
+            values = {"applied_at": datetime.now(timezone.utc), "rows": len(ids)}
+            if not conn.execute(update(graph_outbox_applied).where(graph_outbox_applied.c.id == 1)
+                                .values(**values)).rowcount:
+                conn.execute(insert(graph_outbox_applied).values(id=1, **values))
         done += len(rows)
         after = ids[-1]
 

@@ -1,4 +1,5 @@
-"""The graph outbox (`graph_outbox`): every write the graph store must take, in the transaction of its change.
+"""The graph outbox (`graph_outbox`): every write the graph store must take, in the transaction of its change;
+and when the applier last replayed it (`graph_outbox_applied`, one row: readers reopen the store after it).
 
 Revision ID: to001_graph_outbox
 Revises: t0008_deposits
@@ -23,7 +24,14 @@ def upgrade():
         sa.Column("payload", sa.LargeBinary, nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
+    op.create_table(
+        "graph_outbox_applied",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("rows", sa.Integer, nullable=False),
+    )
 
 
 def downgrade():
+    op.drop_table("graph_outbox_applied")
     op.drop_table("graph_outbox")
