@@ -153,9 +153,8 @@ def last_applied(conn) -> datetime | None:
 def apply(engine, graph: GraphStore, after_write=None) -> int:
     """Replay the outbox into `graph` in id order; returns rows applied. The caller holds the writer lock.
 
-    Rows are folded a chunk at a time into one drop and one insert (a later row replacing a graph an
-    earlier one wrote wins, as it would one by one; a clear is a barrier), the store is flushed, and
-    only then are exactly the applied rows deleted (by id: a row another transaction commits meanwhile,
+    A chunk of rows is written one row at a time (Oxigraph parses each row's N-Quads itself), the store
+    is flushed, and only then are exactly the applied rows deleted (by id: a row another transaction commits meanwhile,
     with a lower id, is applied next time, never lost). `after_write`: called between the flush and the
     delete (tests kill the applier there)."""
     if not has_table(engine):
@@ -184,26 +183,16 @@ def apply(engine, graph: GraphStore, after_write=None) -> int:
 
 
 def _write(graph: GraphStore, rows) -> None:
-    entries: list[list] = []          # [names written or dropped (set), quads]
-
-    def settle():
-        if entries:
-            names = [NamedNode(n) for e in entries for n in e[0]]
-            graph.write_quads(names, [q for e in entries for q in e[1]])
-            entries.clear()
-
+    """Each row as its stage would have written it: replace (drop its graphs, load its quads), remove, clear."""
     for r in rows:
         if r.op == "clear":
-            entries.clear()                 # whatever came before is cleared anyway
             graph.clear()
             continue
-        names = set(orjson.loads(r.graphs))
-        for entry in entries:          # an earlier row's graphs that this one replaces or drops
-            if entry[0] & names:
-                entry[0] -= names
-                entry[1] = [q for q in entry[1] if q.graph_name.value not in names]
-        entries.append([names, unpack_quads(r.payload) if r.op == "replace" else []])
-    settle()
+        names = [NamedNode(n) for n in orjson.loads(r.graphs)]
+        if r.op == "remove":
+            graph.remove(names)
+        else:
+            graph.load_nquads(names, zlib.decompress(r.payload) if r.payload else b"")
 
 
 @contextmanager
