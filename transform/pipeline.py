@@ -34,9 +34,9 @@ from transform import changes as change_log, descriptions, library_graph
 from transform.cluster_keys import keys_for
 from transform.cluster_rules import load_ignore_list
 from transform.clusters import ClusterChanges, Clusterer, Member, _chunks
+from transform import graph_outbox
 from transform.graph_outbox import GraphOutbox, reading_view
 from transform.graphstore import GraphStore
-from transform import graph_outbox
 from transform import language_detection, language_graph, languages_store
 from transform import copies as copies_store, copy_cataloguing, overlays, statistics as stats
 from transform.holdings import library_iri, read_items
