@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from pyoxigraph import NamedNode, Quad, RdfFormat, Store, Triple, parse
+from pyoxigraph import NamedNode, Quad, Store, Triple
 
 BF = "http://id.loc.gov/ontologies/bibframe/"
 RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -26,7 +26,6 @@ HAS_INSTANCE = NamedNode(BF + "hasInstance")
 INSTANCE_OF = NamedNode(BF + "instanceOf")
 TRANSLATION_OF = NamedNode(BF + "translationOf")
 BULK_FROM = 5000          # quads in one replace() from which the bulk writer is used
-BULK_BYTES = 1_000_000    # the same for N-Quads loaded by the graph outbox's applier (about 5000 quads)
 
 
 class GraphStore:
@@ -89,34 +88,15 @@ class GraphStore:
         """
         if not graphs:
             return 0
+        self._drop(list(graphs))
         quads = [Quad(t.subject, t.predicate, t.object, g) for g, triples in graphs.items() for t in triples]
-        return self.write_quads(list(graphs), quads)
-
-    def write_quads(self, names: list[NamedNode], quads: list[Quad]) -> int:
-        """Drop the named graphs `names`, then add `quads` (which belong to them): what `replace` does,
-        and what the graph outbox's applier does with a chunk of rows (`transform.graph_outbox`)."""
-        self._drop(names)
         if len(quads) >= BULK_FROM:
             # Not atomic, but safe here: every graph was dropped first and the caller records the
-            # writes as done only afterwards, so a half-written chunk is redone whole by the next run.
+            # batch as done only afterwards, so a half-written batch is redone whole by the next run.
             self.store.bulk_extend(quads)
-        elif quads:
+        else:
             self.store.extend(quads)
         return len(quads)
-
-    def load_nquads(self, names: list[NamedNode], data: bytes) -> None:
-        """Drop the named graphs `names`, then load `data` (N-Quads of those graphs): how the graph outbox's
-        applier replays a row (`transform.graph_outbox`). Oxigraph parses it without a Python object per
-        quad; data with blank nodes goes through `parse`, which keeps their labels (a load renames them)."""
-        if b"_:" in data:
-            self.write_quads(names, list(parse(data, format=RdfFormat.N_QUADS)))
-            return
-        self._drop(names)
-        # lenient: the outbox's N-Quads were serialised by Oxigraph from valid terms (about 1.6× faster)
-        if len(data) >= BULK_BYTES:
-            self.store.bulk_load(data, format=RdfFormat.N_QUADS, lenient=True)
-        elif data:
-            self.store.load(data, format=RdfFormat.N_QUADS, lenient=True)
 
     def remove(self, names: Iterable[NamedNode]) -> int:
         """Remove named graphs entirely; returns how many existed."""
