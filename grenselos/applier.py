@@ -1,8 +1,13 @@
-"""The one process that brings the search index up to the SQL truth, as changes land.
+"""The one process that brings the graph store and the search index up to the SQL truth, as changes land.
+
+The graph store's outbox is a table (`transform.graph_outbox`): every stage that changes what the graph
+must say adds a row in the transaction of its change, and the applier replays the rows into Oxigraph in id
+order, flushes, then deletes them (a killed applier's rows are replayed by the next: each row replaces or
+drops whole named graphs). A portal request or the SIP2 server never opens Oxigraph for writing.
 
 Copies change (the circulation desk, a re-harvest), records are converted, works are re-clustered: each
 is a row written in its own SQL transaction with a timestamp (`copies.updated_at`, `transform_records.
-updated_at`): that is the outbox. The applier polls it every few seconds and, when anything is newer than
+updated_at`): that is the index's outbox. The applier polls it every few seconds and, when anything is newer than
 the last completed index run, runs the incremental index under the data directory's writer lock
 (`core.locks`), so it never races a CLI run or another applier for the index's single writer. It holds
 no writer between rounds.
@@ -28,6 +33,8 @@ from datetime import timezone
 from sqlalchemy import func, inspect as sa_inspect, select
 
 from core.locks import Busy, writer_lock
+from transform import graph_outbox
+from transform.graphstore import GraphStore
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +48,16 @@ class Applier:
         self._thread: threading.Thread | None = None
         self.rounds = 0                       # index runs made (for tests and the health page)
         self.busy = False                     # the last round found another writer at work
+        self.graph_rows = 0                   # graph outbox rows applied
 
     @staticmethod
     def outbox_tables(store) -> list:
         """The outbox tables this database has (copies, converted records), their `updated_at` columns."""
         tables = set(sa_inspect(store.engine).get_table_names())
         columns = []
+        if "graph_outbox" in tables:
+            from transform.graph_outbox import graph_outbox
+            columns.append(graph_outbox.c.id)
         if "copies" in tables:
             from transform.copies import copies
             columns.append(copies.c.updated_at)
@@ -88,10 +99,13 @@ class Applier:
         store = store or RecordStore(self.settings.database_url, migrate=False)
         self.busy = False
         try:
-            if not self.pending(store):
+            graph_rows, _oldest = graph_outbox.pending(store.engine)
+            if not graph_rows and not self.pending(store):
                 return None
             try:
                 with writer_lock(self.settings.data_dir, wait=0):
+                    if graph_rows:
+                        self.graph_rows += self.apply_graph(store)
                     summary = index_changes(self.settings, store)
             except Busy:
                 self.busy = True
@@ -103,6 +117,11 @@ class Applier:
         finally:
             if own:
                 store.close()
+
+    def apply_graph(self, store) -> int:
+        """The graph outbox into Oxigraph (the caller holds the writer lock); rows applied."""
+        with GraphStore.open(self.settings) as graph:
+            return graph_outbox.apply(store.engine, graph)
 
     def run(self) -> None:
         from harvest.store import RecordStore

@@ -18,7 +18,7 @@ from circulation.patron_import import HeaderError, import_file
 from circulation.service import Circulation, local_day
 from circulation.tables import CATEGORIES
 from transform import holdings
-from transform.graphstore import GraphStore
+from transform.graph_outbox import writing
 from vocab import item_types
 from vocab import libraries as vocab_libraries
 
@@ -226,7 +226,7 @@ def statistics_cube_(obj, years):
         return holdings.library_iri(base, found) if found else f"{base.rstrip('/')}/library/{library_id}"
 
     this_year = date.today().year
-    with GraphStore.open(obj.settings) as graph:
+    with writing(obj.settings, circ.engine, kind="statistics") as graph:
         count, written = statistics_cube.write(circ.engine, graph, circ.circulating_libraries,
                                                years or (this_year - 1, this_year),
                                                obj.settings.circulation.suppress_below, library_iri)

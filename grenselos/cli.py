@@ -148,6 +148,10 @@ def status(ctx, as_json):
         click.echo(json.dumps(counts, indent=2, sort_keys=True, ensure_ascii=False))
         return
     width = max([len(s) for s in counts] + [6])
+    outbox = next(iter(counts.values()), {}).get("outbox")
+    if outbox and outbox["graph"]["pending"]:
+        click.echo(f"graph outbox: {outbox['graph']['pending']} rows pending, oldest "
+                   f"{outbox['graph']['oldest_seconds']:.0f} s (`grenselos apply` or `grenselos run` applies them)")
     click.echo(f"{'source':<{width}}  {'records':>8}  {'deleted':>8}  {'quarant.':>8}  last success")
     for source_id in sorted(counts):
         c = counts[source_id]
@@ -164,6 +168,10 @@ def status(ctx, as_json):
         if "converted" in c:
             click.echo(f"{'':<{width}}  transform: {c['converted']} converted, {c['conversion_errors']} errors, "
                        f"{c['clusters']} works, last {c.get('last_transform') or 'never'}")
+        pending = (c.get("outbox") or {}).get("index", {})
+        if pending.get("pending"):
+            click.echo(f"{'':<{width}}  index outbox: {pending['pending']} changes pending, oldest "
+                       f"{pending['oldest_seconds']:.0f} s")
         if c.get("stores_agree") is False:
             click.echo(f"{'':<{width}}  warning: the stores differ from the truth (search index: "
                        f"{c.get('indexed_documents', '?')} of {c.get('expected_documents', '?')} documents; "
@@ -179,10 +187,28 @@ def _store_status(settings, store, counts: dict) -> None:
     from sqlalchemy import inspect as sa_inspect
     if not sa_inspect(store.engine).has_table("transform_records"):
         return
+    from datetime import datetime, timezone
     from index.backends import open_backend
-    from index.consistency import expected_documents, indexed_documents
-    from transform import consistency
+    from index.consistency import expected_documents, indexed_documents, pending_changes
+    from index.indexer import Indexer
+    from index.pipeline import target_name
+    from transform import consistency, graph_outbox
     from transform.graphstore import GraphStore
+    now = datetime.now(timezone.utc)
+
+    def age(stamp) -> float | None:
+        if stamp is None:
+            return None
+        return round((now - (stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc))).total_seconds(), 1)
+
+    # The outboxes: graph store rows the applier has not yet replayed (one table for every source), and
+    # converted records and copies changed after the last completed index run.
+    graph_rows, graph_oldest = graph_outbox.pending(store.engine)
+    index_pending = pending_changes(store.engine, Indexer(store.engine, None, target_name(settings)).last_success())
+    for source, entry in counts.items():
+        n, oldest = index_pending.get(source, (0, None))
+        entry["outbox"] = {"graph": {"pending": graph_rows, "oldest_seconds": age(graph_oldest)},
+                           "index": {"pending": n, "oldest_seconds": age(oldest)}}
     missing: dict[str, int] = {}
     try:
         with GraphStore.open(settings, read_only=True) as graph:
@@ -464,10 +490,10 @@ def lists_graph(ctx):
     from core import db
     from lists import graph as lists_graph_mod
     from lists.store import ListStore
-    from transform.graphstore import GraphStore
+    from transform.graph_outbox import writing
     engine = db.engine_for(ctx.settings.database_url)
     db.migrate(engine)
-    with GraphStore.open(ctx.settings) as graph:
+    with writing(ctx.settings, engine, kind="lists") as graph:
         written = lists_graph_mod.write(ctx.settings, graph, ListStore(engine))
     click.echo(f"lists graph: {written['lists']} published lists, {written['triples']} triples")
     sys.exit(0)
@@ -495,11 +521,10 @@ def _repair(ctx) -> int:
     from index.consistency import difference as index_difference
     from index.pipeline import index_changes
     from transform import consistency
-    from transform.graphstore import GraphStore
+    from transform.graph_outbox import writing
     from transform.pipeline import run_transform
-    from core.locks import writer_lock
     settings, store = ctx.settings, ctx.store
-    with writer_lock(settings.data_dir), GraphStore.open(settings) as graph:
+    with writing(settings, store.engine, kind="repair") as graph:
         found = consistency.difference(store.engine, graph, ctx.settings)
         if not found.agrees:
             click.echo(f"graph store: {len(found.missing)} record graphs missing, {len(found.extra)} not owned; "
@@ -549,7 +574,8 @@ def rebuild(ctx, yes):
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--no-apply", is_flag=True, help="Do not keep the index up to date from this process.")
+@click.option("--no-apply", is_flag=True, help="Do not keep the graph store and the index up to date from this "
+              "process.")
 @pass_ctx
 def serve(ctx, host, port, no_apply):
     """Serve the portal (threaded; for production run `gunicorn -c deploy/gunicorn.conf.py`, README).
@@ -572,12 +598,16 @@ def serve(ctx, host, port, no_apply):
 @click.option("--once", is_flag=True, help="One round, then exit.")
 @pass_ctx
 def apply(ctx, every, once):
-    """Keep the search index up to the SQL truth as changes land (one process per installation)."""
+    """Keep the graph store (its outbox) and the search index up to the SQL truth as changes land (one process per
+    installation)."""
     from grenselos.applier import Applier
     applier = Applier(ctx.settings, every=every)
     if once:
         summary = applier.apply_once()
-        click.echo(summary.line() if summary else "nothing to apply")
+        if applier.graph_rows:
+            click.echo(f"graph outbox: {applier.graph_rows} rows applied")
+        click.echo(summary.line() if summary else "nothing to apply" if not applier.busy
+                   else "another process is writing; nothing applied")
         sys.exit(1 if summary is not None and summary.failed else 0)
     try:
         applier.run()

@@ -42,3 +42,26 @@ def difference(engine, backend, sources) -> dict[str, dict[str, int]]:
         if e != i:
             out[source] = {"expected": e, "indexed": i}
     return out
+
+
+def pending_changes(engine, since) -> dict[str, tuple[int, object]]:
+    """The index's outbox: {source: (changed rows, oldest change)} written after `since` (the last completed
+    index run; None: never indexed) — converted records and copies, whose `updated_at` the applier follows."""
+    from transform.copies import copies
+    from transform.tables import transform_records
+    out: dict[str, list] = {}
+    tables = set(sa_inspect(engine).get_table_names())
+    with engine.connect() as conn:
+        for table in (transform_records, copies):
+            if table.name not in tables:
+                continue
+            query = select(table.c.source, func.count(), func.min(table.c.updated_at)).group_by(table.c.source)
+            if since is not None:
+                query = query.where(table.c.updated_at > since.replace(tzinfo=None)
+                                    if engine.dialect.name == "sqlite" else table.c.updated_at > since)
+            for source, n, oldest in conn.execute(query):
+                entry = out.setdefault(source, [0, None])
+                entry[0] += int(n)
+                if oldest is not None and (entry[1] is None or oldest < entry[1]):
+                    entry[1] = oldest
+    return {s: (n, oldest) for s, (n, oldest) in out.items()}

@@ -1,7 +1,7 @@
 """The linked-data views' handles on the stores: the SQL database and the graph store, opened lazily.
 
-The graph store is opened read-only (the transform process is the one writer) and reopened when a
-transform run (or `grenselos lists graph`) has finished since it was opened, because a read-only Oxigraph store sees the data as
+The graph store is opened read-only (the applier of the graph outbox is the one writer) and reopened when a
+transform run, the applier or `grenselos lists graph` has finished since it was opened, because a read-only Oxigraph store sees the data as
 it was when it was opened. The check is one indexed query at most every `RECHECK` seconds.
 """
 
@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
+from transform import graph_outbox
 from transform.graphstore import GraphStore
 from lists.tables import list_graph_runs
 from transform.tables import transform_state
@@ -38,7 +39,8 @@ class LinkedDataStores:
         with self.sql().connect() as conn:
             value = conn.execute(select(func.max(transform_state.c.last_run))).scalar()
             lists_written = conn.execute(select(func.max(list_graph_runs.c.written_at))).scalar()
-        value = max((v for v in (value, lists_written) if v is not None), default=None,
+            applied = graph_outbox.last_applied(conn)
+        value = max((v for v in (value, lists_written, applied) if v is not None), default=None,
                     key=lambda v: v if v.tzinfo else v.replace(tzinfo=timezone.utc))
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)

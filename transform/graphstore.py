@@ -8,7 +8,8 @@ member and `bf:translationOf` to the original's work. Queries see the union of a
 default graph.
 
 Oxigraph allows one writing process per directory; readers (search indexer, portal) open it
-read-only with `GraphStore.open(..., read_only=True)`.
+read-only with `GraphStore.open(..., read_only=True)`. The stages do not write it themselves: they add
+rows to the graph outbox (`transform.graph_outbox`), which one process applies here under the writer lock.
 """
 
 from __future__ import annotations

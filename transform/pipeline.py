@@ -3,8 +3,11 @@
 Incremental by checksum: a bibliographic record is converted again when its own checksum, the digest
 of its holdings records' checksums, or its work cluster changed since the last run; a deleted record
 loses its graph and leaves its work. `--full` re-keys, re-clusters and re-converts everything (cluster
-ids stay: a record that still fits its work keeps it). Each batch is one database transaction, written
-after its graphs, so a killed run leaves nothing half-recorded: the next run redoes the batch.
+ids stay: a record that still fits its work keeps it). Each batch is one database transaction that also
+holds its graph writes as a row of the graph outbox (`transform.graph_outbox`), so a killed run leaves
+nothing half-recorded: the next run redoes the batch. The pipeline never writes Oxigraph itself; the CLI's
+`run_transform` applies the outbox as it goes (under the writer lock), a portal request leaves it to the
+applier (`apply=False`).
 
 Record ids in URIs: the part of the OAI identifier after the last ':' (`oai:koha:123` → `123`) when
 it is URI-safe and not yet used by another record of the source, else the whole identifier
@@ -31,6 +34,8 @@ from transform import changes as change_log, descriptions, library_graph
 from transform.cluster_keys import keys_for
 from transform.cluster_rules import load_ignore_list
 from transform.clusters import ClusterChanges, Clusterer, Member, _chunks
+from transform import graph_outbox
+from transform.graph_outbox import GraphOutbox, reading_view
 from transform.graphstore import GraphStore
 from transform import language_detection, language_graph, languages_store
 from transform import copies as copies_store, copy_cataloguing, overlays, statistics as stats
@@ -41,6 +46,7 @@ from libraries import calendar as library_calendar
 from vocab import libraries as libraries_vocab, licences
 
 BATCH = 200
+APPLY_EVERY = 10        # batches between two applications of the graph outbox in a CLI run
 _SAFE = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
 
 
@@ -97,8 +103,10 @@ class Pipeline:
         self.settings = settings
         self.records = record_store
         self.engine = record_store.engine
-        self.graph = graph if graph is not None else GraphStore.open(settings)
+        # Writes become graph outbox rows; names and reads come from the store as last applied.
+        self.graph = GraphOutbox(self.engine, graph if graph is not None else reading_view(settings))
         self._own_graph = graph is None
+        self.apply_pending: Callable[[bool], None] | None = None    # run_transform's: apply the outbox now?
         if converter is None:
             from transform.convert import Converter
             converter = Converter(settings.base_uri)
@@ -112,7 +120,7 @@ class Pipeline:
 
     def close(self) -> None:
         if self._own_graph:
-            self.graph.close()
+            self.graph.view.close()
 
     # -- the run -------------------------------------------------------------------------------
 
@@ -131,6 +139,8 @@ class Pipeline:
                 summaries.append(summary)
             summary.reclustered += count
             summary.converted += count
+        if self.apply_pending:
+            self.apply_pending(True)                   # the work graphs' change log reads the store
         self._write_work_graphs(full and not source_ids)
         library_graph.write(self.settings, self.graph)
         with self.engine.begin() as conn:              # every library gets its main service point
@@ -263,9 +273,10 @@ class Pipeline:
                 # Not for republication: the description still reaches search (packed below), but the
                 # graph store is what SPARQL, dumps, VoID and the RDF views publish, so it never gets there.
                 withheld, graphs = list(graphs), {}
-            self.graph.replace(graphs)
-            self.graph.remove([*withheld, *(self.graph.record_graph(source.id, ids[r.identifier])
-                                            for r, *_ in [*gone, *errors])])
+            outbox = self.graph.bound(conn, "records")
+            outbox.replace(graphs)
+            outbox.remove([*withheld, *(self.graph.record_graph(source.id, ids[r.identifier])
+                                        for r, *_ in [*gone, *errors])])
 
             records = {row.identifier: record for row, _d, _o, record, _k in parsed}
             change_log.log_records(conn, self.settings.base_uri, source.id,
@@ -318,6 +329,8 @@ class Pipeline:
                              .values({c: bindparam(c) for c in ("checksum", "holdings_checksum", "status", "error",
                                                                 "converted_cluster", "triples", "updated_at")}),
                              updates)
+        if self.apply_pending:
+            self.apply_pending(False)
 
     def _convert(self, source, row, record_id: str, record, work: str) -> list:
         from transform.convert import ConvertContext
@@ -436,7 +449,7 @@ class Pipeline:
                 dirty = {r[0] for r in conn.execute(select(clusters.c.cluster_id))}
             else:
                 dirty = set(self.changes.dirty)
-            graphs = {}
+            graphs, dropped = {}, []
             published = licences.published_sources(self.settings)
             for chunk in _chunks(sorted(dirty)):
                 links = dict(conn.execute(select(clusters.c.cluster_id, clusters.c.translation_of)
@@ -454,20 +467,40 @@ class Pipeline:
                 # a work with no record that may be republished (or none left) has no graph
                 gone = [c for c in chunk if c not in links or not instances.get(c)]
                 change_log.log_works(self.engine, self.graph, (), gone, now())
-                self.graph.remove([self.graph.work_graph(c) for c in gone])
+                dropped += [self.graph.work_graph(c) for c in gone]
             change_log.log_works(self.engine, self.graph, graphs, self.changes.removed, now())
-            self.graph.remove([self.graph.work_graph(c) for c in self.changes.removed])
-            self.graph.replace(graphs)
+            dropped += [self.graph.work_graph(c) for c in self.changes.removed]
+        with self.engine.begin() as conn:
+            outbox = self.graph.bound(conn, "works")
+            outbox.remove(dropped)
+            outbox.replace(graphs)
         self.changes = ClusterChanges()
 
 
 def run_transform(settings, record_store, source_ids=None, full: bool = False, progress: bool = True,
-                  graph: GraphStore | None = None, converter=None) -> list[TransformSummary]:
-    """The `transform` verb: one summary per source."""
+                  graph: GraphStore | None = None, converter=None, apply: bool = True) -> list[TransformSummary]:
+    """The `transform` verb: one summary per source. `apply`: bring the graph store up to the outbox as it
+    goes and at the end (the CLI); False in a portal request, which must not open Oxigraph for writing and
+    leaves the rows to the applier (`grenselos apply`, or `serve`'s thread). Either way under the writer
+    lock, which also keeps two transforms of one source apart."""
     tell = (lambda text: print(text, file=sys.stderr, flush=True)) if progress else None
-    with writer_lock(settings.data_dir):
-        pipeline = Pipeline(settings, record_store, graph=graph, converter=converter, progress=tell)
-        try:
-            return pipeline.run(source_ids, full=full)
-        finally:
-            pipeline.close()
+    if not apply:
+        with writer_lock(settings.data_dir):
+            pipeline = Pipeline(settings, record_store, graph=graph, converter=converter, progress=tell)
+            try:
+                return pipeline.run(source_ids, full=full)
+            finally:
+                pipeline.close()
+    engine = record_store.engine
+    with graph_outbox.writing(settings, engine, graph, "records") as outbox:
+        pipeline = Pipeline(settings, record_store, graph=outbox.view, converter=converter, progress=tell)
+        batches = [0]
+
+        def apply_pending(now_: bool) -> None:
+            batches[0] += 1
+            if now_ or batches[0] >= APPLY_EVERY:
+                graph_outbox.apply(engine, outbox.view)
+                batches[0] = 0
+
+        pipeline.apply_pending = apply_pending
+        return pipeline.run(source_ids, full=full)

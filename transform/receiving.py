@@ -143,8 +143,10 @@ def _read(path: Path, source, conn) -> list[ReceivedRecord]:
     return out
 
 
-def receive(settings, store, source_id: str, path: str | Path, dry_run: bool = False) -> Receipt:
-    """Receive one delivery file for `source_id` (the receiving library's source); see the module text."""
+def receive(settings, store, source_id: str, path: str | Path, dry_run: bool = False,
+            apply: bool = True) -> Receipt:
+    """Receive one delivery file for `source_id` (the receiving library's source); see the module text.
+    `apply=False` in a portal request: the graph outbox is left to the applier (`run_transform`)."""
     source = settings.source(source_id)
     path = Path(path)
     db.migrate(store.engine)
@@ -155,7 +157,7 @@ def receive(settings, store, source_id: str, path: str | Path, dry_run: bool = F
         return receipt
     summary = import_files(store, source, [path])
     receipt.new, receipt.changed, receipt.unchanged = summary.new, summary.changed, summary.unchanged
-    run_transform(settings, store, [source.id], progress=False)
+    run_transform(settings, store, [source.id], progress=False, apply=apply)
     ids = [r.identifier for r in receipt.records if r.identifier]
     with store.engine.connect() as conn:
         counts: dict[str, int] = {}

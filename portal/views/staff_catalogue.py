@@ -77,7 +77,7 @@ def _catalogue(principal, data: dict) -> dict:
                                       choice=choice, short=short)
     try:
         with writer_lock(settings.data_dir, wait=30):
-            run_transform(settings, store, [done.local["source"]], progress=False)
+            run_transform(settings, store, [done.local["source"]], progress=False, apply=False)
     except Busy:
         abort(503)
     public = _public_id(done.local["source"], done.local["identifier"])
@@ -178,6 +178,6 @@ def receive_page():
                     path = Path(folder) / (secure_filename(upload.filename) or "delivery.mrc")
                     upload.save(path)
                     receipt = receiving.receive(settings, _store(), source.id, path,
-                                                dry_run=request.form.get("dry_run") == "1")
+                                                dry_run=request.form.get("dry_run") == "1", apply=False)
                 data["receipt"] = receipt.as_json()
     return render("staff_receive.html", data, status=status)

@@ -116,7 +116,7 @@ def record(record_id):
             _forget(source)
             try:
                 with writer_lock(settings.data_dir, wait=30):
-                    run_transform(settings, store, [source], progress=False)
+                    run_transform(settings, store, [source], progress=False, apply=False)
             except Busy:
                 abort(503)
         return redirect(url_for("staff_enrich.record", record_id=record_id, added=len(chosen)) + "#result", code=303)

@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from pyoxigraph import Literal, NamedNode, Triple
 from sqlalchemy import select
 
 from core.locks import Busy, writer_lock
@@ -23,6 +24,9 @@ from harvest.files import import_files
 from harvest.store import RecordStore
 from index.pipeline import index_changes
 from transform import copies as copies_store
+from transform import graph_outbox
+from transform.graph_outbox import GraphOutbox
+from transform.graphstore import GraphStore
 from transform.pipeline import run_transform
 from transform.tables import transform_records
 
@@ -152,6 +156,17 @@ def test_serve_keeps_search_up_to_the_copies_table(catalogue):
         while status() != "on_loan":
             assert time.monotonic() - written < 10, "the status never reached search"
             time.sleep(0.1)
+        # A graph write from a process that must not open Oxigraph (a portal request): an outbox row,
+        # which serve's applier replays into the graph store within seconds.
+        name = NamedNode(f"{settings.base_uri}/graph/applier-test")
+        GraphOutbox(store.engine, GraphStore(None, settings.base_uri)).replace(
+            {name: [Triple(NamedNode(f"{settings.base_uri}/x"), NamedNode(f"{settings.base_uri}/p"), Literal("y"))]})
+        written = time.monotonic()
+        while graph_outbox.pending(store.engine)[0]:
+            assert time.monotonic() - written < 10, "the graph outbox was never applied"
+            time.sleep(0.1)
+        with GraphStore.open(settings, read_only=True) as graph:
+            assert graph.has_graph(name)
     finally:
         server.terminate()
         server.wait(15)

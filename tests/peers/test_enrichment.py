@@ -19,7 +19,8 @@ from harvest.store import RecordStore
 from tests import staff_signin
 from tests.deliveries import book, isbn13, write
 from tests.peers.oai_servers import FAST
-from transform import overlays
+from grenselos.applier import Applier
+from transform import graph_outbox, overlays
 from transform.pipeline import run_transform
 
 import pytest
@@ -124,6 +125,12 @@ def test_diff_accept_provenance_reharvest_and_source_wins(world):
     assert {r.group_name for r in rows} == {"languages", "subjects", "summary"}
     assert {(r.principal, r.library, r.from_source) for r in rows} == {(USER, "tromso", "nb")}
     assert [(e.principal, e.target) for e in events] == [(USER, "tromso:oai:lb:t1")]
+    # The request converted the record but left the graph store to its one writer: the rows wait in the
+    # outbox until the applier (`grenselos serve`'s thread, or `grenselos apply`) replays them.
+    assert graph_outbox.pending(store.engine)[0] > 0
+    applier = Applier(settings)
+    applier.apply_once()
+    assert applier.graph_rows > 0 and graph_outbox.pending(store.engine)[0] == 0
     after = client.get("/staff/records/tromso-t1/enrich.json").get_json()
     assert [o["group"] for o in after["offers"]] == ["classification"]          # what was left
     assert len(after["overlays"]) == len(rows) and not any(o["superseded"] for o in after["overlays"])

@@ -15,7 +15,7 @@ from harvest import marcxml
 from harvest.store import IncomingRecord, RecordStore
 from transform.graphstore import GraphStore
 from transform.languages_store import detections, effective_languages, effective_languages_many
-from transform.pipeline import Pipeline
+from transform.pipeline import run_transform
 from transform.tables import language_detections
 
 BASE = "http://example.org"
@@ -46,7 +46,7 @@ def world(db_url, tmp_path, shared_data):
     converter = Converter(BASE)
 
     def run(**kw):
-        return Pipeline(settings, store, graph=graph, converter=converter).run(**kw)[0]
+        return run_transform(settings, store, graph=graph, converter=converter, progress=False, **kw)[0]
 
     yield settings, store, graph, run
     graph.close()

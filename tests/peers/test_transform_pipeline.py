@@ -16,7 +16,7 @@ from harvest import marcxml
 from harvest.store import IncomingRecord, RecordStore
 from transform.explain import add_split, explain
 from transform.graphstore import GraphStore
-from transform.pipeline import Pipeline, local_id
+from transform.pipeline import local_id, run_transform
 from transform.status import add_status
 from transform.tables import transform_records
 
@@ -65,8 +65,8 @@ def world(db_url, tmp_path, shared_data):
     converter = Converter(BASE)
 
     def run(**kw):
-        pipeline = Pipeline(settings, store, graph=graph, converter=converter)
-        return {s.source: s for s in pipeline.run(**kw)}
+        return {s.source: s for s in run_transform(settings, store, graph=graph, converter=converter,
+                                                   progress=False, **kw)}
 
     yield settings, store, graph, run
     graph.close()

@@ -1,0 +1,250 @@
+"""The graph outbox: every write the graph store must take, kept in SQL in the transaction of its change.
+
+Oxigraph allows one writing process per directory, and the graph store is a projection of the SQL truth.
+So nothing but the applier writes it: a stage that changes what the graph must say (a converted or
+deleted record, a work whose members changed, the libraries or statistics graph, the lists) adds a row to
+`graph_outbox` in the same SQL transaction as the change — a rollback leaves neither — and `apply`
+replays the rows into Oxigraph in id order, flushes, and only then deletes them. A killed applier leaves
+its rows behind and the next one replays them: every row replaces or drops whole named graphs, so
+applying one twice is harmless.
+
+Rows carry their triples (`payload`: N-Quads, zlib-compressed, about a tenth of the text) rather than a
+reference to `record_descriptions`: the packed description keeps what search reads, not the datatypes and
+language tags of literals, so it cannot give back the graph. One row holds a whole write (a batch of 200
+records is one row), `graphs` names the graphs it replaces or removes (JSON), `op` is replace, remove or
+clear.
+
+    GraphOutbox(engine, view).replace(graphs) / .remove(names) / .clear()   # what GraphStore offers writers
+    GraphOutbox(engine, view, conn=conn)            # the same, inside the caller's transaction
+    apply(engine, graph) -> rows applied            # under core.locks.writer_lock, by one process
+    pending(engine) -> (rows, oldest created_at)
+    writing(settings, engine): the CLI's way to write: lock, store, apply before and after
+"""
+
+from __future__ import annotations
+
+import zlib
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import orjson
+from pyoxigraph import NamedNode, Quad, RdfFormat, parse
+from sqlalchemy import (Column, DateTime, Integer, LargeBinary, String, Table, Text, delete, func, insert, select,
+                        update)
+from sqlalchemy import inspect as sa_inspect
+
+from core.locks import writer_lock
+from transform.graphstore import BULK_FROM, GraphStore
+from transform.tables import metadata
+
+#: Rows read and written before one flush and one delete.
+APPLY_ROWS = 50
+#: N-Quads bytes in one row from which Oxigraph's bulk loader is used (about 5000 quads, `BULK_FROM`).
+BULK_BYTES = 1_000_000
+
+graph_outbox = Table(
+    "graph_outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),          # records, works, libraries, statistics, lists, repair…
+    Column("op", String(8), nullable=False),             # replace | remove | clear
+    Column("graphs", Text, nullable=False),              # JSON list of graph IRIs
+    Column("payload", LargeBinary, nullable=True),       # zlib(N-Quads) for replace
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+#: One row (id 1): when the applier last changed the store, so that read-only readers (the portal's
+#: linked-data views) know to reopen it.
+graph_outbox_applied = Table(
+    "graph_outbox_applied", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+    Column("rows", Integer, nullable=False),
+)
+
+
+def nquads(graphs: Mapping[NamedNode, Iterable]) -> bytes:
+    """The graphs as N-Quads: each term prints itself (Triples or (s, p, o) tuples of terms), which is
+    several times cheaper than building a `Quad` object per triple."""
+    lines: list[str] = []
+    for g, triples in graphs.items():
+        tail = f" {g} .\n"
+        lines += [f"{s} {p} {o}{tail}" for s, p, o in triples]
+    return "".join(lines).encode("utf-8")
+
+
+def pack_quads(graphs: Mapping[NamedNode, Iterable]) -> bytes:
+    return zlib.compress(nquads(graphs), 1)
+
+
+def unpack_quads(payload: bytes | None) -> list[Quad]:
+    if not payload:
+        return []
+    return list(parse(zlib.decompress(payload), format=RdfFormat.N_QUADS))
+
+
+def row(kind: str, op: str, names: Iterable, payload: bytes | None = None) -> dict:
+    return {"kind": kind, "op": op, "graphs": orjson.dumps([getattr(n, "value", n) for n in names]).decode(),
+            "payload": payload, "created_at": datetime.now(timezone.utc)}
+
+
+class GraphOutbox:
+    """What a writer of the graph store sees: `replace`, `remove`, `clear` become outbox rows; names and
+    reads (`store`, `has_graph`, `record_graph`…) come from `view`, the graph store as last applied (read
+    only, or the writer's own store in the process that applies). With `conn`, rows join that transaction;
+    without, each write is a transaction of its own."""
+
+    def __init__(self, engine, view: GraphStore, kind: str = "graph", conn=None):
+        self.engine = engine
+        self.view = view
+        self.kind = kind
+        self.conn = conn
+        self.base_uri = view.base_uri
+
+    def __getattr__(self, name):
+        return getattr(self.view, name)
+
+    def bound(self, conn, kind: str | None = None) -> "GraphOutbox":
+        """The same outbox writing inside `conn`'s transaction."""
+        return GraphOutbox(self.engine, self.view, kind or self.kind, conn)
+
+    def _add(self, rows: list[dict]) -> None:
+        if not rows:
+            return
+        if self.conn is not None:
+            self.conn.execute(insert(graph_outbox), rows)
+        else:
+            with self.engine.begin() as conn:
+                conn.execute(insert(graph_outbox), rows)
+
+    def replace(self, graphs: Mapping[NamedNode, Iterable], kind: str | None = None) -> int:
+        if not graphs:
+            return 0
+        graphs = {g: list(t) for g, t in graphs.items()}
+        self._add([row(kind or self.kind, "replace", graphs, pack_quads(graphs))])
+        return sum(len(t) for t in graphs.values())
+
+    def remove(self, names: Iterable[NamedNode], kind: str | None = None) -> int:
+        names = list(names)
+        if names:
+            self._add([row(kind or self.kind, "remove", names)])
+        return len(names)
+
+    def clear(self) -> None:
+        self._add([row(self.kind, "clear", [])])
+
+    def flush(self) -> None:
+        """Nothing to flush: the applier flushes the store."""
+
+
+def has_table(engine) -> bool:
+    return sa_inspect(engine).has_table("graph_outbox")
+
+
+def pending(engine) -> tuple[int, datetime | None]:
+    """Rows waiting for the applier, and when the oldest was written."""
+    if not has_table(engine):
+        return 0, None
+    with engine.connect() as conn:
+        count, oldest = conn.execute(select(func.count(), func.min(graph_outbox.c.created_at))).one()
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=timezone.utc)
+    return int(count), oldest
+
+
+def last_applied(conn) -> datetime | None:
+    """When the applier last changed the graph store (None: never, or before this table existed)."""
+    value = conn.execute(select(graph_outbox_applied.c.applied_at).where(graph_outbox_applied.c.id == 1)).scalar()
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def apply(engine, graph: GraphStore, after_write=None) -> int:
+    """Replay the outbox into `graph` in id order; returns rows applied. The caller holds the writer lock.
+
+    A chunk of rows is written one row at a time (Oxigraph parses each row's N-Quads itself), the store
+    is flushed, and only then are exactly the applied rows deleted (by id: a row another transaction commits meanwhile,
+    with a lower id, is applied next time, never lost). `after_write`: called between the flush and the
+    delete (tests kill the applier there)."""
+    if not has_table(engine):
+        return 0
+    done = 0
+    after = 0
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(select(graph_outbox).where(graph_outbox.c.id > after)
+                                .order_by(graph_outbox.c.id).limit(APPLY_ROWS)).all()
+        if not rows:
+            return done
+        _write(graph, rows)
+        graph.flush()
+        if after_write is not None:
+            after_write(rows)
+        ids = [r.id for r in rows]
+        with engine.begin() as conn:
+            conn.execute(delete(graph_outbox).where(graph_outbox.c.id.in_(ids)))
+            values = {"applied_at": datetime.now(timezone.utc), "rows": len(ids)}
+            if not conn.execute(update(graph_outbox_applied).where(graph_outbox_applied.c.id == 1)
+                                .values(**values)).rowcount:
+                conn.execute(insert(graph_outbox_applied).values(id=1, **values))
+        done += len(rows)
+        after = ids[-1]
+
+
+def _write(graph: GraphStore, rows) -> None:
+    """Each row as its stage would have written it: replace (drop its graphs, load its quads), remove, clear."""
+    for r in rows:
+        if r.op == "clear":
+            graph.clear()
+            continue
+        names = [NamedNode(n) for n in orjson.loads(r.graphs)]
+        graph.remove(names)
+        if r.op == "replace" and r.payload:
+            _load(graph.store, zlib.decompress(r.payload))
+
+
+def _load(store, data: bytes) -> None:
+    """Oxigraph parses the row itself, with no Python object per quad (`lenient`: the text was printed
+    from terms already checked, about 1.6× faster). Bulk for large rows, as `GraphStore.replace` does: not
+    atomic, but the row is deleted only after the store is flushed, so a half-loaded row is loaded again.
+    Rows with blank nodes go through `parse`, which keeps their labels (a load renames them)."""
+    if b"_:" in data:
+        quads = list(parse(data, format=RdfFormat.N_QUADS))
+        if len(quads) >= BULK_FROM:
+            store.bulk_extend(quads)
+        else:
+            store.extend(quads)
+    elif len(data) >= BULK_BYTES:
+        store.bulk_load(data, format=RdfFormat.N_QUADS, lenient=True)
+    else:
+        store.load(data, format=RdfFormat.N_QUADS, lenient=True)
+
+
+@contextmanager
+def writing(settings, engine, graph: GraphStore | None = None, kind: str = "graph"):
+    """For a CLI verb that writes the graph: take the writer lock, open the store (unless given), apply
+    what is pending, yield an outbox whose reads see the store, and apply the verb's rows at the end."""
+    with writer_lock(settings.data_dir):
+        own = graph is None
+        graph = graph if graph is not None else GraphStore.open(settings)
+        try:
+            apply(engine, graph)
+            yield GraphOutbox(engine, graph, kind)
+            apply(engine, graph)
+        finally:
+            if own:
+                graph.close()
+
+
+def reading_view(settings) -> GraphStore:
+    """The graph store for a process that must not write it (a portal request): read-only, or an empty
+    in-memory store before the first transform made the directory."""
+    path = Path(settings.data_dir) / "graph"
+    if path.is_dir():
+        try:
+            return GraphStore(path, settings.base_uri, read_only=True)
+        except OSError:
+            pass
+    return GraphStore(None, settings.base_uri)
