@@ -30,6 +30,7 @@ from sqlalchemy import func, insert, select  # noqa: E402
 
 from core.settings import from_dict  # noqa: E402
 from harvest import marcxml  # noqa: E402
+from harvest.marcdata import from_stored  # noqa: E402
 from harvest.store import IncomingRecord, RecordStore  # noqa: E402
 from transform import pipeline as pipeline_mod  # noqa: E402
 from transform.cluster_keys import keys_for  # noqa: E402
@@ -75,7 +76,7 @@ def pct(values, q):
 
 def bench_clustering(elements, copies: int, url: str) -> dict:
     store = RecordStore(url)
-    records = [marcxml.to_pymarc(el) for el in elements]
+    records = [from_stored(el) for el in elements]
     started = time.perf_counter()
     keys = [keys_for(r) for r in records]
     key_seconds = time.perf_counter() - started

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field as dc_field
 from pathlib import Path
 from typing import Sequence
 
-import pymarc
 from pyoxigraph import Literal, NamedNode, Triple
 
 from core.errors import GrenselosError
+from harvest.marcdata import DataField, MarcData
 from transform import bibframe, engine, holdings as holdings_mod
 from transform.engine import Env
 from transform.languages import record_languages
@@ -44,7 +44,7 @@ class ConvertContext:
     isil: str = ""
     holdings_profile: str = "marc-852"
     work_id: str | None = None
-    holdings: Sequence[pymarc.Record] = ()
+    holdings: Sequence[MarcData] = ()
     directory: object = None      # vocab.libraries.Directory of the configuration; None: this source alone
 
 
@@ -79,7 +79,7 @@ class Converter:
         self.codes = {tag: frozenset().union(*(b.codes for b in blocks)) | _ALWAYS_KNOWN
                       for tag, blocks in self.tables.blocks.items()}
 
-    def convert(self, record: pymarc.Record, ctx: ConvertContext) -> Conversion:
+    def convert(self, record: MarcData, ctx: ConvertContext) -> Conversion:
         if record is None:
             raise ConversionError(f"{ctx.source_id} {ctx.record_id}: no record")
         leader = str(record.leader or "")
@@ -146,7 +146,7 @@ class Converter:
         tag = link[:3]
         if tag not in self.blocks or tag < "010":
             return None
-        return pymarc.Field(tag=tag, indicators=f.indicators, subfields=f.subfields)
+        return DataField(tag, *(f.indicators or (" ", " ")), f.subfields)
 
     def _alternate(self, env: Env, f, span):
         """An 880's vernacular text as second, language- and script-tagged literals on the resources its

@@ -25,8 +25,7 @@ from urllib.parse import quote
 
 from sqlalchemy import bindparam, insert, select, tuple_, update
 
-from harvest.marcdata import from_pymarc, to_slim
-from harvest.marcxml import to_pymarc
+from harvest.marcdata import from_stored, to_slim
 from transform import changes as change_log, descriptions, library_graph
 from transform.cluster_keys import keys_for
 from transform.cluster_rules import load_ignore_list
@@ -224,7 +223,7 @@ class Pipeline:
                 try:
                     if row.marcxml is None:
                         raise ValueError(f"no MARC kept by the harvest ({row.error or 'unknown cause'})")
-                    record = to_pymarc(row.marcxml)
+                    record = from_stored(row.marcxml)
                     keys = keys_for(record)
                 except Exception as exc:  # noqa: BLE001 - one bad record never stops the batch
                     errors.append((row, digest, f"could not read the MARC record: {exc}"))
@@ -272,7 +271,7 @@ class Pipeline:
                                    {r.identifier: (ids[r.identifier], records[r.identifier]) for r, *_ in results},
                                    {r.identifier: ids[r.identifier] for r, *_ in [*gone, *errors]}, stamp)
             overlays.replace_merged(conn, source.id, [row.identifier for _kind, row, *_ in batch],
-                                    {r.identifier: to_slim(from_pymarc(records[r.identifier], []))
+                                    {r.identifier: to_slim(records[r.identifier])
                                      for r, *_ in results if r.identifier in self._overlays}, stamp)
             languages_store.replace(conn, source.id, [row.identifier for _kind, row, *_ in batch],
                                     [self._languages[r.identifier] for r, *_ in results
@@ -323,7 +322,7 @@ class Pipeline:
         from transform.convert import ConvertContext
         holdings = ()
         if row.control_number and (self._with_holdings is None or row.control_number in self._with_holdings):
-            holdings = tuple(to_pymarc(h.marcxml) for h in self.records.holdings_for(source.id, row.control_number)
+            holdings = tuple(from_stored(h.marcxml) for h in self.records.holdings_for(source.id, row.control_number)
                              if h.marcxml)
         ctx = ConvertContext(source.id, record_id, isil=source.isil, holdings_profile=source.holdings,
                              work_id=work, holdings=holdings, directory=libraries_vocab.directory(self.settings))
