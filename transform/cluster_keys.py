@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from pymarc import Record
 
@@ -47,7 +47,8 @@ class ClusterKeys:
     translation: bool = False
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+        return json.dumps({name: getattr(self, name) for name in self.__dataclass_fields__}, ensure_ascii=False,
+                          sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str | None) -> "ClusterKeys":

@@ -327,16 +327,16 @@ class Pipeline:
         ctx = ConvertContext(source.id, record_id, isil=source.isil, holdings_profile=source.holdings,
                              work_id=work, holdings=holdings, directory=libraries_vocab.directory(self.settings))
         conversion = self.converter.convert(record, ctx)
-        triples = list(conversion.triples)
+        triples = list(conversion.terms)          # (s, p, o) tuples: see Conversion.triples
         found = language_detection.check(record, conversion.languages, source)
         if found is not None:   # no usable code, or signs of another language: detect, keep, mark in the graph
             reason, langs = found
-            triples += language_graph.detected_triples(conversion.instance_uri, conversion.work_uri, langs)
+            triples += map(tuple, language_graph.detected_triples(conversion.instance_uri, conversion.work_uri, langs))
             self._languages[row.identifier] = languages_store.row_for(source.id, row.identifier, reason, langs,
                                                                       now())
         if row.identifier in self._overlays:        # which fields came from where, by which library, when
             applied, sources, agents = self._overlays[row.identifier]
-            triples += overlays.provenance_triples(conversion.instance_uri, applied, sources, agents)
+            triples += map(tuple, overlays.provenance_triples(conversion.instance_uri, applied, sources, agents))
         self._facts[row.identifier] = stats.record_facts(triples, self.settings.base_uri)
         # a shared digital resource is licensed, not shelved: whatever holdings fields its records carry, no copies
         self._copies[row.identifier] = read_items(record, source.holdings, holdings) if source.kind != "digital" else []
