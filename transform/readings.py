@@ -80,7 +80,7 @@ class Reading:
 class Hit:
     """One thing a reading found: its value(s) and where (a whole field, or a slice of one)."""
     spec: Spec
-    field: object                     # the pymarc field (None for the leader)
+    field: object                     # the record's field (None for the leader)
     values: tuple[str, ...]
 
 
