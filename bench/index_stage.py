@@ -106,7 +106,7 @@ def parts(config: Path) -> dict:
     """Microseconds (CPU) per record for each way to a record's description and each part of building its
     document: the graph store read, the packed description, converting the MARC again, the projection."""
     settings_mod = _settings_module()
-    from harvest.marcxml import to_pymarc
+    from harvest.marcdata import from_stored
     from harvest.store import RecordStore
     from index.holdings import holdings_of
     from index.pipeline import open_graph
@@ -142,11 +142,11 @@ def parts(config: Path) -> dict:
         description = Description.from_packed(packed[key])
         spent.append(clock() - t)
         t = clock()
-        conversion = converter.convert(to_pymarc(row.marcxml), ConvertContext(row.source, record_id))
+        conversion = converter.convert(from_stored(row.marcxml), ConvertContext(row.source, record_id))
         Description.from_triples(conversion.triples)
         spent.append(clock() - t)
         t = clock()
-        record = to_pymarc(row.marcxml, tags=consumed(sources[row.source].holdings))
+        record = from_stored(row.marcxml, tags=consumed(sources[row.source].holdings))
         spent.append(clock() - t)
         t = clock()
         holdings = holdings_of(record, sources[row.source])

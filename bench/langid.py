@@ -43,7 +43,8 @@ def read_sentences(data: Path, limit: int | None) -> dict[str, list[str]]:
 
 def read_titles(data: Path, limit: int | None) -> list[tuple[str, object]]:
     """(catalogued language, pymarc record) for shared MARCXML records with a plausible 008 language."""
-    from harvest.marcxml import find_records, to_pymarc
+    from harvest.marcdata import from_stored
+    from harvest.marcxml import find_records
     from lxml import etree
     out = []
     for path in sorted(glob.glob(str(data / "**" / "*.xml"), recursive=True)):
@@ -55,7 +56,7 @@ def read_titles(data: Path, limit: int | None) -> list[tuple[str, object]]:
             continue
         for element in find_records(root):
             try:
-                record = to_pymarc(element)
+                record = from_stored(element)
             except Exception:  # noqa: BLE001 - a broken sample record is not this benchmark's concern
                 continue
             code = readings.first(record, "languages.fixed")
@@ -66,7 +67,8 @@ def read_titles(data: Path, limit: int | None) -> list[tuple[str, object]]:
 
 def read_records(data: Path) -> list:
     """Every bibliographic record of the shared MARCXML files, whatever its language or kind."""
-    from harvest.marcxml import find_records, to_pymarc
+    from harvest.marcdata import from_stored
+    from harvest.marcxml import find_records
     from lxml import etree
     out = []
     for path in sorted(glob.glob(str(data / "**" / "*.xml"), recursive=True)):
@@ -78,7 +80,7 @@ def read_records(data: Path) -> list:
             continue
         for element in find_records(root):
             try:
-                record = to_pymarc(element)
+                record = from_stored(element)
             except Exception:  # noqa: BLE001 - a broken sample record is not this benchmark's concern
                 continue
             if record.leader and len(str(record.leader)) > 7 and str(record.leader)[6] not in "uvxy":

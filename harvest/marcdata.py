@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from pymarc import Field, Indicators, Record, Subfield
+from pymarc import Record
 
 from harvest.encodings import REPLACEMENT, mojibake
-from harvest.marcxml import ILLEGAL_XML, OAI_LEFTOVERS, SLIM, local
+from harvest.marcxml import ILLEGAL_XML, OAI_LEFTOVERS, SLIM, inspect, local, parse_record
 
 #: A MARCXML tag: three letters or digits (MARC 21 tags are digits; Aleph and others add FMT, LKR, ...).
 TAG = re.compile(r"[0-9A-Za-z]{3}\Z")
@@ -24,10 +25,33 @@ DEFAULT_LEADER = "     nam a22     uu 4500"
 RECORD_TYPES = {"Bibliographic", "Authority", "Holdings", "Classification", "Community"}
 
 
+class Subfield(NamedTuple):
+    """One subfield: a (code, value) pair that also answers `.code` and `.value`."""
+    code: str
+    value: str
+
+
 @dataclass
 class ControlField:
     tag: str
     data: str
+
+    indicators = None              # the read interface the mapping tables, readings and keys use
+    subfields = ()
+
+    @staticmethod
+    def is_control_field() -> bool:
+        return True
+
+    def get(self, code: str, default: str | None = None) -> str | None:
+        return default
+
+    def get_subfields(self, *codes: str) -> list[str]:
+        return []
+
+    def __str__(self) -> str:
+        """MARCMaker text (`=008  ...`, blanks as backslashes), as warnings quote a field."""
+        return f"={self.tag}  {self.data.replace(' ', chr(92)) if self.data else ''}"
 
 
 @dataclass
@@ -35,14 +59,93 @@ class DataField:
     tag: str
     ind1: str
     ind2: str
-    subfields: list[tuple[str, str]]
+    subfields: list[Subfield]
+
+    data = None
+
+    def __post_init__(self):
+        subfields = self.subfields
+        if subfields and type(subfields[0]) is not Subfield:    # (code, value) pairs: give them names
+            self.subfields = [Subfield(*s) for s in subfields]
+
+    @staticmethod
+    def is_control_field() -> bool:
+        return False
+
+    @property
+    def indicators(self) -> tuple[str, str]:
+        return (self.ind1, self.ind2)
+
+    @property
+    def indicator1(self) -> str:
+        return self.ind1
+
+    @property
+    def indicator2(self) -> str:
+        return self.ind2
+
+    def get(self, code: str, default: str | None = None) -> str | None:
+        """The first subfield `code`'s value."""
+        for c, v in self.subfields:
+            if c == code:
+                return v
+        return default
+
+    def get_subfields(self, *codes: str) -> list[str]:
+        return [v for c, v in self.subfields if c in codes]
+
+    def __getitem__(self, code: str) -> str:
+        found = self.get(code)
+        if found is None:
+            raise KeyError(code)
+        return found
+
+    def __str__(self) -> str:
+        ind = "".join(chr(92) if i in (" ", chr(92)) else i for i in (self.ind1, self.ind2))
+        return f"={self.tag}  {ind}" + "".join(f"${c}{v}" for c, v in self.subfields)
 
 
 @dataclass
 class MarcData:
+    """One record: the model the readers produce and the mapping tables, readings and keys read."""
     leader: str
     fields: list[ControlField | DataField] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)   # what was repaired while reading
+
+    def get(self, tag: str, default=None):
+        """The first field `tag`."""
+        for f in self.fields:
+            if f.tag == tag:
+                return f
+        return default
+
+    def get_fields(self, *tags: str) -> list:
+        if not tags:
+            return self.fields
+        return [f for f in self.fields if f.tag in tags]
+
+    def __getitem__(self, tag: str):
+        found = self.get(tag)
+        if found is None:
+            raise KeyError(tag)
+        return found
+
+    def __contains__(self, tag: str) -> bool:
+        return self.get(tag) is not None
+
+    def remove_fields(self, *tags: str) -> None:
+        self.fields = [f for f in self.fields if f.tag not in tags]
+
+    def add_ordered_field(self, f) -> None:
+        """Insert before the first field with a higher numeric tag (or a non-numeric one); a field with a
+        non-numeric tag goes last."""
+        if f.tag.isdigit():
+            tag = int(f.tag)
+            for i, other in enumerate(self.fields):
+                if not other.tag.isdigit() or int(other.tag) > tag:
+                    self.fields.insert(i, f)
+                    return
+        self.fields.append(f)
 
     def control(self, tag: str) -> str | None:
         for f in self.fields:
@@ -96,6 +199,15 @@ def clean(text: str, where: str, problems: list[str]) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def cleaned(record: MarcData) -> MarcData:
+    """A copy whose text is NFC that XML can carry (a record built from what a person typed)."""
+    problems: list[str] = []
+    fields = [ControlField(f.tag, clean(f.data or "", "", problems)) if isinstance(f, ControlField) else
+              DataField(f.tag, f.ind1, f.ind2, [Subfield(c, clean(v or "", "", problems)) for c, v in f.subfields])
+              for f in record.fields]
+    return MarcData(record.leader, fields, problems)
+
+
 def check_text(record: MarcData) -> None:
     """Report text that decoded without error but is still damaged (double-encoded UTF-8)."""
     for f in record.fields:
@@ -137,17 +249,10 @@ def to_slim(record: MarcData) -> str:
     return "".join(parts)
 
 
-def as_pymarc(record: MarcData) -> Record:
-    """The record as the pymarc Record the mapping tables read; its text is Unicode, so leader/09 is 'a'."""
-    out = Record(force_utf8=True)
-    out.leader = record.leader[:9] + "a" + record.leader[10:]
-    for f in record.fields:
-        if isinstance(f, ControlField):
-            out.add_field(Field(tag=f.tag, data=f.data))
-        else:
-            out.add_field(Field(tag=f.tag, indicators=Indicators(f.ind1, f.ind2),
-                                subfields=[Subfield(code=c, value=v) for c, v in f.subfields]))
-    return out
+def as_unicode(record: MarcData) -> MarcData:
+    """The record as the mapping tables read it: its text is Unicode now, so leader/09 is 'a'."""
+    record.leader = record.leader[:9] + "a" + record.leader[10:]
+    return record
 
 
 def from_pymarc(record: Record, problems: list[str]) -> MarcData:
@@ -162,12 +267,39 @@ def from_pymarc(record: Record, problems: list[str]) -> MarcData:
             data.fields.append(ControlField(f.tag, clean(f.data or "", f"field {f.tag}", problems)))
         else:
             data.fields.append(DataField(f.tag, (f.indicator1 or " ")[:1], (f.indicator2 or " ")[:1],
-                                         [(s.code, clean(s.value or "", f"field {f.tag}", problems))
+                                         [Subfield(s.code, clean(s.value or "", f"field {f.tag}", problems))
                                           for s in f.subfields]))
     if bad:
         problems.append(f"field(s) with invalid tag {', '.join(map(repr, bad))} skipped")
     check_text(data)
     return data
+
+
+def from_stored(element_or_xml, tags: frozenset[str] | set[str] | None = None) -> MarcData:
+    """A stored record (its MARCXML text, or a parsed element) as MarcData, for the transform and index
+    stages. The store keeps what the importer or harvester already checked and cleaned, so this reads it
+    as it is (no repairs, no `problems`); a record that is still broken raises `MarcError`. With `tags`,
+    only those fields (and the leader): a reader of a few fields (the index's holdings) need not build forty."""
+    element = parse_record(element_or_xml) if isinstance(element_or_xml, (str, bytes)) else element_or_xml
+    inspect(element)
+    record = MarcData(leader="")
+    fields = record.fields
+    for child in element:
+        name = local(child.tag)
+        if name == "leader":
+            record.leader = child.text or ""
+            continue
+        tag = child.get("tag")
+        if tags is not None and tag not in tags:
+            continue
+        if name == "controlfield":
+            fields.append(ControlField(tag, child.text or ""))
+        elif name == "datafield":
+            subfield = child.tag[:-9] + "subfield"        # `{ns}datafield` -> `{ns}subfield`
+            fields.append(DataField(tag, (child.get("ind1") or " ")[:1], (child.get("ind2") or " ")[:1],
+                                    [Subfield(sub.get("code"), sub.text or "") for sub in child
+                                     if sub.tag == subfield or local(sub.tag) == "subfield"]))
+    return record
 
 
 def from_element(element) -> MarcData:
@@ -214,7 +346,7 @@ def from_element(element) -> MarcData:
                 if len(code) != 1:
                     problems.append(f"field {tag}: subfield code {code!r} is not one character; kept as '?'")
                     code = "?"
-                subfields.append((code, clean(sub.text or "", f"field {tag}", problems)))
+                subfields.append(Subfield(code, clean(sub.text or "", f"field {tag}", problems)))
             record.fields.append(DataField(tag, _indicator(child.get("ind1"), tag, problems),
                                            _indicator(child.get("ind2"), tag, problems), subfields))
         elif name and name not in OAI_LEFTOVERS:

@@ -1,7 +1,7 @@
 """Reading MARCXML as it really arrives: MARC21 slim, marcxchange, or no namespace at all.
 
-lxml does the parsing (pymarc's SAX reader is several times slower); pymarc records are built
-directly. A record that cannot be read raises `MarcError` with a cause a librarian can act on, and
+lxml does the parsing (pymarc's SAX reader is several times slower); `harvest.marcdata` builds
+the records. A record that cannot be read raises `MarcError` with a cause a librarian can act on, and
 pages that are not well-formed are split at record boundaries so one bad record never costs its
 neighbours.
 """
@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from lxml import etree
-from pymarc import Field, Indicators, Record, Subfield
 
 from harvest.errors import MarcError
 
@@ -169,30 +168,6 @@ def parse_record(xml: str | bytes):
     if not found:
         raise MarcError("no MARC record element found")
     return found[0]
-
-
-def to_pymarc(element_or_xml, tags: frozenset[str] | set[str] | None = None) -> Record:
-    """Build a pymarc Record from a record element (or its XML text). With `tags`, only the fields with
-    those tags (and the leader): a reader of a few fields (the index's holdings) need not build forty."""
-    element = element_or_xml if etree.iselement(element_or_xml) else parse_record(element_or_xml)
-    inspect(element)
-    record = Record(force_utf8=True)
-    for child in element:
-        name = local(child.tag)
-        if tags is not None and name != "leader" and child.get("tag") not in tags:
-            continue
-        if name == "leader":
-            record.leader = _text(child)
-        elif name == "controlfield":
-            record.add_field(Field(tag=child.get("tag"), data=_text(child)))
-        elif name == "datafield":
-            ind1 = (child.get("ind1") or " ")[:1]
-            ind2 = (child.get("ind2") or " ")[:1]
-            subfields = [Subfield(code=sub.get("code"), value=_text(sub))
-                         for sub in child if local(sub.tag) == "subfield"]
-            record.add_field(Field(tag=child.get("tag"), indicators=Indicators(ind1, ind2),
-                                   subfields=subfields))
-    return record
 
 
 def salvage_records(raw: bytes) -> Iterator[tuple[object | None, bytes, MarcError | None]]:

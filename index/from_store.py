@@ -22,7 +22,7 @@ from urllib.parse import quote, unquote
 
 from sqlalchemy import distinct, func, inspect as sa_inspect, select
 
-from harvest.marcxml import to_pymarc
+from harvest.marcdata import from_stored
 from index.copies import holdings_from_copies
 from index.document import Document
 from index.holdings import holdings_of
@@ -185,7 +185,7 @@ def holdings_records(store, source, row) -> tuple:
     """The separate holdings records (marcxchange type Holdings) of a bibliographic row, parsed."""
     if source.holdings != "marcxchange-holdings" or not row.control_number:
         return ()
-    return tuple(to_pymarc(h.marcxml) for h in store.holdings_for(source.id, row.control_number) if h.marcxml)
+    return tuple(from_stored(h.marcxml) for h in store.holdings_for(source.id, row.control_number) if h.marcxml)
 
 
 def public_id(row, minted: Minted | None) -> str:
@@ -227,7 +227,7 @@ def build_document(store, source, row, doc_id: str, minted: Minted, languages, d
     if copies is not None:
         holdings = holdings_from_copies(copies, source, directory)
     else:
-        record = to_pymarc(row.marcxml, tags=holdings_profile.consumed(source.holdings))
+        record = from_stored(row.marcxml, tags=holdings_profile.consumed(source.holdings))
         holdings = holdings_of(record, source, holdings_records(store, source, row), directory)
     work = minted.cluster_id or work_id_of(description, graph.base_uri)
     own = len({h.library for h in holdings if h.region})

@@ -69,7 +69,7 @@ def log_records(conn, base_uri: str, source_id: str, converted: Mapping[str, tup
                 removed: Mapping[str, str], stamp: datetime) -> int:
     """Log one pipeline batch before its rows are updated (so the old status still tells Create from Update).
 
-    `converted` maps identifier → (record_id, pymarc record) for records whose graph was (re)written;
+    `converted` maps identifier → (record_id, record) for records whose graph was (re)written;
     `removed` maps identifier → record_id for records whose graph was dropped (deleted or failed).
     Returns the number of change rows written.
     """

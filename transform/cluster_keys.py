@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
-from pymarc import Record
+from harvest.marcdata import MarcData
 
 from transform import readings
 
@@ -49,7 +49,8 @@ class ClusterKeys:
     translation: bool = False
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+        return json.dumps({name: getattr(self, name) for name in self.__dataclass_fields__}, ensure_ascii=False,
+                          sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str | None) -> "ClusterKeys":
@@ -163,7 +164,7 @@ def ismn13(text: str) -> str | None:
 
 # -- keys from a record: every MARC read is a named reading (mapping/readings.table, "cluster.") -----
 
-def _title_key(record: Record) -> tuple[str, str]:
+def _title_key(record: MarcData) -> tuple[str, str]:
     found = readings.rows(record, "cluster.title")
     if not found:
         return "", ""
@@ -172,7 +173,7 @@ def _title_key(record: Record) -> tuple[str, str]:
     return normalise(" ".join(row.all("parts"))), normalise(proper[0] if proper else "")
 
 
-def _author(record: Record) -> tuple[str, str]:
+def _author(record: MarcData) -> tuple[str, str]:
     for hit in readings.hits(record, "cluster.author"):
         name = hit.values[0]
         full = normalise(name)
@@ -187,7 +188,7 @@ def _author(record: Record) -> tuple[str, str]:
     return "", ""
 
 
-def _year(record: Record) -> str:
+def _year(record: MarcData) -> str:
     date = readings.first(record, "cluster.date")
     if len(date) == 4 and date.isdigit():
         return date
@@ -198,7 +199,7 @@ def _year(record: Record) -> str:
     return ""
 
 
-def _pages(record: Record) -> int | None:
+def _pages(record: MarcData) -> int | None:
     best = None
     for value in readings.values(record, "cluster.extent"):
         for match in _PAGES.finditer(value):
@@ -207,7 +208,7 @@ def _pages(record: Record) -> int | None:
     return best
 
 
-def _series(record: Record) -> tuple[str, ...]:
+def _series(record: MarcData) -> tuple[str, ...]:
     out = set()
     for hit in readings.hits(record, "cluster.series"):
         key = normalise(hit.values[0])
@@ -216,7 +217,7 @@ def _series(record: Record) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
-def _languages(record: Record) -> tuple[str, str, bool]:
+def _languages(record: MarcData) -> tuple[str, str, bool]:
     """(language, original language when it differs, whether a 041 says the text is a translation)."""
     language = ""
     code = readings.first(record, "cluster.language").strip().lower()
@@ -231,7 +232,7 @@ def _languages(record: Record) -> tuple[str, str, bool]:
     return language, original, any(readings.matches(row.field, "cluster.translated") for row in coded)
 
 
-def _identifiers(record: Record, isbns: list[str]) -> list[str]:
+def _identifiers(record: MarcData, isbns: list[str]) -> list[str]:
     """National bibliography numbers with their agency, ISMNs and EANs, in the record's order; an EAN
     that is an ISBN joins `isbns`."""
     identifiers = []
@@ -254,7 +255,7 @@ def _identifiers(record: Record, isbns: list[str]) -> list[str]:
     return identifiers
 
 
-def keys_for(record: Record) -> ClusterKeys:
+def keys_for(record: MarcData) -> ClusterKeys:
     record = readings.view(record)
     isbns = []
     for value in readings.values(record, "cluster.isbn"):

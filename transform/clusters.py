@@ -148,10 +148,12 @@ class Clusterer:
                                                       .where(clusters.c.cluster_id.in_(chunk)))}
         return taken
 
-    def _mint(self, base: str, taken: set[str]) -> str:
+    def _mint(self, base: str, taken: set[str], checked: frozenset[str] | set[str] = frozenset()) -> str:
+        """A cluster id not in `taken` nor in the table. `checked`: ids whose presence in the table `taken`
+        already tells (`assign` reads its batch's own ids at once), so they cost no query each."""
         candidate, n = base, 1
-        while candidate in taken or self.conn.execute(
-                select(clusters.c.cluster_id).where(clusters.c.cluster_id == candidate)).first():
+        while candidate in taken or (candidate not in checked and self.conn.execute(
+                select(clusters.c.cluster_id).where(clusters.c.cluster_id == candidate)).first()):
             n += 1
             candidate = f"{base}-{n}"
         taken.add(candidate)
@@ -171,7 +173,8 @@ class Clusterer:
         batch_set = set(batch)
         for cid in list(members_of):
             members_of[cid] -= batch_set
-        taken = self._taken_ids({f"{m.source}-{m.record_id}" for m in members})
+        own_ids = {f"{m.source}-{m.record_id}" for m in members}
+        taken = self._taken_ids(own_ids)
         taken |= {cid for cid, recs in members_of.items() if recs}
         rows, key_rows = [], []
         for m in members:
@@ -179,7 +182,7 @@ class Clusterer:
                 if key.startswith("isbn:"):
                     titles_by_isbn[key].add(m.keys.title_key)
             overused = {k[5:] for k, titles in titles_by_isbn.items() if len(titles) >= ISBN_MAX_TITLES}
-            cluster_id, explanation = self._place(m, index, members_of, overused, taken)
+            cluster_id, explanation = self._place(m, index, members_of, overused, taken, own_ids)
             members_of[cluster_id].add(m.key)
             if m.cluster_id:          # re-placed (moved, or its keys may have changed): it may have been a bridge
                 changes.shrunk.add(m.cluster_id)
@@ -209,11 +212,11 @@ class Clusterer:
         changes.dirty |= self._link_translations(members, index, changes.assigned)
         return changes
 
-    def _place(self, m: Member, index, members_of, overused, taken) -> tuple[str, dict]:
+    def _place(self, m: Member, index, members_of, overused, taken, checked=frozenset()) -> tuple[str, dict]:
         others = members_of.get(m.cluster_id, set()) - {m.key} if m.cluster_id else set()
         explanation = {"keys": m.keys.index_keys(), "previous": m.cluster_id}
         if m.key in self.splits:
-            cid = m.cluster_id if m.cluster_id and not others else self._mint(f"{m.source}-{m.record_id}", taken)
+            cid = m.cluster_id if m.cluster_id and not others else self._mint(f"{m.source}-{m.record_id}", taken, checked)
             return cid, {**explanation, "rule": "manual-split", "detail": "a librarian split this record "
                          "into a work of its own (cluster split)", "with": None}
         if m.key in self.joined and m.cluster_id:
@@ -258,7 +261,7 @@ class Clusterer:
         if m.cluster_id and not others:
             return m.cluster_id, {**explanation, "rule": "alone", "with": None,
                                   "detail": "no record from another library matched; keeps its own work"}
-        cid = self._mint(f"{m.source}-{m.record_id}", taken)
+        cid = self._mint(f"{m.source}-{m.record_id}", taken, checked)
         detail = "no record from another library matched; a new work"
         if others:
             detail = "no longer matches the records of its former work; a new work"

@@ -12,13 +12,14 @@ record is dropped silently: fields and subfields the tables do not map are liste
 from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
+from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
-import pymarc
 from pyoxigraph import Literal, NamedNode, Triple
 
 from core.errors import GrenselosError
+from harvest.marcdata import DataField, MarcData
 from transform import bibframe, engine, holdings as holdings_mod, readings
 from transform.engine import Env
 from transform.languages import record_languages
@@ -44,7 +45,7 @@ class ConvertContext:
     isil: str = ""
     holdings_profile: str = "marc-852"
     work_id: str | None = None
-    holdings: Sequence[pymarc.Record] = ()
+    holdings: Sequence[MarcData] = ()
     directory: object = None      # vocab.libraries.Directory of the configuration; None: this source alone
 
 
@@ -52,9 +53,15 @@ class ConvertContext:
 class Conversion:
     instance_uri: str
     work_uri: str
-    triples: list[Triple]
+    terms: list[tuple]            # (subject, predicate, object), record order, no duplicates
     warnings: list[str] = dc_field(default_factory=list)
     languages: object = None      # transform.languages.RecordLanguages (codes only, no detection)
+
+    @cached_property
+    def triples(self) -> list[Triple]:
+        """The terms as pyoxigraph Triples. Built only when asked: making one costs about 3 µs, and the
+        pipeline, the graph store and the packed description all read the plain tuples."""
+        return [Triple(s, p, o) for s, p, o in self.terms]
 
 
 class _Leader:
@@ -79,7 +86,7 @@ class Converter:
         self.codes = {tag: frozenset().union(*(b.codes for b in blocks)) | _ALWAYS_KNOWN
                       for tag, blocks in self.tables.blocks.items()}
 
-    def convert(self, record: pymarc.Record, ctx: ConvertContext) -> Conversion:
+    def convert(self, record: MarcData, ctx: ConvertContext) -> Conversion:
         if record is None:
             raise ConversionError(f"{ctx.source_id} {ctx.record_id}: no record")
         leader = str(record.leader or "")
@@ -137,8 +144,7 @@ class Converter:
             env.warn(f"holdings could not be read: {type(exc).__name__}: {exc}")
         for key, count in unmapped.items():
             env.warnings.append(f"unmapped {key}" + (f" ({count}×)" if count > 1 else ""))
-        triples = [Triple(s, p, o) for s, p, o in dict.fromkeys(env.triples)]
-        return Conversion(instance_iri, work_iri, triples, env.warnings, env.languages)
+        return Conversion(instance_iri, work_iri, list(dict.fromkeys(env.triples)), env.warnings, env.languages)
 
     def _linked(self, f):
         """An 880 (alternate script) read as the field it pairs with ($6 `245-01/(N`), or None."""
@@ -146,7 +152,7 @@ class Converter:
         tag = link[:3]
         if tag not in self.blocks or tag < "010":
             return None
-        return pymarc.Field(tag=tag, indicators=f.indicators, subfields=f.subfields)
+        return DataField(tag, *(f.indicators or (" ", " ")), f.subfields)
 
     def _alternate(self, env: Env, f, span):
         """An 880's vernacular text as second, language- and script-tagged literals on the resources its

@@ -22,13 +22,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pymarc import Field, Indicators, Record, Subfield
 from sqlalchemy import and_, select
 
 from core.errors import GrenselosError
 from harvest import marcxml
-from harvest.marcdata import from_pymarc, to_slim
-from harvest.marcxml import to_pymarc
+from harvest.marcdata import ControlField, DataField, MarcData, Subfield, cleaned, from_stored, to_slim
 from harvest.store import IncomingRecord
 from harvest.tables import records
 from transform import copies as copies_store
@@ -91,12 +89,12 @@ def _text(f) -> str:
     return " ".join(s.value for s in f.subfields) if not f.is_control_field() else f.data
 
 
-def completeness(record: Record) -> int:
+def completeness(record: MarcData) -> int:
     """How many of the informative fields (readings.table) the record has, and up to 5 for subjects."""
     return readings.tags_present(record, "informative") + min(readings.count(record, "subject_count"), 5)
 
 
-def to_be_upgraded(record: Record) -> bool:
+def to_be_upgraded(record: MarcData) -> bool:
     return UPGRADE_MARK in readings.values(record, "upgrade_mark")
 
 
@@ -120,7 +118,7 @@ def candidates(settings, store, isbn: str, library_source: str = "") -> list[Can
         stored = store.get(row.source, row.identifier)
         if stored is None or stored.deleted or not stored.marcxml:
             continue
-        record = to_pymarc(stored.marcxml)
+        record = from_stored(stored.marcxml)
         if to_be_upgraded(record):
             continue
         out.append(Candidate(row.source, row.identifier, library.kind, library.name, completeness(record),
@@ -132,52 +130,50 @@ def candidates(settings, store, isbn: str, library_source: str = "") -> list[Can
     return out
 
 
-def short_record(isbn: str, title: str, author: str = "", year: str = "") -> Record:
+def short_record(isbn: str, title: str, author: str = "", year: str = "") -> MarcData:
     """A minimal-level MARC 21 record from the short form, marked to be upgraded."""
     if not (title or "").strip():
         raise CatalogueError("title", "no record was found for this ISBN: give at least a title")
-    record = Record(force_utf8=True)
-    record.leader = record.leader[:5] + "nam" + record.leader[8:17] + "7" + record.leader[18:]
+    blank = "         a22        4500"
+    record = MarcData(blank[:5] + "nam" + blank[8:17] + "7" + blank[18:])
     year = (year or "").strip()[:4]
-    record.add_field(Field(tag="008", data=f"{'':6}s{year or '    ':4}    xx            000 0 und d"))
-    record.add_field(Field(tag="020", indicators=Indicators(" ", " "), subfields=[Subfield("a", isbn)]))
+    record.fields.append(ControlField("008", f"{'':6}s{year or '    ':4}    xx            000 0 und d"))
+    record.fields.append(DataField("020", " ", " ", [Subfield("a", isbn)]))
     if (author or "").strip():
-        record.add_field(Field(tag="100", indicators=Indicators("1", " "), subfields=[Subfield("a", author.strip())]))
-    record.add_field(Field(tag="245", indicators=Indicators("1" if author else "0", "0"),
-                           subfields=[Subfield("a", title.strip())]))
+        record.fields.append(DataField("100", "1", " ", [Subfield("a", author.strip())]))
+    record.fields.append(DataField("245", "1" if author else "0", "0", [Subfield("a", title.strip())]))
     if year:
-        record.add_field(Field(tag="264", indicators=Indicators(" ", "1"), subfields=[Subfield("c", year)]))
-    record.add_field(Field(tag="599", indicators=Indicators(" ", " "), subfields=[Subfield("a", UPGRADE_MARK)]))
+        record.fields.append(DataField("264", " ", "1", [Subfield("c", year)]))
+    record.fields.append(DataField("599", " ", " ", [Subfield("a", UPGRADE_MARK)]))
     return record
 
 
-def _describe(base: Record, identifier: str, origin: str, holdings: list) -> Record:
+def _describe(base: MarcData, identifier: str, origin: str, holdings: list) -> MarcData:
     """The library's own record: `base`'s description, its own 001, a 035 naming where it came from, and
     the library's holdings fields."""
-    out = Record(force_utf8=True)
-    out.leader = base.leader
-    out.add_field(Field(tag="001", data=identifier))
+    out = MarcData(base.leader)
+    out.fields.append(ControlField("001", identifier))
     drop = {id(f) for name in ("local_control", "holdings") for f in readings.fields(base, name)}
     for f in base.fields:
         if id(f) not in drop:
-            out.add_field(f)
+            out.fields.append(f)
     if origin:
-        out.add_field(Field(tag="035", indicators=Indicators(" ", " "), subfields=[Subfield("a", origin)]))
+        out.fields.append(DataField("035", " ", " ", [Subfield("a", origin)]))
     for f in holdings:
-        out.add_field(f)
+        out.fields.append(f)
     return out
 
 
-def _holding(profile: str, isil: str, barcode: str, call_number: str) -> Field:
+def _holding(profile: str, isil: str, barcode: str, call_number: str) -> DataField:
     if profile == "koha-952":
-        return Field(tag="952", indicators=Indicators(" ", " "), subfields=[
+        return DataField("952", " ", " ", [
             Subfield("a", isil), Subfield("b", isil), Subfield("o", call_number), Subfield("p", barcode)])
-    return Field(tag="852", indicators=Indicators(" ", " "), subfields=[
+    return DataField("852", " ", " ", [
         Subfield("a", isil), Subfield("h", call_number), Subfield("p", barcode)])
 
 
-def _store(store, source_id: str, identifier: str, record: Record) -> None:
-    text = to_slim(from_pymarc(record, []))
+def _store(store, source_id: str, identifier: str, record: MarcData) -> None:
+    text = to_slim(cleaned(record))
     store.upsert(source_id, [IncomingRecord(identifier=identifier, marcxml=text, checksum=marcxml.checksum(text),
                                             control_number=identifier)])
 
@@ -211,7 +207,7 @@ def catalogue_copy(settings, store, library_id: str, isbn: str, barcode: str, ca
     holdings = []
     origin, used, is_short = "", None, False
     if existing is not None and existing.marcxml and not existing.deleted:
-        base = to_pymarc(existing.marcxml)
+        base = from_stored(existing.marcxml)
         holdings = readings.fields(base, "holdings")
         if barcode in readings.values(base, "holding_barcodes"):
             raise DuplicateBarcode(barcode)
@@ -224,7 +220,7 @@ def catalogue_copy(settings, store, library_id: str, isbn: str, barcode: str, ca
             found = [c for c in found if (c.source, c.identifier) == tuple(choice)] or found
         if found:
             best = found[0]
-            base = to_pymarc(store.get(best.source, best.identifier).marcxml)
+            base = from_stored(store.get(best.source, best.identifier).marcxml)
             origin = f"({best.source}){best.identifier}"
             used = {"source": best.source, "identifier": best.identifier}
         else:
@@ -253,14 +249,14 @@ def upgrade(settings, store) -> list[tuple[str, str]]:
             stored = store.get(source.id, identifier)
             if stored is None or not stored.marcxml or UPGRADE_MARK not in stored.marcxml:
                 continue
-            record = to_pymarc(stored.marcxml)
+            record = from_stored(stored.marcxml)
             if not to_be_upgraded(record):
                 continue
             isbn = stored.identifier[len(PREFIX):]
             best = next((c for c in candidates(settings, store, isbn, source.id) if c.source in national), None)
             if best is None:
                 continue
-            base = to_pymarc(store.get(best.source, best.identifier).marcxml)
+            base = from_stored(store.get(best.source, best.identifier).marcxml)
             holdings = readings.fields(record, "holdings")
             _store(store, source.id, stored.identifier,
                    _describe(base, stored.identifier, f"({best.source}){best.identifier}", holdings))

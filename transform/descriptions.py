@@ -58,8 +58,7 @@ def group(triples: Iterable) -> dict[str, dict[str, tuple[list[str], list[str]]]
     """subject → property → (IRIs, texts), each list in record order."""
     out: dict = {}
     strings: dict = {}               # term → its text: a record repeats its subjects and properties
-    for t in triples:
-        subject, prop, obj = t.subject, t.predicate, t.object
+    for subject, prop, obj in triples:          # Triples or (s, p, o) tuples
         s = strings.get(subject)
         if s is None:
             s = strings[subject] = f"_:{subject.value}" if type(subject) is BlankNode else subject.value

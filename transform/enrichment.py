@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, select
 
-from harvest.marcxml import to_pymarc
+from harvest.marcdata import from_stored
 from transform import copy_cataloguing, overlays, readings
 from transform.enrichment_table import groups
 from transform.overlays import OverlayField
@@ -112,7 +112,7 @@ def _mates(settings, store, conn, source: str, identifier: str, cluster: str | N
         stored = store.get(row.source, row.identifier)
         if stored is None or stored.deleted or not stored.marcxml:
             continue
-        record = to_pymarc(stored.marcxml)
+        record = from_stored(stored.marcxml)
         if copy_cataloguing.to_be_upgraded(record):
             continue
         library = directory.by_source.get(row.source)
@@ -134,7 +134,7 @@ def diff(settings, store, conn, source: str, identifier: str, record_id: str = "
         marcxml = stored.marcxml
     if rows is None:
         rows = overlays.rows_for(conn, source, [identifier]).get(identifier, [])
-    harvested = to_pymarc(marcxml)
+    harvested = from_stored(marcxml)
     current = overlays.merge(harvested, rows).record
     table = groups()
     out = Diff(source, identifier, record_id or "", [g for g, spec in table.items()

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 
-from pymarc import Field, Indicators, Record, Subfield
 from pyoxigraph import Literal, NamedNode
 
+from harvest.marcdata import ControlField, DataField, MarcData, Subfield
 from transform import bibframe
 from transform.engine import Example
 
@@ -23,23 +23,22 @@ DEFAULT_LEADER = "00000nam a2200000 a 4500"
 DEFAULT_008 = "000000s2000    no            000 0 nob d"
 
 
-def record_from_lines(lines: list[str]) -> Record:
+def record_from_lines(lines: list[str]) -> MarcData:
     """Build a record from `TAG IND $aValue $bValue` lines (`#` or `_` is a blank indicator)."""
-    record = Record(force_utf8=True)
-    record.leader = DEFAULT_LEADER
+    record = MarcData(DEFAULT_LEADER)
     for line in lines:
         tag, _, rest = line.partition(" ")
         if tag == "LDR":
             record.leader = rest.ljust(24)[:24]
         elif tag < "010":
             data = rest.ljust(40) if tag == "008" else rest
-            record.add_field(Field(tag=tag, data=data))
+            record.fields.append(ControlField(tag, data))
         else:
             ind, _, body = rest.partition(" ")
             ind = ind.replace("#", " ").replace("_", " ").ljust(2)
-            subfields = [Subfield(code=m.group(1), value=m.group(2).strip().replace("{dollar}", "$"))
+            subfields = [Subfield(m.group(1), m.group(2).strip().replace("{dollar}", "$"))
                          for m in re.finditer(r"\$(\w)\s?([^$]*)", body)]
-            record.add_field(Field(tag=tag, indicators=Indicators(ind[0], ind[1]), subfields=subfields))
+            record.fields.append(DataField(tag, ind[0], ind[1], subfields))
     return record
 
 

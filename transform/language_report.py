@@ -32,7 +32,8 @@ def build_report(store, sources=None, *, detect: bool = True, source_filter: lis
 
     A suggestion is made only where `transform.languages.record_languages` judged the text (enough words,
     a textual record), and carries `reason`, a key of `SUGGESTION_REASONS`: why the librarian sees it."""
-    from harvest.marcxml import MarcError, to_pymarc
+    from harvest.marcdata import from_stored
+    from harvest.marcxml import MarcError
     by_id = {s.id: s for s in (sources or ())}
     report: dict[str, dict] = {}
     collector = vocab.UnknownCodes()
@@ -48,7 +49,7 @@ def build_report(store, sources=None, *, detect: bool = True, source_filter: lis
             entry["unreadable"].append({"identifier": stored.identifier, "cause": stored.error or "no MARC"})
             continue
         try:
-            record = to_pymarc(stored.marcxml)
+            record = from_stored(stored.marcxml)
         except (MarcError, ValueError) as exc:
             entry["unreadable"].append({"identifier": stored.identifier, "cause": str(exc)})
             continue

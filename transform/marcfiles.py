@@ -1,5 +1,5 @@
 """MARC files as `grenselos convert` sees them: the records `harvest.reader` reads (the reader
-`grenselos import` uses too), each as the pymarc Record the mapping tables read.
+`grenselos import` uses too), each as the MarcData the mapping tables read.
 
 A record the reader could not read, or refused (UNIMARC, a character set that is only a guess), has no
 record and its cause in `error`; the caller reports it (file, position, 001, cause) and goes on. A
@@ -13,19 +13,17 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import quote
 
-from pymarc import Record
-
-from harvest.marcdata import HOLDINGS_TYPES, as_pymarc
+from harvest.marcdata import HOLDINGS_TYPES, MarcData, as_unicode
 from harvest.reader import FileRecord, read_records
 from transform import readings
 
 
 @dataclass
 class ReadRecord:
-    """A view of one `harvest.reader.FileRecord` with its record as pymarc (what the mapping reads)."""
+    """A view of one `harvest.reader.FileRecord` with its record as the mapping reads it."""
     path: Path
     position: int                  # 1-based, in file order
-    record: Record | None
+    record: MarcData | None
     error: str | None = None
     warnings: list[str] = dc_field(default_factory=list)
     identifier: str | None = None  # 001 of a record that could not be read, when it can be found
@@ -35,7 +33,7 @@ class ReadRecord:
         if item.record is None:
             prefix = f"(001 {item.identifier}) " if item.identifier else ""
             return cls(path, item.number, None, prefix + (item.cause or ""), identifier=item.identifier)
-        return cls(path, item.number, as_pymarc(item.record), None, list(item.record.problems))
+        return cls(path, item.number, as_unicode(item.record), None, list(item.record.problems))
 
     @property
     def control_number(self) -> str:
@@ -61,7 +59,7 @@ def read_file(path: str | Path, encoding: str | None = None) -> Iterator[ReadRec
         yield ReadRecord.of(path, item)
 
 
-def group_holdings(items: list[ReadRecord]) -> tuple[list[ReadRecord], dict[str, list[Record]]]:
+def group_holdings(items: list[ReadRecord]) -> tuple[list[ReadRecord], dict[str, list[MarcData]]]:
     """Split bibliographic records from MARC holdings records, the latter grouped by their 004."""
     bibs, holdings = [], {}
     for item in items:

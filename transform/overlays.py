@@ -23,11 +23,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from pymarc import Field, Indicators, Subfield
 from pyoxigraph import Literal, NamedNode, Triple
 from sqlalchemy import (Column, DateTime, Index, Integer, String, Table, Text, delete, insert, select, tuple_,
                         update)
 
+from harvest.marcdata import ControlField, DataField
 from transform import bibframe, readings
 from transform.enrichment_table import groups
 from transform.tables import metadata
@@ -136,7 +136,7 @@ def _set_position(record, tag: str, position: str, value: str) -> None:
     start, end = int(start), int(end or start)
     target = next(iter(readings.tagged(record, tag)), None)
     if target is None:
-        target = Field(tag=tag, data=" " * 40)
+        target = ControlField(tag, " " * 40)
         record.add_ordered_field(target)
     data = (target.data or "").ljust(end + 1)
     target.data = data[:start] + value[:end - start + 1].ljust(end - start + 1) + data[end + 1:]
@@ -163,8 +163,7 @@ def merge(record, rows) -> Merged:
             if f.position:
                 _set_position(out.record, f.tag, f.position, f.value)
             else:
-                out.record.add_ordered_field(Field(tag=f.tag, indicators=Indicators(f.ind1, f.ind2),
-                                                   subfields=[Subfield(c, v) for c, v in f.subfields]))
+                out.record.add_ordered_field(DataField(f.tag, f.ind1, f.ind2, list(f.subfields)))
             out.applied.append(row)
     return out
 

@@ -23,7 +23,7 @@ from sqlalchemy import and_, not_, select
 
 from core import db
 from harvest.files import import_files, incoming
-from harvest.marcdata import as_pymarc
+from harvest.marcdata import as_unicode
 from harvest.reader import read_records
 from transform import copies as copies_store
 from transform.cluster_keys import keys_for
@@ -127,7 +127,7 @@ def _read(path: Path, source, conn) -> list[ReceivedRecord]:
                                       problems=[f"{item.location}: {item.cause}"]))
             continue
         rec = incoming(item, path.name, seen, koha)
-        record = as_pymarc(item.record)
+        record = as_unicode(item.record)
         keys = keys_for(record)
         received = ReceivedRecord(item.number, rec.identifier, title=keys.title_key,
                                   isbns=list(keys.isbns))

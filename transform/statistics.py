@@ -95,21 +95,21 @@ def record_facts(triples: Iterable, base_uri: str) -> list[tuple[str, str, int]]
     languages: list[str] = []
     detected_nodes: set[str] = set()
     values: dict[str, str] = {}
-    for t in triples:
-        p = t.predicate.value
-        if p == HELD_BY.value:
-            items.setdefault(t.object.value, set()).add(t.subject.value)
-        elif p == LANGUAGE.value:
-            o = t.object
+    held_by, language, code, value = HELD_BY.value, LANGUAGE.value, CODE.value, VALUE.value
+    for subject, predicate, o in triples:       # Triples or (s, p, o) tuples
+        p = predicate.value
+        if p == held_by:
+            items.setdefault(o.value, set()).add(subject.value)
+        elif p == language:
             if (isinstance(o, NamedNode) and o.value.startswith(LANG_PREFIXES)
-                    and t.subject.value.startswith(work_prefix) and o.value not in languages):
+                    and subject.value.startswith(work_prefix) and o.value not in languages):
                 languages.append(o.value)
-        elif p == CODE.value:
-            s = t.subject.value
-            if s.endswith(DETECTED_STATUS) and isinstance(t.object, Literal) and t.object.value == "detected":
+        elif p == code:
+            s = subject.value
+            if s.endswith(DETECTED_STATUS) and isinstance(o, Literal) and o.value == "detected":
                 detected_nodes.add(s[:-len("-status")])
-        elif p == VALUE.value and isinstance(t.object, NamedNode):
-            values[t.subject.value] = t.object.value
+        elif p == value and isinstance(o, NamedNode):
+            values[subject.value] = o.value
     detected = [values[n] for n in sorted(detected_nodes) if n in values]
     if detected:
         languages = detected

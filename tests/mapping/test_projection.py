@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from pyoxigraph import NamedNode, Quad, Store
 
-from harvest.marcxml import to_pymarc
+from harvest.marcdata import from_stored
 from index.projection import default
 from tests.mapping import graph_facts
 from transform.convert import ConvertContext
@@ -26,10 +26,10 @@ def demo_records():
     from grenselos.demo import samples
     for library in samples.LIBRARIES:
         for local, xml in samples.catalogue(library):
-            yield library.id, local, to_pymarc(xml), library.holdings
+            yield library.id, local, from_stored(xml), library.holdings
     for local, kind, xml in samples.national_bibliography():
         if kind == "bib":
-            yield samples.NATIONAL.id, local, to_pymarc(xml), "marcxchange-holdings"
+            yield samples.NATIONAL.id, local, from_stored(xml), "marcxchange-holdings"
 
 
 def check(converter, records) -> tuple[int, list[str]]:
@@ -68,7 +68,7 @@ def test_the_comparison_sees_a_document_that_drifted(converter, field, value):
     from grenselos.demo import samples
     library = samples.LIBRARIES[1]
     local, xml = next((lid, x) for lid, x in samples.catalogue(library) if "ill-nob-001" in lid)
-    conversion = converter.convert(to_pymarc(xml), ConvertContext(library.id, local))
+    conversion = converter.convert(from_stored(xml), ConvertContext(library.id, local))
     store = Store()
     store.extend([Quad(t.subject, t.predicate, t.object, NamedNode("urn:g")) for t in conversion.triples])
     doc = default().document(conversion.triples, id="x", work_id="w", source=library.id)

@@ -4,7 +4,8 @@ import pytest
 from lxml import etree
 from pyoxigraph import Literal, NamedNode, Triple
 
-from harvest.marcxml import find_records, to_pymarc
+from harvest.marcdata import from_stored
+from harvest.marcxml import find_records
 from transform.graphstore import GraphStore
 
 BF = "http://id.loc.gov/ontologies/bibframe/"
@@ -14,7 +15,7 @@ BASE = "http://example.org"
 @pytest.fixture(scope="module")
 def records(shared_data):
     root = etree.parse(str(shared_data / "php-marc" / "oaipmh-bibsys.xml")).getroot()
-    recs = [to_pymarc(el) for el in find_records(root)]
+    recs = [from_stored(el) for el in find_records(root)]
     return [r for r in recs if r.leader[6] not in "uvxy"]
 
 
@@ -25,7 +26,7 @@ def triples_for(graph: GraphStore, source, record_id, record, title=None):
     out = [Triple(instance, NamedNode(BF + "instanceOf"), graph.work_uri(f"{source}-{record_id}")),
            Triple(instance, NamedNode(BF + "mainTitle"), Literal(title))]
     for n, f in enumerate(record.get_fields("020", "650")):
-        out.append(Triple(instance, NamedNode(BF + "note"), Literal(f"{n}:{f.value()}")))
+        out.append(Triple(instance, NamedNode(BF + "note"), Literal(f"{n}:" + " ".join(s.value.strip() for s in f.subfields))))
     return out
 
 

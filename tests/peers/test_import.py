@@ -11,7 +11,8 @@ from lxml import etree
 
 from core.settings import Source
 from harvest.files import import_files
-from harvest.marcxml import SLIM, checksum, to_pymarc
+from harvest.marcdata import from_stored
+from harvest.marcxml import SLIM, checksum
 
 KOHA = Source(id="koha", name="Koha sample library", holdings="koha-952")
 MIKROMARC = Source(id="mm", name="Mikromarc export")
@@ -92,7 +93,7 @@ def test_malformed_file_keeps_good_records_and_quarantines_bad(store, shared_dat
         assert piece["raw"]                                 # the bytes are kept for a librarian
     for row in stored.values():
         assert row.marcxml and row.checksum == checksum(row.marcxml)
-        to_pymarc(row.marcxml)                              # every stored record reads back
+        from_stored(row.marcxml)                              # every stored record reads back
     # Re-importing the same file changes nothing and quarantines nothing twice.
     again = import_files(store, MIKROMARC, [path])
     assert (again.new, again.changed) == (0, 0)
@@ -222,7 +223,7 @@ def test_koha_catalogue_imports_with_all_items(store, shared_data):
     summary = import_files(store, KOHA, [path])
     assert (summary.records, summary.new, summary.unreadable) == (435, 435, 0)
     stored = list(store.iter_records("koha"))
-    items = sum(len(to_pymarc(r.marcxml).get_fields("952")) for r in stored)
+    items = sum(len(from_stored(r.marcxml).get_fields("952")) for r in stored)
     assert items == 958
     assert sum(r.identifier.startswith("biblionumber:") for r in stored) > 0
     flagged = [r for r in stored if r.error]

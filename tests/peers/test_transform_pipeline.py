@@ -204,14 +204,14 @@ def test_cli_transform_explain_split_and_status(db_url, write_config, tmp_path, 
 
 
 def test_translation_work_links_to_the_original_work_in_the_graph(world):
-    from pymarc import record_to_xml
+    from harvest.marcdata import from_stored, to_slim
     from tests.unit.test_cluster_keys import _swedish_original
     settings, store, graph, run = world
-    frost = marcxml.to_pymarc(store.get("koha", f"oai:koha:{FROST}").marcxml)
+    frost = from_stored(store.get("koha", f"oai:koha:{FROST}").marcxml)
     original = _swedish_original(frost)
     original["001"].data = "orig-1"
     store.upsert("alta", [IncomingRecord("oai:alta.no:NO-2012000:orig-1", control_number="orig-1",
-                                         marcxml=record_to_xml(original, namespace=True).decode("utf-8"))])
+                                         marcxml=to_slim(original))])
     result = run()
     assert result["alta"].errors == 1 and result["alta"].converted == 2      # the broken one stays broken
     ask = f"ASK {{ <{BASE}/work/koha-{FROST}> <{BF}translationOf> <{BASE}/work/alta-orig-1> }}"

@@ -5,10 +5,10 @@ import json
 
 import pytest
 from lxml import etree
-from pymarc import Field, Indicators, Subfield
 from sqlalchemy import insert, select
 
-from harvest.marcxml import find_records, to_pymarc
+from harvest.marcdata import DataField, Subfield, from_stored
+from harvest.marcxml import find_records
 from harvest.store import RecordStore
 from tests.unit.test_cluster_keys import _swedish_original
 from transform.cluster_keys import keys_for
@@ -21,7 +21,7 @@ from transform.tables import clusters, transform_records
 @pytest.fixture(scope="module")
 def koha(shared_data):
     root = etree.parse(str(shared_data / "koha-misc4dev" / "koha_sample_biblios.marcxml")).getroot()
-    return {r["001"].data: r for r in (to_pymarc(el) for el in find_records(root)) if r.get("001")}
+    return {r["001"].data: r for r in (from_stored(el) for el in find_records(root)) if r.get("001")}
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_translation_arriving_first_is_linked_when_the_original_comes(engine, ko
 def _with_bad_isbn(record):
     rec = copy.deepcopy(record)
     rec.remove_fields("020")
-    rec.add_ordered_field(Field("020", Indicators(" ", " "), [Subfield("a", "0000000000")]))
+    rec.add_ordered_field(DataField("020", " ", " ", [("a", "0000000000")]))
     return rec
 
 
@@ -187,12 +187,10 @@ def _edition(record, isbns, year):
     rec = copy.deepcopy(record)
     rec.remove_fields("020", "015", "016")
     for isbn in isbns:
-        rec.add_ordered_field(Field(tag="020", indicators=Indicators(" ", " "), subfields=[Subfield("a", isbn)]))
+        rec.add_ordered_field(DataField("020", " ", " ", [("a", isbn)]))
     rec["008"].data = rec["008"].data[:7] + year + rec["008"].data[11:]
     for field in rec.get_fields("260", "264"):
-        for sub in field.get_subfields("c"):
-            field.delete_subfield("c")
-        field.add_subfield("c", year)
+        field.subfields = [s for s in field.subfields if s.code != "c"] + [Subfield("c", year)]
     return rec
 
 

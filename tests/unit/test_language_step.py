@@ -10,7 +10,8 @@ import pytest
 from lxml import etree
 from pyoxigraph import Literal, NamedNode
 
-from harvest.marcxml import find_records, to_pymarc
+from harvest.marcdata import from_stored
+from harvest.marcxml import find_records
 from transform import language_detection
 from transform.convert import ConvertContext, Converter
 from transform.examples import follow, record_from_lines
@@ -30,7 +31,7 @@ def converter():
 
 @pytest.fixture(scope="module")
 def illustrative():
-    return {r["001"].data: r for r in (to_pymarc(el) for el in find_records(etree.parse(str(EXAMPLES)).getroot()))}
+    return {r["001"].data: r for r in (from_stored(el) for el in find_records(etree.parse(str(EXAMPLES)).getroot()))}
 
 
 def convert(converter, lines_or_record, source="t"):

@@ -6,7 +6,8 @@ import pymarc
 import pytest
 from lxml import etree
 
-from harvest.marcxml import find_records, to_pymarc
+from harvest.marcdata import from_stored
+from harvest.marcxml import find_records
 from transform.languages import record_languages, record_text, split_codes
 from vocab import languages as vocab
 
@@ -16,7 +17,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "vocab" / "examples" / "illustr
 @pytest.fixture(scope="module")
 def examples():
     root = etree.parse(str(EXAMPLES)).getroot()
-    records = [to_pymarc(el) for el in find_records(root)]
+    records = [from_stored(el) for el in find_records(root)]
     return {r["001"].data: r for r in records}
 
 
