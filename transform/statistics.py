@@ -139,7 +139,7 @@ def scan_facts(store, base_uri: str, graph_names: set[str] | None = None) -> dic
         g = quad.graph_name
         if not isinstance(g, NamedNode) or (graph_names is not None and g.value not in graph_names):
             return False
-        per_graph.setdefault(g.value, []).append(quad)
+        per_graph.setdefault(g.value, []).append((quad.subject, quad.predicate, quad.object))
         return True
 
     for q in store.quads_for_pattern(None, HELD_BY, None, None):
