@@ -162,6 +162,13 @@ SPARQL = (
             "portal process; more are answered 429, so a few heavy users cannot take every worker.", minimum=1),
 )
 
+TRANSFORM = (
+    Setting("workers", int, 0, "Worker processes that convert the records of a `grenselos transform` batch once "
+            "it is clustered (each record's graph, description, copies and facts); 0: the CPUs, at most 4; 1: "
+            "convert in the transforming process itself. A portal request's transform, and any transform in a "
+            "process that runs other threads (`serve`), converts in its own process.", minimum=0),
+)
+
 OAI = (
     Setting("repository_name", str, "Grenseløs", "repositoryName the OAI-PMH provider (/oai) reports in Identify."),
     Setting("admin_email", str, "", "adminEmail of the OAI-PMH provider; empty means postmaster@ the base_uri's host.",
@@ -372,9 +379,9 @@ NCIP_PEER = (
             "address, when a token is set. A peer needs a token, addresses, or both.", item=str),
 )
 
-SECTIONS = {"harvest": HARVEST, "search": SEARCH, "sparql": SPARQL, "oai": OAI, "portal": PORTAL, "staff": STAFF,
-            "mail": MAIL, "scheduler": SCHEDULER, "circulation": CIRCULATION, "notices": NOTICES, "holds": HOLDS,
-            "sip2": SIP2}
+SECTIONS = {"harvest": HARVEST, "search": SEARCH, "transform": TRANSFORM, "sparql": SPARQL, "oai": OAI,
+            "portal": PORTAL, "staff": STAFF, "mail": MAIL, "scheduler": SCHEDULER, "circulation": CIRCULATION,
+            "notices": NOTICES, "holds": HOLDS, "sip2": SIP2}
 SECTIONS["ncip"] = NCIP
 
 
@@ -396,6 +403,7 @@ def _table_class(name: str, spec: tuple[Setting, ...]) -> type:
 Source = _table_class("Source", SOURCE)
 HarvestSettings = _table_class("HarvestSettings", HARVEST)
 SearchSettings = _table_class("SearchSettings", SEARCH)
+TransformSettings = _table_class("TransformSettings", TRANSFORM)
 SparqlSettings = _table_class("SparqlSettings", SPARQL)
 OaiSettings = _table_class("OaiSettings", OAI)
 PortalSettings = _table_class("PortalSettings", PORTAL)
@@ -424,6 +432,7 @@ class Settings:
     harvest: HarvestSettings = field(default_factory=HarvestSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     path: Path | None = None
+    transform: TransformSettings = field(default_factory=TransformSettings)
     sparql: SparqlSettings = field(default_factory=SparqlSettings)
     oai: OaiSettings = field(default_factory=OaiSettings)
     portal: PortalSettings = field(default_factory=PortalSettings)
@@ -640,6 +649,7 @@ def from_dict(data: dict, path: Path | None = None,
         sources=tuple(sources),
         harvest=HarvestSettings(**sections["harvest"]),
         search=SearchSettings(**sections["search"]),
+        transform=TransformSettings(**sections["transform"]),
         sparql=SparqlSettings(**sections["sparql"]),
         oai=OaiSettings(**sections["oai"]),
         portal=PortalSettings(**sections["portal"]),

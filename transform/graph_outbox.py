@@ -15,8 +15,10 @@ records is one row), `graphs` names the graphs it replaces or removes (JSON), `o
 clear.
 
     GraphOutbox(engine, view).replace(graphs) / .remove(names) / .clear()   # what GraphStore offers writers
+    GraphOutbox(...).replace_text({graph: graph_lines(graph, triples)})     # the same, printed elsewhere
     GraphOutbox(engine, view, conn=conn)            # the same, inside the caller's transaction
     apply(engine, graph) -> rows applied            # under core.locks.writer_lock, by one process
+    BackgroundApply(engine, graph).step() / .drain() / .close()   # the same, Oxigraph in a thread beside the caller
     pending(engine) -> (rows, oldest created_at)
     writing(settings, engine): the CLI's way to write: lock, store, apply before and after
 """
@@ -24,6 +26,7 @@ clear.
 from __future__ import annotations
 
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -67,11 +70,14 @@ graph_outbox_applied = Table(
 def nquads(graphs: Mapping[NamedNode, Iterable]) -> bytes:
     """The graphs as N-Quads: each term prints itself (Triples or (s, p, o) tuples of terms), which is
     several times cheaper than building a `Quad` object per triple."""
-    lines: list[str] = []
-    for g, triples in graphs.items():
-        tail = f" {g} .\n"
-        lines += [f"{s} {p} {o}{tail}" for s, p, o in triples]
-    return "".join(lines).encode("utf-8")
+    return "".join(graph_lines(g, triples) for g, triples in graphs.items()).encode("utf-8")
+
+
+def graph_lines(graph, triples: Iterable) -> str:
+    """One graph's N-Quads lines (`graph` a NamedNode or its text in <>): what `nquads` joins, and what a
+    conversion worker sends back instead of terms (`transform.record_conversion`)."""
+    tail = f" {graph} .\n"
+    return "".join([f"{s} {p} {o}{tail}" for s, p, o in triples])
 
 
 def pack_quads(graphs: Mapping[NamedNode, Iterable]) -> bytes:
@@ -125,6 +131,12 @@ class GraphOutbox:
         self._add([row(kind or self.kind, "replace", graphs, pack_quads(graphs))])
         return sum(len(t) for t in graphs.values())
 
+    def replace_text(self, graphs: Mapping[NamedNode, str], kind: str | None = None) -> None:
+        """`replace` for graphs already printed as N-Quads (`graph_lines`): the same row, byte for byte."""
+        if graphs:
+            self._add([row(kind or self.kind, "replace", graphs,
+                           zlib.compress("".join(graphs.values()).encode("utf-8"), 1))])
+
     def remove(self, names: Iterable[NamedNode], kind: str | None = None) -> int:
         names = list(names)
         if names:
@@ -173,24 +185,87 @@ def apply(engine, graph: GraphStore, after_write=None) -> int:
     done = 0
     after = 0
     while True:
-        with engine.connect() as conn:
-            rows = conn.execute(select(graph_outbox).where(graph_outbox.c.id > after)
-                                .order_by(graph_outbox.c.id).limit(APPLY_ROWS)).all()
+        rows = _next_rows(engine, after)
         if not rows:
             return done
-        _write(graph, rows)
-        graph.flush()
+        _write_and_flush(graph, rows)
         if after_write is not None:
             after_write(rows)
-        ids = [r.id for r in rows]
-        with engine.begin() as conn:
-            conn.execute(delete(graph_outbox).where(graph_outbox.c.id.in_(ids)))
-            values = {"applied_at": datetime.now(timezone.utc), "rows": len(ids)}
-            if not conn.execute(update(graph_outbox_applied).where(graph_outbox_applied.c.id == 1)
-                                .values(**values)).rowcount:
-                conn.execute(insert(graph_outbox_applied).values(id=1, **values))
+        _mark_applied(engine, [r.id for r in rows])
         done += len(rows)
-        after = ids[-1]
+        after = rows[-1].id
+
+
+def _next_rows(engine, after: int) -> list:
+    with engine.connect() as conn:
+        return conn.execute(select(graph_outbox).where(graph_outbox.c.id > after)
+                            .order_by(graph_outbox.c.id).limit(APPLY_ROWS)).all()
+
+
+def _write_and_flush(graph: GraphStore, rows) -> None:
+    _write(graph, rows)
+    graph.flush()
+
+
+def _mark_applied(engine, ids: list[int]) -> None:
+    """The rows are in the flushed store: delete them and note when the store changed."""
+    with engine.begin() as conn:
+        conn.execute(delete(graph_outbox).where(graph_outbox.c.id.in_(ids)))
+        values = {"applied_at": datetime.now(timezone.utc), "rows": len(ids)}
+        if not conn.execute(update(graph_outbox_applied).where(graph_outbox_applied.c.id == 1)
+                            .values(**values)).rowcount:
+            conn.execute(insert(graph_outbox_applied).values(id=1, **values))
+
+
+class BackgroundApply:
+    """`apply` for a process that keeps adding rows (a CLI transform): Oxigraph's writes run in a thread
+    of their own, beside the caller's conversion. Oxigraph releases the GIL while it parses and stores, and
+    storing is about as much CPU as converting, so on two cores the two overlap instead of taking turns.
+
+    Only the thread touches the store, and only the caller touches SQL: `step()` (between two batches)
+    deletes the rows the thread has flushed and hands it the next pending ones, or returns at once while
+    it is still busy; `drain()` waits and applies everything (before the store is read, and at the end).
+    Rows are deleted only after the store was flushed, as in `apply`: a killed run replays them."""
+
+    def __init__(self, engine, graph: GraphStore):
+        self.engine = engine
+        self.graph = graph
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="graph-outbox")
+        self._running = None            # (future, row ids) of the chunk being written
+        self.applied = 0
+        self._has_table = False
+
+    def step(self) -> None:
+        if self._running is not None:
+            if not self._running[0].done():
+                return
+            self._collect()
+        self._has_table = self._has_table or has_table(self.engine)
+        if not self._has_table:
+            return
+        rows = _next_rows(self.engine, 0)
+        if rows:
+            self._running = (self._thread.submit(_write_and_flush, self.graph, rows), [r.id for r in rows])
+
+    def _collect(self) -> None:
+        future, ids = self._running
+        self._running = None
+        future.result()                 # the thread's error, if any, is the caller's
+        _mark_applied(self.engine, ids)
+        self.applied += len(ids)
+
+    def drain(self) -> int:
+        if self._running is not None:
+            self._collect()
+        self.applied += apply(self.engine, self.graph)
+        return self.applied
+
+    def close(self) -> None:
+        """Wait for the thread (the store must not close under it); what it wrote is replayed next time."""
+        if self._running is not None:
+            self._running[0].exception()
+            self._running = None
+        self._thread.shutdown(wait=True)
 
 
 def _write(graph: GraphStore, rows) -> None:

@@ -21,6 +21,7 @@ import gc
 import hashlib
 import re
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,16 +39,16 @@ from transform.clusters import ClusterChanges, Clusterer, Member, _chunks
 from transform import graph_outbox
 from transform.graph_outbox import GraphOutbox, reading_view
 from transform.graphstore import GraphStore
-from transform import language_detection, language_graph, languages_store
+from transform import languages_store
 from transform import copies as copies_store, copy_cataloguing, overlays, statistics as stats
-from transform.holdings import library_iri, read_items
+from transform.holdings import library_iri
+from transform.record_conversion import ConversionPool, convert_record, workers_for
 from transform.tables import clusters, transform_records, transform_state
 from core.locks import writer_lock
 from libraries import calendar as library_calendar
 from vocab import libraries as libraries_vocab, licences
 
 BATCH = 200
-APPLY_EVERY = 10        # batches between two applications of the graph outbox in a CLI run
 _SAFE = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
 
 
@@ -119,7 +120,7 @@ def holdings_digest(checksums: list[str]) -> str | None:
 
 class Pipeline:
     def __init__(self, settings, record_store, graph: GraphStore | None = None, converter=None,
-                 progress: Callable[[str], None] | None = None):
+                 progress: Callable[[str], None] | None = None, workers: int | None = None):
         self.settings = settings
         self.records = record_store
         self.engine = record_store.engine
@@ -137,6 +138,8 @@ class Pipeline:
         self._with_holdings: set[str] | None = None     # bib 001s that have holdings records (this source)
         self._languages: dict[str, dict] = {}             # identifier -> language_detections row (this batch)
         self._overlays: dict[str, tuple] = {}             # identifier -> (applied overlay rows, sources, agents)
+        self.workers = workers_for(settings) if workers is None else workers   # 1: convert in this process
+        self._pool: ConversionPool | None = None
 
     def close(self) -> None:
         if self._own_graph:
@@ -145,6 +148,10 @@ class Pipeline:
     # -- the run -------------------------------------------------------------------------------
 
     def run(self, source_ids=None, full: bool = False) -> list[TransformSummary]:
+        with self._conversion_pool():
+            return self._run(source_ids, full)
+
+    def _run(self, source_ids, full: bool) -> list[TransformSummary]:
         sources = [self.settings.source(s) for s in source_ids] if source_ids else list(self.settings.sources)
         if full and not source_ids:
             self.graph.clear()
@@ -220,6 +227,23 @@ class Pipeline:
         summary.seconds = time.monotonic() - started
         return summary
 
+    @contextmanager
+    def _conversion_pool(self):
+        """The worker processes for this run (`[transform] workers` > 1), forked now that the converter and
+        the library directory are loaded and before the graph outbox's writer thread starts; always shut
+        down at the end of the run. Only a process with no other Python thread forks (the CLI verb): in
+        `serve` another thread may hold a lock the child would wait for forever, so there the run converts
+        in its own thread."""
+        if self.workers > 1 and threading.active_count() == 1:
+            libraries_vocab.directory(self.settings)
+            self._pool = ConversionPool(self.settings, self.converter, self.workers, self.engine)
+        try:
+            yield
+        finally:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
+
     def _tell(self, text: str) -> None:
         if self.progress:
             self.progress(text)
@@ -276,16 +300,20 @@ class Pipeline:
                 assigned = ClusterChanges(assigned={m.key: m.cluster_id for m in members})
 
             graphs, results, packed = {}, [], {}
-            for row, digest, old, record, keys in parsed:
-                work = assigned.assigned[(source.id, row.identifier)]
-                try:
-                    triples = self._convert(source, row, ids[row.identifier], record, work)
-                except Exception as exc:  # noqa: BLE001
-                    errors.append((row, digest, f"conversion failed: {type(exc).__name__}: {exc}"))
+            converted = self._convert(source, [(row, ids[row.identifier], record,
+                                                assigned.assigned[(source.id, row.identifier)])
+                                               for row, digest, old, record, keys in parsed])
+            for (row, digest, old, record, keys), done in zip(parsed, converted):
+                if done.error is not None:
+                    errors.append((row, digest, done.error))
                     continue
-                graphs[self.graph.record_graph(source.id, ids[row.identifier])] = triples
-                packed[row.identifier] = descriptions.pack(triples)
-                results.append((row, digest, old, work, len(triples)))
+                graphs[self.graph.record_graph(source.id, ids[row.identifier])] = done.nquads
+                packed[row.identifier] = done.packed
+                self._facts[row.identifier] = done.facts
+                self._copies[row.identifier] = done.copies
+                if done.language is not None:
+                    self._languages[row.identifier] = done.language
+                results.append((row, digest, old, assigned.assigned[(source.id, row.identifier)], done.triples))
             failed = [(source.id, row.identifier) for row, _, _ in errors]
             if failed:
                 self.changes.merge(clusterer.remove(failed, "the record could not be converted"))
@@ -295,7 +323,7 @@ class Pipeline:
                 # graph store is what SPARQL, dumps, VoID and the RDF views publish, so it never gets there.
                 withheld, graphs = list(graphs), {}
             outbox = self.graph.bound(conn, "records")
-            outbox.replace(graphs)
+            outbox.replace_text(graphs)
             outbox.remove([*withheld, *(self.graph.record_graph(source.id, ids[r.identifier])
                                         for r, *_ in [*gone, *errors])])
 
@@ -353,29 +381,31 @@ class Pipeline:
         if self.apply_pending:
             self.apply_pending(False)
 
-    def _convert(self, source, row, record_id: str, record, work: str) -> list:
-        from transform.convert import ConvertContext
-        holdings = ()
-        if row.control_number and (self._with_holdings is None or row.control_number in self._with_holdings):
-            holdings = tuple(from_stored(h.marcxml) for h in self.records.holdings_for(source.id, row.control_number)
-                             if h.marcxml)
-        ctx = ConvertContext(source.id, record_id, isil=source.isil, holdings_profile=source.holdings,
-                             work_id=work, holdings=holdings, directory=libraries_vocab.directory(self.settings))
-        conversion = self.converter.convert(record, ctx)
-        triples = list(conversion.terms)          # (s, p, o) tuples: see Conversion.triples
-        found = language_detection.check(record, conversion.languages, source)
-        if found is not None:   # no usable code, or signs of another language: detect, keep, mark in the graph
-            reason, langs = found
-            triples += map(tuple, language_graph.detected_triples(conversion.instance_uri, conversion.work_uri, langs))
-            self._languages[row.identifier] = languages_store.row_for(source.id, row.identifier, reason, langs,
-                                                                      now())
-        if row.identifier in self._overlays:        # which fields came from where, by which library, when
-            applied, sources, agents = self._overlays[row.identifier]
-            triples += map(tuple, overlays.provenance_triples(conversion.instance_uri, applied, sources, agents))
-        self._facts[row.identifier] = stats.record_facts(triples, self.settings.base_uri)
-        # a shared digital resource is licensed, not shelved: whatever holdings fields its records carry, no copies
-        self._copies[row.identifier] = read_items(record, source.holdings, holdings) if source.kind != "digital" else []
-        return triples
+    def _convert(self, source, todo: list[tuple]) -> list:
+        """(row, record_id, record, work) -> a `record_conversion.Converted` each, in order: in the worker
+        pool when there is one (a record with overlays merged stays here: its MARC is no longer the stored
+        text), else in this process. Holdings records are read here either way: workers never touch SQL."""
+        jobs, results = [], [None] * len(todo)
+        for n, (row, record_id, record, work) in enumerate(todo):
+            holdings = ()
+            if row.control_number and (self._with_holdings is None or row.control_number in self._with_holdings):
+                holdings = tuple(h.marcxml for h in self.records.holdings_for(source.id, row.control_number)
+                                 if h.marcxml)
+            graph = str(self.graph.record_graph(source.id, record_id))
+            if self._pool is not None and row.identifier not in self._overlays:
+                jobs.append((n, (row.identifier, record_id, row.marcxml, work, holdings, graph)))
+                continue
+            results[n] = convert_record(self.settings, self.converter, source, row.identifier, record_id, record,
+                                        work, holdings, graph, self._overlays.get(row.identifier))
+        if jobs:
+            for (n, _job), done in zip(jobs, self._pool.convert(source.id, [job for _n, job in jobs])):
+                results[n] = done
+            if self._pool.broken:      # its chunk's records are errors; the rest of the run converts here
+                self._tell(f"transform {source.id}: a conversion worker stopped ({self._pool.broken}); "
+                           "converting in this process from now on")
+                self._pool.close()
+                self._pool = None
+        return results
 
     def _upgrade_short_records(self, summaries: list[TransformSummary]) -> list[TransformSummary]:
         """Once a national record for a short record's ISBN is converted (so clustering knows its ISBN),
@@ -503,11 +533,13 @@ def run_transform(settings, record_store, source_ids=None, full: bool = False, p
     """The `transform` verb: one summary per source. `apply`: bring the graph store up to the outbox as it
     goes and at the end (the CLI); False in a portal request, which must not open Oxigraph for writing and
     leaves the rows to the applier (`grenselos apply`, or `serve`'s thread). Either way under the writer
-    lock, which also keeps two transforms of one source apart."""
+    lock, which also keeps two transforms of one source apart. Only the CLI's run uses the conversion
+    workers (`[transform] workers`): a portal request converts in its own process, as a web server's
+    threads make forking it unsafe and what a request converts is a batch or two."""
     tell = (lambda text: print(text, file=sys.stderr, flush=True)) if progress else None
     if not apply:
         with writer_lock(settings.data_dir):
-            pipeline = Pipeline(settings, record_store, graph=graph, converter=converter, progress=tell)
+            pipeline = Pipeline(settings, record_store, graph=graph, converter=converter, progress=tell, workers=1)
             try:
                 return pipeline.run(source_ids, full=full)
             finally:
@@ -515,13 +547,9 @@ def run_transform(settings, record_store, source_ids=None, full: bool = False, p
     engine = record_store.engine
     with graph_outbox.writing(settings, engine, graph, "records") as outbox:
         pipeline = Pipeline(settings, record_store, graph=outbox.view, converter=converter, progress=tell)
-        batches = [0]
-
-        def apply_pending(now_: bool) -> None:
-            batches[0] += 1
-            if now_ or batches[0] >= APPLY_EVERY:
-                graph_outbox.apply(engine, outbox.view)
-                batches[0] = 0
-
-        pipeline.apply_pending = apply_pending
-        return pipeline.run(source_ids, full=full)
+        applier = graph_outbox.BackgroundApply(engine, outbox.view)    # Oxigraph beside the conversion
+        pipeline.apply_pending = lambda now_: applier.drain() if now_ else applier.step()
+        try:
+            return pipeline.run(source_ids, full=full)
+        finally:
+            applier.close()
