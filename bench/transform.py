@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/transform.py [--data ../shared/data] [--copies 4] [--db URL] [--json]
     .venv/bin/python bench/transform.py --lc 25000[,100000,...]
+    .venv/bin/python bench/transform.py --workers 1      # [transform] workers (default: the setting's, 0 = CPUs ≤ 4)
 
 The Library of Congress test records (marcxml-lc, 949 records) are stored under `--copies` sources,
 each copy with its own 001 as if several libraries held the same editions, so clustering has real
@@ -110,10 +111,10 @@ def bench_clustering(elements, copies: int, url: str) -> dict:
             "works": works}
 
 
-def bench_pipeline(elements, copies: int, url: str, tmp: Path) -> dict:
+def bench_pipeline(elements, copies: int, url: str, tmp: Path, workers: int | None = None) -> dict:
     sources = [{"id": f"lib{c}", "name": f"Library {c}"} for c in range(copies)]
     settings = from_dict({"data_dir": str(tmp / "data"), "base_uri": "http://bench.example",
-                          "database_url": url, "sources": sources})
+                          "database_url": url, "sources": sources, **transform_table(workers)})
     store = RecordStore(url)
     for source, batch in copies_of(elements, copies):
         store.upsert(source, batch)
@@ -157,6 +158,10 @@ def bench_pipeline(elements, copies: int, url: str, tmp: Path) -> dict:
             "works": works}
 
 
+def transform_table(workers: int | None) -> dict:
+    return {} if workers is None else {"transform": {"workers": workers}}
+
+
 def cpu() -> float:
     """CPU seconds of this process and its finished children: a figure the other engineers' load on the
     shared cores does not inflate as much as it does wall time."""
@@ -183,7 +188,7 @@ def lc_sample(n: int, out: Path) -> int:
     return count
 
 
-def bench_lc(n: int, tmp: Path) -> dict:
+def bench_lc(n: int, tmp: Path, workers: int | None = None) -> dict:
     """Import, transform and index the first `n` LC records as one source; seconds and peak memory per stage."""
     from harvest.files import import_files
     from index.pipeline import index_changes
@@ -191,7 +196,7 @@ def bench_lc(n: int, tmp: Path) -> dict:
     count = lc_sample(n, sample)
     settings = from_dict({"data_dir": str(tmp / "data"), "base_uri": "http://bench.example",
                           "database_url": f"sqlite:///{tmp / 'lc.sqlite'}",
-                          "sources": [{"id": "lc", "name": "Library of Congress"}]})
+                          "sources": [{"id": "lc", "name": "Library of Congress"}], **transform_table(workers)})
     store = RecordStore(settings.database_url)
     out = {"records": count}
     t0, c0 = time.perf_counter(), cpu()
@@ -252,14 +257,15 @@ def load_average() -> str:
         return "load " + " ".join(fh.read().split()[:3])
 
 
-def main_lc(sizes: list[int], as_json: bool) -> int:
+def main_lc(sizes: list[int], as_json: bool, workers: int | None = None) -> int:
     if len(sizes) > 1:       # one process per size: ru_maxrss is a process's peak
         for n in sizes:
-            subprocess.run([sys.executable, __file__, "--lc", str(n)] + ["--json"] * as_json, check=True)
+            subprocess.run([sys.executable, __file__, "--lc", str(n)] + ["--json"] * as_json
+                           + ["--workers", str(workers)] * (workers is not None), check=True)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         before = load_average()
-        result = bench_lc(sizes[0], Path(tmp))
+        result = bench_lc(sizes[0], Path(tmp), workers)
     load = f"{before}; after: {load_average()}"
     if as_json:
         print(json.dumps({**result, "load": load}))
@@ -276,9 +282,10 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-pipeline", action="store_true", help="clustering only (no converter)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--lc", default="", help="N[,N...]: the full pipeline on the first N of the 250k LC records")
+    parser.add_argument("--workers", type=int, default=None, help="[transform] workers (default: the setting's)")
     args = parser.parse_args(argv)
     if args.lc:
-        return main_lc([int(n) for n in args.lc.split(",")], args.json)
+        return main_lc([int(n) for n in args.lc.split(",")], args.json, args.workers)
     elements = lc_elements(Path(args.data))
     out = {"input_records": len(elements), "copies": args.copies}
     with tempfile.TemporaryDirectory() as tmp:
@@ -288,7 +295,7 @@ def main(argv=None) -> int:
             url = args.db or f"sqlite:///{tmp / 'p.sqlite'}"
             if args.db:
                 raise SystemExit("--db with the pipeline needs an empty database per part; use SQLite")
-            out["pipeline"] = bench_pipeline(elements, args.copies, url, tmp)
+            out["pipeline"] = bench_pipeline(elements, args.copies, url, tmp, args.workers)
     out["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     if args.json:
         print(json.dumps(out, indent=2))

@@ -164,8 +164,8 @@ SPARQL = (
 
 TRANSFORM = (
     Setting("workers", int, 0, "Worker processes that convert the records of a `grenselos transform` batch once "
-            "it is clustered (each record's graph, description, copies and facts); 0: the CPUs, at most 4; 1: "
-            "convert in the transforming process itself. A portal request's transform, and any transform in a "
+            "it is clustered (each record's graph, description, copies and facts); 0: one fewer than the CPUs, at "
+            "most 4 (so none on two cores); 1: convert in the transforming process itself. A portal request's transform, and any transform in a "
             "process that runs other threads (`serve`), converts in its own process.", minimum=0),
 )
 

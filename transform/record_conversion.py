@@ -31,7 +31,9 @@ from transform.graph_outbox import graph_lines
 from transform.holdings import read_items
 from vocab import libraries as libraries_vocab
 
-#: Workers when `[transform] workers` is 0 (automatic): the CPUs, at most this many.
+#: Workers when `[transform] workers` is 0 (automatic): one CPU fewer than there are, at most this many.
+#: The transforming process keeps about one core busy itself (reading, clustering, SQL, and the thread
+#: writing Oxigraph); on two cores a worker pool measured slower than none (bench/transform.py, README).
 MOST_WORKERS = 4
 
 
@@ -48,7 +50,7 @@ class Converted:
 
 
 def workers_for(settings) -> int:
-    """`[transform] workers`, 0 meaning the CPUs this process may use, at most MOST_WORKERS."""
+    """`[transform] workers`, 0 meaning one fewer than the CPUs this process may use, at most MOST_WORKERS."""
     wanted = settings.transform.workers
     if wanted:
         return wanted
@@ -56,7 +58,7 @@ def workers_for(settings) -> int:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:            # not on Linux
         cpus = os.cpu_count() or 1
-    return max(1, min(cpus, MOST_WORKERS))
+    return max(1, min(cpus - 1, MOST_WORKERS))
 
 
 def convert_record(settings, converter, source, identifier: str, record_id: str, record, work: str,

@@ -130,7 +130,9 @@ def test_the_setting_names_the_workers(tmp_path, configured, expected):
     assert record_conversion.workers_for(settings) == expected
 
 
-def test_automatic_is_the_cpus_at_most_four(tmp_path):
+@pytest.mark.parametrize("cpus, expected", [(1, 1), (2, 1), (3, 2), (4, 3), (16, 4)])
+def test_automatic_is_one_fewer_than_the_cpus_at_most_four(tmp_path, monkeypatch, cpus, expected):
     settings = settings_mod.from_dict({"data_dir": str(tmp_path)})
     assert settings.transform.workers == 0
-    assert 1 <= record_conversion.workers_for(settings) <= min(4, os.cpu_count() or 1)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(cpus)))
+    assert record_conversion.workers_for(settings) == expected
