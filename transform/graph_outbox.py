@@ -44,6 +44,9 @@ from transform.tables import metadata
 
 #: Rows read and written before one flush and one delete.
 APPLY_ROWS = 50
+#: Rows one step of `BackgroundApply` hands its thread (a batch of 200 records is one row, ~0.5 MB compressed):
+#: few, so that what the thread holds stays small while the caller's batch is at its largest.
+BACKGROUND_ROWS = 8
 #: N-Quads bytes in one row from which Oxigraph's bulk loader is used (about 5000 quads, `BULK_FROM`).
 BULK_BYTES = 1_000_000
 
@@ -196,10 +199,10 @@ def apply(engine, graph: GraphStore, after_write=None) -> int:
         after = rows[-1].id
 
 
-def _next_rows(engine, after: int) -> list:
+def _next_rows(engine, after: int, limit: int = APPLY_ROWS) -> list:
     with engine.connect() as conn:
         return conn.execute(select(graph_outbox).where(graph_outbox.c.id > after)
-                            .order_by(graph_outbox.c.id).limit(APPLY_ROWS)).all()
+                            .order_by(graph_outbox.c.id).limit(limit)).all()
 
 
 def _write_and_flush(graph: GraphStore, rows) -> None:
@@ -243,7 +246,7 @@ class BackgroundApply:
         self._has_table = self._has_table or has_table(self.engine)
         if not self._has_table:
             return
-        rows = _next_rows(self.engine, 0)
+        rows = _next_rows(self.engine, 0, BACKGROUND_ROWS)
         if rows:
             self._running = (self._thread.submit(_write_and_flush, self.graph, rows), [r.id for r in rows])
 

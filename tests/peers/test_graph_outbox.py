@@ -225,3 +225,24 @@ def test_two_processes_adding_rows_while_the_applier_runs_lose_nothing(pg_url, t
     assert names == {f"http://x.test/graph/{w}-{n}" for w in ("one", "two") for n in range(150)}
     graph.close()
     engine.dispose()
+
+
+def test_a_background_apply_keeps_up_with_new_rows_and_its_drain_leaves_none(tmp_path):
+    from core.db import engine_for, migrate
+    engine = engine_for(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    migrate(engine)
+    graph = GraphStore(tmp_path / "graph", "http://x.test")
+    out = GraphOutbox(engine, graph)
+    s, p = NamedNode("http://x.test/s"), NamedNode("http://x.test/p")
+    applier = graph_outbox.BackgroundApply(engine, graph)
+    try:
+        for n in range(30):                     # a transform's batches: a row each, a step after each
+            out.replace({NamedNode(f"http://x.test/graph/g{n % 7}"): [Triple(s, p, Literal(str(n)))]})
+            applier.step()
+        assert applier.drain() == 30
+    finally:
+        applier.close()
+    assert rows(engine) == 0
+    last = {q.graph_name.value: q.object.value for q in graph.store.quads_for_pattern(None, None, None, None)}
+    assert last == {f"http://x.test/graph/g{k}": str(max(n for n in range(30) if n % 7 == k)) for k in range(7)}
+    graph.close()
