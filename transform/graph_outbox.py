@@ -225,7 +225,7 @@ class BackgroundApply:
     of their own, beside the caller's conversion. Oxigraph releases the GIL while it parses and stores, and
     storing is about as much CPU as converting, so on two cores the two overlap instead of taking turns.
 
-    Only the thread touches the store, and only the caller touches SQL: `step()` (between two batches)
+    Only the thread writes the store, and only the caller touches SQL: `step()` (between two batches)
     deletes the rows the thread has flushed and hands it the next pending ones, or returns at once while
     it is still busy; `drain()` waits and applies everything (before the store is read, and at the end).
     Rows are deleted only after the store was flushed, as in `apply`: a killed run replays them."""
