@@ -199,10 +199,10 @@ def apply(engine, graph: GraphStore, after_write=None) -> int:
         after = rows[-1].id
 
 
-def _next_rows(engine, after: int, limit: int = APPLY_ROWS) -> list:
+def _next_rows(engine, after: int, limit: int | None = None) -> list:
     with engine.connect() as conn:
         return conn.execute(select(graph_outbox).where(graph_outbox.c.id > after)
-                            .order_by(graph_outbox.c.id).limit(limit)).all()
+                            .order_by(graph_outbox.c.id).limit(limit or APPLY_ROWS)).all()
 
 
 def _write_and_flush(graph: GraphStore, rows) -> None:
