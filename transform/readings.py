@@ -459,7 +459,7 @@ def _data(field) -> str:
     return field.data or ""
 
 
-def _subfields(field) -> list:
+def _subfields(field) -> list | tuple:
     """(code, value) pairs (`Subfield`s); a control field has none."""
     return field.subfields
 
