@@ -7,6 +7,7 @@ leaves the page on /staff.
 
 from __future__ import annotations
 
+import base64
 import re
 
 from accounts.store import Accounts
@@ -26,6 +27,11 @@ def add(database_url: str, user: str = USER, library: str = "kautokeino", role: 
         return accounts.add(user, library, role, password)
     finally:
         accounts.engine.dispose()
+
+
+def basic(user: str = USER, password: str = PASSWORD) -> dict:
+    """The HTTP Basic header a JSON client signs in with."""
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 
 
 def csrf_from(client, path: str = "/staff/login") -> str:
