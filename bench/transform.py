@@ -177,23 +177,9 @@ def peak_mb() -> int:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
-def lc_sample(n: int, out: Path) -> int:
-    """The first `n` records of the LC file, written to `out` as they are (ISO 2709); returns how many."""
-    from bench.lc_data import ensure_data
-    from harvest import iso2709
-    count = 0
-    with open(ensure_data(), "rb") as src, open(out, "wb") as dst:
-        data = src.read(n * 2500)                 # LC records average ~970 bytes
-        for chunk in iso2709.chunks(data):
-            if count >= n:
-                break
-            dst.write(chunk.data)
-            count += 1
-    return count
-
-
 def bench_lc(n: int, tmp: Path) -> dict:
     """Import, transform and index the first `n` LC records as one source; seconds and peak memory per stage."""
+    from bench.lc_data import lc_sample
     from harvest.files import import_files
     from index.pipeline import index_changes
     sample = tmp / "lc.mrc"
