@@ -14,8 +14,6 @@ from circulation.tables import patrons
 from tests import staff_signin
 from tests.circulation.conftest import add_patron, staff_portal
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
 
 @pytest.fixture
 def app(sqlite_county):
@@ -41,14 +39,13 @@ def test_the_list_to_print_and_the_templates_as_json(app):
 
 
 def test_a_library_admin_edits_and_previews_its_own_templates(app):
-    client = app.test_client()
-    staff_signin.sign_in_client(client, "tromso-admin")
+    client = staff_signin.signed_in(app, "tromso-admin")
     page = client.get("/staff/notices")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Niillas &lt;Nomail&gt;" in html and "L0100" in html
     form = client.get("/staff/notices/due_soon/se")
     assert form.status_code == 200 and "Fargga maŋimus máhcahanbeaivi" in form.get_data(as_text=True)
-    token = CSRF.search(form.get_data(as_text=True)).group(1)
+    token = staff_signin.csrf_in(form.get_data(as_text=True))
     url = "/staff/notices/due_soon/se?library=tromso"
     assert client.post(url, data={"subject": "x"}).status_code == 400                      # no CSRF token
     broken = client.post(url, data={"csrf_token": token, "subject": "{% if %}", "action": "save"})
@@ -73,11 +70,10 @@ def test_a_library_admin_edits_and_previews_its_own_templates(app):
 
 
 def test_a_librarian_may_read_but_not_change_templates(app):
-    client = app.test_client()
-    staff_signin.sign_in_client(client, "tromso-lib")
+    client = staff_signin.signed_in(app, "tromso-lib")
     form = client.get("/staff/notices/claim/en")
     assert form.status_code == 200 and "readonly" in form.get_data(as_text=True)
-    token = CSRF.search(form.get_data(as_text=True)).group(1)
+    token = staff_signin.csrf_in(form.get_data(as_text=True))
     refused = client.post("/staff/notices/claim/en",
                           data={"csrf_token": token, "subject": "x"})
     assert refused.status_code == 403
@@ -85,14 +81,12 @@ def test_a_librarian_may_read_but_not_change_templates(app):
 
 
 def test_staff_send_a_notice_again_from_the_list(app):
-    client = app.test_client()
-    staff_signin.sign_in_client(client, "tromso-lib")
+    client = staff_signin.signed_in(app, "tromso-lib")
     page = client.get("/staff/notices").get_data(as_text=True)
     (notice_id,) = re.findall(r'/staff/notices/(\d+)/retry', page)
-    token = CSRF.search(page).group(1)
-    other = app.test_client()
-    staff_signin.sign_in_client(other, "alta-admin")
-    other_token = CSRF.search(other.get("/staff/notices/due_soon/nb").get_data(as_text=True)).group(1)
+    token = staff_signin.csrf_in(page)
+    other = staff_signin.signed_in(app, "alta-admin")
+    other_token = staff_signin.csrf_from(other, "/staff/notices/due_soon/nb")
     assert other.post(f"/staff/notices/{notice_id}/retry", data={"csrf_token": other_token}).status_code == 404
     done = client.post(f"/staff/notices/{notice_id}/retry?library=tromso", data={"csrf_token": token})
     assert done.status_code == 303

@@ -4,8 +4,6 @@ audit row; values refused as `grenselos rules set` refuses them, shown by the fi
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import select
 
@@ -14,7 +12,6 @@ from circulation import rules as rules_mod
 from tests import staff_signin
 from tests.circulation.conftest import LIBRARY_STAFF, staff_portal
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 STAFF = LIBRARY_STAFF + (("county", "alta", "county-admin"),)
 CELL = {"library": "tromso", "category": "child", "item_type": "film", "loan_days": "7", "renewals": "1",
         "loan_limit": "5", "hold_limit": "2", "replacement_fee": "0", "note": "films for children"}
@@ -53,12 +50,11 @@ def test_the_json_twin_shows_the_matrix_to_every_staff_member(app):
 
 
 def test_a_library_admin_sets_a_cell_of_their_own_library_audited(app):
-    client = app.test_client()
-    staff_signin.sign_in_client(client, "tromso-admin")
+    client = staff_signin.signed_in(app, "tromso-admin")
     page = client.get("/staff/rules")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and '<th scope="row">' in html and 'id="rule-form"' in html
-    token = CSRF.search(html).group(1)
+    token = staff_signin.csrf_in(html)
     assert client.post("/staff/rules", data=CELL).status_code == 400                      # no CSRF token
     assert ("tromso", "child", "film") not in _rules(app)
     saved = client.post("/staff/rules", data={**CELL, "csrf_token": token, "fees": "1", "replacement_fee": "300"})
@@ -80,8 +76,7 @@ def test_a_library_admin_sets_a_cell_of_their_own_library_audited(app):
 
 
 def test_a_librarian_and_another_library_admin_cannot_change(app):
-    librarian = app.test_client()
-    staff_signin.sign_in_client(librarian, "tromso-lib")
+    librarian = staff_signin.signed_in(app, "tromso-lib")
     html = librarian.get("/staff/rules").get_data(as_text=True)
     assert 'id="rule-form"' not in html
     token = staff_signin.csrf_from(librarian, "/staff")
@@ -92,9 +87,8 @@ def test_a_librarian_and_another_library_admin_cannot_change(app):
 
 
 def test_refused_values_are_shown_by_their_field(app):
-    client = app.test_client()
-    staff_signin.sign_in_client(client, "tromso-admin")
-    token = CSRF.search(client.get("/staff/rules").get_data(as_text=True)).group(1)
+    client = staff_signin.signed_in(app, "tromso-admin")
+    token = staff_signin.csrf_from(client, "/staff/rules")
     bad = client.post("/staff/rules?lang=en", data={**CELL, "csrf_token": token, "loan_days": "-3",
                                                     "category": "elves", "note": "x" * 300})
     html = bad.get_data(as_text=True)
