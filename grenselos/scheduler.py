@@ -82,8 +82,7 @@ class Scheduler:
         self.stop_event = threading.Event()
         self.store = RecordStore(settings.database_url)
         self.notices_last: datetime | None = None
-        self.holds_day: date | None = None
-        self.retention_day: date | None = None
+        self.ran_on: dict[str, date] = {}      # the local day each daily job (by its lock) last ran here
 
     def close(self) -> None:
         self.store.close()
@@ -162,38 +161,37 @@ class Scheduler:
     def run_holds(self, now: datetime) -> str:
         """The holds' nightly run, when circulation is on and tonight's has not run in this process."""
         local = now.astimezone(LOCAL)
-        if not any(s.circulation for s in self.settings.sources) or local.hour < HOLDS_HOUR \
-                or self.holds_day == local.date():
+        if not any(s.circulation for s in self.settings.sources) or local.hour < HOLDS_HOUR:
             return ""
-        with named_lock(self.store.engine, self.settings.data_dir, "holds-nightly") as got:
-            if not got:
-                return ""
-            self.holds_day = local.date()
-            try:
-                summary = open_holds(self.settings).run(now)
-                line = f"holds: {summary.assigned} lender(s), {summary.expired} expired, " \
-                       f"{summary.retargeted} re-targeted"
-            except Exception as exc:    # noqa: BLE001 - logged; tomorrow's run tries again
-                log.exception("holds nightly run failed")
-                line = f"holds: FAILED: {type(exc).__name__}: {exc}"
-        self.say(line)
-        return line
+
+        def holds() -> str:
+            summary = open_holds(self.settings).run(now)
+            return f"{summary.assigned} lender(s), {summary.expired} expired, {summary.retargeted} re-targeted"
+
+        return self._daily("holds-nightly", "holds", local.date(), holds)
 
     def run_retention(self, now: datetime) -> str:
         """The staff side's retention run, once a local day in this process (and never two at once)."""
-        day = now.astimezone(LOCAL).date()
-        if self.retention_day == day:
+        def retention() -> str:
+            return ", ".join(f"{x.table} {x.count} {x.action}" for x in run_retention(self.settings, now))
+
+        return self._daily("staff-retention", "staff retention", now.astimezone(LOCAL).date(), retention)
+
+    def _daily(self, lock: str, label: str, day: date, work) -> str:
+        """A once-a-day job: `work()` under the named lock `lock`, unless it ran on `day` in this process or
+        another process holds the lock (then ""); its line, `label: ` and what `work` returns (or why it
+        failed: logged, and the next day's run tries again), is printed and returned."""
+        if self.ran_on.get(lock) == day:
             return ""
-        with named_lock(self.store.engine, self.settings.data_dir, "staff-retention") as got:
+        with named_lock(self.store.engine, self.settings.data_dir, lock) as got:
             if not got:
                 return ""
-            self.retention_day = day
+            self.ran_on[lock] = day
             try:
-                steps = run_retention(self.settings, now)
-                line = "staff retention: " + ", ".join(f"{x.table} {x.count} {x.action}" for x in steps)
+                line = f"{label}: {work()}"
             except Exception as exc:    # noqa: BLE001 - logged; tomorrow's run tries again
-                log.exception("staff retention run failed")
-                line = f"staff retention: FAILED: {type(exc).__name__}: {exc}"
+                log.exception("%s run failed", label)
+                line = f"{label}: FAILED: {type(exc).__name__}: {exc}"
         self.say(line)
         return line
 

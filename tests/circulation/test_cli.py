@@ -49,6 +49,18 @@ def run(config, *args):
     return CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
 
 
+def county_with_ola(write_config, tmp_path, copies: int):
+    """The county's configuration with Ola (card L0002, a child of Tromsø) imported by `grenselos patrons
+    import` and Tromsø's first `copies` copies (B000001 …); returns the configuration's path and the engine."""
+    config = write_config(CONFIG)
+    (tmp_path / "p.csv").write_text("card,pin,name,email,library,category\nL0002,5678,Ola,,tromso,child\n",
+                                    encoding="utf-8")
+    assert run(config, "patrons", "import", str(tmp_path / "p.csv")).exit_code == 0
+    engine = engine_for(f"sqlite:///{tmp_path / 'data' / 'records.sqlite'}")
+    add_copies(engine, "tromso", copies)
+    return config, engine
+
+
 def test_import_reports_every_refused_row_and_is_idempotent(write_config, tmp_path):
     config = write_config(CONFIG)
     (tmp_path / "patrons.csv").write_text(CSV, encoding="utf-8")
@@ -79,12 +91,7 @@ def test_import_reports_every_refused_row_and_is_idempotent(write_config, tmp_pa
 
 
 def test_rules_explain_names_the_rule_that_applied(write_config, tmp_path):
-    config = write_config(CONFIG)
-    (tmp_path / "p.csv").write_text("card,pin,name,email,library,category\nL0002,5678,Ola,,tromso,child\n",
-                                    encoding="utf-8")
-    assert run(config, "patrons", "import", str(tmp_path / "p.csv")).exit_code == 0
-    engine = engine_for(f"sqlite:///{tmp_path / 'data' / 'records.sqlite'}")
-    add_copies(engine, "tromso", 3)
+    config, _engine = county_with_ola(write_config, tmp_path, copies=3)
     out = run(config, "rules", "explain", "--patron", "L0002", "--item", "B000001")
     assert out.exit_code == 0, out.output
     assert "applies: rule #1 (library *, category *, item type *): county default" in out.output
@@ -99,12 +106,7 @@ def test_rules_explain_names_the_rule_that_applied(write_config, tmp_path):
 
 
 def test_rules_set_changes_the_matrix_and_explain_follows(write_config, tmp_path):
-    config = write_config(CONFIG)
-    (tmp_path / "p.csv").write_text("card,pin,name,email,library,category\nL0002,5678,Ola,,tromso,child\n",
-                                    encoding="utf-8")
-    assert run(config, "patrons", "import", str(tmp_path / "p.csv")).exit_code == 0
-    engine = engine_for(f"sqlite:///{tmp_path / 'data' / 'records.sqlite'}")
-    add_copies(engine, "tromso", 1)
+    config, _engine = county_with_ola(write_config, tmp_path, copies=1)
     out = run(config, "rules", "set", "--library", "tromso", "--category", "child", "--loan-days", "21",
               "--renewals", "1", "--loan-limit", "10", "--hold-limit", "3", "--note", "children in Tromsø")
     assert out.exit_code == 0, out.output
@@ -124,14 +126,7 @@ def test_rules_set_changes_the_matrix_and_explain_follows(write_config, tmp_path
 
 
 def test_statistics_text_public_and_the_cube_command(write_config, tmp_path):
-    from circulation.service import Circulation
-    from core import settings as core_settings
-    config = write_config(CONFIG)
-    (tmp_path / "p.csv").write_text("card,pin,name,email,library,category\nL0002,5678,Ola,,tromso,child\n",
-                                    encoding="utf-8")
-    assert run(config, "patrons", "import", str(tmp_path / "p.csv")).exit_code == 0
-    engine = engine_for(f"sqlite:///{tmp_path / 'data' / 'records.sqlite'}")
-    add_copies(engine, "tromso", 3)
+    config, engine = county_with_ola(write_config, tmp_path, copies=3)
     settings = core_settings.load(config)
     assert Circulation(engine, settings).checkout("L0002", "B000001", "tromso").ok
     year = str(__import__("datetime").date.today().year)
