@@ -37,13 +37,14 @@ sys.path.insert(0, str(ROOT))
 from lxml import etree  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
+from core.clock import now  # noqa: E402
 from core.settings import from_dict  # noqa: E402
 from harvest import marcxml  # noqa: E402
 from harvest.marcdata import from_stored  # noqa: E402
 from harvest.store import IncomingRecord, RecordStore  # noqa: E402
 from transform import pipeline as pipeline_mod  # noqa: E402
 from transform.cluster_keys import keys_for  # noqa: E402
-from transform.clusters import Clusterer, Member, now  # noqa: E402
+from transform.clusters import Clusterer, Member  # noqa: E402
 from transform.tables import clusters, transform_records  # noqa: E402
 
 

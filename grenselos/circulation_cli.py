@@ -101,7 +101,7 @@ def list_(obj, as_json):
     with circ.engine.connect() as conn:
         found = rules_mod.all_rules(conn)
     if as_json:
-        click.echo(json.dumps([rules_mod._as_dict(r) for r in found], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([rules_mod.as_dict(r) for r in found], ensure_ascii=False, indent=2))
         return
     click.echo("id\tlibrary\tcategory\titem type\tdays\trenewals\tloans\tholds\tfees")
     for r in found:

@@ -24,17 +24,20 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable
 from urllib.parse import quote
 
 from sqlalchemy import bindparam, insert, select, tuple_, update
 
+from core.clock import now
+from core.db import chunks
+from core.locks import writer_lock
 from harvest.marcdata import from_stored, to_slim
 from transform import changes as change_log, descriptions, library_graph
 from transform.cluster_keys import keys_for
 from transform.cluster_rules import load_ignore_list
-from transform.clusters import ClusterChanges, Clusterer, Member, _chunks
+from transform.clusters import CHUNK, ClusterChanges, Clusterer, Member
 from transform import graph_outbox
 from transform.graph_outbox import GraphOutbox, reading_view
 from transform.graphstore import GraphStore
@@ -42,17 +45,12 @@ from transform import language_detection, language_graph, languages_store
 from transform import copies as copies_store, copy_cataloguing, overlays, statistics as stats
 from transform.holdings import library_iri, read_items
 from transform.tables import clusters, transform_records, transform_state
-from core.locks import writer_lock
 from libraries import calendar as library_calendar
 from vocab import libraries as libraries_vocab, licences
 
 BATCH = 200
 APPLY_EVERY = 10        # batches between two applications of the graph outbox in a CLI run
 _SAFE = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass
@@ -458,7 +456,7 @@ class Pipeline:
                 row = self.records.get(source_id, identifier)
                 if row is not None and not row.deleted:
                     batch.append(("convert", row, state[identifier].holdings_checksum, state[identifier]))
-            for chunk in _chunks(batch, BATCH):
+            for chunk in chunks(batch, BATCH):
                 self._batch(source, chunk, set(), summary, recluster=False)
             counts[source_id] = summary.converted
         return counts
@@ -472,7 +470,7 @@ class Pipeline:
                 dirty = set(self.changes.dirty)
             graphs, dropped = {}, []
             published = licences.published_sources(self.settings)
-            for chunk in _chunks(sorted(dirty)):
+            for chunk in chunks(sorted(dirty), CHUNK):
                 links = dict(conn.execute(select(clusters.c.cluster_id, clusters.c.translation_of)
                                           .where(clusters.c.cluster_id.in_(chunk))).all())
                 instances: dict[str, list] = {c: [] for c in links}
