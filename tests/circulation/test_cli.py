@@ -169,3 +169,35 @@ def test_deposits_due_calls_home_once_and_lists_per_library(write_config, tmp_pa
     finally:
         scheduler.close()
     engine.dispose()
+
+
+def test_daily_runs_the_retention_timers_and_lost_overdue_once_for_installations_without_a_scheduler(
+        write_config, tmp_path):
+    """`grenselos daily` (deploy/systemd/grenselos-daily.timer) runs what the scheduler runs once a day: a card
+    that expired yesterday is locked by it, and the run says what each job did."""
+    config, engine = county_with_ola(write_config, tmp_path, 1)
+    with engine.begin() as conn:
+        conn.execute(patrons.update().where(patrons.c.card == "L0002")
+                     .values(expires_on=date.fromordinal(date.today().toordinal() - 1)))
+    done = run(config, "daily")
+    assert done.exit_code == 0, done.output
+    assert "staff retention: " in done.output and "lost overdue: 0 marked lost" in done.output
+    assert "patron retention: 1 expired, 0 anonymised, 0 deleted, 0 kept for loans" in done.output
+    with engine.connect() as conn:
+        assert conn.execute(select(patrons.c.status).where(patrons.c.card == "L0002")).scalar_one() == "expired"
+    again = run(config, "daily")                    # a second run the same day finds nothing left to do
+    assert again.exit_code == 0 and "patron retention: 0 expired" in again.output
+
+
+def test_the_scheduler_runs_the_daily_jobs_once_a_local_day(write_config, tmp_path):
+    config, engine = county_with_ola(write_config, tmp_path, 0)
+    settings = core_settings.load(config)
+    scheduler = Scheduler(settings, out=io.StringIO())
+    try:
+        at = datetime(2026, 12, 7, 2, 30, tzinfo=timezone.utc)                     # 03:30 in Tromsø
+        assert [line.split(":")[0] for line in scheduler.run_daily(at)] == \
+            ["staff retention", "holds", "patron retention", "lost overdue"]
+        assert scheduler.run_daily(at.replace(hour=9)) == []                        # once a local day
+        assert len(scheduler.run_daily(at.replace(day=8))) == 4
+    finally:
+        scheduler.close()
