@@ -25,17 +25,20 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable
 from urllib.parse import quote
 
 from sqlalchemy import bindparam, insert, select, tuple_, update
 
+from core.clock import now
+from core.db import chunks
+from core.locks import writer_lock
 from harvest.marcdata import from_stored, to_slim
 from transform import changes as change_log, descriptions, library_graph
 from transform.cluster_keys import keys_for
 from transform.cluster_rules import load_ignore_list
-from transform.clusters import ClusterChanges, Clusterer, Member, _chunks
+from transform.clusters import CHUNK, ClusterChanges, Clusterer, Member
 from transform import graph_outbox
 from transform.graph_outbox import GraphOutbox, reading_view
 from transform.graphstore import GraphStore
@@ -44,16 +47,11 @@ from transform import copies as copies_store, copy_cataloguing, overlays, statis
 from transform.holdings import library_iri
 from transform.record_conversion import ConversionPool, convert_record, workers_for
 from transform.tables import clusters, transform_records, transform_state
-from core.locks import writer_lock
 from libraries import calendar as library_calendar
 from vocab import libraries as libraries_vocab, licences
 
 BATCH = 200
 _SAFE = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass
@@ -488,7 +486,7 @@ class Pipeline:
                 row = self.records.get(source_id, identifier)
                 if row is not None and not row.deleted:
                     batch.append(("convert", row, state[identifier].holdings_checksum, state[identifier]))
-            for chunk in _chunks(batch, BATCH):
+            for chunk in chunks(batch, BATCH):
                 self._batch(source, chunk, set(), summary, recluster=False)
             counts[source_id] = summary.converted
         return counts
@@ -502,7 +500,7 @@ class Pipeline:
                 dirty = set(self.changes.dirty)
             graphs, dropped = {}, []
             published = licences.published_sources(self.settings)
-            for chunk in _chunks(sorted(dirty)):
+            for chunk in chunks(sorted(dirty), CHUNK):
                 links = dict(conn.execute(select(clusters.c.cluster_id, clusters.c.translation_of)
                                           .where(clusters.c.cluster_id.in_(chunk))).all())
                 instances: dict[str, list] = {c: [] for c in links}

@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from harvest.marcdata import from_stored
 from transform import descriptions, language_detection, language_graph, languages_store, overlays
 from transform import statistics as stats
-from transform.graph_outbox import graph_lines
+from transform.graphstore import graph_lines
 from transform.holdings import read_items
 from vocab import libraries as libraries_vocab
 
