@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from sqlalchemy import insert, select
 
 from accounts.tables import staff_events
+from core.clock import now as now_utc
 
 log = logging.getLogger("accounts.audit")
 
@@ -44,10 +45,6 @@ TOTP_ENROLLED = "totp_enrolled"
 TOKEN_CREATED = "token_created"
 TOKEN_REVOKED = "token_revoked"
 SESSION_PREFIX = 16
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def record(conn, event: str, at: datetime | None = None, *, library: str | None = None,

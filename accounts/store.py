@@ -29,6 +29,7 @@ from accounts.errors import AccountError
 from accounts.principal import Principal
 from accounts.tables import staff_tokens as t, staff_users as u
 from core import db
+from core.clock import now as now_utc
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 TOKEN_PREFIX = "gls_"
@@ -149,7 +150,7 @@ class Accounts:
         if actor is not None and not roles.may_grant(actor, role, library):
             raise AccountError(f"{actor.username} may not give the role {role} at {library}", "not_allowed")
         self.check_password(password)
-        now = audit.now_utc()
+        now = now_utc()
         try:
             with self.engine.begin() as conn:
                 conn.execute(insert(u).values(username=username, library=library, role=role,
@@ -172,7 +173,7 @@ class Accounts:
             raise AccountError(f"{actor.username} may not change {user.username}", "not_allowed")
         if actor is not None and user.role == roles.COUNTY_ADMIN and actor.role != roles.COUNTY_ADMIN:
             raise AccountError(f"{actor.username} may not change a county administrator", "not_allowed")
-        now = audit.now_utc()
+        now = now_utc()
         with self.engine.begin() as conn:
             conn.execute(update(u).where(u.c.username == user.username).values(**values))
             audit.record(conn, event, now, library=user.library, principal=_who(actor), client=client,
@@ -191,7 +192,7 @@ class Accounts:
         """A new password; ends every session of the account (its stamp changes) and lifts a lock-out."""
         self.check_password(password)
         return self._change(username, {"password_hash": passwords.hash_password(password, self.hasher),
-                                       "stamp": secrets.token_hex(16), "password_changed_at": audit.now_utc(),
+                                       "stamp": secrets.token_hex(16), "password_changed_at": now_utc(),
                                        "failures": 0, "locked_until": None},
                             audit.PASSWORD_CHANGED, actor, client)
 
@@ -209,7 +210,7 @@ class Accounts:
         """Check a sign-in; failures are counted and audited here, the success is the caller's to audit
         (it opens a session, or serves one API request). `allow_totp=False` (HTTP Basic): an account with a
         second factor cannot be used without its code, so it must use an API token instead."""
-        now = now or audit.now_utc()
+        now = now or now_utc()
         name = (username or "").strip().lower()[:64]
         with self.engine.connect() as conn:
             row = conn.execute(select(u).where(u.c.username == name)).first()
@@ -271,7 +272,7 @@ class Accounts:
             raise AccountError("a token is made by its owner", "not_allowed")
         name = (name or "").strip()[:128] or "token"
         raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        now = audit.now_utc()
+        now = now_utc()
         with self.engine.begin() as conn:
             new_id = conn.execute(insert(t).values(username=user.username, name=name, hash=token_hash(raw),
                                                    prefix=raw[:10], created_at=now)).inserted_primary_key[0]
@@ -298,7 +299,7 @@ class Accounts:
         if actor is not None and actor.username != user.username \
                 and not roles.may_manage_staff(actor, user.library):
             raise AccountError(f"{actor.username} may not revoke {user.username}'s tokens", "not_allowed")
-        now = audit.now_utc()
+        now = now_utc()
         with self.engine.begin() as conn:
             done = conn.execute(update(t).where(t.c.id == token_id, t.c.username == user.username,
                                                 t.c.revoked_at.is_(None)).values(revoked_at=now)).rowcount
@@ -311,7 +312,7 @@ class Accounts:
         """Who `raw` belongs to, if it is an open token of an enabled account."""
         if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 128:
             return None
-        now = now or audit.now_utc()
+        now = now or now_utc()
         with self.engine.connect() as conn:
             row = conn.execute(select(t.c.id, t.c.last_used_at, u.c.username, u.c.library, u.c.role)
                                .join(u, u.c.username == t.c.username)

@@ -1,8 +1,10 @@
 """Benchmark of MARC21 → BIBFRAME conversion on real Library of Congress records.
 
 Uses `BooksAll.2016.part01.utf8` (250,000 LC records, public domain) from the pymarc 5.4.0 source
-distribution, downloaded once into bench/.cache/. Prints records/s for parsing alone (pymarc) and for
-parse + convert + N-Triples, triples per record, latency percentiles per record and peak memory.
+distribution, downloaded once into bench/.cache/; the first `--records` of them are copied into a sample
+file, read by the project's MARC file reader as `grenselos convert` reads a file (`bench.lc_data.lc_records`).
+Prints records/s for reading alone and for read + convert + N-Triples, triples per record, latency
+percentiles per record and peak memory.
 
     .venv/bin/python bench/convert.py [--records 20000] [--profile]
 """
@@ -10,51 +12,37 @@ parse + convert + N-Triples, triples per record, latency percentiles per record 
 from __future__ import annotations
 
 import argparse
-import io
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.lc_data import ensure_data  # noqa: E402
+from bench.lc_data import lc_records, lc_sample  # noqa: E402
 
 
-def read_chunk(path: Path, n: int) -> bytes:
-    """The first n ISO 2709 records as bytes (so both passes read from memory, not disk)."""
-    out = io.BytesIO()
-    with path.open("rb") as fh:
-        for _ in range(n):
-            head = fh.read(5)
-            if len(head) < 5:
-                break
-            out.write(head + fh.read(int(head) - 5))
-    return out.getvalue()
-
-
-def parse_only(raw: bytes) -> tuple[int, float]:
-    import pymarc
+def parse_only(sample: Path) -> tuple[int, float]:
     start = time.perf_counter()
-    count = sum(1 for r in pymarc.MARCReader(io.BytesIO(raw), to_unicode=True, permissive=True) if r)
+    count = sum(1 for item in lc_records(sample) if item.record is not None)
     return count, time.perf_counter() - start
 
 
-def full(raw: bytes):
-    import pymarc
+def full(sample: Path):
     from transform.convert import ConvertContext, Converter
     from transform import readings
     from transform.serialize import serialize
 
     converter = Converter("http://localhost:5000")
     latencies, triples, lost, out_bytes = [], 0, 0, 0
-    reader = pymarc.MARCReader(io.BytesIO(raw), to_unicode=True, permissive=True)
+    reader = lc_records(sample)
     start = time.perf_counter()
     position = 0
     while True:
         t0 = time.perf_counter()
         try:
-            record = next(reader)
+            record = next(reader).record
         except StopIteration:
             break
         position += 1
@@ -74,18 +62,23 @@ def main():
     parser.add_argument("--records", type=int, default=20000)
     parser.add_argument("--profile", action="store_true", help="print the top functions (cProfile)")
     args = parser.parse_args()
-    raw = read_chunk(ensure_data(), args.records)
+    with tempfile.TemporaryDirectory() as tmp:
+        sample = Path(tmp) / "lc.mrc"
+        lc_sample(args.records, sample)
+        run(sample, args.profile)
 
-    count, seconds = parse_only(raw)
-    print(f"parse only (pymarc):              {count} records in {seconds:.2f} s = {count / seconds:,.0f} records/s")
 
-    if args.profile:
+def run(sample: Path, profile: bool) -> None:
+    count, seconds = parse_only(sample)
+    print(f"parse only (harvest.reader):      {count} records in {seconds:.2f} s = {count / seconds:,.0f} records/s")
+
+    if profile:
         import cProfile
         import pstats
         prof = cProfile.Profile()
         prof.enable()
-    n, lost, triples, out_bytes, lat, seconds = full(raw)
-    if args.profile:
+    n, lost, triples, out_bytes, lat, seconds = full(sample)
+    if profile:
         prof.disable()
         pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
     lat.sort()

@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.convert import ensure_data  # noqa: E402
+from bench.lc_data import lc_records  # noqa: E402
 
 BASE = "http://bench.grenselos.test"
 LIBS = (("tromso", "NO-1990001", "Tromsø"), ("alta", "NO-1990003", "Alta"), ("vadso", "NO-1990004", "Vadsø"))
@@ -49,7 +49,6 @@ def pct(values, p):
 
 def convert(n: int):
     """Yield (graph name, triples, instance uri, source, record id) for the first n readable records."""
-    import pymarc
     from pyoxigraph import NamedNode, Triple
     from transform import readings
     from transform.convert import ConvertContext, Converter
@@ -59,25 +58,25 @@ def convert(n: int):
     rdf_type = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
     has_item = NamedNode("http://id.loc.gov/ontologies/bibframe/hasItem")
     count = 0
-    with open(ensure_data(), "rb") as fh:
-        for record in pymarc.MARCReader(fh, to_unicode=True, force_utf8=True, utf8_handling="replace"):
-            if record is None:
-                continue
-            lib = LIBS[count % len(LIBS)]
-            rid = (readings.first(record, "record.id") or str(count)).replace(" ", "")
-            try:
-                result = conv.convert(record, ConvertContext(lib[0], rid, isil=lib[1]))
-            except Exception:  # noqa: BLE001 - a record the converter refuses is skipped in the benchmark
-                continue
-            triples = list(result.triples)
-            inst = NamedNode(result.instance_uri)
-            item = NamedNode(result.instance_uri + "/item/b1")
-            triples += [Triple(inst, has_item, item), Triple(item, rdf_type, item_cls),
-                        Triple(item, held_by, NamedNode(f"{BASE}/library/{lib[1]}"))]
-            yield NamedNode(f"{BASE}/graph/{lib[0]}-{rid}"), triples, result.instance_uri, lib[0], rid
-            count += 1
-            if count >= n:
-                return
+    for read in lc_records():
+        record = read.record
+        if record is None:
+            continue
+        lib = LIBS[count % len(LIBS)]
+        rid = (readings.first(record, "record.id") or str(count)).replace(" ", "")
+        try:
+            result = conv.convert(record, ConvertContext(lib[0], rid, isil=lib[1]))
+        except Exception:  # noqa: BLE001 - a record the converter refuses is skipped in the benchmark
+            continue
+        triples = list(result.triples)
+        inst = NamedNode(result.instance_uri)
+        item = NamedNode(result.instance_uri + "/item/b1")
+        triples += [Triple(inst, has_item, item), Triple(item, rdf_type, item_cls),
+                    Triple(item, held_by, NamedNode(f"{BASE}/library/{lib[1]}"))]
+        yield NamedNode(f"{BASE}/graph/{lib[0]}-{rid}"), triples, result.instance_uri, lib[0], rid
+        count += 1
+        if count >= n:
+            return
 
 
 GROUP_BY_2PAT = PREFIX + """SELECT ?region ?lang (COUNT(?inst) AS ?n) WHERE {

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,13 +37,14 @@ sys.path.insert(0, str(ROOT))
 from lxml import etree  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
+from core.clock import now  # noqa: E402
 from core.settings import from_dict  # noqa: E402
 from harvest import marcxml  # noqa: E402
 from harvest.marcdata import from_stored  # noqa: E402
 from harvest.store import IncomingRecord, RecordStore  # noqa: E402
 from transform import pipeline as pipeline_mod  # noqa: E402
 from transform.cluster_keys import keys_for  # noqa: E402
-from transform.clusters import Clusterer, Member, now  # noqa: E402
+from transform.clusters import Clusterer, Member  # noqa: E402
 from transform.tables import clusters, transform_records  # noqa: E402
 
 
@@ -110,13 +112,10 @@ def bench_clustering(elements, copies: int, url: str) -> dict:
             "works": works}
 
 
-def bench_pipeline(elements, copies: int, url: str, tmp: Path) -> dict:
-    sources = [{"id": f"lib{c}", "name": f"Library {c}"} for c in range(copies)]
-    settings = from_dict({"data_dir": str(tmp / "data"), "base_uri": "http://bench.example",
-                          "database_url": url, "sources": sources})
-    store = RecordStore(url)
-    for source, batch in copies_of(elements, copies):
-        store.upsert(source, batch)
+@contextmanager
+def timed_batches():
+    """For the block, every transform batch (`Pipeline._batch`) is timed: yields the list its seconds
+    are appended to, one a batch."""
     latencies = []
     original = pipeline_mod.Pipeline._batch
 
@@ -127,6 +126,19 @@ def bench_pipeline(elements, copies: int, url: str, tmp: Path) -> dict:
 
     pipeline_mod.Pipeline._batch = timed
     try:
+        yield latencies
+    finally:
+        pipeline_mod.Pipeline._batch = original
+
+
+def bench_pipeline(elements, copies: int, url: str, tmp: Path) -> dict:
+    sources = [{"id": f"lib{c}", "name": f"Library {c}"} for c in range(copies)]
+    settings = from_dict({"data_dir": str(tmp / "data"), "base_uri": "http://bench.example",
+                          "database_url": url, "sources": sources})
+    store = RecordStore(url)
+    for source, batch in copies_of(elements, copies):
+        store.upsert(source, batch)
+    with timed_batches() as latencies:
         t0, c0 = time.perf_counter(), cpu()
         first = pipeline_mod.run_transform(settings, store, progress=False)
         full_seconds, full_cpu = time.perf_counter() - t0, cpu() - c0
@@ -141,8 +153,6 @@ def bench_pipeline(elements, copies: int, url: str, tmp: Path) -> dict:
         t0 = time.perf_counter()
         small = pipeline_mod.run_transform(settings, store, progress=False)
         small_seconds = time.perf_counter() - t0
-    finally:
-        pipeline_mod.Pipeline._batch = original
     converted = sum(s.converted for s in first)
     with store.engine.connect() as conn:
         works = conn.execute(select(func.count()).select_from(clusters)).scalar()
@@ -168,26 +178,9 @@ def peak_mb() -> int:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
-def lc_sample(n: int, out: Path) -> int:
-    """The first `n` records of the LC file, written to `out` as they are (ISO 2709); returns how many."""
-    from bench.lc_data import ensure_data
-    from harvest import iso2709
-    import mmap
-    count = 0
-    with open(ensure_data(), "rb") as src, open(out, "wb") as dst, \
-            mmap.mmap(src.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        for chunk in iso2709.chunks(data):        # the pages read stay mapped: drop them as we go
-            if count >= n:
-                break
-            dst.write(chunk.data)
-            count += 1
-            if count % 10_000 == 0:
-                data.madvise(mmap.MADV_DONTNEED, 0, chunk.offset - chunk.offset % mmap.PAGESIZE)
-    return count
-
-
 def bench_lc(n: int, tmp: Path) -> dict:
     """Import, transform and index the first `n` LC records as one source; seconds and peak memory per stage."""
+    from bench.lc_data import lc_sample
     from harvest.files import import_files
     from index.pipeline import index_changes
     sample = tmp / "lc.mrc"
@@ -202,21 +195,10 @@ def bench_lc(n: int, tmp: Path) -> dict:
     out["import_seconds"], out["import_cpu"] = time.perf_counter() - t0, cpu() - c0
     out["imported"], out["quarantined"] = imported.records, imported.quarantined
     out["memory_after_import_mb"] = peak_mb()
-    latencies = []
-    original = pipeline_mod.Pipeline._batch
-
-    def timed(self, *args, **kwargs):
-        b0 = time.perf_counter()
-        original(self, *args, **kwargs)
-        latencies.append(time.perf_counter() - b0)
-
-    pipeline_mod.Pipeline._batch = timed
-    try:
+    with timed_batches() as latencies:
         t0, c0 = time.perf_counter(), cpu()
         summaries = pipeline_mod.run_transform(settings, store, progress=False)
         out["transform_seconds"], out["transform_cpu"] = time.perf_counter() - t0, cpu() - c0
-    finally:
-        pipeline_mod.Pipeline._batch = original
     out["converted"] = sum(s.converted for s in summaries)
     out["errors"] = sum(s.errors for s in summaries)
     out["batch_p50_ms"] = round(pct(latencies, 0.5) * 1000)

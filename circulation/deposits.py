@@ -19,7 +19,7 @@ Why it works like this:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from accounts import audit, roles
 from circulation import reasons
 from circulation.tables import deposit_copies, deposits, loans
+from core.clock import moment
 from transform.copies import copies, set_deposit, set_status
 from vocab import libraries as vocab_libraries
 
@@ -75,11 +76,6 @@ class DueHome:
     """The crates due home for one lending library."""
     library: str
     deposits: list[Deposit] = field(default_factory=list)
-
-
-def _aware(at: datetime | None) -> datetime:
-    at = at or datetime.now(timezone.utc)
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
 
 
 def parse_barcodes(text: str) -> list[str]:
@@ -131,7 +127,7 @@ class Deposits:
                 .where(deposit_copies.c.deposit_id == r.id, deposit_copies.c.removed_at.is_(None))
                 .order_by(deposit_copies.c.id)))
         return Deposit(r.id, r.from_library, r.to_library, r.place, r.until, r.note, r.status, r.created_by,
-                       _aware(r.created_at), items)
+                       moment(r.created_at), items)
 
     def get(self, deposit_id: int) -> Deposit | None:
         with self.engine.connect() as conn:
@@ -160,7 +156,7 @@ class Deposits:
     def call_home(self, today: date, at: datetime | None = None) -> list[Deposit]:
         """Mark every open deposit whose date has come as `called` (it then stands on the list until it is
         returned); the ones called now. Safe to run again: a called deposit is not called twice."""
-        at = _aware(at)
+        at = moment(at)
         with self.engine.begin() as conn:
             ids = conn.execute(select(deposits.c.id).where(deposits.c.status == "open",
                                                            deposits.c.until <= today)).scalars().all()
@@ -177,7 +173,7 @@ class Deposits:
                today: date | None = None) -> DepositResult:
         """A new deposit of `who`'s library's copies (a county admin may name `from_library`) at another
         library until a date; refused barcodes are listed, the deposit is made with the rest."""
-        at = _aware(at)
+        at = moment(at)
         if who is None:
             return DepositResult(False, reasons.NOT_ALLOWED)
         own = self.circ.library_id(who.library or "")
@@ -214,7 +210,7 @@ class Deposits:
             client: str | None = None) -> DepositResult:
         """Put copies into an open deposit: each must be the lending library's, not lent, not in another
         deposit; each goes in its own savepoint so one refused barcode keeps the others."""
-        at = _aware(at)
+        at = moment(at)
         done, refused = [], []
         with self.engine.begin() as conn:
             r, reason = self._open_deposit(conn, deposit_id, who)
@@ -260,7 +256,7 @@ class Deposits:
                client: str | None = None) -> DepositResult:
         """Take copies out of an open deposit: they belong to their home library again (a copy on loan goes
         home when it is returned; one on the shelf there is in transit home)."""
-        at = _aware(at)
+        at = moment(at)
         done, refused = [], []
         with self.engine.begin() as conn:
             r, reason = self._open_deposit(conn, deposit_id, who)
@@ -295,7 +291,7 @@ class Deposits:
     def return_deposit(self, deposit_id: int, who, at: datetime | None = None,
                        client: str | None = None) -> DepositResult:
         """The crate is back at its lending library: every copy in it is home, on the shelf."""
-        at = _aware(at)
+        at = moment(at)
         with self.engine.begin() as conn:
             r, reason = self._open_deposit(conn, deposit_id, who)
             if r is None:

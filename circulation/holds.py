@@ -28,8 +28,9 @@ from sqlalchemy.exc import IntegrityError
 
 from accounts import audit
 from circulation import hold_capture, hold_states as st, reasons, routes as route_store, rules
-from circulation.service import Circulation, _aware, local_day
+from circulation.service import Circulation, local_day
 from circulation.tables import hold_events, holds, loans, patrons
+from core.clock import moment
 from transform.copies import copies, set_status
 from transform.statistics import facts_table
 from transform.tables import transform_records
@@ -116,7 +117,7 @@ class Holds:
 
     def _hold(self, conn, r) -> Hold:
         return Hold(r.id, r.level, r.source, r.identifier, r.work_id, r.copy_id, r.pickup_library, r.status,
-                    self._position(conn, r), _aware(r.placed_at), r.expected_on, r.suspended_until,
+                    self._position(conn, r), moment(r.placed_at), r.expected_on, r.suspended_until,
                     r.pickup_number, r.shelf_expires_on, r.lender_library, r.placed_by, r.pickup_point)
 
     def get(self, hold_id: int) -> Hold | None:
@@ -212,7 +213,7 @@ class Holds:
         """Place a hold for the patron with this card: on a `work` (cluster id), a `record` (public id
         "{source}-{record_id}", as /record/<id>, or (source, identifier)) or a `copy` (barcode), for pickup
         at `pickup` (a source or library id, or a service point id: a book-bus or book-boat stop). `who`: the staff member placing it (their own library's patrons only; audited)."""
-        at = _aware(at)
+        at = moment(at)
         self._loan_days = {}
         level, ref = ("copy", copy) if copy else ("work", work) if work else ("record", record)
         if ref in (None, ""):
@@ -280,7 +281,7 @@ class Holds:
                client: str | None = None) -> HoldResult:
         """Cancel an open hold (the patron's own, or staff for their library's patron): a copy it held on
         the shelf or on its way goes to the next in the queue at the next checkin or nightly run."""
-        at = _aware(at)
+        at = moment(at)
         with self.circ._transaction() as conn:
             r = self._own(conn, card, hold_id, who)
             if r is None:
@@ -297,7 +298,7 @@ class Holds:
     def suspend(self, card: str, hold_id: int, until: date | None, at: datetime | None = None) -> HoldResult:
         """Suspend a placed hold until a date (a holiday), keeping its place; None resumes it. A hold already
         on its way or on the shelf is not suspended."""
-        at = _aware(at)
+        at = moment(at)
         with self.circ._transaction() as conn:
             r = self._own(conn, card, hold_id)
             if r is None:
@@ -419,7 +420,7 @@ class Holds:
         past their date (their copies go to the next in line), and choose lenders for placed holds. Its work
         follows what changed: placing a hold already chose a lender or set a date, so only holds for which a
         copy is on a shelf, or whose date has passed, are looked at. Each batch is its own transaction."""
-        at = _aware(at)
+        at = moment(at)
         day = local_day(at)
         self._loan_days = {}
         retargeted = self.retarget(at)
@@ -441,7 +442,7 @@ class Holds:
                     .order_by(holds.c.id).limit(batch)).all()
                 if not rows:
                     break
-                for r in sorted(rows, key=lambda r: (_aware(r.placed_at), r.id)):
+                for r in sorted(rows, key=lambda r: (moment(r.placed_at), r.id)):
                     assigned += self._assign(conn, r, day, all_routes, bool(r.may_have_copy))
                 last = rows[-1].id
         return RunSummary(assigned=assigned, expired=expired, retargeted=retargeted)
@@ -449,7 +450,7 @@ class Holds:
     def expire_shelves(self, at: datetime | None = None) -> int:
         """Holds waiting past their shelf date expire; each copy is captured for the next in the queue at
         the library where it sits (shelf here or transit), or goes back to being available."""
-        at = _aware(at)
+        at = moment(at)
         day = local_day(at)
         with self.engine.connect() as conn:
             ids = conn.execute(select(holds.c.id).where(holds.c.status == st.WAITING,
@@ -469,7 +470,7 @@ class Holds:
     def retarget(self, at: datetime | None = None) -> int:
         """Open work holds follow the record they were placed from into its cluster as it is now (after
         `grenselos cluster join|split` or a re-harvest); `placed_at` is kept, so is the queue position."""
-        at = _aware(at)
+        at = moment(at)
         moved = 0
         with self.circ._transaction() as conn:
             rows = conn.execute(select(holds.c.id, holds.c.work_id, transform_records.c.cluster_id).join(
@@ -517,7 +518,7 @@ class Holds:
                                       holds.c.pickup_point.is_not(None),
                                       copies.c.status == st.COPY_ON_SHELF)
                                .order_by(holds.c.expected_on, holds.c.pickup_point, holds.c.id)).all()
-        today = local_day(_aware(at))
+        today = local_day(moment(at))
         return {"library": library,
                 "send": [{"hold": r.id, "barcode": r.item_id, "call_number": r.call_number,
                           "location": r.location, "pickup": r.pickup_library,

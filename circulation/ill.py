@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import and_, insert, or_, select, update
 
@@ -29,6 +29,7 @@ from circulation.ill_tables import OPEN_STATES, ill_requests
 from circulation.ncip import client, messages
 from circulation.service import Circulation
 from circulation.tables import patrons
+from core.clock import now as _now
 from transform.cluster_keys import ClusterKeys, isbn13
 from transform.copies import copies
 from transform.tables import cluster_keys, transform_records
@@ -47,10 +48,6 @@ RECORD_NOT_FOUND = "ill_record_not_found"
 NO_ISBN = "ill_no_isbn"
 PATRON_NOT_FOUND = "patron_not_found"
 NOT_ALLOWED = "not_allowed"
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)

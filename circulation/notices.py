@@ -31,7 +31,7 @@ import queue as queue_mod
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Callable
 
 from sqlalchemy import and_, delete, insert, or_, select, update
@@ -43,6 +43,7 @@ from circulation.notice_delivery import SENT, UNCERTAIN, Mailer, SmsGateway
 from circulation.notice_tables import KINDS, notices
 from circulation.service import local_day
 from circulation.tables import claims, hold_events, holds, loans, patrons
+from core.clock import aware, moment, now as _now
 from index.from_store import document_id
 from transform.tables import transform_records
 
@@ -52,16 +53,6 @@ CLAIM_WINDOW_DAYS = 30
 #: Ids read per query while scanning or sending.
 BATCH = 500
 WAITING = ("queued", "failed")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _aware(at: datetime | None) -> datetime | None:
-    if at is None:
-        return None
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
 
 
 # --- queueing -------------------------------------------------------------------------------------------
@@ -76,7 +67,7 @@ def queue(conn, *, patron_id: int, kind: str, key: str, params: dict, library: s
     if not library:                       # signed by the patron's home library
         library = conn.execute(select(patrons.c.library).where(patrons.c.id == patron_id)).scalar() or ""
     row = _row(kind=kind, key=key, patron_id=patron_id, params=params, library=library, loan_id=loan_id,
-               hold_id=hold_id, claim_id=claim_id, step=step, at=_aware(at) or _now())
+               hold_id=hold_id, claim_id=claim_id, step=step, at=moment(at))
     if conn.execute(select(notices.c.id).where(notices.c.key == row["key"])).first() is not None:
         return False
     try:
@@ -151,7 +142,7 @@ def candidates(conn, settings, today: date, titles: Callable[[str], str] | None 
                 out.append(Candidate("overdue", f"loan:{r.id}:{r.due_date.isoformat()}:{step}", r.patron_id,
                                      r.library, {**base, "step": step, "days_overdue": late}, loan_id=r.id,
                                      step=str(step)))
-    since = (_aware(now) or _now()) - timedelta(days=CLAIM_WINDOW_DAYS)
+    since = moment(now) - timedelta(days=CLAIM_WINDOW_DAYS)
     rows = conn.execute(select(claims.c.id, claims.c.patron_id, claims.c.library, claims.c.barcode, claims.c.amount,
                                claims.c.loan_id, loans.c.due_date, loans.c.source, loans.c.identifier)
                         .select_from(claims.outerjoin(loans, loans.c.id == claims.c.loan_id))
@@ -195,7 +186,7 @@ def _stop(point: route_store.Point | None, ready_at: datetime) -> dict:
     if point is None:
         return {}
     return {"pickup": point.name, "route": point.route.name, "route_kind": point.route.kind,
-            "arrives": route_store.point_arrival(point, local_day(_aware(ready_at))).isoformat()}
+            "arrives": route_store.point_arrival(point, local_day(aware(ready_at))).isoformat()}
 
 
 def _existing(conn, keys: list[str]) -> set[str]:
@@ -215,7 +206,7 @@ def generate(engine, settings, today: date, titles=None, now: datetime | None = 
     new = [c for c in found if f"{c.kind}:{c.key}" not in taken]
     if dry_run:
         return new
-    at = _aware(now) or _now()
+    at = moment(now)
     added = []
     for i in range(0, len(new), BATCH):
         chunk = new[i:i + BATCH]
@@ -312,7 +303,7 @@ class Sender:
     def run(self, report: SendReport, now: datetime | None = None, limit: int | None = None) -> SendReport:
         """Send the due notices with `[notices] workers` threads, each with its own SMTP connection (the time
         goes in waiting for the server); the claim keeps two workers off one notice."""
-        now = _aware(now) or _now()
+        now = moment(now)
         work: queue_mod.SimpleQueue = queue_mod.SimpleQueue()
         for notice_id in self.due_ids(now, limit):
             work.put(notice_id)
@@ -458,7 +449,7 @@ def send(engine, settings, *, titles=None, library_names=None, now: datetime | N
          dry_run: bool = False, limit: int | None = None) -> SendReport:
     """One notices run: mark stale `sending` rows uncertain, queue what the loans and claims call for today,
     then send every due notice of any kind (the holds' too). `dry_run`: count and render, write nothing."""
-    now = _aware(now) or _now()
+    now = moment(now)
     today = today or local_day(now)
     report = SendReport(dry_run=dry_run)
     if not dry_run:
@@ -483,15 +474,15 @@ def listing(engine, *, library: str | None = None, states=("undeliverable", "unc
         return [{"id": r.id, "key": r.key, "kind": r.kind, "status": r.status, "reason": r.reason,
                  "card": r.card, "patron": r.patron_name, "library": r.library, "channel": r.channel,
                  "address": r.address, "message_id": r.message_id, "attempts": r.attempts,
-                 "params": json.loads(r.params), "created_at": _aware(r.created_at).isoformat(timespec="seconds"),
-                 "next_attempt_at": _aware(r.next_attempt_at).isoformat(timespec="seconds")}
+                 "params": json.loads(r.params), "created_at": aware(r.created_at).isoformat(timespec="seconds"),
+                 "next_attempt_at": aware(r.next_attempt_at).isoformat(timespec="seconds")}
                 for r in conn.execute(query)]
 
 
 def requeue(engine, notice_id: int, library: str | None = None, now: datetime | None = None) -> bool:
     """Staff send an uncertain or undeliverable notice again (after checking it did not arrive, or after
     the patron's contact was corrected): back to `queued`."""
-    now = _aware(now) or _now()
+    now = moment(now)
     query = update(notices).where(notices.c.id == notice_id,
                                   notices.c.status.in_(("uncertain", "undeliverable", "failed")))
     if library is not None:

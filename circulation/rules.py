@@ -127,10 +127,10 @@ def explain(conn, *, library: str, category: str, item_type: str) -> dict:
     found = candidates(conn, library, category, item_type)
     winner = found[0] if found else NOTHING
     return {"library": library, "category": category, "item_type": item_type,
-            "rule": _as_dict(winner), "beaten": [_as_dict(r) for r in found[1:]]}
+            "rule": as_dict(winner), "beaten": [as_dict(r) for r in found[1:]]}
 
 
-def _as_dict(rule: Rule) -> dict:
+def as_dict(rule: Rule) -> dict:
     return {"id": rule.id, "library": rule.library, "category": rule.category, "item_type": rule.item_type,
             "loan_days": rule.loan_days, "renewals": rule.renewals, "loan_limit": rule.loan_limit,
             "hold_limit": rule.hold_limit, "fees": rule.fees,

@@ -25,11 +25,11 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -39,6 +39,7 @@ from circulation import hold_capture, hold_states, reasons, rules, statistics
 from circulation.results import (Claim, ItemInfo, Loan, LoanResult, LostResult, Patron, PatronEditResult,
                                  PatronResult, PatronStatus, ReturnResult)
 from circulation.tables import claims, copy_types, holds, loans, patrons, pin_failures
+from core.clock import moment, now as _now
 from core.db import engine_for, migrate
 from index.from_store import document_id
 from libraries import calendar
@@ -58,16 +59,6 @@ COPY_LOST = "copy_marked_lost"
 CLAIM_SETTLED = "claim_settled"
 #: What staff may change on a patron at the desk (the card, PIN and birth year stay with the import).
 EDITABLE = ("name", "email", "phone", "language", "category", "status", "block_reason")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _aware(at: datetime | None) -> datetime:
-    if at is None:
-        return _now()
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
 
 
 def local_day(at: datetime) -> date:
@@ -182,7 +173,7 @@ class Circulation:
                 passwords.verify(passwords.dummy_hash(self.pin_hasher), pin or "", self.pin_hasher)
                 self._client_failed(conn, client, now)
                 return PatronResult(False, reasons.PATRON_NOT_FOUND)
-            locked = r.locked_until and _aware(r.locked_until) > now
+            locked = r.locked_until and moment(r.locked_until) > now
             if locked:
                 return PatronResult(False, reasons.THROTTLED)
             if not passwords.verify(r.pin_hash, pin or "", self.pin_hasher):
@@ -208,7 +199,7 @@ class Circulation:
             conn.execute(insert(pin_failures).values(client=client, at=now))
 
     def patron_status(self, card: str, at: datetime | None = None) -> PatronStatus:
-        today = local_day(_aware(at))
+        today = local_day(moment(at))
         with self.engine.connect() as conn:
             patron = self._find_patron(conn, card)
             if patron is None:
@@ -285,8 +276,8 @@ class Circulation:
         rule = rules.resolve(conn, r.library, category, r.item_type)
         record_id = self._record_id(conn, r.source, r.identifier)
         return Loan(r.id, r.barcode, r.copy_id, r.source, r.identifier, record_id, self._title(record_id),
-                    r.library, _aware(r.out_at), r.due_date, r.renewals,
-                    max(rule.renewals - r.renewals, 0), _aware(r.returned_at) if r.returned_at else None)
+                    r.library, moment(r.out_at), r.due_date, r.renewals,
+                    max(rule.renewals - r.renewals, 0), moment(r.returned_at) if r.returned_at else None)
 
     def loans(self, card: str) -> list[Loan]:
         """The patron's open loans, soonest due first."""
@@ -323,7 +314,7 @@ class Circulation:
         """Lend a copy. `no_block`: a transaction the kiosk or an offline desk already did (SIP2 no-block,
         offline sync): accepted even past limits and blocks, and a copy still lent to someone else is
         returned first, at `at`."""
-        at = _aware(at)
+        at = moment(at)
         library = self.library_id(library)
         for attempt in range(2):
             try:
@@ -395,7 +386,7 @@ class Circulation:
         transit home; a copy of a floating source stays here and this becomes its holding library. A copy not
         on loan is still routed (returns are idempotent): `ok` with reason `not_on_loan`; a lost copy is
         found (`found`, its open claims closed)."""
-        at = _aware(at)
+        at = moment(at)
         library = self.library_id(library)
         with self._transaction() as conn:
             if library not in self.circulating_libraries and not self._deposited_at(conn, barcode, library):
@@ -430,7 +421,7 @@ class Circulation:
                                 floated)
 
     def renew(self, card: str, barcode: str, at: datetime | None = None, channel: str = "desk") -> LoanResult:
-        at = _aware(at)
+        at = moment(at)
         with self._transaction() as conn:
             p = self._lock_patron(conn, card)
             if p is None:
@@ -477,7 +468,7 @@ class Circulation:
             out = rules.explain(conn, library=lending, category=patron.category,
                                 item_type=self._item_type(conn, copy))
             days = out["rule"]["loan_days"]
-            day = local_day(_aware(at))
+            day = local_day(moment(at))
             out.update(card=patron.card, barcode=copy.item_id,
                        due_date=self.due_date(conn, lending, day + timedelta(days=days)).isoformat() if days > 0
                        else None)
@@ -488,8 +479,8 @@ class Circulation:
     def _claim(self, conn, r) -> Claim:
         card = conn.execute(select(patrons.c.card).where(patrons.c.id == r.patron_id)).scalar() \
             if r.patron_id is not None else None
-        return Claim(r.id, r.barcode, r.library, r.amount, r.status, _aware(r.created_at), card,
-                     _aware(r.closed_at) if r.closed_at else None)
+        return Claim(r.id, r.barcode, r.library, r.amount, r.status, moment(r.created_at), card,
+                     moment(r.closed_at) if r.closed_at else None)
 
     def _found(self, conn, copy_id: int, at: datetime) -> bool:
         """Close the copy's open claims as found; True (the copy was lost and is here again)."""
@@ -510,7 +501,7 @@ class Circulation:
         """A staff member marks a copy lost: its open loan is closed (the patron's limit frees up), and a
         replacement claim names who had it, with the amount of the lending rule when that rule has fees on.
         Marking a lost copy again returns its open claim (`already_lost`, ok)."""
-        at = _aware(at)
+        at = moment(at)
         with self._transaction() as conn:
             copy = self._copy(conn, barcode)
             if copy is None:
@@ -545,7 +536,7 @@ class Circulation:
     def mark_overdue_lost(self, at: datetime | None = None, days: int | None = None) -> list[LostResult]:
         """Mark lost every copy whose loan is overdue by more than `days` (default `[circulation]
         lost_after_days`; 0: none), each in its own transaction so one bad row stops nothing else."""
-        at = _aware(at)
+        at = moment(at)
         days = self.settings.circulation.lost_after_days if days is None else days
         if days <= 0:
             return []
@@ -579,7 +570,7 @@ class Circulation:
 
     def settle_claim(self, claim_id: int, who, at: datetime | None = None, client: str | None = None) -> bool:
         """Staff close an open claim of their library (paid, replaced or written off); audited."""
-        at = _aware(at)
+        at = moment(at)
         with self._transaction() as conn:
             r = conn.execute(select(claims).where(claims.c.id == claim_id, claims.c.status == "open")).first()
             if r is None or who is None or (who.role != roles.COUNTY_ADMIN

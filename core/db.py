@@ -12,6 +12,7 @@ import importlib.util
 import os
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterable, Iterator
 
 from alembic import command
 from alembic.config import Config
@@ -93,3 +94,16 @@ def _migration_lock(engine: Engine):
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+def chunks(items: Iterable, size: int) -> Iterator[list]:
+    """Lists of at most `size` items, taken lazily: IN (...) lists kept short on SQLite and PostgreSQL
+    alike, and batches of a stream that is never held whole."""
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -204,7 +204,8 @@ STAFF = (
             "changes, which librarian looked up which patron) is kept before `grenselos staff retention` deletes "
             "a row. Two years lets a patron's request to see who looked at their data, and a complaint about it, "
             "be answered for the whole time the patron could have noticed; longer keeps personal data about staff "
-            "and patrons without need (GDPR storage limitation).", minimum=1),
+            "and patrons without need (GDPR storage limitation). Enrichments older than this lose the name of "
+            "the librarian who accepted them (the library stays).", minimum=1),
     Setting("address_retention_days", int, 30, "Days after which `grenselos staff retention` blanks the client "
             "(IP) address in audit rows and staff sessions; the sign-in throttle needs only the last "
             "lockout_minutes, and a month leaves time to trace an attack. Stale failed-PIN rows (older than "

@@ -54,6 +54,14 @@ def import_(obj, file, dry_run, as_json):
         raise SystemExit(1)
 
 
+def run_patron_retention(circ: Circulation, today: date, *, dry_run: bool = False) -> dict:
+    """The expired cards' retention timers in one transaction (the command's and the scheduler's)."""
+    limits = circ.settings.circulation
+    with circ.engine.begin() as conn:
+        return patron_store.retention(conn, today, limits.anonymise_after_days, limits.delete_after_days,
+                                      dry_run=dry_run)
+
+
 @patrons.command("retention")
 @click.option("--dry-run", is_flag=True, help="Say what would be done; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -61,11 +69,7 @@ def import_(obj, file, dry_run, as_json):
 def retention(obj, dry_run, as_json):
     """The retention timers for expired cards: mark expired, then wipe name and contact after
     [circulation] anonymise_after_days, then delete after delete_after_days (run it daily from a timer)."""
-    circ = _circulation(obj)
-    limits = obj.settings.circulation
-    with circ.engine.begin() as conn:
-        done = patron_store.retention(conn, date.today(), limits.anonymise_after_days, limits.delete_after_days,
-                                      dry_run=dry_run)
+    done = run_patron_retention(_circulation(obj), date.today(), dry_run=dry_run)
     if as_json:
         click.echo(json.dumps({**done, "dry_run": dry_run}, indent=2))
         return
@@ -101,7 +105,7 @@ def list_(obj, as_json):
     with circ.engine.connect() as conn:
         found = rules_mod.all_rules(conn)
     if as_json:
-        click.echo(json.dumps([rules_mod._as_dict(r) for r in found], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([rules_mod.as_dict(r) for r in found], ensure_ascii=False, indent=2))
         return
     click.echo("id\tlibrary\tcategory\titem type\tdays\trenewals\tloans\tholds\tfees")
     for r in found:

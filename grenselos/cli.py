@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -648,6 +649,23 @@ def scheduler(ctx, once):
         runner.run()
     finally:
         runner.close()
+
+
+@cli.command()
+@pass_ctx
+def daily(ctx):
+    """Run the once-a-day jobs now, each once a day under its own lock: staff retention, and where a library
+    lends here the holds' nightly run (after 02:00), the expired cards' retention timers and overdue copies
+    marked lost (`grenselos scheduler` runs them itself; ship deploy/systemd/grenselos-daily.timer otherwise)."""
+    from grenselos.scheduler import Scheduler
+    runner = Scheduler(ctx.settings)
+    try:
+        lines = runner.run_daily(datetime.now(timezone.utc))
+    finally:
+        runner.close()
+    if not lines:
+        click.echo("daily: nothing to run (another process holds a job's lock)")
+    sys.exit(1 if any(": FAILED:" in line for line in lines) else 0)
 
 
 @cli.command("sip2")

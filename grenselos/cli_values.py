@@ -32,7 +32,7 @@ def http_url(param, value):
 
 
 def ui_language(param, value):
-    from vocab.languages import UI_LANGUAGES
+    from vocab.tables import UI_LANGUAGES
     if value not in UI_LANGUAGES:
         raise click.BadParameter(f"{value!r} is not an interface language ({', '.join(UI_LANGUAGES)})"
                                  f"{settings.did_you_mean(value, UI_LANGUAGES)}", param=param)

@@ -22,6 +22,10 @@ The guarantees, and how they are kept:
 - **Staff retention once a day** (`grenselos staff retention`): the first round of each local day deletes ended
   staff sessions, old audit rows and stale PIN-failure rows and blanks old client addresses, under the named
   lock `staff-retention`; a second run the same day finds nothing to do.
+- **Patrons' retention and lost overdue copies once a day**, where a library lends here (`grenselos patrons
+  retention`, `grenselos patrons lost-overdue`): expired cards move along their timers and copies overdue past
+  `[circulation] lost_after_days` are marked lost, each under its own named lock. `grenselos daily` runs every
+  daily job once, for installations that run `grenselos run` from a timer instead of this scheduler.
 A failing stage is recorded and logged and never stops the scheduler or the other sources.
 
 Where libraries lend here, each round also calls home the deposit loans whose date has come
@@ -41,6 +45,7 @@ from datetime import date, datetime, timedelta, timezone
 from circulation.service import LOCAL
 from core.locks import named_lock
 from grenselos import notices_cli
+from grenselos.circulation_cli import run_patron_retention
 from grenselos.holds_cli import open_holds
 from grenselos.staff_cli import run_retention
 from harvest import attempts, schedule
@@ -82,8 +87,7 @@ class Scheduler:
         self.stop_event = threading.Event()
         self.store = RecordStore(settings.database_url)
         self.notices_last: datetime | None = None
-        self.holds_day: date | None = None
-        self.retention_day: date | None = None
+        self.ran_on: dict[str, date] = {}      # the local day each daily job (by its lock) last ran here
 
     def close(self) -> None:
         self.store.close()
@@ -125,8 +129,7 @@ class Scheduler:
             self.say(result.line())
             results.append(result)
         if not self.stop_event.is_set():
-            self.run_retention(now)
-            self.run_holds(now)
+            self.run_daily(now)
             notice = self.run_notices(now)
             if notice is not None:
                 self.say(notice.line())
@@ -162,38 +165,67 @@ class Scheduler:
     def run_holds(self, now: datetime) -> str:
         """The holds' nightly run, when circulation is on and tonight's has not run in this process."""
         local = now.astimezone(LOCAL)
-        if not any(s.circulation for s in self.settings.sources) or local.hour < HOLDS_HOUR \
-                or self.holds_day == local.date():
+        if not any(s.circulation for s in self.settings.sources) or local.hour < HOLDS_HOUR:
             return ""
-        with named_lock(self.store.engine, self.settings.data_dir, "holds-nightly") as got:
-            if not got:
-                return ""
-            self.holds_day = local.date()
-            try:
-                summary = open_holds(self.settings).run(now)
-                line = f"holds: {summary.assigned} lender(s), {summary.expired} expired, " \
-                       f"{summary.retargeted} re-targeted"
-            except Exception as exc:    # noqa: BLE001 - logged; tomorrow's run tries again
-                log.exception("holds nightly run failed")
-                line = f"holds: FAILED: {type(exc).__name__}: {exc}"
-        self.say(line)
-        return line
+
+        def holds() -> str:
+            summary = open_holds(self.settings).run(now)
+            return f"{summary.assigned} lender(s), {summary.expired} expired, {summary.retargeted} re-targeted"
+
+        return self._daily("holds-nightly", "holds", local.date(), holds)
+
+    def run_daily(self, now: datetime) -> list[str]:
+        """Every once-a-day job not yet run today: staff retention, and where a library lends here the holds'
+        nightly run (after 02:00), the expired cards' retention timers and overdue copies marked lost. The
+        lines of those that ran (`grenselos daily` runs the same, for installations without a scheduler)."""
+        lines = [self.run_retention(now)]
+        if any(s.circulation for s in self.settings.sources):
+            lines += [self.run_holds(now), self.run_patron_retention(now), self.run_lost_overdue(now)]
+        return [line for line in lines if line]
+
+    def _circulation(self):
+        from circulation.service import Circulation
+        return Circulation(self.store.engine, self.settings)
+
+    def run_patron_retention(self, now: datetime) -> str:
+        """Expired cards locked, then anonymised, then deleted on their timers, once a local day."""
+        day = now.astimezone(LOCAL).date()
+
+        def retention() -> str:
+            done = run_patron_retention(self._circulation(), day)
+            return ", ".join(f"{len(cards)} {key.replace('_', ' ')}" for key, cards in done.items())
+
+        return self._daily("patron-retention", "patron retention", day, retention)
+
+    def run_lost_overdue(self, now: datetime) -> str:
+        """Copies overdue past `[circulation] lost_after_days` marked lost with a claim, once a local day."""
+        def lost() -> str:
+            return f"{len(self._circulation().mark_overdue_lost(now))} marked lost"
+
+        return self._daily("lost-overdue", "lost overdue", now.astimezone(LOCAL).date(), lost)
 
     def run_retention(self, now: datetime) -> str:
         """The staff side's retention run, once a local day in this process (and never two at once)."""
-        day = now.astimezone(LOCAL).date()
-        if self.retention_day == day:
+        def retention() -> str:
+            return ", ".join(f"{x.table} {x.count} {x.action}" for x in run_retention(self.settings, now))
+
+        return self._daily("staff-retention", "staff retention", now.astimezone(LOCAL).date(), retention)
+
+    def _daily(self, lock: str, label: str, day: date, work) -> str:
+        """A once-a-day job: `work()` under the named lock `lock`, unless it ran on `day` in this process or
+        another process holds the lock (then ""); its line, `label: ` and what `work` returns (or why it
+        failed: logged, and the next day's run tries again), is printed and returned."""
+        if self.ran_on.get(lock) == day:
             return ""
-        with named_lock(self.store.engine, self.settings.data_dir, "staff-retention") as got:
+        with named_lock(self.store.engine, self.settings.data_dir, lock) as got:
             if not got:
                 return ""
-            self.retention_day = day
+            self.ran_on[lock] = day
             try:
-                steps = run_retention(self.settings, now)
-                line = "staff retention: " + ", ".join(f"{x.table} {x.count} {x.action}" for x in steps)
+                line = f"{label}: {work()}"
             except Exception as exc:    # noqa: BLE001 - logged; tomorrow's run tries again
-                log.exception("staff retention run failed")
-                line = f"staff retention: FAILED: {type(exc).__name__}: {exc}"
+                log.exception("%s run failed", label)
+                line = f"{label}: FAILED: {type(exc).__name__}: {exc}"
         self.say(line)
         return line
 

@@ -18,7 +18,7 @@ from babel.support import NullTranslations, Translations
 
 from core import mail as mail_mod
 from harvest import attempts
-from vocab.languages import UI_LANGUAGES
+from vocab.tables import UI_LANGUAGES
 
 log = logging.getLogger(__name__)
 

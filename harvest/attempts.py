@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
+from core.clock import aware
 from harvest.tables import harvest_attempts
 
 OUTCOMES = ("ok", "partial", "failed", "running")
@@ -27,14 +28,8 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value
-
-
 def iso(value: datetime | None) -> str | None:
-    value = _aware(value)
+    value = aware(value)
     return value.isoformat(timespec="seconds") if value else None
 
 
@@ -119,4 +114,4 @@ def last_started(engine: Engine, source: str, kind: str = "harvest") -> datetime
         value = conn.execute(select(harvest_attempts.c.started).where(
             harvest_attempts.c.source == source, harvest_attempts.c.kind == kind)
             .order_by(harvest_attempts.c.started.desc()).limit(1)).scalar()
-    return _aware(value)
+    return aware(value)

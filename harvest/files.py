@@ -26,12 +26,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
+from core.clock import now
 from harvest import attempts, marcxml
 from harvest.marcdata import DataField, MarcData, to_slim
 from harvest.reader import FileRecord, read_records, sniff
-from harvest.store import IncomingRecord, RecordStore, UpsertResult, now
+from harvest.store import IncomingRecord, RecordStore, UpsertResult
 
 BATCH = 500
 STAGE = "import"

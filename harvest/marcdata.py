@@ -76,14 +76,6 @@ class DataField:
     def indicators(self) -> tuple[str, str]:
         return (self.ind1, self.ind2)
 
-    @property
-    def indicator1(self) -> str:
-        return self.ind1
-
-    @property
-    def indicator2(self) -> str:
-        return self.ind2
-
     def get(self, code: str, default: str | None = None) -> str | None:
         """The first subfield `code`'s value."""
         for c, v in self.subfields:

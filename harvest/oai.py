@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 
 from lxml import etree
 
+from core.clock import now
 from core.locks import named_lock
 from core.settings import did_you_mean
 from harvest import alerts, attempts
@@ -29,7 +30,7 @@ from harvest.marcxml import _PARSER, local
 from harvest.oai_client import OAIClient
 from harvest.oai_page import OAIError, Page, parse_page
 from harvest.progress import Progress
-from harvest.store import RecordStore, now
+from harvest.store import RecordStore
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Iterable, Iterator
 
 from sqlalchemy import and_, bindparam, case, exists, func, insert, select, update
@@ -17,12 +17,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from core import db
+from core.clock import now
 from harvest import attempts
 from harvest.tables import harvest_state, quarantine, records
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)

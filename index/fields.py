@@ -128,7 +128,7 @@ def filter_values(field: str, values) -> list[str]:
 def genre_labels(genre_id: str) -> tuple[str, ...]:
     """A genre id's labels in every interface language, so that `roman` or `románat` finds novels."""
     from vocab import genres
-    from vocab.languages import UI_LANGUAGES
+    from vocab.tables import UI_LANGUAGES
     term = genres.get(genre_id)
     if term is None:
         return ()

@@ -37,6 +37,8 @@ from typing import Callable, Iterable, Iterator
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 
+from core.clock import now
+from core.db import chunks
 from index.backend import SearchBackend
 from index.document import Document
 from index.errors import BackendError, SearchUnavailable
@@ -48,10 +50,6 @@ FAILED_FULL = "failed_full"
 SQL_CHUNK = 10_000
 
 log = logging.getLogger(__name__)
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass
@@ -75,17 +73,6 @@ class Summary:
             state += f" (waited {self.waited:.0f} s for the search index)"
         return (f"index {self.target}: {self.indexed} indexed, {self.unchanged} unchanged, {self.deleted} deleted, "
                 f"{self.errors} errors in {self.seconds:.1f} s ({rate:.0f} docs/s) — {state}")
-
-
-def _chunks(items: Iterable, size: int) -> Iterator[list]:
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _id_hash(doc_id: str) -> int:
@@ -159,7 +146,7 @@ class Indexer:
         seen = _Seen() if complete else None
         self._pending = {}
         try:
-            for chunk in _chunks(documents, self.batch):
+            for chunk in chunks(documents, self.batch):
                 self._upsert_batch(chunk, summary, force, seen)
                 summary.seconds = time.perf_counter() - t0
                 if self.progress:
@@ -168,7 +155,7 @@ class Indexer:
             gone = list(deletes)
             if complete:
                 gone += [doc_id for doc_id in self._indexed_ids() if doc_id not in seen]
-            for chunk in _chunks(gone, self.batch):
+            for chunk in chunks(gone, self.batch):
                 self._delete_batch(chunk, summary)
             status, message = "ok", None
         except BackendError as exc:

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Iterator
 
 from sqlalchemy import select
 
+from core.clock import aware
 from harvest.tables import records
 from index.backend import SearchBackend
 from index.backends import open_backend
@@ -77,13 +78,8 @@ def _bib_rows(store, since: datetime | None, transform: TransformFacts) -> Itera
     extra.update(transform.copies_changed_since(since))
     for source, identifier in sorted(extra):
         row = store.get(source, identifier)
-        if row is not None and _aware(row.changed_at) <= _aware(since):
+        if row is not None and aware(row.changed_at) <= aware(since):
             yield row
-
-
-def _aware(stamp: datetime) -> datetime:
-    """SQLite hands back naive datetimes (stored as UTC); PostgreSQL aware ones."""
-    return stamp.replace(tzinfo=timezone.utc) if stamp.tzinfo is None else stamp
 
 
 def documents(settings, store, since: datetime | None, summary_errors: list[str],

@@ -15,7 +15,8 @@ from datetime import datetime
 from pyoxigraph import Literal, NamedNode, Triple
 from sqlalchemy import delete, insert
 
-from lists.model import CuratedList, now_utc
+from core.clock import now as now_utc
+from lists.model import CuratedList
 from lists.store import ListStore
 from lists.tables import list_graph_runs
 from transform.holdings import library_iri

@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
+from core.clock import aware, now as now_utc
 from lists.errors import ListError
-from vocab.languages import UI_LANGUAGES
+from vocab.tables import UI_LANGUAGES
 
 #: Audience tags, the ones a librarian chooses from (school levels after the Norwegian school system).
 AUDIENCES = ("children", "young-adults", "adults", "school-1-4", "school-5-7", "school-8-10", "upper-secondary")
@@ -21,17 +22,6 @@ MAX_ITEMS = 500
 MAX_TITLE = 300
 MAX_BLURB = 4000
 MAX_TAG = 64
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite gives naive datetimes back; every stored time is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
 
 
 @dataclass(frozen=True)

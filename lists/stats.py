@@ -15,7 +15,8 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Engine
 
-from lists.model import CuratedList, now_utc
+from core.clock import now as now_utc
+from lists.model import CuratedList
 from lists.store import ListStore
 from transform.copies import copies
 from transform.tables import transform_records

@@ -17,9 +17,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from accounts import audit
+from core.clock import aware, now as now_utc
 from lists import model
 from lists.errors import ListError
-from lists.model import CuratedList, Item, aware, now_utc
+from lists.model import CuratedList, Item
 from lists.tables import list_items, list_owners, list_views, lists
 
 LIST_CREATED, LIST_UPDATED, LIST_DELETED = "list_created", "list_updated", "list_deleted"

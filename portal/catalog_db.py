@@ -17,14 +17,11 @@ from datetime import datetime
 
 from sqlalchemy import inspect as sa_inspect, select, tuple_
 
+from core.db import chunks
+
 log = logging.getLogger(__name__)
 
 CHUNK = 200          # pairs per IN (...) query; keeps statements small on SQLite and PostgreSQL alike
-
-
-def _chunks(items: list, size: int = CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 class CatalogDatabase:
@@ -48,7 +45,7 @@ class CatalogDatabase:
     def _rows(self, table, pairs: list[tuple[str, str]], *columns):
         """Rows of a table keyed by (source, identifier) for the given pairs, one query per chunk."""
         with self.engine.connect() as conn:
-            for chunk in _chunks(sorted(set(pairs))):
+            for chunk in chunks(sorted(set(pairs)), CHUNK):
                 yield from conn.execute(select(table.c.source, table.c.identifier, *columns).where(
                     tuple_(table.c.source, table.c.identifier).in_(chunk)))
 

@@ -7,6 +7,7 @@ leaves the page on /staff.
 
 from __future__ import annotations
 
+import base64
 import re
 
 from accounts.store import Accounts
@@ -28,11 +29,21 @@ def add(database_url: str, user: str = USER, library: str = "kautokeino", role: 
         accounts.engine.dispose()
 
 
+def basic(user: str = USER, password: str = PASSWORD) -> dict:
+    """The HTTP Basic header a JSON client signs in with."""
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def csrf_in(html: str, where: str = "the page") -> str:
+    """The CSRF token a form in `html` carries."""
+    found = _CSRF.search(html)
+    assert found, f"no CSRF token on {where}"
+    return found.group(1)
+
+
 def csrf_from(client, path: str = "/staff/login") -> str:
     """The CSRF token of the client's session, as a form on `path` carries it."""
-    found = _CSRF.search(client.get(path).get_data(as_text=True))
-    assert found, f"no CSRF token on {path}"
-    return found.group(1)
+    return csrf_in(client.get(path).get_data(as_text=True), path)
 
 
 def sign_in_client(client, user: str = USER, password: str = PASSWORD, code: str = ""):
@@ -41,6 +52,13 @@ def sign_in_client(client, user: str = USER, password: str = PASSWORD, code: str
                                                   "password": password, "code": code})
     assert response.status_code == 303, f"sign-in of {user} failed: {response.status_code}"
     return response
+
+
+def signed_in(app, user: str = USER, password: str = PASSWORD):
+    """A new test client of `app`, signed in as `user`."""
+    client = app.test_client()
+    sign_in_client(client, user, password)
+    return client
 
 
 def sign_in_page(page, base: str, user: str = USER, password: str = PASSWORD) -> None:

@@ -15,22 +15,19 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
+from core.clock import now
+from core.db import chunks
 from transform.cluster_keys import ClusterKeys
 from transform.cluster_rules import ISBN_MAX_TITLES, Decision, compare
 from transform.tables import cluster_keys, cluster_overrides, clusters, transform_records
 
 MAX_LISTED = 12          # rejected candidates kept in one record's explanation
-_CHUNK = 400
+CHUNK = 400
 
 RecordKey = tuple[str, str]          # (source, identifier)
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def record_label(key: RecordKey) -> str:
@@ -77,12 +74,6 @@ class ClusterChanges:
         self.shrunk -= self.removed
 
 
-def _chunks(items, size=_CHUNK):
-    items = list(items)
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
 def _where_records(table, keys: list[RecordKey]):
     """(source = ? AND identifier IN (...)) per source; callers pass chunks."""
     from sqlalchemy import and_, or_
@@ -119,7 +110,7 @@ class Clusterer:
         index: dict[str, list[_Candidate]] = defaultdict(list)
         titles_by_isbn: dict[str, set[str]] = defaultdict(set)
         clusters_seen = {m.cluster_id for m in members if m.cluster_id}
-        for chunk in _chunks(sorted(wanted)):
+        for chunk in chunks(sorted(wanted), CHUNK):
             rows = self.conn.execute(
                 select(cluster_keys.c.key, cluster_keys.c.source, cluster_keys.c.identifier,
                        cluster_keys.c.title_key, transform_records.c["keys"], transform_records.c.cluster_id)
@@ -134,7 +125,7 @@ class Clusterer:
                 if row.cluster_id:
                     clusters_seen.add(row.cluster_id)
         members_of: dict[str, set[RecordKey]] = defaultdict(set)
-        for chunk in _chunks(sorted(clusters_seen)):
+        for chunk in chunks(sorted(clusters_seen), CHUNK):
             for row in self.conn.execute(select(transform_records.c.cluster_id, transform_records.c.source,
                                                 transform_records.c.identifier)
                                          .where(transform_records.c.cluster_id.in_(chunk))):
@@ -143,7 +134,7 @@ class Clusterer:
 
     def _taken_ids(self, wanted: set[str]) -> set[str]:
         taken = set()
-        for chunk in _chunks(sorted(wanted)):
+        for chunk in chunks(sorted(wanted), CHUNK):
             taken |= {r[0] for r in self.conn.execute(select(clusters.c.cluster_id)
                                                       .where(clusters.c.cluster_id.in_(chunk)))}
         return taken
@@ -167,7 +158,7 @@ class Clusterer:
         if not members:
             return changes
         batch = [m.key for m in members]
-        for chunk in _chunks(batch):
+        for chunk in chunks(batch, CHUNK):
             self.conn.execute(delete(cluster_keys).where(_where_records(cluster_keys, chunk)))
         index, titles_by_isbn, members_of = self._load(members)
         batch_set = set(batch)
@@ -269,7 +260,7 @@ class Clusterer:
 
     def _ensure_clusters(self, ids: set[str]) -> None:
         existing = set()
-        for chunk in _chunks(sorted(ids)):
+        for chunk in chunks(sorted(ids), CHUNK):
             existing |= {r[0] for r in self.conn.execute(select(clusters.c.cluster_id)
                                                          .where(clusters.c.cluster_id.in_(chunk)))}
         stamp = now()
@@ -282,12 +273,12 @@ class Clusterer:
         if not ids:
             return set()
         alive = set()
-        for chunk in _chunks(sorted(ids)):
+        for chunk in chunks(sorted(ids), CHUNK):
             alive |= {r[0] for r in self.conn.execute(
                 select(transform_records.c.cluster_id).where(transform_records.c.cluster_id.in_(chunk))
                 .group_by(transform_records.c.cluster_id))}
         empty = ids - alive
-        for chunk in _chunks(sorted(empty)):
+        for chunk in chunks(sorted(empty), CHUNK):
             self.conn.execute(delete(clusters).where(clusters.c.cluster_id.in_(chunk)))
             self.conn.execute(update(clusters).where(clusters.c.translation_of.in_(chunk))
                               .values(translation_of=None, updated_at=now()))
@@ -327,7 +318,7 @@ class Clusterer:
     def remove(self, records: list[RecordKey], reason: str) -> ClusterChanges:
         """Take deleted or unreadable records out of their works (their keys go too)."""
         changes = ClusterChanges()
-        for chunk in _chunks(records):
+        for chunk in chunks(records, CHUNK):
             olds = self.conn.execute(select(transform_records.c.cluster_id)
                                      .where(_where_records(transform_records, chunk))).scalars()
             changes.dirty |= {c for c in olds if c}
@@ -348,7 +339,7 @@ class Clusterer:
         changes = ClusterChanges()
         joins = {frozenset(((r.source, r.identifier), (r.other_source, r.other_identifier))) for r in self.conn.execute(
             select(cluster_overrides).where(cluster_overrides.c.kind == "join"))}
-        for chunk in _chunks(sorted(cluster_ids)):
+        for chunk in chunks(sorted(cluster_ids), CHUNK):
             by_cluster: dict[str, list[Member]] = defaultdict(list)
             for r in self.conn.execute(
                     select(transform_records.c.cluster_id, transform_records.c.source, transform_records.c.identifier,

@@ -89,7 +89,7 @@ class Converter:
     def convert(self, record: MarcData, ctx: ConvertContext) -> Conversion:
         if record is None:
             raise ConversionError(f"{ctx.source_id} {ctx.record_id}: no record")
-        leader = str(record.leader or "")
+        leader = record.leader or ""
         if len(leader) != 24:
             raise ConversionError(f"{ctx.source_id} {ctx.record_id}: leader is {len(leader)} characters, not 24")
         instance_iri = f"{self.base}/instance/{ctx.source_id}-{ctx.record_id}"

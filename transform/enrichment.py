@@ -91,7 +91,7 @@ def _offer_fields(found) -> list[OverlayField]:
         elif id(hit.field) not in seen:
             seen.add(id(hit.field))
             f = hit.field
-            out.append(OverlayField(f.tag, "", f.indicator1 or " ", f.indicator2 or " ",
+            out.append(OverlayField(f.tag, "", f.ind1 or " ", f.ind2 or " ",
                                     tuple((s.code, s.value) for s in f.subfields)))
     return out
 

@@ -12,8 +12,8 @@ import json
 
 from sqlalchemy import delete, insert, or_, select
 
+from core.clock import now
 from core.errors import GrenselosError
-from transform.clusters import now
 from transform.tables import cluster_overrides, clusters, transform_records
 
 

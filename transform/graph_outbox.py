@@ -36,13 +36,11 @@ from sqlalchemy import (Column, DateTime, Integer, LargeBinary, String, Table, T
 from sqlalchemy import inspect as sa_inspect
 
 from core.locks import writer_lock
-from transform.graphstore import BULK_FROM, GraphStore
+from transform.graphstore import GraphStore, nquads
 from transform.tables import metadata
 
 #: Rows read and written before one flush and one delete.
 APPLY_ROWS = 50
-#: N-Quads bytes in one row from which Oxigraph's bulk loader is used (about 5000 quads, `BULK_FROM`).
-BULK_BYTES = 1_000_000
 
 graph_outbox = Table(
     "graph_outbox", metadata,
@@ -62,16 +60,6 @@ graph_outbox_applied = Table(
     Column("applied_at", DateTime(timezone=True), nullable=False),
     Column("rows", Integer, nullable=False),
 )
-
-
-def nquads(graphs: Mapping[NamedNode, Iterable]) -> bytes:
-    """The graphs as N-Quads: each term prints itself (Triples or (s, p, o) tuples of terms), which is
-    several times cheaper than building a `Quad` object per triple."""
-    lines: list[str] = []
-    for g, triples in graphs.items():
-        tail = f" {g} .\n"
-        lines += [f"{s} {p} {o}{tail}" for s, p, o in triples]
-    return "".join(lines).encode("utf-8")
 
 
 def pack_quads(graphs: Mapping[NamedNode, Iterable]) -> bytes:
@@ -202,24 +190,7 @@ def _write(graph: GraphStore, rows) -> None:
         names = [NamedNode(n) for n in orjson.loads(r.graphs)]
         graph.remove(names)
         if r.op == "replace" and r.payload:
-            _load(graph.store, zlib.decompress(r.payload))
-
-
-def _load(store, data: bytes) -> None:
-    """Oxigraph parses the row itself, with no Python object per quad (`lenient`: the text was printed
-    from terms already checked, about 1.6× faster). Bulk for large rows, as `GraphStore.replace` does: not
-    atomic, but the row is deleted only after the store is flushed, so a half-loaded row is loaded again.
-    Rows with blank nodes go through `parse`, which keeps their labels (a load renames them)."""
-    if b"_:" in data:
-        quads = list(parse(data, format=RdfFormat.N_QUADS))
-        if len(quads) >= BULK_FROM:
-            store.bulk_extend(quads)
-        else:
-            store.extend(quads)
-    elif len(data) >= BULK_BYTES:
-        store.bulk_load(data, format=RdfFormat.N_QUADS, lenient=True)
-    else:
-        store.load(data, format=RdfFormat.N_QUADS, lenient=True)
+            graph.load_nquads(zlib.decompress(r.payload))
 
 
 @contextmanager

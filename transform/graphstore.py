@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from pyoxigraph import NamedNode, RdfFormat, Store, Triple
+from pyoxigraph import NamedNode, RdfFormat, Store, Triple, parse
 
 BF = "http://id.loc.gov/ontologies/bibframe/"
 RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -25,7 +25,19 @@ BF_WORK = NamedNode(BF + "Work")
 HAS_INSTANCE = NamedNode(BF + "hasInstance")
 INSTANCE_OF = NamedNode(BF + "instanceOf")
 TRANSLATION_OF = NamedNode(BF + "translationOf")
-BULK_FROM = 5000          # quads in one replace() from which the bulk writer is used
+BULK_FROM = 5000          # quads in one load from which the bulk writer is used
+BULK_BYTES = 1_000_000    # N-Quads bytes from which the bulk loader is used (about `BULK_FROM` quads)
+
+
+def nquads(graphs: Mapping[NamedNode, Iterable]) -> bytes:
+    """The graphs as N-Quads text: each term prints itself (Triples or (s, p, o) tuples of terms). A term
+    prints in under a microsecond, while building a `Quad` from Python costs about 3 µs (a record has ~160
+    triples); the terms were checked when they were made, so the loader need not check them again."""
+    lines: list[str] = []
+    for g, triples in graphs.items():
+        tail = f" {g} .\n"
+        lines += [f"{s} {p} {o}{tail}" for s, p, o in triples]
+    return "".join(lines).encode("utf-8")
 
 
 class GraphStore:
@@ -83,28 +95,34 @@ class GraphStore:
         """Replace whole named graphs: old triples of each go, the given ones (Triples or (s, p, o)
         tuples of terms) come in. Returns triples written.
 
-        The drops run as one SPARQL update, then the inserts: a transactional load for small batches,
-        Oxigraph's faster bulk loader for large ones. A crash in between leaves graphs empty or partial
-        that the next run (whose state was not yet committed) drops and writes again. The quads go in as
-        N-Quads text: a term prints itself in under a microsecond, while building a `Quad` from Python
-        costs about 3 µs (a record has ~160 triples). The terms were checked when they were made, so the
-        parser need not check them again (`lenient`).
+        The drops run as one SPARQL update, then the inserts as N-Quads text (`load_nquads`). A crash in
+        between leaves graphs empty or partial that the next run (whose state was not yet committed) drops
+        and writes again.
         """
         if not graphs:
             return 0
         self._drop(list(graphs))
-        lines: list[str] = []
-        for g, triples in graphs.items():
-            tail = f" {g} .\n"
-            lines += [f"{s} {p} {o}{tail}" for s, p, o in triples]
-        data = "".join(lines).encode("utf-8")
-        if len(lines) >= BULK_FROM:
-            # Not atomic, but safe here: every graph was dropped first and the caller records the
-            # batch as done only afterwards, so a half-written batch is redone whole by the next run.
-            self.store.bulk_load(data, RdfFormat.N_QUADS, lenient=True)
-        elif lines:
-            self.store.load(data, RdfFormat.N_QUADS, lenient=True)
-        return len(lines)
+        data = nquads(graphs)
+        self.load_nquads(data)
+        return data.count(b"\n")
+
+    def load_nquads(self, data: bytes) -> None:
+        """Load N-Quads text printed from terms (`nquads`), without a Python object per quad. Bulk from
+        `BULK_BYTES`: not atomic, but safe, since every writer drops the graphs first and records its
+        work as done only afterwards, so a half-written load is redone whole. Text with blank nodes goes
+        through `parse`, which keeps their labels (a load renames them)."""
+        if not data:
+            return
+        if b"_:" in data:
+            quads = list(parse(data, format=RdfFormat.N_QUADS))
+            if len(quads) >= BULK_FROM:
+                self.store.bulk_extend(quads)
+            else:
+                self.store.extend(quads)
+        elif len(data) >= BULK_BYTES:
+            self.store.bulk_load(data, format=RdfFormat.N_QUADS, lenient=True)
+        else:
+            self.store.load(data, format=RdfFormat.N_QUADS, lenient=True)
 
     def remove(self, names: Iterable[NamedNode]) -> int:
         """Remove named graphs entirely; returns how many existed."""

@@ -280,7 +280,7 @@ def _852_facts(record, leader: str = "") -> list[ItemFacts]:
 def read_items(record, profile: str, holdings=()) -> list[ItemFacts]:
     """Every copy one record reports under its source's holdings profile (the same fields `add_items`
     writes as bf:Item), as plain facts with a normalised status. `holdings` are the separate holdings
-    records (pymarc) of a `marcxchange-holdings` source."""
+    records (MarcData) of a `marcxchange-holdings` source."""
     if profile == "koha-952":
         return _koha_facts(record)
     if profile not in PROFILES:

@@ -23,9 +23,10 @@ from pathlib import Path
 
 from transform.language_evidence import Detection, RecordEvidence
 from vocab import languages as vocab
+from vocab.tables import DATA, read_tsv
 
 PROFILES = Path(vocab.__file__).resolve().parent / "profiles"
-EVIDENCE = Path(vocab.__file__).resolve().parent / "data" / "language_evidence.tsv"
+EVIDENCE = DATA / "language_evidence.tsv"
 SEED = 0
 FLOOR = 1e-4
 """Probability given to a language the n-grams ruled out, so strong evidence can still count."""
@@ -61,7 +62,6 @@ class _Models:
 
     def __init__(self, profiles: Path = PROFILES):
         from langdetect.detector_factory import DetectorFactory
-        import json
         files = sorted(p for p in profiles.iterdir() if p.is_file() and not p.name.startswith(("README", ".")))
         if not files:
             raise FileNotFoundError(f"{profiles}: no language profiles (run python -m vocab.build_profiles)")
@@ -74,7 +74,7 @@ class _Models:
 
 def _load_hints() -> dict[str, list[Hint]]:
     hints: dict[str, list[Hint]] = {}
-    for row in vocab._read_tsv(EVIDENCE):
+    for row in read_tsv(EVIDENCE):
         pattern = unicodedata.normalize("NFC", row["pattern"]).lower()
         regex = re.compile(r"(?<!\w)" + re.escape(pattern) + r"(?!\w)")
         hints.setdefault(row["kind"], []).append(
@@ -108,7 +108,6 @@ def prepare(text: str) -> str:
 
 def ngram_scores(text: str) -> dict[str, float]:
     """langdetect's probability per candidate language; {} for text with no letters."""
-    from langdetect.lang_detect_exception import LangDetectException
     text = prepare(text)
     if not _WORD.search(text) or not any(ch.isalpha() for ch in text):
         return {}

@@ -63,10 +63,6 @@ overlaid_records = Table(
 )
 
 
-def now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 @dataclass(frozen=True)
 class OverlayField:
     """One field (or slice) to add: what an offer holds and what a row stores."""

@@ -24,17 +24,20 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable
 from urllib.parse import quote
 
 from sqlalchemy import bindparam, insert, select, tuple_, update
 
+from core.clock import now
+from core.db import chunks
+from core.locks import writer_lock
 from harvest.marcdata import from_stored, to_slim
 from transform import changes as change_log, descriptions, library_graph
 from transform.cluster_keys import keys_for
 from transform.cluster_rules import load_ignore_list
-from transform.clusters import ClusterChanges, Clusterer, Member, _chunks
+from transform.clusters import CHUNK, ClusterChanges, Clusterer, Member
 from transform import graph_outbox
 from transform.graph_outbox import GraphOutbox, reading_view
 from transform.graphstore import GraphStore
@@ -42,7 +45,6 @@ from transform import language_detection, language_graph, languages_store
 from transform import copies as copies_store, copy_cataloguing, overlays, statistics as stats
 from transform.holdings import library_iri, read_items
 from transform.tables import clusters, transform_records, transform_state
-from core.locks import writer_lock
 from libraries import calendar as library_calendar
 from vocab import libraries as libraries_vocab, licences
 
@@ -50,10 +52,6 @@ BATCH = 200
 STATE_PAGE = 500        # bib records read with their transform state at once
 APPLY_EVERY = 10        # batches between two applications of the graph outbox in a CLI run
 _SAFE = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass
@@ -117,7 +115,7 @@ class MintedIds:
     def _ask(self, record_ids) -> None:
         wanted = sorted(set(record_ids) - self._known.keys())
         with self.engine.connect() as conn:
-            for chunk in _chunks(wanted):
+            for chunk in chunks(wanted, CHUNK):
                 taken = {r[0] for r in conn.execute(select(transform_records.c.record_id).where(
                     transform_records.c.source == self.source_id, transform_records.c.record_id.in_(chunk)))}
                 self._known.update((c, c in taken) for c in chunk)
@@ -282,7 +280,7 @@ class Pipeline:
     def _paired(self, source_id: str, rows: list):
         state = {}
         with self.engine.connect() as conn:
-            for chunk in _chunks([r.identifier for r in rows]):
+            for chunk in chunks([r.identifier for r in rows], CHUNK):
                 state.update((r.identifier, r) for r in conn.execute(
                     select(transform_records.c.identifier, transform_records.c.record_id,
                            transform_records.c.checksum, transform_records.c.holdings_checksum,
@@ -536,7 +534,7 @@ class Pipeline:
                 row = self.records.get(source_id, identifier)
                 if row is not None and not row.deleted:
                     batch.append(("convert", row, state[identifier].holdings_checksum, state[identifier]))
-            for chunk in _chunks(batch, BATCH):
+            for chunk in chunks(batch, BATCH):
                 self._batch(source, chunk, set(), summary, recluster=False)
             counts[source_id] = summary.converted
         return counts
@@ -551,7 +549,7 @@ class Pipeline:
             else:
                 dirty = set(self.changes.dirty)
         published = licences.published_sources(self.settings)
-        for chunk in _chunks(sorted(dirty)):
+        for chunk in chunks(sorted(dirty), CHUNK):
             with self.engine.connect() as conn:
                 links = dict(conn.execute(select(clusters.c.cluster_id, clusters.c.translation_of)
                                           .where(clusters.c.cluster_id.in_(chunk))).all())

@@ -12,9 +12,9 @@ A reading is a list of field specs and a pipe of steps: `values` gives the value
 record's order, for the Python that needs several subfields of one field together (a copy, an identifier
 and its agency). `matches` asks whether a field is one a reading names (its tag and indicators).
 
-The records are pymarc `Record`s or `harvest.marcdata.MarcData`; the accessors at the end of this module
-are the only place either is touched, and the readings are compiled once (the cluster keys run them for
-every record of a harvest).
+The records are `harvest.marcdata.MarcData` (or a `View` of one); the accessors at the end of this
+module are the only place one is touched, and the readings are compiled once (the cluster keys run them
+for every record of a harvest).
 """
 
 from __future__ import annotations
@@ -403,7 +403,7 @@ def tags_present(record, name: str) -> int:
     return sum(1 for tag in reading(name).tags if tag in present_tags)
 
 
-# -- the record, through these accessors only (pymarc Record or harvest.marcdata.MarcData) ---------
+# -- the record, through these accessors only (harvest.marcdata.MarcData, or a View of one) -------
 
 class View:
     """A record about to be asked many questions (the cluster keys ask twenty): its fields indexed by
@@ -431,7 +431,7 @@ def view(record) -> View:
 
 
 def _leader(record) -> str:
-    return str(record.leader or "")
+    return record.leader or ""
 
 
 def _fields(record, *tags: str) -> list:
@@ -443,10 +443,7 @@ def _fields(record, *tags: str) -> list:
         if len(found) < 2:
             return found[0] if found else ()
         return [f for f in record.fields if f.tag in tags]
-    getter = getattr(record, "get_fields", None)
-    if getter is not None:
-        return getter(*tags)
-    return [f for f in record.fields if f.tag in tags]
+    return record.get_fields(*tags)
 
 
 def _all_fields(record) -> list:
@@ -454,23 +451,21 @@ def _all_fields(record) -> list:
 
 
 def _is_control(field) -> bool:
-    return getattr(field, "data", None) is not None
+    """A ControlField carries `data` (perhaps ""); a DataField's `data` is None."""
+    return field.data is not None
 
 
 def _data(field) -> str:
-    return (getattr(field, "data", None) or "") if _is_control(field) else ""
+    return field.data or ""
 
 
-def _subfields(field) -> list:
-    """(code, value) pairs: pymarc's Subfield is a named tuple, MarcData's a plain one."""
-    return [] if _is_control(field) else field.subfields
+def _subfields(field) -> list | tuple:
+    """(code, value) pairs (`Subfield`s); a control field has none."""
+    return field.subfields
 
 
 def _indicator_of(field, which: int) -> str:
-    value = getattr(field, "indicator1" if which == 1 else "indicator2", None)
-    if value is None:
-        value = getattr(field, "ind1" if which == 1 else "ind2", " ")
-    return value or " "
+    return (field.ind1 if which == 1 else field.ind2) or " "
 
 
 def _field_text(field) -> str:

@@ -16,7 +16,7 @@ from harvest import oai
 from harvest.encodings import CHARSET_NAMES
 from transform import holdings
 from vocab import licences
-from vocab.languages import UI_LANGUAGES
+from vocab.tables import UI_LANGUAGES
 
 ALLOWED = {
     "holdings profiles": holdings.PROFILES,

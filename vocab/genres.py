@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from vocab.languages import DATA, UI_LANGUAGES, _read_tsv, _ui
+from vocab.tables import DATA, UI_LANGUAGES, read_tsv, ui_language
 
 #: 008/33 literary form (books), the `bf:code` of the description's coded genre/form -> genre ids.
 LITERARY_FORM = {"0": ["nonfiction"], "1": ["fiction"], "c": ["fiction", "comics"], "d": ["fiction", "drama"],
@@ -36,16 +36,16 @@ class Term:
     needs_review: frozenset = frozenset()
 
     def label(self, ui_lang: str = "en") -> str:
-        return self.labels.get(_ui(ui_lang)) or self.labels["en"]
+        return self.labels.get(ui_language(ui_lang)) or self.labels["en"]
 
 
 @lru_cache(maxsize=1)
 def _tables() -> tuple[dict[str, Term], list[tuple[re.Pattern, str]]]:
     terms = {row["id"]: Term(row["id"], row["kind"], {ui: row[ui] for ui in UI_LANGUAGES if row[ui]},
                              frozenset((row.get("review") or "").split()))
-             for row in _read_tsv(DATA / "genres.tsv")}
+             for row in read_tsv(DATA / "genres.tsv")}
     free = []
-    for row in _read_tsv(DATA / "genre_terms.tsv"):
+    for row in read_tsv(DATA / "genre_terms.tsv"):
         if row["id"] not in terms:
             raise ValueError(f"genre_terms.tsv: {row['term']!r} maps to unknown id {row['id']!r}")
         free.append((re.compile(r"(?<!\w)" + re.escape(row["term"].lower()) + r"(?!\w)"), row["id"]))

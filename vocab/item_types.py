@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from vocab.languages import DATA, _read_tsv, _ui
+from vocab.tables import DATA, read_tsv, ui_language
 
 DEFAULT = "book"
 
@@ -23,13 +23,13 @@ class ItemType:
     labels: dict = field(default_factory=dict, compare=False, hash=False)
 
     def label(self, ui_lang: str = "en") -> str:
-        return self.labels.get(_ui(ui_lang)) or self.labels["en"]
+        return self.labels.get(ui_language(ui_lang)) or self.labels["en"]
 
 
 @lru_cache(maxsize=1)
 def _table() -> tuple[dict[str, ItemType], list[tuple[str, str, str]]]:
     types, leader = {}, []
-    for row in _read_tsv(DATA / "item_types.tsv"):
+    for row in read_tsv(DATA / "item_types.tsv"):
         types[row["code"]] = ItemType(row["code"], row["loanable"] == "yes",
                                       {lang: row[lang] for lang in ("en", "nb", "nn", "se") if row.get(lang)})
         for key in (k.strip() for k in (row.get("leader") or "").split(",") if k.strip()):
@@ -44,7 +44,7 @@ def _table() -> tuple[dict[str, ItemType], list[tuple[str, str, str]]]:
 def _codes() -> dict[str, str]:
     types = _table()[0]
     out = {}
-    for row in _read_tsv(DATA / "item_type_codes.tsv"):
+    for row in read_tsv(DATA / "item_type_codes.tsv"):
         if row["item_type"] not in types:
             raise ValueError(f"item_type_codes.tsv: {row['code']!r} maps to unknown item type {row['item_type']!r}")
         out[row["code"].strip().casefold()] = row["item_type"]

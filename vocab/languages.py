@@ -11,18 +11,16 @@ The canonical code of a language is its MARC (ISO 639-2/B) code where one exists
 
 from __future__ import annotations
 
-import csv
 import logging
 import threading
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vocab.tables import DATA, UI_LANGUAGES, read_tsv, ui_language
+
 log = logging.getLogger(__name__)
 
-DATA = Path(__file__).resolve().parent / "data"
-UI_LANGUAGES = ("nb", "nn", "se", "en")
-_UI_ALIASES = {"nob": "nb", "no": "nb", "nor": "nb", "nno": "nn", "sme": "se", "eng": "en"}
 
 SAMI_GROUP: frozenset[str] = frozenset(
     {"smi", "sme", "smj", "sma", "smn", "sms", "sju", "sje", "sjd", "sia", "sjk", "sjt"})
@@ -57,7 +55,7 @@ class Language:
         return self.scope == "special"
 
     def label(self, ui_lang: str = "en") -> str:
-        ui = _ui(ui_lang)
+        ui = ui_language(ui_lang)
         return self.names.get(ui) or self.names.get("en") or self.code
 
 
@@ -101,8 +99,8 @@ class _Vocabulary:
         self._load(data)
 
     def _load(self, data: Path) -> None:
-        names = {row["code"]: row for row in _read_tsv(data / "names.tsv")}
-        for row in _read_tsv(data / "iso639.tsv"):
+        names = {row["code"]: row for row in read_tsv(data / "names.tsv")}
+        for row in read_tsv(data / "iso639.tsv"):
             code = row["marc"] or row["code"]
             hand = names.get(code, {})
             label = {"en": row["name_en"]}
@@ -118,17 +116,11 @@ class _Vocabulary:
             for alias in (row["code"], row["marc"], row["iso639_2t"], row["iso639_1"]):
                 if alias:
                     self.lookup.setdefault(alias, lang)
-        for row in _read_tsv(data / "codes.tsv"):
+        for row in read_tsv(data / "codes.tsv"):
             self.local[(row["source"], row["code"].lower())] = row["canonical"]
         missing = set(names) - set(self.by_code)
         if missing:
             raise ValueError(f"{data / 'names.tsv'}: codes not in iso639.tsv: {sorted(missing)}")
-
-
-def _read_tsv(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        lines = [line for line in fh if not line.startswith("#")]
-    return list(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
 _vocab: _Vocabulary | None = None
@@ -142,11 +134,6 @@ def vocabulary() -> _Vocabulary:
             if _vocab is None:
                 _vocab = _Vocabulary()
     return _vocab
-
-
-def _ui(ui_lang: str) -> str:
-    ui = (ui_lang or "en").lower().split("-")[0].split("_")[0]
-    return _UI_ALIASES.get(ui, ui)
 
 
 def _clean(code) -> str:

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from vocab.languages import DATA, _read_tsv
+from vocab.tables import DATA, read_tsv
 
 #: The counties of the cooperating region.
 REGION = ("Troms", "Finnmark")
@@ -72,7 +72,7 @@ class Resolution:
 def municipalities() -> dict[str, str]:
     """Every name (Norwegian, Sami, Kven) of a municipality of the region, folded → its county."""
     out = {}
-    for row in _read_tsv(DATA / "municipalities.tsv"):
+    for row in read_tsv(DATA / "municipalities.tsv"):
         for name in [row["name"], *(row.get("other_names") or "").split("|")]:
             if name.strip():
                 out[name.strip().casefold()] = row["county"]
@@ -93,7 +93,7 @@ def county_of(municipality: str) -> str:
 @lru_cache(maxsize=1)
 def _rows() -> tuple[Library, ...]:
     out = []
-    for row in _read_tsv(DATA / "libraries.tsv"):
+    for row in read_tsv(DATA / "libraries.tsv"):
         out.append(Library(row["id"], row["name"], (row.get("isil") or "").strip(),
                            tuple((row.get("codes") or "").split()), row.get("municipality") or "",
                            row.get("county") or "", row.get("kind") or "public"))

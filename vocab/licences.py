@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from vocab.languages import DATA, _read_tsv, _ui
+from vocab.tables import DATA, read_tsv, ui_language
 
 DEFAULT = "CC0-1.0"
 
@@ -26,14 +26,14 @@ class Licence:
     labels: dict = field(default_factory=dict, compare=False, hash=False)
 
     def label(self, ui_lang: str = "en") -> str:
-        return self.labels.get(_ui(ui_lang)) or self.labels["en"]
+        return self.labels.get(ui_language(ui_lang)) or self.labels["en"]
 
 
 @lru_cache(maxsize=1)
 def table() -> dict[str, Licence]:
     return {row["id"]: Licence(row["id"], row["uri"], row["republish"] == "yes",
                                {lang: row[lang] for lang in ("en", "nb", "nn", "se") if row.get(lang)})
-            for row in _read_tsv(DATA / "licences.tsv")}
+            for row in read_tsv(DATA / "licences.tsv")}
 
 
 def ids() -> tuple[str, ...]:

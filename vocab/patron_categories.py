@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from vocab.languages import DATA, _read_tsv
+from vocab.tables import DATA, read_tsv
 
 #: The categories the circulation core knows (its `patron_categories` table's rows; `circulation.tables`).
 CATEGORIES = ("adult", "child", "pupil", "staff", "ill-library")
@@ -19,7 +19,7 @@ CATEGORIES = ("adult", "child", "pupil", "staff", "ill-library")
 @lru_cache(maxsize=1)
 def _codes() -> dict[str, str]:
     out = {}
-    for row in _read_tsv(DATA / "patron_category_codes.tsv"):
+    for row in read_tsv(DATA / "patron_category_codes.tsv"):
         if row["category"] not in CATEGORIES:
             raise ValueError(f"patron_category_codes.tsv: {row['code']!r} maps to unknown category "
                              f"{row['category']!r}")

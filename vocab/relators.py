@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from vocab.languages import DATA, UI_LANGUAGES, _read_tsv, _ui
+from vocab.tables import DATA, UI_LANGUAGES, read_tsv, ui_language
 
 _STRIP = " .,;:()[]"
 
@@ -22,7 +22,7 @@ class Relator:
     needs_review: frozenset = frozenset()
 
     def label(self, ui_lang: str = "en") -> str:
-        ui = _ui(ui_lang)
+        ui = ui_language(ui_lang)
         if ui == "se" and not self.labels.get("se"):
             ui = "nb"
         return self.labels.get(ui) or self.labels["en"]
@@ -31,11 +31,11 @@ class Relator:
 @lru_cache(maxsize=1)
 def _tables() -> tuple[dict[str, Relator], dict[str, str]]:
     relators = {}
-    for row in _read_tsv(DATA / "relators.tsv"):
+    for row in read_tsv(DATA / "relators.tsv"):
         relators[row["code"]] = Relator(row["code"], {ui: row[ui] for ui in UI_LANGUAGES if row[ui]},
                                         frozenset((row.get("review") or "").split()))
     terms = {}
-    for row in _read_tsv(DATA / "relator_terms.tsv"):
+    for row in read_tsv(DATA / "relator_terms.tsv"):
         if row["code"] not in relators:
             raise ValueError(f"relator_terms.tsv: term {row['term']!r} maps to unknown code {row['code']!r}")
         terms[_clean(row["term"])] = row["code"]

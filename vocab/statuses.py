@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from vocab.languages import DATA, _read_tsv, _ui
+from vocab.tables import DATA, read_tsv, ui_language
 
 SCHEMA = "https://schema.org/"
 
@@ -29,7 +29,7 @@ class Status:
     sip2: str = "01"
 
     def label(self, ui_lang: str = "en") -> str:
-        return self.labels.get(_ui(ui_lang)) or self.labels["en"]
+        return self.labels.get(ui_language(ui_lang)) or self.labels["en"]
 
     @property
     def schema_org_iri(self) -> str:
@@ -39,7 +39,7 @@ class Status:
 @lru_cache(maxsize=1)
 def _table() -> dict[str, Status]:
     out = {}
-    for rank, row in enumerate(_read_tsv(DATA / "statuses.tsv")):
+    for rank, row in enumerate(read_tsv(DATA / "statuses.tsv")):
         out[row["code"]] = Status(
             row["code"], rank, row["available_now"] == "yes", row["schema_org"], row["ncip"],
             {lang: row[lang] for lang in ("en", "nb", "nn", "se") if row.get(lang)},
@@ -51,7 +51,7 @@ def _table() -> dict[str, Status]:
 def _words() -> dict[str, str]:
     table = _table()
     words = {}
-    for row in _read_tsv(DATA / "status_words.tsv"):
+    for row in read_tsv(DATA / "status_words.tsv"):
         if row["status"] not in table:
             raise ValueError(f"status_words.tsv: {row['word']!r} maps to unknown status {row['status']!r}")
         words[row["word"].strip().lower()] = row["status"]

@@ -22,9 +22,10 @@ from flask import g, request, session
 
 from accounts import Principal, audit
 from accounts.store import BAD, Accounts
+from core.clock import now as now_utc
 from portal import security, services
 from portal.staff import throttle
-from portal.staff.sessions import SessionStore, StaffSession, now_utc
+from portal.staff.sessions import SessionStore, StaffSession
 
 SESSION_KEY = security.STAFF_SESSION_KEY
 

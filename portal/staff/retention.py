@@ -7,6 +7,7 @@ What is kept about staff, and about who looked at a patron, and for how long (`[
 | `staff_sessions` | who was signed in, from which address | deleted `session_retention_days` after the session ended; address blanked after `address_retention_days` |
 | `staff_events` | the audit trail: who did what, who looked up which patron, from which address | deleted after `audit_retention_days`; address blanked after `address_retention_days` |
 | `patron_pin_failures` | a client address that typed a wrong PIN | deleted once older than `[circulation] pin_lockout_minutes` (the throttle no longer counts it) |
+| `record_overlays` | which staff member accepted an enrichment | name blanked after `audit_retention_days` (the accepting library stays: it is the provenance the record's graph shows) |
 
 The audit rows are kept for a while on purpose: a patron may ask who looked at their data, and the answer
 must still be there; after that they are themselves personal data held without need. Addresses go first,
@@ -27,6 +28,7 @@ from sqlalchemy import and_, delete, func, not_, or_, select, update
 from accounts.tables import staff_events
 from circulation.tables import pin_failures
 from portal.staff.tables import staff_sessions
+from transform.overlays import record_overlays
 
 
 @dataclass(frozen=True)
@@ -52,11 +54,11 @@ def _delete(conn, table, where, dry_run: bool) -> int:
     return conn.execute(delete(table).where(where)).rowcount
 
 
-def _blank(conn, table, column, where, dry_run: bool) -> int:
-    where = and_(where, column.is_not(None))
+def _blank(conn, table, column, where, dry_run: bool, blank: str | None = None) -> int:
+    where = and_(where, column.is_not(None) if blank is None else column != blank)
     if dry_run:
         return conn.execute(select(func.count()).select_from(table).where(where)).scalar_one()
-    return conn.execute(update(table).where(where).values({column.name: None})).rowcount
+    return conn.execute(update(table).where(where).values({column.name: blank})).rowcount
 
 
 def run(conn, staff, circulation, now: datetime, *, dry_run: bool = False) -> list[Step]:
@@ -84,6 +86,10 @@ def run(conn, staff, circulation, now: datetime, *, dry_run: bool = False) -> li
                       _blank(conn, s, s.c.client, and_(s.c.last_seen_at < address_before, not_(ended)), dry_run)))
     steps.append(Step("staff_events", "address blanked", "[staff] address_retention_days", address_before,
                       _blank(conn, e, e.c.client, and_(e.c.at < address_before, e.c.at >= audit_before), dry_run)))
+
+    o = record_overlays
+    steps.append(Step("record_overlays", "staff name blanked", "[staff] audit_retention_days", audit_before,
+                      _blank(conn, o, o.c.principal, o.c.created_at < audit_before, dry_run, blank="")))
 
     stale_before = now - timedelta(minutes=circulation.pin_lockout_minutes)
     steps.append(Step("patron_pin_failures", "deleted", "[circulation] pin_lockout_minutes", stale_before,

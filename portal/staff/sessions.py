@@ -31,6 +31,7 @@ from typing import Callable
 from sqlalchemy import insert, select, update
 
 from accounts import audit
+from core.clock import now as now_utc
 from portal.staff.tables import staff_sessions as s
 
 TOUCH_EVERY = timedelta(seconds=60)
@@ -40,10 +41,6 @@ IDLE = "idle"
 LIFETIME = "lifetime"
 CREDENTIAL_CHANGED = "credential_changed"
 SIGNED_OUT = "signed_out"
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _utc(value: datetime) -> datetime:

@@ -30,8 +30,7 @@ from portal.render import render
 from portal.security import no_store
 from portal.staff import access
 from portal.views.record import pickup_options
-from portal.views.staff import negotiate, staff_page
-from portal.views.staff_admin import _submitted
+from portal.views.staff import negotiate, staff_page, submitted
 
 bp = Blueprint("desk", __name__)
 bp.before_request(negotiate)
@@ -74,7 +73,7 @@ def _message(ok: bool, reason: str, text: str = "") -> dict:
 @bp.route("/staff/desk/checkout.json", methods=["GET", "POST"], endpoint="checkout_json")
 @staff_page
 def checkout():
-    form = _submitted() if request.method == "POST" else request.args
+    form = submitted() if request.method == "POST" else request.args
     card = (form.get("card") or "").strip()
     barcode = (form.get("barcode") or "").strip()
     who = access.principal()
@@ -108,7 +107,7 @@ def checkout():
 def checkin():
     message, status, result_data = None, 200, None
     if request.method == "POST":
-        barcode = (_submitted().get("barcode") or "").strip()
+        barcode = (submitted().get("barcode") or "").strip()
         if not barcode:
             message, status = _message(False, "missing", _("Scan an item.")), 400
         else:
@@ -167,7 +166,7 @@ def patron():
 def patron_action():
     """Renew a loan, mark it lost, settle a claim, edit, block or unblock: for a patron this staff member
     may serve (the service checks again and audits every change)."""
-    form = _submitted()
+    form = submitted()
     card = (form.get("card") or "").strip()
     found = _patron_view(card)
     if found is None:
@@ -267,7 +266,7 @@ def conflicts():
     who = access.principal()
     message, status = None, 200
     if request.method == "POST":
-        form = _submitted()
+        form = submitted()
         row_id = form.get("id", "")
         done = _offline().resolve(int(row_id), who.library, form.get("action", ""), who.username) \
             if row_id.isdigit() else None
@@ -298,7 +297,7 @@ def _lost_message(result) -> dict:
 @staff_page
 def lost():
     """Mark a copy lost (one of this library's copies, or one it lent); a loan's patron gets a claim."""
-    barcode = (_submitted().get("barcode") or "").strip()
+    barcode = (submitted().get("barcode") or "").strip()
     if not barcode:
         return render("desk_checkin.html", {"message": _message(False, "missing", _("Scan an item.")),
                                             "result": None}, status=400)

@@ -21,8 +21,7 @@ from portal.circulation_text import reason_text
 from portal.render import render
 from portal.security import no_store
 from portal.staff import access
-from portal.views.staff import negotiate, staff_page
-from portal.views.staff_admin import _submitted
+from portal.views.staff import negotiate, staff_page, submitted
 
 bp = Blueprint("ncip", __name__)
 bp.before_request(negotiate)
@@ -85,7 +84,7 @@ def page():
     ill = _ill()
     message, status = None, 200
     if request.method == "POST":
-        form = _submitted()
+        form = submitted()
         action = (form.get("action") or "request").strip()
         if action == "request":
             card, record = (form.get("card") or "").strip(), (form.get("record") or "").strip()

@@ -54,6 +54,15 @@ def staff_page(view):
     return wrapper
 
 
+def submitted():
+    """The fields of a form post, or of a script's JSON body (a script authenticated by its Authorization
+    header posts JSON: a form body would need the CSRF token, see portal.security)."""
+    if request.form:
+        return request.form
+    body = request.get_json(silent=True)
+    return {k: str(v) for k, v in body.items()} if isinstance(body, dict) else {}
+
+
 def _sections(who) -> list[dict]:
     sections = [{"name": "desk", "title": _("Circulation desk"), "url": url_for("desk.checkout")},
                 {"name": "lists", "title": _("Lists"), "url": url_for("staff_lists.index")},

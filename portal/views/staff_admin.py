@@ -20,7 +20,7 @@ from portal.render import render, split_format
 from portal.security import no_store
 from portal.staff import access
 from portal.staff.api_auth import require_api_staff
-from portal.views.staff import negotiate, staff_page
+from portal.views.staff import negotiate, staff_page, submitted
 
 bp = Blueprint("staff_admin", __name__)
 
@@ -32,15 +32,6 @@ bp.after_request(no_store)
 
 
 bp.before_request(negotiate)
-
-
-def _submitted():
-    """The fields of a form post, or of a script's JSON body (a script authenticated by its Authorization
-    header posts JSON: a form body would need the CSRF token, see portal.security)."""
-    if request.form:
-        return request.form
-    body = request.get_json(silent=True)
-    return {k: str(v) for k, v in body.items()} if isinstance(body, dict) else {}
 
 
 def _message(exc: AccountError) -> str:
@@ -101,10 +92,10 @@ def users():
     error, status, added = "", 200, None
     form = {"username": "", "library": who.library, "role": roles.LIBRARIAN}
     if request.method == "POST":
-        form = {k: _submitted().get(k, "") for k in ("username", "library", "role")}
+        form = {k: submitted().get(k, "") for k in ("username", "library", "role")}
         try:
             added = access.accounts().add(form["username"], form["library"], form["role"],
-                                          _submitted().get("password", ""), actor=who,
+                                          submitted().get("password", ""), actor=who,
                                           client=access.client_address(),
                                           known_libraries=[s.id for s in services.settings().sources])
             form = {"username": "", "library": who.library, "role": roles.LIBRARIAN}
@@ -135,14 +126,14 @@ def user(username):
     who, found = _visible_user(username)
     error, notice, status = "", "", 200
     if request.method == "POST":
-        action = _submitted().get("action", "")
+        action = submitted().get("action", "")
         try:
             if action in ("disable", "enable"):
                 found = access.accounts().set_disabled(found.username, action == "disable", actor=who,
                                                        client=access.client_address())
                 notice = _("The account is disabled.") if action == "disable" else _("The account is enabled.")
             elif action == "password":
-                found = access.accounts().set_password(found.username, _submitted().get("password", ""),
+                found = access.accounts().set_password(found.username, submitted().get("password", ""),
                                                        actor=who, client=access.client_address())
                 notice = _("The password is changed; the account's sessions have ended.")
             elif action == "totp-off":
@@ -164,7 +155,7 @@ def tokens():
     who = access.principal()
     created, status = None, 200
     if request.method == "POST":
-        raw, entry = access.accounts().create_token(who.username, _submitted().get("name", ""), actor=who,
+        raw, entry = access.accounts().create_token(who.username, submitted().get("name", ""), actor=who,
                                                     client=access.client_address())
         created, status = {**entry, "token": raw}, 201
     return render("staff_tokens.html", {"tokens": access.accounts().tokens(who.username), "created": created},
@@ -187,17 +178,17 @@ def account():
     who = access.principal()
     accounts = access.accounts()
     error, notice, status = "", "", 200
-    action = _submitted().get("action", "") if request.method == "POST" else ""
+    action = submitted().get("action", "") if request.method == "POST" else ""
     if action == "password":
-        outcome = accounts.authenticate(who.username, _submitted().get("current", ""),
-                                        _submitted().get("code", ""), client=access.client_address())
+        outcome = accounts.authenticate(who.username, submitted().get("current", ""),
+                                        submitted().get("code", ""), client=access.client_address())
         if not outcome.ok:
             error, status = _("Your current password (or code) is wrong."), 403
-        elif _submitted().get("new", "") != _submitted().get("confirm", ""):
+        elif submitted().get("new", "") != submitted().get("confirm", ""):
             error, status = _("The two new passwords differ."), 400
         else:
             try:
-                accounts.set_password(who.username, _submitted().get("new", ""), actor=who,
+                accounts.set_password(who.username, submitted().get("new", ""), actor=who,
                                       client=access.client_address())
                 access.sign_out()
                 return redirect(url_for("staff.login"), code=303)
@@ -207,7 +198,7 @@ def account():
         session[PENDING_TOTP] = totp.new_secret()
     elif action == "totp-confirm":
         secret = session.get(PENDING_TOTP)
-        if secret and totp.matching_step(secret, _submitted().get("code", ""), None) is not None:
+        if secret and totp.matching_step(secret, submitted().get("code", ""), None) is not None:
             accounts.set_totp(who.username, secret, actor=who, client=access.client_address())
             session.pop(PENDING_TOTP, None)
             access.sign_out()

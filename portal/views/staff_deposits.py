@@ -22,8 +22,7 @@ from portal.circulation_text import reason_text, status_text
 from portal.render import render, wants_json
 from portal.security import no_store
 from portal.staff import access
-from portal.views.staff import negotiate, staff_page
-from portal.views.staff_admin import _submitted
+from portal.views.staff import negotiate, staff_page, submitted
 
 bp = Blueprint("staff_deposits", __name__)
 bp.before_request(negotiate)
@@ -83,7 +82,7 @@ def _index_page(message=None, status: int = 200, form: dict | None = None):
 def index():
     if request.method == "GET":
         return _index_page()
-    form = _submitted()
+    form = submitted()
     who = access.principal()
     try:
         until = date.fromisoformat((form.get("until") or "").strip())
@@ -126,7 +125,7 @@ def _deposit_page(deposit_id: int, message=None, status: int = 200):
 def deposit(deposit_id: int):
     if request.method == "GET":
         return _deposit_page(deposit_id)
-    form = _submitted()
+    form = submitted()
     who = access.principal()
     deposits = Deposits(services.circulation())
     found = deposits.get(deposit_id)

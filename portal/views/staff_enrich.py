@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from accounts import audit, roles
+from core.clock import now
 from core.locks import Busy, writer_lock
 from harvest.store import RecordStore
 from portal import services
@@ -27,7 +28,7 @@ from portal.security import no_store
 from portal.staff import access
 from portal.staff.api_auth import ensure_may_act_for
 from portal.views.staff import negotiate, staff_page
-from transform import copy_cataloguing, enrichment, overlays
+from transform import copy_cataloguing, enrichment
 from transform.pipeline import run_transform
 from vocab import libraries as libraries_vocab
 
@@ -107,7 +108,7 @@ def record(record_id):
         wanted = [g for g in request.form.getlist("group") if g]
         with services.sql().begin() as conn:
             d = enrichment.diff(settings, store, conn, source, identifier, local_id)
-            chosen = enrichment.accept(conn, d, wanted, who.library, who.username, overlays.now())
+            chosen = enrichment.accept(conn, d, wanted, who.library, who.username, now())
             if chosen:
                 audit.record(conn, RECORD_ENRICHED, library=who.library, principal=who.username,
                              client=access.client_address(), target=f"{source}:{identifier}",

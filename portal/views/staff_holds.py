@@ -17,8 +17,7 @@ from portal import services
 from portal.render import render
 from portal.security import no_store
 from portal.staff import access
-from portal.views.staff import negotiate, staff_page
-from portal.views.staff_admin import _submitted
+from portal.views.staff import negotiate, staff_page, submitted
 
 bp = Blueprint("staff_holds", __name__)
 bp.before_request(negotiate)
@@ -65,7 +64,7 @@ def routes():
         return render("staff_routes.html", _routes_data())
     if not _county_admin():
         abort(403)
-    form = _submitted()
+    form = submitted()
     route_id = int(form["id"]) if str(form.get("id", "")).isdigit() else None
     circ = services.circulation()
     if form.get("delete") and route_id is not None:

@@ -26,7 +26,7 @@ from portal.security import no_store
 from portal.staff import access, api_auth
 from portal.urls import local_path
 from portal.views.lists import snippet_html
-from vocab.languages import UI_LANGUAGES
+from vocab.tables import UI_LANGUAGES
 
 bp = Blueprint("staff_lists", __name__)
 

@@ -21,8 +21,7 @@ from portal import i18n, services
 from portal.render import render, wants_json
 from portal.security import no_store
 from portal.staff import access
-from portal.views.staff import negotiate, staff_page
-from portal.views.staff_admin import _submitted
+from portal.views.staff import negotiate, staff_page, submitted
 from vocab import item_types
 
 bp = Blueprint("staff_rules", __name__)
@@ -80,7 +79,7 @@ def _type_name(code: str | None) -> str:
 
 
 def _row(rule: rules_mod.Rule, who, library: str) -> dict:
-    out = rules_mod._as_dict(rule)
+    out = rules_mod.as_dict(rule)
     out.update(library_name=_name(rule.library) if rule.library else _("All libraries"),
                category_name=_category_name(rule.category), item_type_name=_type_name(rule.item_type),
                may_change=_may_change(who, rule.library),
@@ -114,7 +113,7 @@ def _blank_form(library: str) -> dict:
     with services.sql().connect() as conn:
         found = next((r for r in rules_mod.all_rules(conn)
                       if (r.library, r.category, r.item_type) == tuple(cell.values())), None)
-        base = rules_mod._as_dict(found or rules_mod.resolve(conn, cell["library"] or "", cell["category"] or "",
+        base = rules_mod.as_dict(found or rules_mod.resolve(conn, cell["library"] or "", cell["category"] or "",
                                                              cell["item_type"] or ""))
     if found is None:
         base["note"] = ""               # the winner's reason is not the new cell's
@@ -150,7 +149,7 @@ def page():
     if request.method == "GET":
         return render("staff_rules.html", _data(who, library, _blank_form(library), {},
                                                 request.args.get("saved") == "1"))
-    given = _submitted()
+    given = submitted()
     cell_library = str(given.get("library", "") or "").strip() or None
     if not _may_change(who, cell_library):
         abort(403)

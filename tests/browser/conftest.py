@@ -8,6 +8,7 @@ fails in CI.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,33 @@ def run_axe(page, axe_source: str) -> list[dict]:
                                        nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}));
     }""", WCAG_TAGS)
     return result
+
+
+def assert_no_axe_violations(page, axe_source: str, what: str) -> None:
+    """axe finds no WCAG 2.1 AA violation on the page as it is; `what` names the page in the failure."""
+    violations = run_axe(page, axe_source)
+    assert violations == [], f"{what}: " + "; ".join(f"{v['id']}: {v['help']} at {v['nodes']}" for v in violations)
+
+
+def county_settings(tmp_path_factory, name: str, **extra):
+    """The county of the circulation tests (tests/circulation/conftest.py CONFIG, with `extra` settings) in a
+    fresh folder named after `name`, its SQLite database migrated: (settings, engine)."""
+    from core import settings as core_settings
+    from core.db import engine_for, migrate
+    from tests.circulation.conftest import CONFIG
+    settings = core_settings.from_dict({**CONFIG, "data_dir": str(tmp_path_factory.mktemp(name)), **extra})
+    engine = engine_for(settings.database_url)
+    migrate(engine)
+    return settings, engine
+
+
+@contextmanager
+def serving(settings, secret_key: str):
+    """The real portal for `settings` on a loopback port while the block runs; yields its base URL."""
+    from portal.app import create_app
+    from portal.serve import PortalServer
+    with PortalServer(create_app(settings, {"SECRET_KEY": secret_key}), "127.0.0.1", 0) as server:
+        yield server.url
 
 
 STAFF_ADMIN = "kautokeino-admin"

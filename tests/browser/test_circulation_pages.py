@@ -4,11 +4,11 @@ language."""
 
 from __future__ import annotations
 
-import re
 
 import pytest
 
-from tests.browser.conftest import run_axe
+from tests import staff_signin
+from tests.browser.conftest import assert_no_axe_violations, county_settings, serving
 
 LANGS = ["nb", "nn", "se", "en"]
 LIBRARIAN = "tromso-desk"
@@ -17,42 +17,24 @@ PASSWORD = "tromso-desk-password-0123"
 
 @pytest.fixture(scope="module")
 def circ_url(tmp_path_factory):
-    from core import settings as core_settings
-    from core.db import engine_for, migrate
-    from portal.app import create_app
-    from portal.serve import PortalServer
-    from tests import staff_signin
-    from tests.circulation.conftest import CONFIG, add_copies, add_patron
-    data = tmp_path_factory.mktemp("circulation-browser")
-    settings = core_settings.from_dict({**CONFIG, "data_dir": str(data)})
-    engine = engine_for(settings.database_url)
-    migrate(engine)
+    from tests.circulation.conftest import add_copies, add_patron
+    settings, engine = county_settings(tmp_path_factory, "circulation-browser")
     add_copies(engine, "tromso", 10)
     add_patron(engine, "N123456789", pin="2468", name="Kari Nordmann")
     engine.dispose()
     staff_signin.add(settings.database_url, LIBRARIAN, "tromso", "librarian", PASSWORD)
-    app = create_app(settings, {"SECRET_KEY": "browser-circ-key-" + "c" * 32})
-    with PortalServer(app, "127.0.0.1", 0) as server:
-        yield server.url
+    with serving(settings, "browser-circ-key-" + "c" * 32) as url:
+        yield url
 
 
 def _sign_in(page, base):
-    page.goto(f"{base}/staff/login")
-    page.fill("#username", LIBRARIAN)
-    page.fill("#password", PASSWORD)
-    page.click("form.staff-login button[type=submit]")
-    page.wait_for_url(re.compile(r".*/staff$"))
+    staff_signin.sign_in_page(page, base, LIBRARIAN, PASSWORD)
 
 
 def _focused(page, element_id: str) -> None:
     """The field has the focus (autofocus), so a scanner can type into it without a click."""
     page.wait_for_function("(id) => document.activeElement && document.activeElement.id === id", arg=element_id,
                            timeout=10000)
-
-
-def _check(page, axe_source, what):
-    violations = run_axe(page, axe_source)
-    assert violations == [], f"{what}: " + "; ".join(f"{v['id']}: {v['help']} at {v['nodes']}" for v in violations)
 
 
 def test_the_desk_works_from_the_keyboard_alone(page, circ_url):
@@ -83,16 +65,16 @@ def test_desk_and_my_page_have_no_axe_violations(page, circ_url, axe_source, lan
                 "/staff/desk/patron", "/staff/desk/patron?card=N123456789", "/staff/desk/patron?card=NOBODY"):
         page.goto(circ_url + url + ("&" if "?" in url else "?") + f"lang={lang}")
         assert page.evaluate("() => document.documentElement.lang") == lang
-        _check(page, axe_source, f"{url} ({lang})")
+        assert_no_axe_violations(page, axe_source, f"{url} ({lang})")
     page.goto(circ_url + f"/my?lang={lang}")
-    _check(page, axe_source, f"/my sign-in ({lang})")
+    assert_no_axe_violations(page, axe_source, f"/my sign-in ({lang})")
     page.fill("#card", "N123456789")
     page.fill("#pin", "2468")
     page.click("form.patron-login button[type=submit]")
     page.wait_for_selector("h1 .subtitle")
-    _check(page, axe_source, f"/my ({lang})")
+    assert_no_axe_violations(page, axe_source, f"/my ({lang})")
     page.goto(circ_url + f"/my/settings?lang={lang}")
-    _check(page, axe_source, f"/my/settings ({lang})")
+    assert_no_axe_violations(page, axe_source, f"/my/settings ({lang})")
     assert page.csp_errors == [], page.csp_errors
 
 
@@ -101,7 +83,7 @@ def test_deposit_pages_scan_from_the_keyboard_with_no_axe_violations(page, circ_
     first = 2 + 2 * LANGS.index(lang)                  # each language its own copies: B000002 … B000009
     _sign_in(page, circ_url)
     page.goto(circ_url + f"/staff/deposits?lang={lang}")
-    _check(page, axe_source, f"/staff/deposits ({lang})")
+    assert_no_axe_violations(page, axe_source, f"/staff/deposits ({lang})")
     page.select_option("#deposit-to", "kautokeino")
     page.fill("#deposit-place", "Kautokeino school")
     page.fill("#deposit-until", "2099-05-31")
@@ -113,5 +95,5 @@ def test_deposit_pages_scan_from_the_keyboard_with_no_axe_violations(page, circ_
     page.keyboard.press("Enter")
     page.wait_for_selector(".desk-message.ok")
     assert f"B{first + 1:06d}" in page.inner_text("table.report-table")
-    _check(page, axe_source, f"/staff/deposits/<id> ({lang})")
+    assert_no_axe_violations(page, axe_source, f"/staff/deposits/<id> ({lang})")
     assert page.csp_errors == [], page.csp_errors

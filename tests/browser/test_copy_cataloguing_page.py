@@ -5,9 +5,9 @@ add the copy; every state of the page has no axe WCAG 2.1 AA violation."""
 from __future__ import annotations
 
 import pytest
-from pymarc import Field, Indicators, Subfield
 from sqlalchemy import select
 
+from harvest.marcdata import DataField
 from tests.browser.conftest import run_axe
 from tests.deliveries import book, isbn13, write
 from tests.staff_signin import sign_in_page
@@ -33,8 +33,7 @@ def catalogue_portal(tmp_path_factory):
          "holdings": "marc-852"}]})
     store = RecordStore(settings.database_url)
     rich = book("nb1", ISBN, "Nordlys over Vardø", "Hansen, Kari", org="NO-NB")
-    rich.add_field(Field(tag="082", indicators=Indicators("0", "4"), subfields=[Subfield("a", "839.823")]),
-                   Field(tag="520", indicators=Indicators(" ", " "), subfields=[Subfield("a", "Ein roman.")]))
+    rich.fields += [DataField("082", "0", "4", [("a", "839.823")]), DataField("520", " ", " ", [("a", "Ein roman.")])]
     import_files(store, settings.source("nb"), [write(tmp / "nb.mrc", [rich])])
     import_files(store, settings.source("alta"), [write(tmp / "alta.mrc", [
         book("a1", ISBN, "Nordlys over Vardø", "Hansen, Kari", org="NO-2012000", isil="NO-2012000",

@@ -4,12 +4,12 @@ no axe WCAG 2.1 AA violation in any interface language."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.browser.conftest import run_axe
+from tests import staff_signin
+from tests.browser.conftest import assert_no_axe_violations, county_settings, serving
 
 LIBRARIAN = "tromso-offline"
 PASSWORD = "tromso-offline-password-0123"
@@ -17,32 +17,19 @@ PASSWORD = "tromso-offline-password-0123"
 
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory):
-    from core import settings as core_settings
-    from core.db import engine_for, migrate
     from circulation.service import Circulation
-    from portal.app import create_app
-    from portal.serve import PortalServer
-    from tests import staff_signin
-    from tests.circulation.conftest import CONFIG, add_copies, add_patron
-    data = tmp_path_factory.mktemp("desk-offline")
-    settings = core_settings.from_dict({**CONFIG, "data_dir": str(data)})
-    engine = engine_for(settings.database_url)
-    migrate(engine)
+    from tests.circulation.conftest import add_copies, add_patron
+    settings, engine = county_settings(tmp_path_factory, "desk-offline")
     add_copies(engine, "tromso", 10)
     add_patron(engine, "N123456789", pin="2468", name="Kari Nordmann")
     staff_signin.add(settings.database_url, LIBRARIAN, "tromso", "librarian", PASSWORD)
-    app = create_app(settings, {"SECRET_KEY": "browser-offline-key-" + "o" * 32})
-    with PortalServer(app, "127.0.0.1", 0) as server:
-        yield server.url, Circulation(engine, settings)
+    with serving(settings, "browser-offline-key-" + "o" * 32) as url:
+        yield url, Circulation(engine, settings)
     engine.dispose()
 
 
 def _sign_in(page, base):
-    page.goto(f"{base}/staff/login")
-    page.fill("#username", LIBRARIAN)
-    page.fill("#password", PASSWORD)
-    page.click("form.staff-login button[type=submit]")
-    page.wait_for_url(re.compile(r".*/staff$"))
+    staff_signin.sign_in_page(page, base, LIBRARIAN, PASSWORD)
 
 
 def _scan(page, field, barcode):
@@ -100,6 +87,5 @@ def test_conflicts_page_has_no_axe_violations(page, desk, axe_source, lang):
     _sign_in(page, url)
     page.goto(url + f"/staff/desk/conflicts?lang={lang}")
     assert page.locator("table.loans tbody tr").count() >= 1
-    violations = run_axe(page, axe_source)
-    assert violations == [], "; ".join(f"{v['id']}: {v['help']} at {v['nodes']}" for v in violations)
+    assert_no_axe_violations(page, axe_source, f"/staff/desk/conflicts ({lang})")
     assert page.csp_errors == [], page.csp_errors

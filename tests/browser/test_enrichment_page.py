@@ -5,8 +5,8 @@ interface language."""
 from __future__ import annotations
 
 import pytest
-from pymarc import Field, Indicators, Subfield
 
+from harvest.marcdata import DataField
 from tests.browser.conftest import run_axe
 from tests.deliveries import book, isbn13, write
 from tests.staff_signin import sign_in_page
@@ -31,16 +31,12 @@ def enrich_portal(tmp_path_factory):
         {"id": "tromso", "name": "Tromsø bibliotek", "municipality": "Tromsø", "isil": "NO-1902000",
          "holdings": "marc-852"}]})
     store = RecordStore(settings.database_url)
-    rich = book("nb1", ISBN, "Guovssahasat", "Hætta, Máret", org="NO-NB")
-    rich.remove_fields("008")
-    rich.add_ordered_field(Field(tag="008", data="260101s2026    no            000 1 sme d"))
-    rich.add_ordered_field(
-        Field(tag="082", indicators=Indicators("0", "4"), subfields=[Subfield("a", "839.4")]),
-        Field(tag="520", indicators=Indicators(" ", " "), subfields=[Subfield("a", "Románačála.")]),
-        Field(tag="650", indicators=Indicators(" ", "7"), subfields=[Subfield("a", "Guovssahasat")]))
-    thin = book("t1", ISBN, "Guovssahasat", "Hætta, Máret", org="NO-1902000", copies=[("0301", "Hæt")])
-    thin.remove_fields("008")
-    thin.add_ordered_field(Field(tag="008", data="260101s2026    no            000 1 und d"))
+    rich = book("nb1", ISBN, "Guovssahasat", "Hætta, Máret", org="NO-NB", language="sme")
+    for field in (DataField("082", "0", "4", [("a", "839.4")]), DataField("520", " ", " ", [("a", "Románačála.")]),
+                  DataField("650", " ", "7", [("a", "Guovssahasat")])):
+        rich.add_ordered_field(field)
+    thin = book("t1", ISBN, "Guovssahasat", "Hætta, Máret", org="NO-1902000", copies=[("0301", "Hæt")],
+                language="und")
     import_files(store, settings.source("nb"), [write(tmp / "nb.mrc", [rich])])
     import_files(store, settings.source("tromso"), [write(tmp / "tromso.mrc", [thin])])
     run_transform(settings, store, progress=False)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests import staff_signin
-from tests.browser.conftest import run_axe
+from tests.browser.conftest import assert_no_axe_violations, county_settings, serving
 from tests.browser.test_reflow_and_input import SPLIT_WORDS, UNREACHABLE_SCROLLERS
 
 LANGS = ["nb", "nn", "se", "en"]
@@ -16,25 +16,11 @@ ADMIN = "tromso-admin"
 
 @pytest.fixture(scope="module")
 def rules_url(tmp_path_factory):
-    from core import settings as core_settings
-    from core.db import engine_for, migrate
-    from portal.app import create_app
-    from portal.serve import PortalServer
-    from tests.circulation.conftest import CONFIG
-    data = tmp_path_factory.mktemp("rules-browser")
-    settings = core_settings.from_dict({**CONFIG, "data_dir": str(data)})
-    engine = engine_for(settings.database_url)
-    migrate(engine)
+    settings, engine = county_settings(tmp_path_factory, "rules-browser")
     engine.dispose()
     staff_signin.add(settings.database_url, ADMIN, "tromso", "library-admin")
-    app = create_app(settings, {"SECRET_KEY": "browser-rules-key-" + "r" * 32})
-    with PortalServer(app, "127.0.0.1", 0) as server:
-        yield server.url
-
-
-def _check(page, axe_source, what):
-    violations = run_axe(page, axe_source)
-    assert violations == [], f"{what}: " + "; ".join(f"{v['id']}: {v['help']} at {v['nodes']}" for v in violations)
+    with serving(settings, "browser-rules-key-" + "r" * 32) as url:
+        yield url
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -43,14 +29,14 @@ def test_the_rules_page_has_no_axe_violations(page, rules_url, axe_source, lang)
     page.goto(f"{rules_url}/staff/rules?lang={lang}")
     assert page.evaluate("() => document.documentElement.lang") == lang
     assert page.locator("table th[scope=row]").count() >= 5
-    _check(page, axe_source, f"/staff/rules ({lang})")
+    assert_no_axe_violations(page, axe_source, f"/staff/rules ({lang})")
     # refused values: the browser's own checks are switched off so the server's messages show
     page.evaluate("() => { document.querySelector('form.rule-form').noValidate = true; }")
     page.fill("#rule-loan_days", "many")
     page.click("form.rule-form button[type=submit]")
     page.wait_for_selector("[role=alert]")
     assert page.get_attribute("#rule-loan_days", "aria-invalid") == "true"
-    _check(page, axe_source, f"/staff/rules with a refused value ({lang})")
+    assert_no_axe_violations(page, axe_source, f"/staff/rules with a refused value ({lang})")
     assert page.csp_errors == [], page.csp_errors
 
 

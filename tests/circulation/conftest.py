@@ -13,6 +13,7 @@ from circulation import patrons as patron_store
 from circulation.service import Circulation
 from core import settings as core_settings
 from core.db import engine_for, migrate
+from tests import staff_signin
 from transform.copies import copies
 
 CONFIG = {
@@ -67,3 +68,28 @@ def circ(db_url, tmp_path):
     add_copies(engine, "kautokeino", 2, prefix="K")
     yield service
     engine.dispose()
+
+
+@pytest.fixture
+def sqlite_county(tmp_path):
+    """The county of CONFIG on SQLite in tmp_path/data, migrated: (settings, engine)."""
+    settings = core_settings.from_dict({**CONFIG, "data_dir": str(tmp_path / "data")})
+    engine = engine_for(settings.database_url)
+    migrate(engine)
+    yield settings, engine
+    engine.dispose()
+
+
+LIBRARY_STAFF = (("tromso-admin", "tromso", "library-admin"), ("tromso-lib", "tromso", "librarian"),
+                 ("alta-admin", "alta", "library-admin"))
+
+
+def staff_portal(settings, engine, staff=LIBRARY_STAFF):
+    """The portal app (testing) with the staff accounts `staff`, (user, library, role) each, all with
+    staff_signin.PASSWORD; `app.engine` is `engine`, for the test to look into the database."""
+    from portal.app import create_app
+    for user, library, role in staff:
+        staff_signin.add(settings.database_url, user=user, library=library, role=role)
+    app = create_app(settings, {"TESTING": True, "SECRET_KEY": "test-only-key-" + "x" * 32})
+    app.engine = engine
+    return app

@@ -49,6 +49,18 @@ def run(config, *args):
     return CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
 
 
+def county_with_ola(write_config, tmp_path, copies: int):
+    """The county's configuration with Ola (card L0002, a child of Tromsø) imported by `grenselos patrons
+    import` and Tromsø's first `copies` copies (B000001 …); returns the configuration's path and the engine."""
+    config = write_config(CONFIG)
+    (tmp_path / "p.csv").write_text("card,pin,name,email,library,category\nL0002,5678,Ola,,tromso,child\n",
+                                    encoding="utf-8")
+    assert run(config, "patrons", "import", str(tmp_path / "p.csv")).exit_code == 0
+    engine = engine_for(f"sqlite:///{tmp_path / 'data' / 'records.sqlite'}")
+    add_copies(engine, "tromso", copies)
+    return config, engine
+
+
 def test_import_reports_every_refused_row_and_is_idempotent(write_config, tmp_path):
     config = write_config(CONFIG)
     (tmp_path / "patrons.csv").write_text(CSV, encoding="utf-8")
@@ -79,12 +91,7 @@ def test_import_reports_every_refused_row_and_is_idempotent(write_config, tmp_pa
 
 
 def test_rules_explain_names_the_rule_that_applied(write_config, tmp_path):
-    config = write_config(CONFIG)
-    (tmp_path / "p.csv").write_text("card,pin,name,email,library,category\nL0002,5678,Ola,,tromso,child\n",
-                                    encoding="utf-8")
-    assert run(config, "patrons", "import", str(tmp_path / "p.csv")).exit_code == 0
-    engine = engine_for(f"sqlite:///{tmp_path / 'data' / 'records.sqlite'}")
-    add_copies(engine, "tromso", 3)
+    config, _engine = county_with_ola(write_config, tmp_path, copies=3)
     out = run(config, "rules", "explain", "--patron", "L0002", "--item", "B000001")
     assert out.exit_code == 0, out.output
     assert "applies: rule #1 (library *, category *, item type *): county default" in out.output
@@ -99,12 +106,7 @@ def test_rules_explain_names_the_rule_that_applied(write_config, tmp_path):
 
 
 def test_rules_set_changes_the_matrix_and_explain_follows(write_config, tmp_path):
-    config = write_config(CONFIG)
-    (tmp_path / "p.csv").write_text("card,pin,name,email,library,category\nL0002,5678,Ola,,tromso,child\n",
-                                    encoding="utf-8")
-    assert run(config, "patrons", "import", str(tmp_path / "p.csv")).exit_code == 0
-    engine = engine_for(f"sqlite:///{tmp_path / 'data' / 'records.sqlite'}")
-    add_copies(engine, "tromso", 1)
+    config, _engine = county_with_ola(write_config, tmp_path, copies=1)
     out = run(config, "rules", "set", "--library", "tromso", "--category", "child", "--loan-days", "21",
               "--renewals", "1", "--loan-limit", "10", "--hold-limit", "3", "--note", "children in Tromsø")
     assert out.exit_code == 0, out.output
@@ -124,14 +126,7 @@ def test_rules_set_changes_the_matrix_and_explain_follows(write_config, tmp_path
 
 
 def test_statistics_text_public_and_the_cube_command(write_config, tmp_path):
-    from circulation.service import Circulation
-    from core import settings as core_settings
-    config = write_config(CONFIG)
-    (tmp_path / "p.csv").write_text("card,pin,name,email,library,category\nL0002,5678,Ola,,tromso,child\n",
-                                    encoding="utf-8")
-    assert run(config, "patrons", "import", str(tmp_path / "p.csv")).exit_code == 0
-    engine = engine_for(f"sqlite:///{tmp_path / 'data' / 'records.sqlite'}")
-    add_copies(engine, "tromso", 3)
+    config, engine = county_with_ola(write_config, tmp_path, copies=3)
     settings = core_settings.load(config)
     assert Circulation(engine, settings).checkout("L0002", "B000001", "tromso").ok
     year = str(__import__("datetime").date.today().year)
@@ -174,3 +169,35 @@ def test_deposits_due_calls_home_once_and_lists_per_library(write_config, tmp_pa
     finally:
         scheduler.close()
     engine.dispose()
+
+
+def test_daily_runs_the_retention_timers_and_lost_overdue_once_for_installations_without_a_scheduler(
+        write_config, tmp_path):
+    """`grenselos daily` (deploy/systemd/grenselos-daily.timer) runs what the scheduler runs once a day: a card
+    that expired yesterday is locked by it, and the run says what each job did."""
+    config, engine = county_with_ola(write_config, tmp_path, 1)
+    with engine.begin() as conn:
+        conn.execute(patrons.update().where(patrons.c.card == "L0002")
+                     .values(expires_on=date.fromordinal(date.today().toordinal() - 1)))
+    done = run(config, "daily")
+    assert done.exit_code == 0, done.output
+    assert "staff retention: " in done.output and "lost overdue: 0 marked lost" in done.output
+    assert "patron retention: 1 expired, 0 anonymised, 0 deleted, 0 kept for loans" in done.output
+    with engine.connect() as conn:
+        assert conn.execute(select(patrons.c.status).where(patrons.c.card == "L0002")).scalar_one() == "expired"
+    again = run(config, "daily")                    # a second run the same day finds nothing left to do
+    assert again.exit_code == 0 and "patron retention: 0 expired" in again.output
+
+
+def test_the_scheduler_runs_the_daily_jobs_once_a_local_day(write_config, tmp_path):
+    config, engine = county_with_ola(write_config, tmp_path, 0)
+    settings = core_settings.load(config)
+    scheduler = Scheduler(settings, out=io.StringIO())
+    try:
+        at = datetime(2026, 12, 7, 2, 30, tzinfo=timezone.utc)                     # 03:30 in Tromsø
+        assert [line.split(":")[0] for line in scheduler.run_daily(at)] == \
+            ["staff retention", "holds", "patron retention", "lost overdue"]
+        assert scheduler.run_daily(at.replace(hour=9)) == []                        # once a local day
+        assert len(scheduler.run_daily(at.replace(day=8))) == 4
+    finally:
+        scheduler.close()

@@ -11,41 +11,20 @@ from sqlalchemy import select
 from accounts.principal import Principal
 from circulation.deposits import Deposits
 from circulation.service import Circulation
-from core import settings as settings_mod
-from harvest.files import import_files
-from harvest.store import RecordStore
 from index.pipeline import index_changes
+from tests import koha_catalogue
 from transform import copies as copies_store
-from transform.pipeline import run_transform
 from transform.tables import transform_records
-
-KOHA = "koha-misc4dev/koha_sample_biblios_with_952_items.marcxml"
 
 
 @pytest.fixture
 def catalogue(tmp_path, shared_data):
-    path = tmp_path / "grenselos.toml"
-    path.write_text(f'''data_dir = "{tmp_path / 'data'}"
-base_uri = "http://data.grenselos.test"
-
-[[sources]]
-id = "tromso"
-name = "Tromsø bibliotek"
-municipality = "Tromsø"
-isil = "NO-1902000"
-holdings = "koha-952"
-circulation = true
-
-[[sources]]
+    path = koha_catalogue.write_config(tmp_path, tromso="circulation = true\n", more='''[[sources]]
 id = "kirkenes"
 name = "Kirkenes bibliotek"
 municipality = "Sør-Varanger"
-''', encoding="utf-8")
-    settings = settings_mod.load(path)
-    store = RecordStore(settings.database_url)
-    import_files(store, settings.source("tromso"), [shared_data / KOHA])
-    run_transform(settings, store, progress=False)
-    index_changes(settings, store)
+''')
+    settings, store = koha_catalogue.build(path, shared_data)
     yield settings, store
     store.close()
 

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from circulation import notice_text, notices
 from circulation.notice_tables import notices as notice_rows
 from circulation.tables import loans, patrons
+from core.clock import aware
 from tests.circulation.conftest import add_patron, settings_for
 from tests.peers.mail_server import SmtpPeer, free_port
 from tests.peers.sms_gateway import SmsGateway
@@ -136,12 +137,12 @@ def test_a_refused_notice_is_kept_and_retried_with_backoff(circ, tmp_path):
     (row,) = _rows(circ).values()
     assert row.status == "failed" and "SMTP server 127.0.0.1" in row.reason and row.attempts == 1
     now = datetime.combine(day, AT.timetz())
-    assert notices._aware(row.next_attempt_at) == now + timedelta(minutes=5)
+    assert aware(row.next_attempt_at) == now + timedelta(minutes=5)
     assert notices.send(circ.engine, settings, now=now + timedelta(minutes=4), today=day).failed == 0   # not yet
     report = notices.send(circ.engine, settings, now=now + timedelta(minutes=6), today=day)
     (row,) = _rows(circ).values()
     assert report.failed == 1 and row.attempts == 2
-    assert notices._aware(row.next_attempt_at) == now + timedelta(minutes=16)      # doubled
+    assert aware(row.next_attempt_at) == now + timedelta(minutes=16)      # doubled
     from tests.peers import mail_server
     with SmtpPeer() as smtp:
         settings = _settings(circ, tmp_path, smtp.port)

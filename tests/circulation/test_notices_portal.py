@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import base64
 import re
 
 import pytest
@@ -12,59 +11,41 @@ from sqlalchemy import select
 from accounts.tables import staff_events
 from circulation import notice_text, notices
 from circulation.tables import patrons
-from core import settings as core_settings
-from core.db import engine_for, migrate
 from tests import staff_signin
-from tests.circulation.conftest import CONFIG, add_patron
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+from tests.circulation.conftest import add_patron, staff_portal
 
 
 @pytest.fixture
-def app(tmp_path):
-    from portal.app import create_app
-    settings = core_settings.from_dict({**CONFIG, "data_dir": str(tmp_path / "data")})
-    engine = engine_for(settings.database_url)
-    migrate(engine)
+def app(sqlite_county):
+    settings, engine = sqlite_county
     add_patron(engine, "L0100", name="Niillas <Nomail>")
     with engine.begin() as conn:
         patron_id = conn.execute(select(patrons.c.id).where(patrons.c.card == "L0100")).scalar()
         notices.queue(conn, patron_id=patron_id, kind="hold_ready", key="hold:5:1", params={"title": "Girji"},
                       library="tromso")
     notices.send(engine, settings)
-    for user, library, role in (("tromso-admin", "tromso", "library-admin"), ("tromso-lib", "tromso", "librarian"),
-                                ("alta-admin", "alta", "library-admin")):
-        staff_signin.add(settings.database_url, user=user, library=library, role=role)
-    app = create_app(settings, {"TESTING": True, "SECRET_KEY": "test-only-key-" + "x" * 32})
-    app.engine = engine
-    yield app
-    engine.dispose()
-
-
-def _basic(user):
-    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{staff_signin.PASSWORD}".encode()).decode()}
+    return staff_portal(settings, engine)
 
 
 def test_the_list_to_print_and_the_templates_as_json(app):
     client = app.test_client()
     assert client.get("/staff/notices.json").status_code == 401
-    data = client.get("/staff/notices.json", headers=_basic("tromso-lib")).get_json()
+    data = client.get("/staff/notices.json", headers=staff_signin.basic("tromso-lib")).get_json()
     (row,) = data["to_act_on"]
     assert row["card"] == "L0100" and row["status"] == "undeliverable" and not data["may_edit"]
     assert [t["kind"] for t in data["templates"]] == ["hold_ready", "due_soon", "overdue", "claim"]
-    assert client.get("/staff/notices.json?library=tromso", headers=_basic("alta-admin")).status_code == 403
-    assert client.get("/staff/notices.json", headers=_basic("alta-admin")).get_json()["to_act_on"] == []
+    assert client.get("/staff/notices.json?library=tromso", headers=staff_signin.basic("alta-admin")).status_code == 403
+    assert client.get("/staff/notices.json", headers=staff_signin.basic("alta-admin")).get_json()["to_act_on"] == []
 
 
 def test_a_library_admin_edits_and_previews_its_own_templates(app):
-    client = app.test_client()
-    staff_signin.sign_in_client(client, "tromso-admin")
+    client = staff_signin.signed_in(app, "tromso-admin")
     page = client.get("/staff/notices")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Niillas &lt;Nomail&gt;" in html and "L0100" in html
     form = client.get("/staff/notices/due_soon/se")
     assert form.status_code == 200 and "Fargga maŋimus máhcahanbeaivi" in form.get_data(as_text=True)
-    token = CSRF.search(form.get_data(as_text=True)).group(1)
+    token = staff_signin.csrf_in(form.get_data(as_text=True))
     url = "/staff/notices/due_soon/se?library=tromso"
     assert client.post(url, data={"subject": "x"}).status_code == 400                      # no CSRF token
     broken = client.post(url, data={"csrf_token": token, "subject": "{% if %}", "action": "save"})
@@ -89,11 +70,10 @@ def test_a_library_admin_edits_and_previews_its_own_templates(app):
 
 
 def test_a_librarian_may_read_but_not_change_templates(app):
-    client = app.test_client()
-    staff_signin.sign_in_client(client, "tromso-lib")
+    client = staff_signin.signed_in(app, "tromso-lib")
     form = client.get("/staff/notices/claim/en")
     assert form.status_code == 200 and "readonly" in form.get_data(as_text=True)
-    token = CSRF.search(form.get_data(as_text=True)).group(1)
+    token = staff_signin.csrf_in(form.get_data(as_text=True))
     refused = client.post("/staff/notices/claim/en",
                           data={"csrf_token": token, "subject": "x"})
     assert refused.status_code == 403
@@ -101,14 +81,12 @@ def test_a_librarian_may_read_but_not_change_templates(app):
 
 
 def test_staff_send_a_notice_again_from_the_list(app):
-    client = app.test_client()
-    staff_signin.sign_in_client(client, "tromso-lib")
+    client = staff_signin.signed_in(app, "tromso-lib")
     page = client.get("/staff/notices").get_data(as_text=True)
     (notice_id,) = re.findall(r'/staff/notices/(\d+)/retry', page)
-    token = CSRF.search(page).group(1)
-    other = app.test_client()
-    staff_signin.sign_in_client(other, "alta-admin")
-    other_token = CSRF.search(other.get("/staff/notices/due_soon/nb").get_data(as_text=True)).group(1)
+    token = staff_signin.csrf_in(page)
+    other = staff_signin.signed_in(app, "alta-admin")
+    other_token = staff_signin.csrf_from(other, "/staff/notices/due_soon/nb")
     assert other.post(f"/staff/notices/{notice_id}/retry", data={"csrf_token": other_token}).status_code == 404
     done = client.post(f"/staff/notices/{notice_id}/retry?library=tromso", data={"csrf_token": token})
     assert done.status_code == 303

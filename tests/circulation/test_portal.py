@@ -9,29 +9,21 @@ import pytest
 from sqlalchemy import select
 
 from accounts.tables import staff_events
-from core import settings as core_settings
-from core.db import engine_for, migrate
 
 from tests import staff_signin
-from tests.circulation.conftest import CONFIG, add_copies, add_patron
+from tests.circulation.conftest import add_copies, add_patron, staff_portal
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
-def app(tmp_path):
-    from portal.app import create_app
-    settings = core_settings.from_dict({**CONFIG, "data_dir": str(tmp_path / "data")})
-    engine = engine_for(settings.database_url)
-    migrate(engine)
+def app(sqlite_county):
+    settings, engine = sqlite_county
     add_copies(engine, "tromso", 5)
     add_copies(engine, "alta", 2, prefix="A")
     add_patron(engine, "N123456789", pin="2468", name="Kari Nordmann")
     add_patron(engine, "ALTA1", pin="1357", library="alta")
-    app = create_app(settings, {"TESTING": True, "SECRET_KEY": "test-only-key-" + "x" * 32})
-    app.engine = engine
-    yield app
-    engine.dispose()
+    return staff_portal(settings, engine, staff=())
 
 
 def basic(card, pin):

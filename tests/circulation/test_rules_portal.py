@@ -4,41 +4,22 @@ audit row; values refused as `grenselos rules set` refuses them, shown by the fi
 
 from __future__ import annotations
 
-import base64
-import re
-
 import pytest
 from sqlalchemy import select
 
 from accounts.tables import staff_events
 from circulation import rules as rules_mod
-from core import settings as core_settings
-from core.db import engine_for, migrate
 from tests import staff_signin
-from tests.circulation.conftest import CONFIG
+from tests.circulation.conftest import LIBRARY_STAFF, staff_portal
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+STAFF = LIBRARY_STAFF + (("county", "alta", "county-admin"),)
 CELL = {"library": "tromso", "category": "child", "item_type": "film", "loan_days": "7", "renewals": "1",
         "loan_limit": "5", "hold_limit": "2", "replacement_fee": "0", "note": "films for children"}
 
 
 @pytest.fixture
-def app(tmp_path):
-    from portal.app import create_app
-    settings = core_settings.from_dict({**CONFIG, "data_dir": str(tmp_path / "data")})
-    engine = engine_for(settings.database_url)
-    migrate(engine)
-    for user, library, role in (("tromso-admin", "tromso", "library-admin"), ("tromso-lib", "tromso", "librarian"),
-                                ("alta-admin", "alta", "library-admin"), ("county", "alta", "county-admin")):
-        staff_signin.add(settings.database_url, user=user, library=library, role=role)
-    app = create_app(settings, {"TESTING": True, "SECRET_KEY": "test-only-key-" + "r" * 32})
-    app.engine = engine
-    yield app
-    engine.dispose()
-
-
-def _basic(user):
-    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{staff_signin.PASSWORD}".encode()).decode()}
+def app(sqlite_county):
+    return staff_portal(*sqlite_county, STAFF)
 
 
 def _rules(app) -> dict:
@@ -56,25 +37,24 @@ def _events(app) -> list:
 def test_the_json_twin_shows_the_matrix_to_every_staff_member(app):
     client = app.test_client()
     assert client.get("/staff/rules.json").status_code == 401
-    data = client.get("/staff/rules.json", headers=_basic("tromso-lib")).get_json()
+    data = client.get("/staff/rules.json", headers=staff_signin.basic("tromso-lib")).get_json()
     assert data["library"]["id"] == "tromso" and data["may_edit"] is False
     assert [c["code"] for c in data["categories"]] == ["adult", "child", "pupil", "staff", "ill-library"]
     book = next(row for row in data["matrix"] if row["item_type"] == "book")
     assert len(book["cells"]) == 5 and book["cells"][0]["loan_days"] > 0
     assert any(r["library"] is None for r in data["rules"])                 # the county-wide default applies here
-    assert client.get("/staff/rules.json?library=alta", headers=_basic("tromso-lib")).status_code == 403
-    county = client.get("/staff/rules.json?library=tromso", headers=_basic("county")).get_json()
+    assert client.get("/staff/rules.json?library=alta", headers=staff_signin.basic("tromso-lib")).status_code == 403
+    county = client.get("/staff/rules.json?library=tromso", headers=staff_signin.basic("county")).get_json()
     assert county["may_edit_county_wide"] and {l["id"] for l in county["libraries"]} >= {"tromso", "alta"}
-    assert client.get("/staff/rules.json?library=nowhere", headers=_basic("county")).status_code == 404
+    assert client.get("/staff/rules.json?library=nowhere", headers=staff_signin.basic("county")).status_code == 404
 
 
 def test_a_library_admin_sets_a_cell_of_their_own_library_audited(app):
-    client = app.test_client()
-    staff_signin.sign_in_client(client, "tromso-admin")
+    client = staff_signin.signed_in(app, "tromso-admin")
     page = client.get("/staff/rules")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and '<th scope="row">' in html and 'id="rule-form"' in html
-    token = CSRF.search(html).group(1)
+    token = staff_signin.csrf_in(html)
     assert client.post("/staff/rules", data=CELL).status_code == 400                      # no CSRF token
     assert ("tromso", "child", "film") not in _rules(app)
     saved = client.post("/staff/rules", data={**CELL, "csrf_token": token, "fees": "1", "replacement_fee": "300"})
@@ -96,21 +76,19 @@ def test_a_library_admin_sets_a_cell_of_their_own_library_audited(app):
 
 
 def test_a_librarian_and_another_library_admin_cannot_change(app):
-    librarian = app.test_client()
-    staff_signin.sign_in_client(librarian, "tromso-lib")
+    librarian = staff_signin.signed_in(app, "tromso-lib")
     html = librarian.get("/staff/rules").get_data(as_text=True)
     assert 'id="rule-form"' not in html
     token = staff_signin.csrf_from(librarian, "/staff")
     assert librarian.post("/staff/rules", data={**CELL, "csrf_token": token}).status_code == 403
-    assert librarian.post("/staff/rules.json", json=CELL, headers=_basic("tromso-lib")).status_code == 403
-    assert librarian.post("/staff/rules.json", json=CELL, headers=_basic("alta-admin")).status_code == 403
+    assert librarian.post("/staff/rules.json", json=CELL, headers=staff_signin.basic("tromso-lib")).status_code == 403
+    assert librarian.post("/staff/rules.json", json=CELL, headers=staff_signin.basic("alta-admin")).status_code == 403
     assert ("tromso", "child", "film") not in _rules(app) and _events(app) == []
 
 
 def test_refused_values_are_shown_by_their_field(app):
-    client = app.test_client()
-    staff_signin.sign_in_client(client, "tromso-admin")
-    token = CSRF.search(client.get("/staff/rules").get_data(as_text=True)).group(1)
+    client = staff_signin.signed_in(app, "tromso-admin")
+    token = staff_signin.csrf_from(client, "/staff/rules")
     bad = client.post("/staff/rules?lang=en", data={**CELL, "csrf_token": token, "loan_days": "-3",
                                                     "category": "elves", "note": "x" * 300})
     html = bad.get_data(as_text=True)
@@ -125,11 +103,11 @@ def test_refused_values_are_shown_by_their_field(app):
 def test_a_county_admin_sets_a_county_wide_cell_by_json(app):
     client = app.test_client()
     done = client.post("/staff/rules.json?library=alta", json={**CELL, "library": "", "category": "pupil",
-                                                              "loan_days": 21}, headers=_basic("county"))
+                                                              "loan_days": 21}, headers=staff_signin.basic("county"))
     assert done.status_code == 200, done.get_data(as_text=True)
     assert done.get_json()["saved"] is True
     assert _rules(app)[(None, "pupil", "film")].loan_days == 21
-    refused = client.post("/staff/rules.json", json={**CELL, "loan_days": "many"}, headers=_basic("county"))
+    refused = client.post("/staff/rules.json", json={**CELL, "loan_days": "many"}, headers=staff_signin.basic("county"))
     assert refused.status_code == 400 and set(refused.get_json()["problems"]) == {"loan_days"}
     assert [e.target for e in _events(app)] == ["*/pupil/film"]
 

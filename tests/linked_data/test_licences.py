@@ -9,10 +9,10 @@ import json
 from urllib.parse import quote
 
 import pytest
-from pymarc import record_to_xml
 from rdflib import Graph, Namespace, URIRef
 
 from core import settings as settings_mod
+from harvest.marcdata import to_slim
 from harvest.store import IncomingRecord, RecordStore
 from tests import deliveries
 from tests.linked_data.conftest import Server
@@ -41,7 +41,7 @@ def incoming(prefix: str, title: str, n: int) -> list[IncomingRecord]:
         record = deliveries.book(f"{prefix}{i}", deliveries.isbn13(f"97882{prefix == 'bs':d}{i:06d}"[:12]),
                                  f"{title} {i}", "Forfatter, Frida", copies=[(f"{prefix}-bc{i}", "839.8")])
         out.append(IncomingRecord(identifier=f"oai:{prefix}:{i}", control_number=f"{prefix}{i}",
-                                  marcxml=record_to_xml(record, namespace=True).decode("utf-8"),
+                                  marcxml=to_slim(record),
                                   datestamp="2026-01-01"))
     return out
 

@@ -10,8 +10,8 @@ import re
 
 import pytest
 from lxml import etree
-from pymarc import Field, Indicators, Subfield, record_to_xml
 
+from harvest.marcdata import DataField, to_slim
 from harvest.store import IncomingRecord, RecordStore
 from tests import deliveries
 from tests.linked_data.test_licences import settings_for
@@ -25,9 +25,9 @@ ATOM = {"a": "http://www.w3.org/2005/Atom"}
 def _incoming(prefix: str, title: str, summary: str) -> list[IncomingRecord]:
     record = deliveries.book(f"{prefix}0", deliveries.isbn13(f"97882{prefix == 'bs':d}000001"[:12]), title,
                              AUTHOR, copies=[(f"{prefix}-bc0", "839.8")])
-    record.add_field(Field(tag="520", indicators=Indicators(" ", " "), subfields=[Subfield("a", summary)]))
+    record.fields.append(DataField("520", " ", " ", [("a", summary)]))
     return [IncomingRecord(identifier=f"oai:{prefix}:0", control_number=f"{prefix}0",
-                           marcxml=record_to_xml(record, namespace=True).decode("utf-8"), datestamp="2026-01-01")]
+                           marcxml=to_slim(record), datestamp="2026-01-01")]
 
 
 @pytest.fixture(scope="module")

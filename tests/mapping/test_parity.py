@@ -66,14 +66,12 @@ def test_unpaired_880_keeps_its_own_resource_tagged(converter):
 
 
 def test_880_language_tag_follows_the_record_and_the_script():
-    from pymarc import Field, Record
-    rec = Record()
-    rec.add_field(Field(tag="008", data="100101s2010    ja            000 0 jpn d"))
+    rec = record_from_lines(["008 100101s2010    ja            000 0 jpn d"])
     assert steps is not None
     from transform.convert import language_tag
     assert language_tag(rec, "245-01/$1", {"$1": "Hani"}) == "ja-Jpan"
     assert language_tag(rec, "245-01", {}) == "ja"
-    assert language_tag(Record(), "245-01/(3", {"(3": "Arab"}) == "und-Arab"
+    assert language_tag(record_from_lines([]), "245-01/(3", {"(3": "Arab"}) == "und-Arab"
 
 
 @pytest.mark.parametrize("text,edtf", [

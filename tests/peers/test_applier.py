@@ -18,45 +18,21 @@ from pyoxigraph import Literal, NamedNode, Triple
 from sqlalchemy import select
 
 from core.locks import Busy, writer_lock
-from core import settings as settings_mod
 from grenselos.applier import Applier
-from harvest.files import import_files
-from harvest.store import RecordStore
-from index.pipeline import index_changes
+from tests import koha_catalogue
 from transform import copies as copies_store
 from transform import graph_outbox
 from transform.graph_outbox import GraphOutbox
 from transform.graphstore import GraphStore
-from transform.pipeline import run_transform
 from transform.tables import transform_records
 
-KOHA = "koha-misc4dev/koha_sample_biblios_with_952_items.marcxml"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def write_config(tmp_path):
-    path = tmp_path / "grenselos.toml"
-    path.write_text(f'''data_dir = "{tmp_path / 'data'}"
-base_uri = "http://data.grenselos.test"
-
-[[sources]]
-id = "tromso"
-name = "Tromsø bibliotek"
-municipality = "Tromsø"
-isil = "NO-1902000"
-holdings = "koha-952"
-''', encoding="utf-8")
-    return path
 
 
 @pytest.fixture
 def catalogue(tmp_path, shared_data):
-    path = write_config(tmp_path)
-    settings = settings_mod.load(path)
-    store = RecordStore(settings.database_url)
-    import_files(store, settings.source("tromso"), [shared_data / KOHA])
-    run_transform(settings, store, progress=False)
-    index_changes(settings, store)
+    path = koha_catalogue.write_config(tmp_path)
+    settings, store = koha_catalogue.build(path, shared_data)
     yield path, settings, store
     store.close()
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from core import settings as settings_mod
 from harvest.files import import_files
+from harvest.marcdata import DataField
 from harvest.store import RecordStore
 from index.pipeline import index_changes
 from index.tantivy_backend import TantivyBackend
@@ -40,10 +41,8 @@ def built(tmp_path, db_url):
                      "holdings": "marc-852"}]})
     store = RecordStore(db_url)
     rich = book("nb1", ISBN_A, "Nordlys over Vardø", "Hansen, Kari", org="NO-NB")
-    from pymarc import Field, Indicators, Subfield
-    rich.add_field(Field(tag="082", indicators=Indicators("0", "4"), subfields=[Subfield("a", "839.823")]),
-                   Field(tag="650", indicators=Indicators(" ", "0"), subfields=[Subfield("a", "Nordlys")]),
-                   Field(tag="520", indicators=Indicators(" ", " "), subfields=[Subfield("a", "Ein roman.")]))
+    rich.fields += [DataField("082", "0", "4", [("a", "839.823")]), DataField("650", " ", "0", [("a", "Nordlys")]),
+                    DataField("520", " ", " ", [("a", "Ein roman.")])]
     import_files(store, settings.source("nb"), [write(tmp_path / "nb.mrc", [rich])])
     import_files(store, settings.source("alta"), [write(tmp_path / "alta.mrc", [
         book("a1", ISBN_A, "Nordlys over Vardø", "Hansen, Kari", org="NO-2012000", isil="NO-2012000",
@@ -157,7 +156,7 @@ def test_the_next_harvest_of_a_national_record_upgrades_the_short_record_as_the_
     """The scheduler's chain (harvest one source over OAI-PMH, transform that source) upgrades the short
     record: no separate step, and the upgraded record is converted in the same run."""
     from harvest.loopback import LoopbackRecord, serve
-    from harvest.marcdata import from_pymarc, to_slim
+    from harvest.marcdata import to_slim
     from harvest.oai import harvest_source
     from tests.peers.oai_servers import FAST
     settings, store, app = built
@@ -167,7 +166,7 @@ def test_the_next_harvest_of_a_national_record_upgrades_the_short_record_as_the_
     assert made.status_code == 201 and made.get_json()["to_be_upgraded"] is True
     before = tromso_copies(store)
     national = book("nb10", ISBN_NEW, "Ei heilt ny bok : roman", "Nilsen, Ragnhild", org="NO-NB")
-    with serve([LoopbackRecord("oai:nb:nb10", "2030-01-01T00:00:00Z", to_slim(from_pymarc(national, [])))]) as provider:
+    with serve([LoopbackRecord("oai:nb:nb10", "2030-01-01T00:00:00Z", to_slim(national))]) as provider:
         harvested = settings_mod.from_dict({
             "data_dir": str(settings.data_dir), "database_url": settings.database_url,
             "base_uri": settings.base_uri, "harvest": FAST,

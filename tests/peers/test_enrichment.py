@@ -6,14 +6,13 @@ same group itself (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from pymarc import Field, Indicators, Subfield
 from sqlalchemy import select
 
 from accounts.tables import staff_events
 from core import settings as settings_mod
 from harvest.files import import_files
 from harvest.loopback import LoopbackRecord, serve
-from harvest.marcdata import from_pymarc, to_slim
+from harvest.marcdata import DataField, to_slim
 from harvest.oai import harvest_source
 from harvest.store import RecordStore
 from tests import staff_signin
@@ -33,24 +32,19 @@ OTHER, OTHER_PASSWORD = "alta-cataloguer", "alta-test-password-0789"
 
 
 def thin(title: str = "Guovssahasat", summary: str = "") -> str:
-    record = book("t1", ISBN, title, "Hætta, Máret", org="NO-1902000", copies=[("0301900100", "Hæt")])
-    record.remove_fields("008")
-    record.add_ordered_field(Field(tag="008", data="260101s2026    no            000 1 und d"))
+    record = book("t1", ISBN, title, "Hætta, Máret", org="NO-1902000", copies=[("0301900100", "Hæt")],
+                  language="und")
     if summary:
-        record.add_ordered_field(Field(tag="520", indicators=Indicators(" ", " "), subfields=[Subfield("a", summary)]))
-    return to_slim(from_pymarc(record, []))
+        record.add_ordered_field(DataField("520", " ", " ", [("a", summary)]))
+    return to_slim(record)
 
 
 def rich():
-    record = book("nb1", ISBN, "Guovssahasat : románačála", "Hætta, Máret", org="NO-NB")
-    record.remove_fields("008")
-    record.add_ordered_field(Field(tag="008", data="260101s2026    no            000 1 sme d"))
-    record.add_ordered_field(
-        Field(tag="041", indicators=Indicators("0", " "), subfields=[Subfield("a", "sme")]),
-        Field(tag="082", indicators=Indicators("0", "4"), subfields=[Subfield("a", "839.4")]),
-        Field(tag="520", indicators=Indicators(" ", " "), subfields=[Subfield("a", "Románačála guovssahasaid birra.")]),
-        Field(tag="650", indicators=Indicators(" ", "7"), subfields=[Subfield("a", "Guovssahasat"),
-                                                                     Subfield("2", "noubomn")]))
+    record = book("nb1", ISBN, "Guovssahasat : románačála", "Hætta, Máret", org="NO-NB", language="sme")
+    for field in (DataField("041", "0", " ", [("a", "sme")]), DataField("082", "0", "4", [("a", "839.4")]),
+                  DataField("520", " ", " ", [("a", "Románačála guovssahasaid birra.")]),
+                  DataField("650", " ", "7", [("a", "Guovssahasat"), ("2", "noubomn")])):
+        record.add_ordered_field(field)
     return record
 
 

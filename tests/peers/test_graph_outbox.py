@@ -15,42 +15,21 @@ from click.testing import CliRunner
 from pyoxigraph import Literal, NamedNode, Triple
 from sqlalchemy import func, select
 
-from core import settings as settings_mod
 from grenselos.cli import cli
-from harvest.files import import_files
-from harvest.store import RecordStore
+from tests import koha_catalogue
 from transform import copies as copies_store, descriptions, graph_outbox
 from transform.graph_outbox import GraphOutbox, graph_outbox as outbox_table
 from transform.graphstore import GraphStore
 from transform.pipeline import run_transform
 from transform.tables import transform_records
 
-KOHA = "koha-misc4dev/koha_sample_biblios_with_952_items.marcxml"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def write_config(tmp_path, db_url):
-    path = tmp_path / "grenselos.toml"
-    path.write_text(f'''data_dir = "{tmp_path / 'data'}"
-database_url = "{db_url}"
-base_uri = "http://data.grenselos.test"
-
-[[sources]]
-id = "tromso"
-name = "Tromsø bibliotek"
-municipality = "Tromsø"
-isil = "NO-1902000"
-holdings = "koha-952"
-''', encoding="utf-8")
-    return path
 
 
 @pytest.fixture
 def world(tmp_path, db_url, shared_data):
-    path = write_config(tmp_path, db_url)
-    settings = settings_mod.load(path)
-    store = RecordStore(db_url)
-    import_files(store, settings.source("tromso"), [shared_data / KOHA])
+    path = koha_catalogue.write_config(tmp_path, db_url)
+    settings, store = koha_catalogue.build(path, shared_data, transform=False)
     yield path, settings, store
     store.close()
 

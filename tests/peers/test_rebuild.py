@@ -16,33 +16,21 @@ from harvest.store import IncomingRecord, RecordStore
 from index.backends import open_backend
 from index.pipeline import index_changes
 from index.tables import index_state
+from tests import koha_catalogue
 from transform.graphstore import GraphStore
 from transform.pipeline import run_transform
 
-KOHA = "koha-misc4dev/koha_sample_biblios_with_952_items.marcxml"
+KOHA = koha_catalogue.KOHA
 LC = "marcxml-lc/dataset/loc_general.xml"
 MARC = "http://www.loc.gov/MARC21/slim"
 
 
 def write_config(tmp_path, db_url):
-    path = tmp_path / "grenselos.toml"
-    path.write_text(f'''data_dir = "{tmp_path / 'data'}"
-database_url = "{db_url}"
-base_uri = "http://data.grenselos.test"
-
-[[sources]]
-id = "tromso"
-name = "Tromsø bibliotek"
-municipality = "Tromsø"
-isil = "NO-1902000"
-holdings = "koha-952"
-
-[[sources]]
+    return koha_catalogue.write_config(tmp_path, db_url, more='''[[sources]]
 id = "alta"
 name = "Alta bibliotek"
 municipality = "Alta"
-''', encoding="utf-8")
-    return path
+''')
 
 
 def snapshot(settings, store):

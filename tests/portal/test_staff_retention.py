@@ -22,6 +22,7 @@ from grenselos.scheduler import Scheduler
 from portal.staff import retention
 from portal.staff.sessions import hash_id
 from portal.staff.tables import staff_sessions
+from transform.overlays import record_overlays
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
 ADDRESS = "192.0.2.7"
@@ -52,6 +53,11 @@ def db(store, tmp_path, db_url):
                            ("sign_in", 5)):
             audit.record(conn, event, NOW - age * d, library="karasjok", principal="ann", client=ADDRESS,
                          target=f"N{age}")
+        for age in (800, 100):                      # enrichments accepted by a librarian
+            conn.execute(insert(record_overlays).values(
+                source="karasjok", identifier=f"r{age}", group_name="summary", tag="520", position="",
+                content="{}", from_source="nb", from_identifier="x", library="karasjok", principal="ann",
+                created_at=NOW - age * d, status="active"))
         conn.execute(insert(pin_failures).values(client=ADDRESS, at=NOW - timedelta(minutes=20)))
         conn.execute(insert(pin_failures).values(client=ADDRESS, at=NOW - timedelta(minutes=5)))
     return _settings(tmp_path, db_url, session_retention_days=60)
@@ -61,7 +67,8 @@ def _snapshot(engine) -> dict:
     with engine.connect() as conn:
         return {"sessions": {(r.principal, r.client) for r in conn.execute(select(staff_sessions))},
                 "events": {(r.event, r.target, r.client) for r in conn.execute(select(staff_events))},
-                "pins": sorted(r.at.replace(tzinfo=None) for r in conn.execute(select(pin_failures)))}
+                "pins": sorted(r.at.replace(tzinfo=None) for r in conn.execute(select(pin_failures))),
+                "overlays": {(r.identifier, r.library, r.principal) for r in conn.execute(select(record_overlays))}}
 
 
 def _run(store, settings, now, dry_run=False) -> dict:
@@ -77,12 +84,13 @@ def test_old_rows_go_recent_stay_addresses_blanked_and_a_dry_run_changes_nothing
     done = _run(store, db, NOW)
     assert done == dry == {("staff_sessions", "deleted"): 2, ("staff_events", "deleted"): 1,
                            ("staff_sessions", "address blanked"): 1, ("staff_events", "address blanked"): 2,
-                           ("patron_pin_failures", "deleted"): 1}
+                           ("record_overlays", "staff name blanked"): 1, ("patron_pin_failures", "deleted"): 1}
     after = _snapshot(store.engine)
     assert after["sessions"] == {("signedout", None), ("recent", ADDRESS), ("live", ADDRESS)}
     assert after["events"] == {(PATRON_VIEWED, "N700", None), ("sign_in_failed", "N40", None),
                                ("sign_in", "N5", ADDRESS)}
     assert after["pins"] == [(NOW - timedelta(minutes=5)).replace(tzinfo=None)]
+    assert after["overlays"] == {("r800", "karasjok", ""), ("r100", "karasjok", "ann")}    # the library stays
     assert set(_run(store, db, NOW).values()) == {0}                     # idempotent: nothing left to do
     assert _snapshot(store.engine) == after
 

@@ -13,6 +13,7 @@ from accounts import Principal, audit, passwords, roles, totp
 from accounts.errors import AccountError
 from accounts.store import Accounts, TOKEN_PREFIX, token_hash
 from accounts.tables import staff_events, staff_tokens, staff_users
+from core.clock import now as now_utc
 from core.settings import StaffSettings
 
 FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -74,7 +75,7 @@ def test_the_account_locks_after_failures_and_refuses_even_the_right_password(ac
     locked = accounts.authenticate("ann", PASSWORD)
     assert locked.reason == "locked" and 14 * 60 < locked.wait <= 15 * 60
     assert len(_events(accounts, audit.ACCOUNT_LOCKED)) == 1
-    later = audit.now_utc() + timedelta(minutes=16)
+    later = now_utc() + timedelta(minutes=16)
     assert accounts.authenticate("ann", PASSWORD, now=later).ok       # the lock-out ends by itself
 
 
@@ -98,7 +99,7 @@ def test_a_disabled_account_does_not_sign_in_and_its_stamp_changes(accounts):
 def test_totp_codes_are_good_one_step_either_side_and_only_once(accounts):
     secret = totp.new_secret()
     accounts.set_totp("ann", secret)
-    now = audit.now_utc()
+    now = now_utc()
     assert not accounts.authenticate("ann", PASSWORD, now=now).ok              # the password alone is not enough
     code = totp.code_at(secret, now.timestamp())
     assert accounts.authenticate("ann", PASSWORD, code, now=now).ok

@@ -7,13 +7,14 @@ import pytest
 from lxml import etree
 from sqlalchemy import insert, select
 
+from core.clock import now
 from harvest.marcdata import DataField, Subfield, from_stored
 from harvest.marcxml import find_records
 from harvest.store import RecordStore
 from tests.unit.test_cluster_keys import _swedish_original
 from transform.cluster_keys import keys_for
 from transform.cluster_rules import load_ignore_list
-from transform.clusters import Clusterer, Member, now
+from transform.clusters import Clusterer, Member
 from transform.explain import add_join, add_split, explain, explain_text
 from transform.tables import clusters, transform_records
 

@@ -158,21 +158,26 @@ def test_systemd_scheduler_unit_runs_the_scheduler_in_a_sandbox(tmp_path):
 
 
 def test_systemd_units_for_the_applier_and_the_pipeline_run_real_verbs_in_the_same_sandbox(tmp_path):
-    """gunicorn does not keep the index up to date and nothing harvests by itself: the applier and a timed
-    `grenselos run` ship as units too, sandboxed as the portal is, and verified by systemd."""
+    """gunicorn does not keep the index up to date and nothing harvests by itself: the applier, a timed
+    `grenselos run` and the nightly `grenselos daily` ship as units too, sandboxed as the portal is, and
+    verified by systemd."""
     from grenselos.cli import cli
     portal = dict(re.findall(r"^(\w+)=(.*)$", (DEPLOY / "systemd" / "grenselos-portal.service").read_text(), re.M))
     hardening = ("NoNewPrivileges", "ProtectSystem", "ProtectHome", "PrivateTmp", "ReadWritePaths", "User",
                  "SystemCallFilter", "CapabilityBoundingSet", "RestrictAddressFamilies", "EnvironmentFile")
-    for name, verb in (("grenselos-apply.service", "apply"), ("grenselos-run.service", "run")):
+    for name, verb in (("grenselos-apply.service", "apply"), ("grenselos-run.service", "run"),
+                       ("grenselos-daily.service", "daily")):
         unit = dict(re.findall(r"^(\w+)=(.*)$", (DEPLOY / "systemd" / name).read_text(), re.M))
         assert unit["ExecStart"] == f"/srv/grenselos/app/.venv/bin/grenselos {verb}" and verb in cli.commands
         assert {k: unit.get(k) for k in hardening} == {k: portal[k] for k in hardening}, name
     timer = (DEPLOY / "systemd" / "grenselos-run.timer").read_text()
     assert "Unit=grenselos-run.service" in timer and "Persistent=true" in timer
+    daily = (DEPLOY / "systemd" / "grenselos-daily.timer").read_text()
+    assert "Unit=grenselos-daily.service" in daily and "Persistent=true" in daily and "Europe/Oslo" in daily
     require(bool(shutil.which("systemd-analyze")), "systemd-analyze is not installed (scripts/setup.sh installs "
             "systemd for the tests)")
-    names = ("grenselos-apply.service", "grenselos-run.service", "grenselos-run.timer")
+    names = ("grenselos-apply.service", "grenselos-run.service", "grenselos-run.timer", "grenselos-daily.service",
+             "grenselos-daily.timer")
     for name in names:
         text = (DEPLOY / "systemd" / name).read_text(encoding="utf-8").replace("/srv/grenselos/app", str(ROOT))
         (tmp_path / name).write_text(text, encoding="utf-8")

@@ -8,8 +8,7 @@ E minor"), Danish at 0.96 for "Selena & Demi: forever friends" (an English book 
 
 from __future__ import annotations
 
-from pymarc import Field, Indicators, Record, Subfield
-
+from harvest.marcdata import ControlField, DataField, MarcData, to_slim
 from harvest.store import IncomingRecord
 from transform.language_report import build_report, format_report
 from transform.languages import SUGGESTION_REASONS, record_languages, too_little_to_judge
@@ -19,17 +18,13 @@ NORWEGIAN = ("Fiskeren og havet : en roman om livet langs kysten i nord, "
 
 
 def marc(kind: str = "a", lang: str = "   ", title: str = NORWEGIAN, subtitle: str = "", names=(),
-         summary: str = "") -> Record:
-    record = Record()
-    record.leader = f"00000n{kind}m a2200000 a 4500"
-    record.add_ordered_field(Field("008", data="260101s2020    no            000 1 " + lang + " d"))
-    subfields = [Subfield("a", title)] + ([Subfield("b", subtitle)] if subtitle else [])
-    record.add_ordered_field(Field("245", Indicators("1", "0"), subfields))
-    for name in names:
-        record.add_ordered_field(Field("600", Indicators("1", "0"), [Subfield("a", name)]))
+         summary: str = "") -> MarcData:
+    fields = [ControlField("008", "260101s2020    no            000 1 " + lang + " d"),
+              DataField("245", "1", "0", [("a", title)] + ([("b", subtitle)] if subtitle else []))]
     if summary:
-        record.add_ordered_field(Field("520", Indicators(" ", " "), [Subfield("a", summary)]))
-    return record
+        fields.append(DataField("520", " ", " ", [("a", summary)]))
+    fields += [DataField("600", "1", "0", [("a", name)]) for name in names]
+    return MarcData(f"00000n{kind}m a2200000 a 4500", fields)
 
 
 def test_music_scores_maps_and_films_get_no_guess_from_their_titles():
@@ -68,8 +63,7 @@ def test_letters_only_sami_writes_let_two_words_suffice():
 def test_the_report_says_why_and_never_prints_none_in_brackets(store):
     records = {"no-code": marc("a"), "music": marc("j", title="String quartet in E minor"),
                "coded": marc("a", "nob")}
-    from pymarc import record_to_xml
-    store.upsert("lib", [IncomingRecord(identifier=key, marcxml=record_to_xml(rec, namespace=True).decode(),
+    store.upsert("lib", [IncomingRecord(identifier=key, marcxml=to_slim(rec),
                                         datestamp="2026-01-01") for key, rec in records.items()])
     entry = build_report(store)["lib"]
     # The music record has no code and gets no guess; the uncoded text counts under its detected language.

@@ -2,12 +2,12 @@
 
 from pathlib import Path
 
-import pymarc
 import pytest
 from lxml import etree
 
 from harvest.marcdata import from_stored
 from harvest.marcxml import find_records
+from transform.examples import record_from_lines
 from transform.languages import record_languages, record_text, split_codes
 from vocab import languages as vocab
 
@@ -19,11 +19,6 @@ def examples():
     root = etree.parse(str(EXAMPLES)).getroot()
     records = [from_stored(el) for el in find_records(root)]
     return {r["001"].data: r for r in records}
-
-
-def F(tag, i1, i2, *sf):
-    return pymarc.Field(tag=tag, indicators=pymarc.Indicators(i1, i2),
-                        subfields=[pymarc.Subfield(sf[i], sf[i + 1]) for i in range(0, len(sf), 2)])
 
 
 def test_collective_smi_is_refined_by_detection_marked_detected(examples):
@@ -92,11 +87,9 @@ def test_unknown_code_is_reported_not_dropped(examples):
 
 
 def test_every_041_role_and_scheme():
-    r = pymarc.Record()
-    r.add_field(pymarc.Field(tag="008", data="200101s2020    no            000 0 mul d"))
-    r.add_field(F("041", "1", " ", "a", "nob", "a", "sme", "b", "eng", "d", "sma", "e", "ger", "f", "fre",
-                  "g", "swe", "h", "lap", "j", "fin", "k", "dan", "m", "ita", "n", "spa"))
-    r.add_field(F("041", " ", "7", "a", "se", "2", "iso639-1"))
+    r = record_from_lines(["008 200101s2020    no            000 0 mul d",
+                           "041 1# $a nob $a sme $b eng $d sma $e ger $f fre $g swe $h lap $j fin $k dan $m ita $n spa",
+                           "041 #7 $a se $2 iso639-1"])
     langs = record_languages(r, detect=False)
     roles = {}
     for code, role in langs.catalogued:
@@ -109,8 +102,7 @@ def test_every_041_role_and_scheme():
 
 
 def test_und_and_empty_text():
-    r = pymarc.Record()
-    r.add_field(pymarc.Field(tag="008", data="200101s2020    no            000 0 und d"))
+    r = record_from_lines(["008 200101s2020    no            000 0 und d"])
     langs = record_languages(r)
     assert langs.problems == ["undetermined (und)", "no text to detect from"]
     assert langs.detected is None and langs.effective == []
@@ -118,8 +110,7 @@ def test_und_and_empty_text():
 
 
 def test_suspicious_kve_code():
-    r = pymarc.Record()
-    r.add_field(pymarc.Field(tag="008", data="200101s2020    no            000 0 kve d"))
+    r = record_from_lines(["008 200101s2020    no            000 0 kve d"])
     langs = record_languages(r, detect=False)
     assert any(p.startswith("suspicious code kve") for p in langs.problems)
 
@@ -135,8 +126,9 @@ def test_detection_is_deterministic(examples):
 def test_detect_false_loads_no_model(examples):
     import sys
     import subprocess
-    code = ("import sys; from transform.languages import record_languages; import pymarc;"
-            "r = pymarc.Record(); r.add_field(pymarc.Field(tag='008', data='x' * 35 + 'smi d'));"
+    code = ("import sys; from transform.languages import record_languages;"
+            "from harvest.marcdata import ControlField, MarcData;"
+            "r = MarcData('00000nam a2200000 a 4500', [ControlField('008', 'x' * 35 + 'smi d')]);"
             "record_languages(r, detect=False); from transform import langid;"
             "print('langdetect' in sys.modules, langid._models is not None)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

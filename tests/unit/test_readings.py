@@ -4,23 +4,20 @@ record, and that a mistake in either fails at load with file and line."""
 from __future__ import annotations
 
 import pytest
-from pymarc import Field, Indicators, Record, Subfield
 
-from harvest.marcdata import ControlField, DataField, MarcData
+from harvest.marcdata import ControlField, DataField, MarcData, from_element, from_stored, to_slim
+from harvest.marcxml import parse_record
 from transform import copy_cataloguing, enrichment_table, readings
+from transform.examples import record_from_lines
 from transform.readings import ReadingError
 
 
-def record() -> Record:
-    r = Record(force_utf8=True)
-    r.add_field(Field(tag="008", data="260101s2026    no     j      000 1 und d"),
-                Field(tag="041", indicators=Indicators(" ", "7"), subfields=[Subfield("a", "fkv"),
-                                                                             Subfield("2", "iso639-3")]),
-                Field(tag="245", indicators=Indicators("1", "0"), subfields=[Subfield("a", "Ruijan kieli /")]),
-                Field(tag="599", indicators=Indicators(" ", " "), subfields=[Subfield("a", copy_cataloguing.UPGRADE_MARK)]),
-                Field(tag="852", indicators=Indicators(" ", " "), subfields=[Subfield("a", "NO-1902000"),
-                                                                             Subfield("p", "0301")]))
-    return r
+def record() -> MarcData:
+    return record_from_lines(["008 260101s2026    no     j      000 1 und d",
+                              "041 #7 $a fkv $2 iso639-3",
+                              "245 10 $a Ruijan kieli /",
+                              f"599 ## $a {copy_cataloguing.UPGRADE_MARK}",
+                              "852 ## $a NO-1902000 $p 0301"])
 
 
 def test_readings_give_values_fields_and_slices():
@@ -65,16 +62,10 @@ def test_a_wrong_group_fails_with_file_and_line():
         enrichment_table.parse("subjects subjects three 0", "enrichment.table")
 
 
-def _data(tag, ind1, ind2, *subfields):
-    return Field(tag=tag, indicators=Indicators(ind1, ind2), subfields=[Subfield(c, v) for c, v in subfields])
-
-
 def test_indicator_patterns_choose_the_fields():
     table = readings.parse("ismn 024(2*)a\nean 024(3*)a\nany 024a\nnot_parallel 246(*[^19])a\nblank 016(_*)a\n")
-    r = Record(force_utf8=True)
-    r.add_field(_data("024", "3", " ", ("a", "7020000000000")), _data("024", "2", " ", ("a", "M230671187")),
-                _data("246", "1", "1", ("a", "Parallel")), _data("246", "1", "3", ("a", "Other")),
-                _data("016", " ", " ", ("a", "L1")), _data("016", "7", " ", ("a", "L2")))
+    r = record_from_lines(["024 3# $a 7020000000000", "024 2# $a M230671187", "246 11 $a Parallel",
+                           "246 13 $a Other", "016 ## $a L1", "016 7# $a L2"])
     original = dict(readings.table())
     try:
         readings._READINGS.clear(), readings._COMPILED.clear(), readings._PLANS.clear()
@@ -92,9 +83,7 @@ def test_indicator_patterns_choose_the_fields():
 
 
 def test_rows_keep_a_fields_subfields_together_in_the_records_order():
-    r = Record(force_utf8=True)
-    r.add_field(_data("016", "7", " ", ("a", "123"), ("2", "NoOU")), _data("015", " ", " ", ("a", "n1"), ("a", "n2")),
-                _data("245", "1", "4", ("a", "The idiot"), ("b", "a novel"), ("a", "Again")))
+    r = record_from_lines(["016 7# $a 123 $2 NoOU", "015 ## $a n1 $a n2", "245 14 $a The idiot $b a novel $a Again"])
     rows = readings.rows(r, "cluster.nbn")
     assert [(row.all("agency"), row.all("number")) for row in rows] == [(["NoOU"], ["123"]), ([], ["n1", "n2"])]
     title = readings.rows(r, "cluster.title")[0]
@@ -103,19 +92,25 @@ def test_rows_keep_a_fields_subfields_together_in_the_records_order():
     assert title.items[:2] == [("parts", "idiot"), ("proper", "idiot")]
 
 
-def test_readings_read_marcdata_as_they_read_pymarc():
-    """The record model the harvest stores (MarcData) answers the same as a pymarc Record."""
-    data = MarcData("00000cam a2200000 a 4500", [
+def test_readings_read_a_stored_record_as_the_importer_read_it():
+    """The importer's reader (from_element, lenient, repairing) and the stages' reader of the stored text
+    (from_stored) give records the readings answer alike, and a View answers as its record does."""
+    built = MarcData("00000cam a2200000 a 4500", [
         ControlField("001", " 42 "), ControlField("008", "260101s2026    no            000 1 sme d"),
         DataField("041", "1", " ", [("a", "sme"), ("h", "nob")]),
         DataField("852", " ", " ", [("8", "1"), ("a", "NO-1902000")]),
         DataField("876", " ", " ", [("8", "1"), ("p", "0301"), ("j", "Utlånt")])])
-    assert readings.first(data, "record.id") == "42" and readings.first(data, "record.type") == "a"
-    assert readings.values(data, "languages.fixed") == ["sme"]
-    assert [row.one("barcode") for row in readings.rows(data, "holdings.unit")] == ["0301"]
-    assert readings.present(data, "cluster.translated") and readings.present(data, "holdings.location")
-    view = readings.view(data)
-    assert readings.first(view, "record.id") == "42" and readings.rows(view, "cluster.languages")[0].all("original") == ["nob"]
+    stored = to_slim(built)
+    imported = from_element(parse_record(stored))
+    assert not imported.problems
+    for data in (built, imported, from_stored(stored)):
+        assert readings.first(data, "record.id") == "42" and readings.first(data, "record.type") == "a"
+        assert readings.values(data, "languages.fixed") == ["sme"]
+        assert [row.one("barcode") for row in readings.rows(data, "holdings.unit")] == ["0301"]
+        assert readings.present(data, "cluster.translated") and readings.present(data, "holdings.location")
+        view = readings.view(data)
+        assert readings.first(view, "record.id") == "42"
+        assert readings.rows(view, "cluster.languages")[0].all("original") == ["nob"]
 
 
 def test_a_column_reading_lays_out_what_it_reads_back():

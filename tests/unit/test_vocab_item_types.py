@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from pymarc import Field, Record, Subfield
 
+from transform.examples import record_from_lines
 from transform.holdings import read_items
 from vocab import item_types
 
@@ -35,21 +35,11 @@ def test_the_leader_decides_when_a_copy_names_no_type(leader, expected):
     assert item_types.from_leader(leader) == expected
 
 
-def _record(leader, *fields):
-    record = Record()
-    record.leader = leader
-    for f in fields:
-        record.add_field(f)
-    return record
-
-
 def test_holdings_profiles_read_the_type_from_952_y_or_the_leader():
-    koha = _record("00000nim a2200000 a 4500",
-                   Field("952", [" ", " "], [Subfield("a", "tromso"), Subfield("p", "1001"), Subfield("y", "DVD")]),
-                   Field("952", [" ", " "], [Subfield("a", "tromso"), Subfield("p", "1002"), Subfield("y", "ODD")]),
-                   Field("952", [" ", " "], [Subfield("a", "tromso"), Subfield("p", "1003")]))
+    koha = record_from_lines(["LDR 00000nim a2200000 a 4500", "952 ## $a tromso $p 1001 $y DVD",
+                              "952 ## $a tromso $p 1002 $y ODD", "952 ## $a tromso $p 1003"])
     items = read_items(koha, "koha-952")
     assert [(i.item_type, i.item_type_code) for i in items] == [("film", "DVD"), ("audiobook", "ODD"),
                                                                 ("audiobook", "")]
-    marc852 = _record("00000nas a2200000 a 4500", Field("852", [" ", " "], [Subfield("a", "NO-1902000")]))
+    marc852 = record_from_lines(["LDR 00000nas a2200000 a 4500", "852 ## $a NO-1902000"])
     assert [i.item_type for i in read_items(marc852, "marc-852")] == ["magazine"]
