@@ -61,6 +61,10 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+#: Bytes of a mapped ISO 2709 file read before the pages behind the reader are released.
+RELEASE_BYTES = 16 << 20
+
+
 def read_records(path: str | Path, encoding: str | None = None) -> Iterator[FileRecord]:
     """Every record of a MARC file, good or bad, in file order. `encoding` names the character set of
     ISO 2709 records (instead of what their bytes and leader/09 suggest)."""
@@ -135,7 +139,13 @@ def _read_iso2709(path: Path, encoding: str | None) -> Iterator[FileRecord]:
         if fh.seek(0, 2) == 0:
             return
         with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            released = 0
             for chunk in iso2709.chunks(data):
+                if chunk.offset - released >= RELEASE_BYTES and hasattr(data, "madvise"):
+                    # Pages read stay in the process's memory while the file is mapped, so a large
+                    # file would cost its size: let go of those behind us (the OS rereads if need be).
+                    released = chunk.offset - chunk.offset % mmap.PAGESIZE
+                    data.madvise(mmap.MADV_DONTNEED, 0, released)
                 location = f"{path.name}:{chunk.offset}"
                 raw = bytes(chunk.data)
                 if chunk.cause:

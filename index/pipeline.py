@@ -132,7 +132,8 @@ def documents(settings, store, since: datetime | None, summary_errors: list[str]
         popularity = transform.libraries_per_work({m.cluster_id for m in minted.values() if m.cluster_id})
         for row in rows:
             key = (row.source, row.identifier)
-            built.add(key)
+            if since is not None:                  # a full run needs neither (memory: one entry a record)
+                built.add(key)
             doc_id = ids[key]
             source = sources.get(row.source)
             m = minted.get(key)
@@ -150,7 +151,8 @@ def documents(settings, store, since: datetime | None, summary_errors: list[str]
                 store.quarantine(row.source, cause, stage="index", identifier=row.identifier)
                 deletes.append(doc_id)
                 continue
-            touched_works.add(doc.work_id)
+            if since is not None:
+                touched_works.add(doc.work_id)
             yield doc
 
     return generate(), deletes

@@ -51,6 +51,7 @@ from libraries import calendar as library_calendar
 from vocab import libraries as libraries_vocab, licences
 
 BATCH = 200
+STATE_PAGE = 500        # bib records read with their transform state at once
 _SAFE = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")
 
 
@@ -77,10 +78,16 @@ class TransformSummary:
                 f"{self.errors} errors, {self.triples} triples{rate}")
 
 
+def _first_choices(identifier: str) -> tuple[str, str]:
+    """The ids `local_id` tries first: the identifier's tail if URI-safe, and the whole one encoded."""
+    tail = identifier.rsplit(":", 1)[-1]
+    whole = quote(identifier, safe="")
+    return (tail if _SAFE.fullmatch(tail) else whole), whole
+
+
 def local_id(identifier: str, used: set[str]) -> str:
     """A URI-safe id for a record, unique within its source (see the module docstring)."""
-    tail = identifier.rsplit(":", 1)[-1]
-    candidate = tail if _SAFE.fullmatch(tail) else quote(identifier, safe="")
+    candidate = _first_choices(identifier)[0]
     if candidate in used or not candidate:
         candidate = quote(identifier, safe="") or "record"
     base, n = candidate, 1
@@ -89,6 +96,54 @@ def local_id(identifier: str, used: set[str]) -> str:
         candidate = f"{base}~{n}"
     used.add(candidate)
     return candidate
+
+
+class MintedIds:
+    """The record ids a source has minted, as `local_id` asks for them: the table answers (the unique
+    index on source and record id), so a run does not hold every id of the source (about 100 bytes a
+    record). `expect` asks once for the ids a batch will try first; what the batch mints is held until
+    it has committed (`committed`)."""
+
+    def __init__(self, engine, source_id: str):
+        self.engine, self.source_id = engine, source_id
+        self._minted: set[str] = set()
+        self._known: dict[str, bool] = {}
+
+    def expect(self, identifiers) -> None:
+        """Ask at once about the ids the batch's new records (`identifiers`) will try first."""
+        self._ask({c for i in identifiers for c in _first_choices(i)})
+
+    def _ask(self, record_ids) -> None:
+        wanted = sorted(set(record_ids) - self._known.keys())
+        with self.engine.connect() as conn:
+            for chunk in chunks(wanted, CHUNK):
+                taken = {r[0] for r in conn.execute(select(transform_records.c.record_id).where(
+                    transform_records.c.source == self.source_id, transform_records.c.record_id.in_(chunk)))}
+                self._known.update((c, c in taken) for c in chunk)
+
+    def __contains__(self, record_id: str) -> bool:
+        if record_id in self._minted:
+            return True
+        if record_id not in self._known:           # a clash's `~n` ids: rare
+            self._ask([record_id])
+        return self._known[record_id]
+
+    def add(self, record_id: str) -> None:
+        self._minted.add(record_id)
+
+    def committed(self) -> None:
+        """The batch's ids are in the table now: forget what was held for it."""
+        self._minted.clear()
+        self._known.clear()
+
+
+class RunChanges(ClusterChanges):
+    """What a run acts on after its batches: clusters to redraw, drop or check for bridges. A batch's
+    assignments and moves serve that batch alone (and `_apply_overrides` its own), so they are not
+    kept: on a first run they would hold an entry for every record."""
+
+    def merge(self, other: ClusterChanges) -> None:
+        super().merge(ClusterChanges(dirty=other.dirty, removed=other.removed, shrunk=other.shrunk))
 
 
 @contextmanager
@@ -132,7 +187,7 @@ class Pipeline:
         self.converter = converter
         self.progress = progress
         self.ignored = load_ignore_list(settings.data_dir / "isbn_ignore.txt")
-        self.changes = ClusterChanges()
+        self.changes = RunChanges()
         self._with_holdings: set[str] | None = None     # bib 001s that have holdings records (this source)
         self._languages: dict[str, dict] = {}             # identifier -> language_detections row (this batch)
         self._overlays: dict[str, tuple] = {}             # identifier -> (applied overlay rows, sources, agents)
@@ -185,13 +240,7 @@ class Pipeline:
     def _run_source(self, source, full: bool) -> TransformSummary:
         summary = TransformSummary(source.id)
         started = time.monotonic()
-        with self.engine.connect() as conn:
-            state = {r.identifier: r for r in conn.execute(
-                select(transform_records.c.identifier, transform_records.c.record_id, transform_records.c.checksum,
-                       transform_records.c.holdings_checksum, transform_records.c.status,
-                       transform_records.c.cluster_id, transform_records.c.converted_cluster)
-                .where(transform_records.c.source == source.id))}
-        used = {r.record_id for r in state.values()}
+        used = MintedIds(self.engine, source.id)
         holdings: dict[str, list[str]] = {}
         for h in self.records.iter_records(source.id, include_deleted=False, record_type="holdings"):
             if h.parent and h.checksum:
@@ -201,9 +250,8 @@ class Pipeline:
             overlaid = overlays.digests(conn, source.id)
         batch: list[tuple] = []
         seen = 0
-        for row in self.records.iter_records(source.id, record_type="bib"):
+        for row, old in self._with_state(source.id):
             seen += 1
-            old = state.get(row.identifier)
             digest = holdings_digest(holdings.get(row.control_number or "", []) + overlaid.get(row.identifier, []))
             if row.deleted:
                 if old is not None and old.status != "deleted":
@@ -216,12 +264,12 @@ class Pipeline:
                 continue
             batch.append(("convert", row, digest, old))
             if len(batch) >= BATCH:
-                self._batch(source, batch, used, summary)
+                self._minting(source, batch, used, summary)
                 batch = []
                 self._tell(f"transform {source.id}: {seen} records read, {summary.converted} converted, "
                            f"{summary.errors} errors")
         if batch:
-            self._batch(source, batch, used, summary)
+            self._minting(source, batch, used, summary)
         summary.seconds = time.monotonic() - started
         return summary
 
@@ -241,6 +289,36 @@ class Pipeline:
             if self._pool is not None:
                 self._pool.close()
                 self._pool = None
+
+    def _with_state(self, source_id: str):
+        """(bib row, its transform_records row or None) in record order, the state read a page at a
+        time: the state of every record at once was ~650 bytes a record held through the run."""
+        page = []
+        for row in self.records.iter_records(source_id, record_type="bib"):
+            page.append(row)
+            if len(page) >= STATE_PAGE:
+                yield from self._paired(source_id, page)
+                page = []
+        yield from self._paired(source_id, page)
+
+    def _paired(self, source_id: str, rows: list):
+        state = {}
+        with self.engine.connect() as conn:
+            for chunk in chunks([r.identifier for r in rows], CHUNK):
+                state.update((r.identifier, r) for r in conn.execute(
+                    select(transform_records.c.identifier, transform_records.c.record_id,
+                           transform_records.c.checksum, transform_records.c.holdings_checksum,
+                           transform_records.c.status, transform_records.c.cluster_id,
+                           transform_records.c.converted_cluster)
+                    .where(transform_records.c.source == source_id, transform_records.c.identifier.in_(chunk))))
+        for row in rows:
+            yield row, state.get(row.identifier)
+
+    def _minting(self, source, batch, used: MintedIds, summary: TransformSummary) -> None:
+        """`_batch`, with the ids its new records may take asked of the table first."""
+        used.expect(row.identifier for _kind, row, _digest, old in batch if old is None)
+        self._batch(source, batch, used, summary)
+        used.committed()
 
     def _tell(self, text: str) -> None:
         if self.progress:
@@ -492,15 +570,17 @@ class Pipeline:
         return counts
 
     def _write_work_graphs(self, everything: bool) -> None:
-        """Redraw the work graphs whose membership or translation link changed (all of them on --full)."""
+        """Redraw the work graphs whose membership or translation link changed (all of them on --full).
+        A chunk of works at a time is logged and becomes its own outbox row: a first run redraws every
+        work, and one row of them all was held (and loaded into Oxigraph) at once."""
         with self.engine.connect() as conn:
             if everything:
                 dirty = {r[0] for r in conn.execute(select(clusters.c.cluster_id))}
             else:
                 dirty = set(self.changes.dirty)
-            graphs, dropped = {}, []
-            published = licences.published_sources(self.settings)
-            for chunk in chunks(sorted(dirty), CHUNK):
+        published = licences.published_sources(self.settings)
+        for chunk in chunks(sorted(dirty), CHUNK):
+            with self.engine.connect() as conn:
                 links = dict(conn.execute(select(clusters.c.cluster_id, clusters.c.translation_of)
                                           .where(clusters.c.cluster_id.in_(chunk))).all())
                 instances: dict[str, list] = {c: [] for c in links}
@@ -510,20 +590,22 @@ class Pipeline:
                                              transform_records.c.status == "ok",
                                              transform_records.c.source.in_(published))):
                     instances[r.cluster_id].append(self.graph.instance_uri(r.source, r.record_id))
-                for cid, members in instances.items():
-                    if members:
-                        graphs[self.graph.work_graph(cid)] = self.graph.work_triples(cid, members, links[cid])
-                # a work with no record that may be republished (or none left) has no graph
-                gone = [c for c in chunk if c not in links or not instances.get(c)]
-                change_log.log_works(self.engine, self.graph, (), gone, now())
-                dropped += [self.graph.work_graph(c) for c in gone]
-            change_log.log_works(self.engine, self.graph, graphs, self.changes.removed, now())
-            dropped += [self.graph.work_graph(c) for c in self.changes.removed]
+            graphs = {self.graph.work_graph(cid): self.graph.work_triples(cid, members, links[cid])
+                      for cid, members in instances.items() if members}
+            # a work with no record that may be republished (or none left) has no graph
+            gone = [c for c in chunk if c not in links or not instances.get(c)]
+            change_log.log_works(self.engine, self.graph, (), gone, now())
+            change_log.log_works(self.engine, self.graph, graphs, (), now())
+            self._write_works(graphs, gone)
+        change_log.log_works(self.engine, self.graph, (), self.changes.removed, now())
+        self._write_works({}, self.changes.removed)
+        self.changes = RunChanges()
+
+    def _write_works(self, graphs: dict, dropped_clusters) -> None:
         with self.engine.begin() as conn:
             outbox = self.graph.bound(conn, "works")
-            outbox.remove(dropped)
+            outbox.remove([self.graph.work_graph(c) for c in dropped_clusters])
             outbox.replace(graphs)
-        self.changes = ClusterChanges()
 
 
 def run_transform(settings, record_store, source_ids=None, full: bool = False, progress: bool = True,
