@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import traceback
 import zlib
+from pathlib import Path
 
 import pytest
 from sqlalchemy import DateTime, select
@@ -75,11 +78,35 @@ def written(store) -> dict:
     return out
 
 
-def test_two_workers_write_exactly_what_one_process_writes(tmp_path, shared_data, monkeypatch):
+def in_a_fresh_process(scenario, *args) -> None:
+    """Run `scenario(*args)` in a new interpreter and fail with its traceback if it fails. The pipeline forks
+    its workers only from a process with no other Python thread (as the CLI's is); the whole suite's process
+    has many (servers, pools of earlier tests), where the run would rightly convert in-process instead."""
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    child = context.Process(target=_report, args=(results, scenario, args))
+    child.start()
+    try:
+        outcome, detail = results.get(timeout=600)
+    finally:
+        child.join(60)
+    assert outcome == "passed", detail
+
+
+def _report(results, scenario, args) -> None:
+    try:
+        scenario(*args)
+        results.put(("passed", ""))
+    except BaseException:  # noqa: BLE001 - the parent reports it
+        results.put(("failed", traceback.format_exc()))
+
+
+def _two_workers_write_what_one_writes(tmp: str, shared: str) -> None:
+    tmp_path, shared_data = Path(tmp), Path(shared)
     sent = []
     real = record_conversion.ConversionPool.convert
-    monkeypatch.setattr(record_conversion.ConversionPool, "convert",
-                        lambda pool, source_id, jobs: sent.append(len(jobs)) or real(pool, source_id, jobs))
+    record_conversion.ConversionPool.convert = \
+        lambda pool, source_id, jobs: sent.append(len(jobs)) or real(pool, source_id, jobs)
     serial_settings, serial_store = world(tmp_path / "one", shared_data, workers=1)
     pooled_settings, pooled_store = world(tmp_path / "two", shared_data, workers=2)
     assert record_conversion.workers_for(pooled_settings) == 2
@@ -98,8 +125,12 @@ def test_two_workers_write_exactly_what_one_process_writes(tmp_path, shared_data
     assert multiprocessing.active_children() == []          # the pool was shut down with the run
 
 
-def test_a_worker_that_dies_quarantines_its_records_and_the_run_goes_on(tmp_path, shared_data, monkeypatch):
-    settings, store = world(tmp_path, shared_data, workers=2)
+def test_two_workers_write_exactly_what_one_process_writes(tmp_path, shared_data):
+    in_a_fresh_process(_two_workers_write_what_one_writes, str(tmp_path), str(shared_data))
+
+
+def _a_dead_worker_costs_its_records(tmp: str, shared: str) -> None:
+    settings, store = world(Path(tmp), Path(shared), workers=2)
     parent = os.getpid()
     real = record_conversion.convert_record
 
@@ -108,7 +139,7 @@ def test_a_worker_that_dies_quarantines_its_records_and_the_run_goes_on(tmp_path
             os._exit(3)                                      # as a segfault in a C library would end it
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(record_conversion, "convert_record", dies_in_a_worker)
+    record_conversion.convert_record = dies_in_a_worker
     try:
         summaries = transform(settings, store)
         errors = [e for s in summaries for e in s.error_list]
@@ -122,6 +153,29 @@ def test_a_worker_that_dies_quarantines_its_records_and_the_run_goes_on(tmp_path
     finally:
         store.close()
     assert multiprocessing.active_children() == []
+
+
+def test_a_worker_that_dies_quarantines_its_records_and_the_run_goes_on(tmp_path, shared_data):
+    in_a_fresh_process(_a_dead_worker_costs_its_records, str(tmp_path), str(shared_data))
+
+
+def test_a_process_with_other_threads_converts_in_process(tmp_path, shared_data, monkeypatch):
+    """Forking beside other threads can deadlock the child: such a process (`serve`, this suite) converts
+    in its own process whatever `workers` says, and writes the same."""
+    settings, store = world(tmp_path, shared_data, workers=2)
+    idle = threading.Event()
+    other = threading.Thread(target=idle.wait, daemon=True)
+    other.start()
+    started = []
+    real = record_conversion.ConversionPool.__init__
+    monkeypatch.setattr(record_conversion.ConversionPool, "__init__",
+                        lambda pool, *a, **k: started.append(1) or real(pool, *a, **k))
+    try:
+        summaries = transform(settings, store)
+    finally:
+        idle.set()
+        store.close()
+    assert started == [] and sum(s.converted for s in summaries) > 50 and not any(s.errors for s in summaries)
 
 
 @pytest.mark.parametrize("configured, expected", [(1, 1), (3, 3)])
