@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -657,10 +656,11 @@ def daily(ctx):
     """Run the once-a-day jobs now, each once a day under its own lock: staff retention, and where a library
     lends here the holds' nightly run (after 02:00), the expired cards' retention timers and overdue copies
     marked lost (`grenselos scheduler` runs them itself; ship deploy/systemd/grenselos-daily.timer otherwise)."""
+    from core.clock import now
     from grenselos.scheduler import Scheduler
     runner = Scheduler(ctx.settings)
     try:
-        lines = runner.run_daily(datetime.now(timezone.utc))
+        lines = runner.run_daily(now())
     finally:
         runner.close()
     if not lines:

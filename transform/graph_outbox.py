@@ -38,6 +38,7 @@ from sqlalchemy import (Column, DateTime, Integer, LargeBinary, String, Table, T
                         update)
 from sqlalchemy import inspect as sa_inspect
 
+from core.clock import now
 from core.locks import writer_lock
 from transform.graphstore import GraphStore, nquads
 from transform.tables import metadata
@@ -80,7 +81,7 @@ def unpack_quads(payload: bytes | None) -> list[Quad]:
 
 def row(kind: str, op: str, names: Iterable, payload: bytes | None = None) -> dict:
     return {"kind": kind, "op": op, "graphs": orjson.dumps([getattr(n, "value", n) for n in names]).decode(),
-            "payload": payload, "created_at": datetime.now(timezone.utc)}
+            "payload": payload, "created_at": now()}
 
 
 class GraphOutbox:
@@ -199,7 +200,7 @@ def _mark_applied(engine, ids: list[int]) -> None:
     """The rows are in the flushed store: delete them and note when the store changed."""
     with engine.begin() as conn:
         conn.execute(delete(graph_outbox).where(graph_outbox.c.id.in_(ids)))
-        values = {"applied_at": datetime.now(timezone.utc), "rows": len(ids)}
+        values = {"applied_at": now(), "rows": len(ids)}
         if not conn.execute(update(graph_outbox_applied).where(graph_outbox_applied.c.id == 1)
                             .values(**values)).rowcount:
             conn.execute(insert(graph_outbox_applied).values(id=1, **values))

@@ -594,8 +594,7 @@ class Pipeline:
                       for cid, members in instances.items() if members}
             # a work with no record that may be republished (or none left) has no graph
             gone = [c for c in chunk if c not in links or not instances.get(c)]
-            change_log.log_works(self.engine, self.graph, (), gone, now())
-            change_log.log_works(self.engine, self.graph, graphs, (), now())
+            change_log.log_works(self.engine, self.graph, graphs, gone, now())
             self._write_works(graphs, gone)
         change_log.log_works(self.engine, self.graph, (), self.changes.removed, now())
         self._write_works({}, self.changes.removed)

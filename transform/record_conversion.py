@@ -22,8 +22,8 @@ import os
 import signal
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
+from core.clock import now
 from harvest.marcdata import from_stored
 from transform import descriptions, language_detection, language_graph, languages_store, overlays
 from transform import statistics as stats
@@ -78,7 +78,7 @@ def convert_record(settings, converter, source, identifier: str, record_id: str,
             reason, langs = found
             triples += map(tuple, language_graph.detected_triples(conversion.instance_uri, conversion.work_uri,
                                                                    langs))
-            language = languages_store.row_for(source.id, identifier, reason, langs, datetime.now(timezone.utc))
+            language = languages_store.row_for(source.id, identifier, reason, langs, now())
         if overlay is not None:                   # which fields came from where, by which library, when
             applied, sources, agents = overlay
             triples += map(tuple, overlays.provenance_triples(conversion.instance_uri, applied, sources, agents))
