@@ -4,7 +4,10 @@ Facet counting: the low-cardinality facets (language, format, audience, library,
 decades are also indexed as `field=value` terms of one field, `facet_terms`. For a broad query they are
 counted in one walk of its term dictionary restricted to the matching documents (`terms_with_prefix`
 with a filter query), several times faster at a million matches than a terms aggregation per facet;
-a narrower query is counted by aggregations, whose cost follows the number of matches.
+a narrower query is counted by aggregations, whose cost follows the number of matches. A query that term
+statistics alone (`_estimate`) show to be broad has its facets counted in a thread of its own while the
+hits are found: tantivy lets go of the GIL in both, and at a million documents each costs about 20 ms,
+which two cores do at once (on a busy server, with every core taken, it gains nothing and costs little).
 
 Folding is done in Python (`index.text.fold`) into `<field>_fold` twins, for documents and queries
 alike; stemming and lower-casing are tantivy's own analysers. Static rank (libraries holding the work,
@@ -14,8 +17,10 @@ in the projection's order (`sort_rank`, see `index.fields.edition_order`) here, 
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from base64 import b64encode
 from collections import Counter, OrderedDict
 from pathlib import Path
@@ -49,6 +54,9 @@ DECADE = "decade"
 #: From this many matching documents on, walking `facet_terms` (a fixed cost, proportional to the
 #: index) beats tantivy's aggregations (a cost per matching document).
 TERM_WALK_FROM = 80_000
+#: Threads counting facets beside the searches that find the hits (one query needs one; more serve
+#: several requests of one process at once).
+FACET_THREADS = min(4, os.cpu_count() or 1)
 #: The editions of a result page's works fetched in one query (see _editions); more are counted apart.
 IN_PAGE = 200
 #: Hits fetched beyond a page to see whether the page's last score ties with the next ones.
@@ -160,6 +168,15 @@ class TantivyBackend(SearchBackend):
         self._writer = None
         self._writer_heap, self._writer_threads = writer_heap, writer_threads
         self._documents = DecodedDocuments()
+        self._facet_threads: tuple[int, ThreadPoolExecutor] | None = None
+
+    def _facet_pool(self) -> ThreadPoolExecutor:
+        """The facet threads of this process (made anew in a process forked from one that had them,
+        whose threads did not come along)."""
+        pid = os.getpid()
+        if self._facet_threads is None or self._facet_threads[0] != pid:
+            self._facet_threads = (pid, ThreadPoolExecutor(FACET_THREADS, thread_name_prefix="tantivy-facets"))
+        return self._facet_threads[1]
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -234,6 +251,9 @@ class TantivyBackend(SearchBackend):
         if self._writer is not None:
             self._writer.wait_merging_threads()
             self._writer = None
+        if self._facet_threads is not None and self._facet_threads[0] == os.getpid():
+            self._facet_threads[1].shutdown(wait=True)
+        self._facet_threads = None
 
     def count(self) -> int:
         try:
@@ -301,11 +321,14 @@ class TantivyBackend(SearchBackend):
         return (Occur.MustNot if f.exclude else Occur.Must), TQuery.const_score_query(q, 0.0)
 
     def _full_query(self, query: Query, extra: list | None = None) -> TQuery:
-        clauses = []
+        """The match and the filters as one query. Browsing (no match) is its filters alone where one of
+        them must match: intersecting every document with a filter of a million costs a third more."""
+        clauses = [self._filter(f) for f in query.filters] + (extra or [])
         match = self._match(query)
-        clauses.append((Occur.Must, match if match is not None else TQuery.all_query()))
-        clauses += [self._filter(f) for f in query.filters]
-        clauses += extra or []
+        if match is not None:
+            clauses.insert(0, (Occur.Must, match))
+        elif not any(occur == Occur.Must for occur, _q in clauses):
+            clauses.insert(0, (Occur.Must, TQuery.all_query()))
         return TQuery.boolean_query(clauses)
 
     def _search(self, searcher, q: TQuery, order: str, limit: int, offset: int = 0) -> _Found:
@@ -354,20 +377,50 @@ class TantivyBackend(SearchBackend):
         order = _order(query)
         try:
             searcher = self.index.searcher()
-            if query.group:
-                result = self._grouped(searcher, q, query)
-            else:
-                found = self._search(searcher, q, order, query.limit, query.offset)
-                hits = [self._hit(searcher, s, a, order == "scored") for s, a in found.hits]
-                result = Result(total=found.count, hits=hits)
-            facets = self.facet_cache.get(query)
+            cached = facets = self.facet_cache.get(query)
+            counting = None
+            if cached is None and query.facets:
+                # a broad query's facets are counted in a thread beside the search; a narrow one's cost
+                # less than handing them over, and are counted after it
+                estimate = self._estimate(searcher, query)
+                if estimate >= self.term_walk_from:
+                    counting = self._facet_pool().submit(self._facets, searcher, q, query, estimate)
+            try:
+                if query.group:
+                    result = self._grouped(searcher, q, query)
+                else:
+                    found = self._search(searcher, q, order, query.limit, query.offset)
+                    hits = [self._hit(searcher, s, a, order == "scored") for s, a in found.hits]
+                    result = Result(total=found.count, hits=hits)
+            finally:   # never leave a count running past its request, even when the search failed
+                if counting is not None:
+                    facets = counting.result()
             if facets is None:
                 facets = self._facets(searcher, q, query, result.total)
+            if cached is None:
                 self.facet_cache.put(query, facets)
             result.facets = facets
         except (ValueError, OSError) as exc:   # queries are built, not parsed: the index is unreadable
             raise SearchUnavailable(f"tantivy search failed: {exc}") from exc
         return result
+
+    def _estimate(self, searcher, query: Query) -> int:
+        """About how many documents match, from the term dictionary alone (no walk of any posting): the
+        rarest of the query's words (counted in the folded `all` field, the widest), bounded by the
+        narrowest positive filter. It only chooses how facets are counted; both ways count exactly."""
+        estimate = searcher.num_docs
+        words, identifiers = textmod.split_query(query.text) if query.text.strip() else ([], [])
+        if identifiers or any(FIELDED[name] == "identifier" for name, _v in query.fielded):
+            return 0    # an identifier finds a handful
+        fielded = [(FIELDED[name], word) for name, value in query.fielded for word in textmod.words(value)]
+        for field, word in [("all", w) for w in words] + fielded:
+            twin = f"{field}_fold" if field in FOLDED else field
+            tokens = self._terms(field, word, folded=twin != field)
+            estimate = min([estimate, *(searcher.doc_freq(twin, t) for t in tokens)])
+        for f in query.filters:
+            if isinstance(f, Filter) and not f.exclude:
+                estimate = min(estimate, sum(searcher.doc_freq(f.field, v) for v in filter_values(f.field, f.values)))
+        return estimate
 
     def _grouped(self, searcher, q: TQuery, query: Query) -> Result:
         wanted = query.offset + query.limit

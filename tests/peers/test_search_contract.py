@@ -281,6 +281,59 @@ def test_tantivy_counts_facets_alike_by_term_walk_and_by_aggregation(tmp_path):
     walk.close()
 
 
+def test_tantivy_estimates_matches_from_the_term_dictionary(tmp_path):
+    """The estimate that chooses how facets are counted (walk or aggregations) follows the query: every
+    document when browsing, the rarest word, the narrowest positive filter, none for an identifier."""
+    from index.tantivy_backend import TantivyBackend
+    backend = TantivyBackend(tmp_path / "estimate", writer_heap=50_000_000, writer_threads=1)
+    backend.add(ALL)
+    backend.commit()
+    searcher = backend.index.searcher()
+
+    def estimate(**kw):
+        return backend._estimate(searcher, Query(**kw))
+
+    def count(**kw):
+        return backend.search(Query(limit=0, **kw)).total
+
+    assert estimate() == len(ALL)
+    sami = (Filter("language", ("sami",)),)
+    assert estimate(filters=sami) == count(filters=sami) == len(SAMI_IDS)
+    assert estimate(filters=(Filter("language", ("sami",), exclude=True),)) == len(ALL)
+    assert estimate(text="hamsun") == count(text="hamsun") > 0
+    assert estimate(text="hamsun nothing-matches-this") == 0
+    assert estimate(text="hamsun", filters=sami) <= len(SAMI_IDS)
+    isbn = next(d.isbns[0] for d in ALL if d.isbns)
+    assert estimate(text=isbn) == estimate(fielded=(("isbn", isbn),)) == 0 < count(text=isbn)
+    backend.close()
+
+
+def test_tantivy_counts_facets_beside_the_search_in_a_forked_process_too(tmp_path):
+    """A broad query's facets are counted in threads of their own (here every query counts as broad); a
+    process forked from one that had them (a server's worker) makes its own rather than wait for threads
+    the fork did not copy."""
+    import multiprocessing
+    from index.query import year_facet
+    from index.tantivy_backend import TantivyBackend
+    backend = TantivyBackend(tmp_path / "fork", writer_heap=50_000_000, writer_threads=1, facet_cache_seconds=0,
+                             term_walk_from=0)
+    backend.add(ALL)
+    backend.commit()
+    query = Query(text="hamsun", facets=(language_facet(5), Facet("library"), year_facet()), limit=3)
+    expected = backend.search(query).facets
+    assert expected["language"] and expected["library"]
+    assert backend._facet_threads is not None
+    context = multiprocessing.get_context("fork")
+    answers = context.Queue()
+    child = context.Process(target=lambda: answers.put(backend.search(query).facets == expected))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0 and answers.get(timeout=5) is True
+    backend.close()
+    assert backend._facet_threads is None
+    assert backend.search(query).facets == expected      # a closed reader still searches, with new threads
+
+
 def test_grouping_keeps_facets_and_totals_of_editions(backend):
     from index.query import year_facet
     facets = (language_facet(5), Facet("library"), Facet("format"), year_facet())
