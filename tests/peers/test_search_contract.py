@@ -11,7 +11,7 @@ from index.fields import edition_order, rank
 from index.query import Facet, Filter, Query, Range, RangeFacet, language_facet
 from index.text import isbn_forms
 from tests.peers.search_backends import BACKENDS, open_test_backend
-from tests.peers.search_corpus import ALL, CORPUS, FILLER, NORDLYSETS_BY, TIES
+from tests.peers.search_corpus import ALL, CORPUS, NORDLYSETS_BY, TIES
 
 SAMI_IDS = {"sme-1", "sme-3", "smj-1", "sma-1", "smn-1", "sms-1"}
 
