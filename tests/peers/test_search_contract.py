@@ -4,6 +4,7 @@ SolrCloud collection with the same illustrative corpus (tests/peers/search_corpu
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import pytest
 
@@ -308,13 +309,38 @@ def test_tantivy_estimates_matches_from_the_term_dictionary(tmp_path):
     backend.close()
 
 
-def test_tantivy_counts_facets_beside_the_search_in_a_forked_process_too(tmp_path):
+def test_tantivy_counts_facets_in_the_request_thread_when_every_core_is_busy(tmp_path, monkeypatch):
+    """With the load average at the number of cores or above, a broad query's facets are counted after
+    its search in the request's own thread (the same counts), and no facet thread is started."""
+    from index import tantivy_backend
+    from index.query import year_facet
+    from index.tantivy_backend import TantivyBackend
+    backend = TantivyBackend(tmp_path / "busy", writer_heap=50_000_000, writer_threads=1, facet_cache_seconds=0,
+                             term_walk_from=0)
+    backend.add(ALL)
+    backend.commit()
+    query = Query(text="hamsun", facets=(language_facet(5), Facet("library"), year_facet()), limit=3)
+    spare = tantivy_backend._SpareCores()
+    monkeypatch.setattr(tantivy_backend, "_cores_to_spare", spare)
+    monkeypatch.setattr(tantivy_backend.os, "getloadavg", lambda: (float(os.cpu_count() or 1), 0.0, 0.0))
+    busy = backend.search(query).facets
+    assert backend._facet_threads is None and spare.spare is False
+    monkeypatch.setattr(tantivy_backend.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    spare.read_at -= 2          # a second later
+    assert backend.search(query).facets == busy and busy["language"]
+    assert backend._facet_threads is not None and spare.spare is True
+    backend.close()
+
+
+def test_tantivy_counts_facets_beside_the_search_in_a_forked_process_too(tmp_path, monkeypatch):
     """A broad query's facets are counted in threads of their own (here every query counts as broad); a
     process forked from one that had them (a server's worker) makes its own rather than wait for threads
     the fork did not copy."""
     import multiprocessing
+    from index import tantivy_backend
     from index.query import year_facet
     from index.tantivy_backend import TantivyBackend
+    monkeypatch.setattr(tantivy_backend, "_cores_to_spare", lambda: True)    # whatever the suite's load
     backend = TantivyBackend(tmp_path / "fork", writer_heap=50_000_000, writer_threads=1, facet_cache_seconds=0,
                              term_walk_from=0)
     backend.add(ALL)
