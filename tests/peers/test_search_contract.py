@@ -267,10 +267,7 @@ def test_tantivy_counts_facets_alike_by_term_walk_and_by_aggregation(tmp_path):
     narrow ones) give the same counts."""
     from index.query import year_facet
     from index.tantivy_backend import TantivyBackend
-    walk = TantivyBackend(tmp_path / "walk", writer_heap=50_000_000, writer_threads=1, term_walk_from=0,
-                          facet_cache_seconds=0)
-    walk.add(ALL)
-    walk.commit()
+    walk = _tantivy_with_all(tmp_path / "walk", term_walk_from=0, facet_cache_seconds=0)
     aggregate = TantivyBackend(tmp_path / "walk", facet_cache_seconds=0, term_walk_from=10**9)
     facets = (language_facet(3), Facet("format"), Facet("library"), Facet("library_kind"), Facet("availability"),
               Facet("audience"), Facet("municipality"), Facet("source"), Facet("subject_facet"), year_facet(1980),
@@ -282,13 +279,24 @@ def test_tantivy_counts_facets_alike_by_term_walk_and_by_aggregation(tmp_path):
     walk.close()
 
 
+def _tantivy_with_all(path, **options):
+    """A tantivy index in `path` holding the whole corpus (options as TantivyBackend takes them)."""
+    from index.tantivy_backend import TantivyBackend
+    backend = TantivyBackend(path, writer_heap=50_000_000, writer_threads=1, **options)
+    backend.add(ALL)
+    backend.commit()
+    return backend
+
+
+def _facet_query() -> Query:
+    from index.query import year_facet
+    return Query(text="hamsun", facets=(language_facet(5), Facet("library"), year_facet()), limit=3)
+
+
 def test_tantivy_estimates_matches_from_the_term_dictionary(tmp_path):
     """The estimate that chooses how facets are counted (walk or aggregations) follows the query: every
     document when browsing, the rarest word, the narrowest positive filter, none for an identifier."""
-    from index.tantivy_backend import TantivyBackend
-    backend = TantivyBackend(tmp_path / "estimate", writer_heap=50_000_000, writer_threads=1)
-    backend.add(ALL)
-    backend.commit()
+    backend = _tantivy_with_all(tmp_path / "estimate")
     searcher = backend.index.searcher()
 
     def estimate(**kw):
@@ -313,13 +321,8 @@ def test_tantivy_counts_facets_in_the_request_thread_when_every_core_is_busy(tmp
     """With the load average at the number of cores or above, a broad query's facets are counted after
     its search in the request's own thread (the same counts), and no facet thread is started."""
     from index import tantivy_backend
-    from index.query import year_facet
-    from index.tantivy_backend import TantivyBackend
-    backend = TantivyBackend(tmp_path / "busy", writer_heap=50_000_000, writer_threads=1, facet_cache_seconds=0,
-                             term_walk_from=0)
-    backend.add(ALL)
-    backend.commit()
-    query = Query(text="hamsun", facets=(language_facet(5), Facet("library"), year_facet()), limit=3)
+    backend = _tantivy_with_all(tmp_path / "busy", facet_cache_seconds=0, term_walk_from=0)
+    query = _facet_query()
     spare = tantivy_backend._SpareCores()
     monkeypatch.setattr(tantivy_backend, "_cores_to_spare", spare)
     monkeypatch.setattr(tantivy_backend.os, "getloadavg", lambda: (float(os.cpu_count() or 1), 0.0, 0.0))
@@ -338,14 +341,9 @@ def test_tantivy_counts_facets_beside_the_search_in_a_forked_process_too(tmp_pat
     the fork did not copy."""
     import multiprocessing
     from index import tantivy_backend
-    from index.query import year_facet
-    from index.tantivy_backend import TantivyBackend
     monkeypatch.setattr(tantivy_backend, "_cores_to_spare", lambda: True)    # whatever the suite's load
-    backend = TantivyBackend(tmp_path / "fork", writer_heap=50_000_000, writer_threads=1, facet_cache_seconds=0,
-                             term_walk_from=0)
-    backend.add(ALL)
-    backend.commit()
-    query = Query(text="hamsun", facets=(language_facet(5), Facet("library"), year_facet()), limit=3)
+    backend = _tantivy_with_all(tmp_path / "fork", facet_cache_seconds=0, term_walk_from=0)
+    query = _facet_query()
     expected = backend.search(query).facets
     assert expected["language"] and expected["library"]
     assert backend._facet_threads is not None
